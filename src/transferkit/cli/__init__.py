@@ -1,0 +1,11 @@
+"""The ``transferkit`` command: a thin layer that parses options and calls the Python API."""
+
+from ._commands import cli
+
+
+def main() -> None:
+    """Entry point of the ``transferkit`` console script."""
+    cli(prog_name="transferkit")
+
+
+__all__ = ["cli", "main"]

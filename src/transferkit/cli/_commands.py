@@ -1,0 +1,233 @@
+"""Commands: backbones, datasets, fit, predict, evaluate, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import TransferkitError
+
+
+class _Group(click.Group):
+    """Turns user-facing errors into one line on stderr and exit status 1: no stack trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TransferkitError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def _quiet_libraries() -> None:
+    """Library progress bars and info logs would drown our own output in a terminal."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="transferkit")
+def cli() -> None:
+    """Transfer learning end to end: pick a pretrained backbone, transfer it to your labelled data,
+    check it beats a no-transfer baseline, and get a report."""
+    _quiet_libraries()
+
+
+data_options = [
+    click.option("--text-column", default="text", show_default=True, help="Column holding the texts of a table."),
+    click.option("--label-column", default="label", show_default=True, help="Column holding the labels."),
+    click.option("--per-class", type=click.IntRange(min=1), default=None,
+                 help="Use at most this many examples per class (reproducible subsample)."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, subsampling and training."),
+]
+model_options = [
+    click.option("--backbone", "-b", default="minilm-l6", show_default=True,
+                 help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder."),
+    click.option("--strategy", "-s", default="linear", show_default=True,
+                 help="linear (probe on frozen features) or finetune (full fine-tuning); comma-separated for evaluate."),
+    click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
+    click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
+                 help="Local weight file for a timm:/torchvision: architecture."),
+    click.option("--random-init", is_flag=True, help="Random backbone weights (a negative control)."),
+    click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
+    click.option("--lr", type=float, default=None, help="Fine-tuning learning rate of the backbone."),
+    click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
+    click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                 help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
+    click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
+    click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars."),
+]
+
+
+def _apply(options: list[Any]) -> Any:
+    def deco(f: Any) -> Any:
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+
+    return deco
+
+
+def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
+    from ..workflows import resolve_data
+
+    return resolve_data(data, text_column=kw["text_column"], label_column=kw["label_column"] if labels else None,
+                        per_class=kw["per_class"], random_state=kw["seed"])
+
+
+def _estimator(strategy: str, kw: dict[str, Any]) -> Any:
+    from ..estimators import TransferClassifier
+    from ..workflows import make_strategy
+
+    cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
+    return TransferClassifier(
+        backbone=kw["backbone"], strategy=make_strategy(strategy, epochs=kw["epochs"], lr=kw["lr"],
+                                                        batch_size=kw["batch_size"]),
+        pretrained=not kw["random_init"], image_size=kw["image_size"], weights=kw["weights"], cache=cache,
+        verbose=int(kw["progress"]), random_state=kw["seed"],
+    )
+
+
+def _print_result(result: Any) -> None:
+    click.echo(f"\n{result.scheme}")
+    click.echo(f"{'model':<44} {'accuracy':>9} {'macro-F1':>9} {'gain vs baseline':>28}")
+    for row in result.table():
+        gain = (f"{100 * row['gain']:+.1f} pts [{100 * row['gain_low']:+.1f}, {100 * row['gain_high']:+.1f}]"
+                if "gain" in row else "")
+        click.echo(f"{row['model'][:44]:<44} {row['accuracy']:>9.3f} {row['macro_f1']:>9.3f} {gain:>28}")
+    for m in result.transfer_models():
+        click.echo(result.verdict(m.name))
+
+
+@cli.command()
+@click.option("--modality", type=click.Choice(["image", "text", "table"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print specs as JSON.")
+def backbones(modality: str | None, as_json: bool) -> None:
+    """List the registered backbones with their specs."""
+    from ..backbones import PREFIXES, list_backbones
+
+    specs = list_backbones(modality=modality)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in specs], indent=2))
+        return
+    click.echo(f"{'name':<20} {'modality':<8} {'features':>8} {'input':>9}  {'license':<12} source")
+    for s in specs:
+        size = f"{s.input_size[0]}x{s.input_size[1]}" if s.input_size else (f"{s.max_length} tok" if s.max_length else "-")
+        click.echo(f"{s.name:<20} {s.modality:<8} {s.num_features or '(input)':>8} {size:>9}  {s.license:<12} {s.weight_source}")
+    click.echo("\nAlso accepted (weights downloaded on first use, then cached):")
+    for prefix, (text, _) in PREFIXES.items():
+        click.echo(f"  {prefix:<13} {text}")
+    click.echo("  a folder      a model saved by transformers or sentence-transformers")
+
+
+@cli.command()
+def datasets() -> None:
+    """List the packaged datasets usable by name as DATA."""
+    from ..datasets import DATASETS
+
+    for name, loader in sorted(DATASETS.items()):
+        doc = (loader.__doc__ or "").strip().splitlines()[0] if loader.__doc__ else ""
+        click.echo(f"{name:<20} {doc}")
+
+
+@cli.command()
+@click.argument("data")
+@_apply(model_options)
+@_apply(data_options)
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Model folder to write.")
+@click.option("--holdout", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
+              help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
+def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None:
+    """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
+    and save it to a model folder with report.html inside."""
+    from ..estimators import check_writable
+    from ..workflows import fit_to_folder
+
+    check_writable(Path(out), overwrite=overwrite)
+    dataset = _load(data, kw)
+    est = _estimator(kw["strategy"], kw)
+    outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
+    if outcome.evaluation is not None:
+        _print_result(outcome.evaluation)
+    click.echo(f"\nmodel saved to {outcome.folder} (report: {outcome.folder / 'report.html'})")
+
+
+@cli.command()
+@click.argument("model_dir", type=click.Path())
+@click.argument("data")
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--label-column", default="label", show_default=True,
+              help="Labels, if present, are shown beside predictions.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write predictions to this CSV instead of printing them.")
+def predict(model_dir: str, data: str, text_column: str, label_column: str, output: str | None) -> None:
+    """Predict DATA with a saved model; prints or writes labels and class probabilities."""
+    from ..estimators import load_model
+    from ..workflows import predict_frame, resolve_data
+
+    model = load_model(model_dir)
+    try:
+        dataset = resolve_data(data, text_column=text_column, label_column=label_column)
+    except TransferkitError as exc:
+        if f"'{label_column}'" not in str(exc):
+            raise
+        dataset = resolve_data(data, text_column=text_column, label_column=None)
+    frame = predict_frame(model, dataset)
+    if output:
+        tmp = Path(output).with_suffix(".tmp")
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, output)
+        click.echo(f"{len(frame)} predictions written to {output}")
+    else:
+        click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+@cli.command(name="evaluate")
+@click.argument("data")
+@_apply(model_options)
+@_apply(data_options)
+@click.option("--test", "test_data", default=None, help="Held-out test data (else cross-validation).")
+@click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--out", "-o", default="transferkit-evaluation", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html and evaluation.json.")
+def evaluate_cmd(data: str, test_data: str | None, cv: int, out: str, **kw: Any) -> None:
+    """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
+    from ..workflows import evaluate_to_folder
+
+    dataset = _load(data, kw)
+    test = _load(test_data, {**kw, "per_class": None}) if test_data else None
+    models = {f"{kw['backbone']} + {s.strip()}": _estimator(s.strip(), kw) for s in kw["strategy"].split(",") if s.strip()}
+    result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, random_state=kw["seed"],
+                                verbose=int(kw["progress"]))
+    _print_result(result)
+    click.echo(f"\nreport: {Path(out) / 'report.html'}")
+
+
+@cli.command()
+@click.option("--out", "-o", default="transferkit-demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--quick", is_flag=True, help="Smaller data and fewer epochs (about a minute).")
+@click.option("--only", type=click.Choice(["image", "text"]), default=None, help="Run one half of the demo.")
+def demo(out: str, quick: bool, only: str | None) -> None:
+    """Run the main job on packaged weights and data: EfficientNet-Lite0 on Fashion-MNIST and MiniLM on
+    Chinese sentiment, each as no-transfer baseline vs linear probe vs full fine-tuning."""
+    from ..demo import run_demo
+
+    results = run_demo(out, quick=quick, only=only, echo=click.echo)
+    for name, result in results.items():
+        click.echo(f"\n== {name} ==")
+        _print_result(result)
+    click.echo(f"\nreport: {Path(out) / 'report.html'}")

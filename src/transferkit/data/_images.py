@@ -1,0 +1,235 @@
+"""Load one image (path, PIL image or array) as an RGB ``uint8`` array of shape ``(H, W, 3)``.
+
+Every image that enters transferkit passes through :func:`load_image`, so backbones see one format
+whatever the file held: grayscale, palette, alpha, 16-bit, CMYK or float data are all converted here,
+and every failure is an :class:`~transferkit.errors.ImageLoadError` that names the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from transferkit.errors import ImageLoadError
+
+__all__ = ["IMAGE_EXTENSIONS", "is_image_path", "load_image", "load_images"]
+
+#: File extensions (lower case, with the dot) that are treated as images.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+)
+
+# Pillow modes that hold one 16-bit channel; they are scaled to 8 bits by the full 16-bit range.
+_MODES_16BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+
+
+def is_image_path(x: object) -> bool:
+    """Tell whether ``x`` is a path (``str`` or path-like) whose extension is an image extension.
+
+    Parameters
+    ----------
+    x : object
+        Anything; only ``str`` and :class:`os.PathLike` objects can be image paths.
+
+    Returns
+    -------
+    bool
+        ``True`` when the suffix, lower-cased, is in :data:`IMAGE_EXTENSIONS`. The file is not opened.
+
+    Examples
+    --------
+    >>> is_image_path("cats/001.JPG"), is_image_path("notes.txt"), is_image_path(3)
+    (True, False, False)
+    """
+    if not isinstance(x, str | os.PathLike):
+        return False
+    path = os.fspath(x)
+    return isinstance(path, str) and os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
+
+
+def load_image(item: Any, *, index: int | None = None) -> np.ndarray:
+    """Load one image as a C-contiguous RGB ``uint8`` array of shape ``(H, W, 3)``.
+
+    Parameters
+    ----------
+    item : str, os.PathLike, PIL.Image.Image or numpy.ndarray
+        An image file, an image already opened with Pillow, or an array of shape ``(H, W)``,
+        ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` (the fourth channel is alpha).
+    index : int, optional
+        Position of ``item`` in a collection; error messages name it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` array of shape ``(H, W, 3)``.
+
+    Raises
+    ------
+    ImageLoadError
+        The file does not exist, is empty, is not an image, or is truncated or corrupt; or the array
+        has the wrong number of dimensions or channels.
+
+    Notes
+    -----
+    Grayscale is repeated over three channels. Alpha (RGBA, LA, palette transparency) is composited
+    over a white background. 16-bit data is scaled by the full 16-bit range (``round(v / 257)``), not
+    clipped. Float data whose maximum is at most 1.0 is scaled by 255, otherwise it is clipped to
+    0..255 (NaN becomes 0); integer arrays other than ``uint8``/``uint16`` are clipped to 0..255;
+    boolean arrays map to 0 and 255. Files are turned upright according to their EXIF orientation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_image(np.zeros((4, 5), dtype=bool)).shape
+    (4, 5, 3)
+    """
+    if isinstance(item, np.ndarray):
+        return _array_to_rgb(item, _where("Image array", index))
+    if isinstance(item, Image.Image):
+        return _pil_to_rgb(item, _where("Image", index))
+    if isinstance(item, str | os.PathLike):
+        return _load_path(Path(os.fsdecode(item)), index)
+    raise ImageLoadError(
+        f"{_where('Image', index)} is a {type(item).__name__}, not a path, PIL image or numpy array; "
+        "pass one of those."
+    )
+
+
+def load_images(items: Iterable[Any]) -> list[np.ndarray]:
+    """Load several images with :func:`load_image`; errors name the position of the bad item.
+
+    Parameters
+    ----------
+    items : iterable
+        Paths, PIL images or arrays, in any mix.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One ``uint8`` ``(H, W, 3)`` array per item, in order.
+    """
+    return [load_image(item, index=i) for i, item in enumerate(items)]
+
+
+def _where(what: str, index: int | None) -> str:
+    return what if index is None else f"{what} (item {index})"
+
+
+def _load_path(path: Path, index: int | None) -> np.ndarray:
+    where = _where(f"Image '{path}'", index)
+    if not path.exists():
+        raise ImageLoadError(f"{where} does not exist; check the path.")
+    if path.is_dir():
+        raise ImageLoadError(f"{where} is a folder, not an image file.")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(f"{where} is empty (0 bytes); replace or remove the file.")
+    try:
+        with Image.open(path) as image:
+            image.load()  # decodes now, so a truncated file fails here and not later
+            upright = ImageOps.exif_transpose(image)
+            return _pil_to_rgb(upright, where)
+    except ImageLoadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageLoadError(
+            f"{where} is not an image file Pillow can identify; remove it or convert it to PNG or JPEG."
+        ) from None
+    except PermissionError:
+        raise ImageLoadError(f"{where} cannot be read (permission denied).") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageLoadError(f"{where} is too large to decode safely ({exc}).") from None
+    except (OSError, SyntaxError, EOFError, ValueError) as exc:
+        raise ImageLoadError(
+            f"{where} is truncated or corrupt ({exc}); replace or remove the file."
+        ) from None
+
+
+def _pil_to_rgb(image: Image.Image, where: str) -> np.ndarray:
+    mode = image.mode
+    if mode == "RGB":
+        return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    if mode == "RGBA":
+        return _array_to_rgb(np.asarray(image), where)
+    if mode in ("LA", "RGBa", "La", "PA") or (mode == "P" and "transparency" in image.info):
+        return _array_to_rgb(np.asarray(image.convert("RGBA")), where)
+    if mode in ("L", "P", "1", "CMYK", "YCbCr", "HSV"):
+        if mode in ("L", "1"):
+            return _array_to_rgb(np.asarray(image.convert("L")), where)
+        return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    if mode in _MODES_16BIT:
+        return _array_to_rgb(np.asarray(image).astype(np.uint16), where)
+    if mode == "I":
+        return _array_to_rgb(_int32_to_uint8(np.asarray(image)), where)
+    if mode == "F":
+        return _array_to_rgb(np.asarray(image, dtype=np.float32), where)
+    try:
+        return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    except ValueError:
+        raise ImageLoadError(
+            f"{where} has Pillow mode {mode!r}, which cannot be converted to RGB; save it as RGB."
+        ) from None
+
+
+def _int32_to_uint8(values: np.ndarray) -> np.ndarray:
+    # Pillow's 32-bit "I" mode usually carries 16-bit data; its nominal range is unknown, so it is
+    # taken from the values: 8-bit data stays, 16-bit data is scaled by 257, wider data by its maximum.
+    values = np.clip(values.astype(np.int64), 0, None)
+    top = int(values.max(initial=0))
+    if top <= 255:
+        return values.astype(np.uint8)
+    if top <= 65535:
+        return values.astype(np.uint16)
+    return np.rint(values * (255.0 / top)).astype(np.uint8)
+
+
+def _to_uint8(values: np.ndarray, where: str) -> np.ndarray:
+    if values.dtype == np.uint8:
+        return values
+    if values.dtype == np.bool_:
+        return values.astype(np.uint8) * np.uint8(255)
+    if values.dtype == np.uint16:
+        return np.rint(values / 257.0).astype(np.uint8)
+    if np.issubdtype(values.dtype, np.floating):
+        values = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+        if values.size and values.max() <= 1.0:
+            values = values * 255.0
+        return np.rint(np.clip(values, 0.0, 255.0)).astype(np.uint8)
+    if np.issubdtype(values.dtype, np.integer):
+        return np.clip(values, 0, 255).astype(np.uint8)
+    raise ImageLoadError(
+        f"{where} has dtype {values.dtype}, not a numeric type; pass uint8, uint16, float or bool pixels."
+    )
+
+
+def _array_to_rgb(array: np.ndarray, where: str) -> np.ndarray:
+    if array.ndim == 3 and array.shape[-1] not in (1, 3, 4) and array.shape[0] in (1, 3, 4):
+        raise ImageLoadError(
+            f"{where} has shape {array.shape}, which looks channels-first; "
+            "pass (H, W, C), e.g. array.transpose(1, 2, 0)."
+        )
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (1, 3, 4)):
+        raise ImageLoadError(
+            f"{where} has shape {array.shape}; expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)."
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ImageLoadError(f"{where} has shape {array.shape}, which holds no pixels.")
+    pixels = _to_uint8(np.asarray(array), where)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.shape[-1] == 4:
+        return _composite_over_white(pixels)
+    if pixels.shape[-1] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return np.ascontiguousarray(pixels)
+
+
+def _composite_over_white(rgba: np.ndarray) -> np.ndarray:
+    # Transparent pixels become white, the usual background of product photos and scanned documents.
+    weight = rgba[..., 3:].astype(np.float32) / 255.0
+    blended = rgba[..., :3].astype(np.float32) * weight + 255.0 * (1.0 - weight)
+    return np.ascontiguousarray(np.rint(blended).astype(np.uint8))

@@ -1,0 +1,85 @@
+"""Read a table file (CSV, TSV, JSON Lines, JSON, Parquet) into a pandas DataFrame."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from transferkit.errors import DataError
+
+__all__ = ["TABLE_EXTENSIONS", "read_table"]
+
+# Suffix -> (format name for messages, reader). Compressed files (".csv.gz", ...) are read by the
+# reader of the inner suffix; pandas picks the decompression from the outer one.
+_READERS: dict[str, tuple[str, Callable[[Path], pd.DataFrame]]] = {
+    ".csv": ("CSV", lambda path: pd.read_csv(path)),
+    ".tsv": ("TSV", lambda path: pd.read_csv(path, sep="\t")),
+    ".jsonl": ("JSON Lines", lambda path: pd.read_json(path, lines=True)),
+    ".ndjson": ("JSON Lines", lambda path: pd.read_json(path, lines=True)),
+    ".json": ("JSON", lambda path: pd.read_json(path)),
+    ".parquet": ("Parquet", lambda path: pd.read_parquet(path)),
+}
+_COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip"})
+
+#: Table file extensions that :func:`read_table` understands.
+TABLE_EXTENSIONS: frozenset[str] = frozenset(_READERS)
+
+
+def _table_suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSION_SUFFIXES and suffixes[-2] != ".parquet":
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a table file into a DataFrame, choosing the reader from the file extension.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson`` (one JSON object per line), ``.json`` (records or
+        columns) or ``.parquet`` file. Text formats may be compressed (``data.csv.gz``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as pandas reads it (column types inferred).
+
+    Raises
+    ------
+    DataError
+        The extension is not supported, the file does not exist, or it cannot be parsed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "reviews.csv").write_text("text,label\\ngreat,pos\\nawful,neg\\n")
+    >>> read_table(folder / "reviews.csv").shape
+    (2, 2)
+    """
+    path = Path(path)
+    suffix = _table_suffix(path)
+    if suffix not in _READERS:
+        supported = ", ".join(sorted(_READERS))
+        raise DataError(
+            f"Table file '{path}' has an unsupported extension {suffix or '(none)'!r}; "
+            f"use one of {supported}."
+        )
+    if not path.exists():
+        raise DataError(f"Table file '{path}' does not exist; check the path.")
+    if path.is_dir():
+        raise DataError(f"Table file '{path}' is a folder, not a file.")
+    kind, reader = _READERS[suffix]
+    try:
+        return reader(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"Table file '{path}' is empty; it needs a header row and data rows.") from None
+    except (ValueError, OSError, UnicodeError) as exc:  # ParserError and ArrowInvalid are ValueErrors
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = " If it holds one JSON object per line, name it .jsonl." if suffix == ".json" else ""
+        raise DataError(f"Cannot read table file '{path}' as {kind}: {detail}.{hint}") from None

@@ -1,0 +1,193 @@
+"""``TransferClassifier``: a scikit-learn classifier on top of a pretrained backbone."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..data._check import check_input
+from ..errors import DataError
+from ..backbones import backbone_modality
+from ..strategies import FitContext, LinearProbe, Strategy, TransferModel
+
+
+def check_targets(y: Any, n_samples: int) -> np.ndarray:
+    """1-D labels, as many as samples, none missing, at least two classes."""
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import column_or_1d
+
+    if y is None:
+        raise DataError("labels are required: this classifier requires y to be passed, but the target y is None")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if y.ndim != 1:
+        raise DataError(f"labels must be one column, got an array of shape {y.shape}")
+    if len(y) != n_samples:
+        raise DataError(f"{n_samples} samples but {len(y)} labels: they must have the same length")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise DataError(f"label {int(np.flatnonzero(np.isnan(y))[0])} is missing (NaN)")
+    if y.dtype == object and any(v is None for v in y):
+        raise DataError(f"label {next(i for i, v in enumerate(y) if v is None)} is missing (None)")
+    check_classification_targets(y)  # "Unknown label type: continuous" for regression targets
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise DataError(f"only one class ({classes.tolist()[0]!r}) in the labels; a classifier needs at least two")
+    return y
+
+
+class TransferClassifier(ClassifierMixin, BaseEstimator):
+    """Classify images, texts or feature rows by transferring a pretrained backbone.
+
+    Parameters
+    ----------
+    backbone : str, default="minilm-l6"
+        Backbone name; see :func:`transferkit.backbones.list_backbones`.
+    strategy : Strategy, optional
+        How to transfer: :class:`~transferkit.strategies.LinearProbe` (default) or
+        :class:`~transferkit.strategies.FullFineTune`. Its parameters are searchable as
+        ``strategy__<param>``.
+    pretrained : bool, default=True
+        False uses random weights (a negative control).
+    image_size : int, optional
+        Square input size for image backbones (default: the backbone's own).
+    weights : str, optional
+        Local weight file for architectures named by provider prefix.
+    batch_size : int, default=64
+        Inference batch size.
+    cache : bool or path, default=True
+        Feature cache for probe strategies (see :class:`~transferkit.FeatureExtractor`).
+    device : str, default="auto"
+    verbose : int, default=0
+        1 shows progress bars.
+    random_state : int, default=0
+        Seeds head initialisation, data order, validation split and random weights.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels, in the order of ``predict_proba``'s columns.
+    model_ : TransferModel
+        The fitted model (probe or network).
+    fit_seconds_ : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from transferkit import TransferClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 4)), np.repeat(["a", "b"], 20)
+    >>> X[y == "b"] += 2
+    >>> clf = TransferClassifier(backbone="tiny-mlp", cache=False).fit(X, y)
+    >>> clf.predict(X[:2]).tolist(), clf.score(X, y) > 0.9
+    (['a', 'a'], True)
+    """
+
+    def __init__(
+        self,
+        *,
+        backbone: str = "minilm-l6",
+        strategy: Strategy | None = None,
+        pretrained: bool = True,
+        image_size: int | None = None,
+        weights: str | None = None,
+        batch_size: int = 64,
+        cache: bool | str | Path = True,
+        device: str = "auto",
+        verbose: int = 0,
+        random_state: int = 0,
+    ) -> None:
+        self.backbone = backbone
+        self.strategy = strategy
+        self.pretrained = pretrained
+        self.image_size = image_size
+        self.weights = weights
+        self.batch_size = batch_size
+        self.cache = cache
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # --- helpers ---------------------------------------------------------------------------------
+    @property
+    def modality(self) -> str | None:
+        """What the backbone reads ("image", "text", "table"); None for an unknown name."""
+        try:
+            return backbone_modality(self.backbone)
+        except KeyError:
+            return None
+
+    def _validate_X(self, X: Any, *, reset: bool) -> Any:
+        modality = backbone_modality(self.backbone)  # unknown names fail here, before any work
+        if modality in ("image", "text"):
+            return check_input(X, modality)
+        return validate_data(self, X, reset=reset, dtype=np.float32)
+
+    def _strategy(self) -> Strategy:
+        return clone(self.strategy) if self.strategy is not None else LinearProbe()
+
+    def _context(self, n_classes: int) -> FitContext:
+        return FitContext(
+            backbone=self.backbone, pretrained=self.pretrained, image_size=self.image_size, weights=self.weights,
+            in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size, cache=self.cache,
+            device=self.device, verbose=self.verbose, random_state=self.random_state, n_classes=n_classes,
+        )
+
+    # --- scikit-learn API ------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TransferClassifier:
+        """Fit the strategy on ``X``, ``y``. Returns self."""
+        X = self._validate_X(X, reset=True)
+        y = check_targets(y, len(X))
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (len(y),):
+                raise DataError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
+            if (sample_weight < 0).any() or not np.isfinite(sample_weight).all():
+                raise DataError("sample_weight must be finite and non-negative")
+            if sample_weight.sum() <= 0:
+                raise DataError("sample_weight sums to zero: no example would count")
+        start = time.perf_counter()
+        self.strategy_ = self._strategy()
+        ctx = self._context(len(self.classes_))
+        self.model_: TransferModel = self.strategy_.fit_transfer(ctx, X, y_enc, sample_weight)
+        self.fit_info_ = ctx.info
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(self._validate_X(X, reset=False))
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def transform_features(self, X: Any) -> np.ndarray:
+        """Backbone features of ``X`` as the fitted model sees them (probe models)."""
+        check_is_fitted(self, "model_")
+        return self.model_.features(self._validate_X(X, reset=False))  # type: ignore[attr-defined]
+
+    # --- persistence -----------------------------------------------------------------------------
+    def save(self, path: str | Path, *, overwrite: bool = False, extra_files: dict[str, bytes] | None = None) -> Path:
+        """Save to a model folder (safetensors/skops weights, JSON config, label map); atomic."""
+        from ._folder import save_model
+
+        return save_model(self, Path(path), overwrite=overwrite, extra_files=extra_files)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        if self.modality == "text":
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        elif self.modality == "image":
+            tags.input_tags.two_d_array = False
+            tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,165 @@
+"""A saved model is a folder: ``transferkit.json`` (config, label map, checksums), ``labels.json``,
+weight files (safetensors for networks, skops for scikit-learn heads), and optionally ``report.html``.
+No pickle anywhere. Saving writes a temporary sibling folder and renames it, so a crash or an error
+never leaves a half-written model, and an existing model is replaced only once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..errors import ModelFolderError
+from ..strategies import STRATEGIES, Strategy
+
+FORMAT = "transferkit-model"
+FORMAT_VERSION = 1
+_PARAMS = ("backbone", "pretrained", "image_size", "weights", "batch_size", "device", "random_state")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
+def _strategy_config(strategy: Strategy) -> dict[str, Any]:
+    params = {k: _jsonable(v) for k, v in strategy.get_params(deep=False).items() if k != "head"}
+    return {"class": type(strategy).__name__, "params": params}
+
+
+def check_writable(path: Path, *, overwrite: bool) -> None:
+    """Fail early (before any training) when ``path`` cannot receive a model folder."""
+    if path.exists() and not overwrite:
+        raise ModelFolderError(f"{str(path)!r} already exists; choose another folder or pass overwrite=True (--overwrite)")
+    if path.exists() and not path.is_dir():
+        raise ModelFolderError(f"{str(path)!r} exists and is not a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise ModelFolderError(f"cannot write into {str(parent)!r} (permission denied)")
+
+
+def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: dict[str, bytes] | None = None) -> Path:
+    """Write ``est`` (a fitted TransferClassifier) to the folder ``path``, atomically."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, "model_")
+    check_writable(path, overwrite=overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        model_cfg = est.model_.save(tmp)
+        classes = [_jsonable(c) for c in est.classes_.tolist()]
+        for name, data in (extra_files or {}).items():
+            (tmp / name).write_bytes(data)
+        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "transferkit_version": __version__,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "estimator": type(est).__name__,
+            "params": {k: _jsonable(getattr(est, k)) for k in _PARAMS},
+            "n_features_in": getattr(est, "n_features_in_", None),
+            "strategy": _strategy_config(est.strategy_),
+            "model": {"kind": est.model_.kind, **model_cfg},
+            "classes": classes,
+            "classes_dtype": str(est.classes_.dtype),
+            "backbone_fingerprint": _backbone_fingerprint(est),
+            "files": files,
+        }
+        (tmp / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
+        (tmp / "transferkit.json").write_text(json.dumps(config, indent=2, ensure_ascii=False))
+        old = None
+        if path.exists():
+            old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _backbone_fingerprint(est: Any) -> str | None:
+    model = est.model_
+    if model.kind == "probe":
+        return model.extractor.backbone_.fingerprint()
+    return None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    cfg_path = path / "transferkit.json"
+    if not path.is_dir():
+        raise ModelFolderError(f"model folder {str(path)!r} does not exist")
+    if not cfg_path.exists():
+        raise ModelFolderError(f"{str(path)!r} is not a transferkit model folder (no transferkit.json)")
+    try:
+        config = json.loads(cfg_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelFolderError(f"{str(cfg_path)!r} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
+        raise ModelFolderError(f"{str(path)!r} has format {config.get('format')!r} v{config.get('format_version')}, "
+                               f"this transferkit reads {FORMAT} v{FORMAT_VERSION}")
+    for name, digest in config.get("files", {}).items():
+        f = path / name
+        if not f.exists():
+            raise ModelFolderError(f"model file {str(f)!r} is missing")
+        if _sha256(f) != digest:
+            raise ModelFolderError(f"model file {str(f)!r} is corrupt or was modified (checksum mismatch)")
+    return config
+
+
+def load_model(path: str | Path) -> Any:
+    """Load a model folder written by :meth:`TransferClassifier.save`.
+
+    Checks the format version and every weight file's checksum; for probe models also that the
+    backbone weights are the ones the head was trained on.
+    """
+    from ._classifier import TransferClassifier
+
+    path = Path(path)
+    config = read_config(path)
+    strategy_cls = {c.__name__: c for c in STRATEGIES.values()}.get(config["strategy"]["class"])
+    if strategy_cls is None:
+        raise ModelFolderError(f"unknown strategy {config['strategy']['class']!r} in {str(path)!r}")
+    strategy = strategy_cls(**config["strategy"]["params"])
+    est = TransferClassifier(strategy=strategy, **config["params"])
+    if config["n_features_in"] is not None:
+        est.n_features_in_ = config["n_features_in"]
+    est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
+    est.strategy_ = strategy
+    ctx = est._context(len(est.classes_))
+    est.model_ = strategy.load_model(path, config["model"], ctx)
+    expected = config.get("backbone_fingerprint")
+    if expected is not None and _backbone_fingerprint(est) != expected:
+        raise ModelFolderError(
+            f"the backbone {config['params']['backbone']!r} installed here has different weights from the one "
+            f"the model in {str(path)!r} was trained with; install the same weights"
+        )
+    est.fit_info_ = {}
+    return est

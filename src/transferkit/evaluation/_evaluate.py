@@ -1,0 +1,279 @@
+"""Evaluate transfer models against the no-transfer baseline on the same splits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import StratifiedKFold
+
+from ..errors import DataError
+from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
+from ._metrics import classification_metrics, mean_ci, paired_bootstrap_ci
+
+BASELINE = "no-transfer baseline"
+
+
+@dataclass
+class ModelResult:
+    """Scores of one model over all splits."""
+
+    name: str
+    description: str
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    pooled: dict[str, Any] = field(default_factory=dict)
+    fit_seconds: list[float] = field(default_factory=list)
+    predict_seconds: list[float] = field(default_factory=list)
+    history: list[dict[str, float]] | None = None
+    is_baseline: bool = False
+
+    def mean(self, metric: str) -> float:
+        return float(np.mean([f[metric] for f in self.folds]))
+
+    def std(self, metric: str) -> float:
+        return float(np.std([f[metric] for f in self.folds], ddof=1)) if len(self.folds) > 1 else 0.0
+
+
+@dataclass
+class Gain:
+    """Difference model - baseline in one metric, with a 95% interval."""
+
+    metric: str
+    mean: float
+    low: float
+    high: float
+    method: str
+
+    @property
+    def verdict(self) -> str:
+        if self.low > 0:
+            return "positive"
+        if self.high < 0:
+            return "negative"
+        return "inconclusive"
+
+
+@dataclass
+class EvaluationResult:
+    """Everything an evaluation measured; :mod:`transferkit.evaluation.report` renders it."""
+
+    modality: str
+    classes: list[Any]
+    scheme: str
+    n_samples: int
+    class_counts: dict[str, int]
+    models: dict[str, ModelResult]
+    gains: dict[str, dict[str, Gain]]
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    #: Models fitted on the last split, by name (only with ``keep_models=True``; not serialised).
+    fitted: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def baseline(self) -> ModelResult:
+        return self.models[BASELINE]
+
+    def transfer_models(self) -> list[ModelResult]:
+        return [m for m in self.models.values() if not m.is_baseline]
+
+    def best_model(self) -> ModelResult:
+        return max(self.transfer_models(), key=lambda m: m.pooled["accuracy"])
+
+    def verdict(self, name: str | None = None) -> str:
+        """One plain sentence on transfer vs the baseline (negative transfer said as such)."""
+        name = name or self.best_model().name
+        g = self.gains[name]["accuracy"]
+        pts = f"{100 * g.mean:+.1f} accuracy points (95% CI {100 * g.low:+.1f} to {100 * g.high:+.1f}, {g.method})"
+        if g.verdict == "positive":
+            return f"Transfer helps: {name} beats the no-transfer baseline by {pts}."
+        if g.verdict == "negative":
+            return (f"Negative transfer: {name} is worse than the no-transfer baseline, {pts}. "
+                    "Prefer the baseline or another backbone.")
+        return f"No clear difference: {name} vs the no-transfer baseline is {pts}; the interval includes zero."
+
+    def table(self) -> list[dict[str, Any]]:
+        rows = []
+        for m in self.models.values():
+            row = {"model": m.name, "accuracy": m.pooled["accuracy"], "macro_f1": m.pooled["macro_f1"],
+                   "macro_precision": m.pooled["macro_precision"], "macro_recall": m.pooled["macro_recall"],
+                   "accuracy_std": m.std("accuracy"), "fit_seconds": float(np.sum(m.fit_seconds)),
+                   "predict_seconds": float(np.sum(m.predict_seconds))}
+            if not m.is_baseline:
+                g = self.gains[m.name]["accuracy"]
+                row.update(gain=g.mean, gain_low=g.low, gain_high=g.high, verdict=g.verdict)
+            rows.append(row)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        fitted, self.fitted = self.fitted, {}
+        try:
+            return _plain(asdict(self))
+        finally:
+            self.fitted = fitted
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _splits(y: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    labels, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        raise DataError(f"class {labels[counts.argmin()]!r} has only {counts.min()} example; cross-validation "
+                        "needs at least 2 per class")
+    k = min(cv, int(counts.min()))
+    return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+def _take(X: Any, idx: np.ndarray) -> Any:
+    return X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
+
+
+def _macro_f1_from_indices(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
+    tp = np.bincount(y_true[y_true == y_pred], minlength=k).astype(float)
+    fp = np.bincount(y_pred, minlength=k) - tp
+    fn = np.bincount(y_true, minlength=k) - tp
+    denom = 2 * tp + fp + fn
+    return float(np.mean(np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)))
+
+
+def _bootstrap_f1_gain(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, k: int, seed: int, n_boot: int = 1000) -> Gain:
+    rng = np.random.default_rng(seed)
+    base = _macro_f1_from_indices(y, pa, k) - _macro_f1_from_indices(y, pb, k)
+    boots = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y), len(y))
+        boots.append(_macro_f1_from_indices(y[i], pa[i], k) - _macro_f1_from_indices(y[i], pb[i], k))
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return Gain("macro_f1", base, float(lo), float(hi), "paired bootstrap over test items")
+
+
+def evaluate(
+    models: BaseEstimator | Mapping[str, BaseEstimator],
+    X: Any,
+    y: Any,
+    *,
+    cv: int = 5,
+    test: tuple[Any, Any] | None = None,
+    baseline: BaseEstimator | None = None,
+    modality: str | None = None,
+    random_state: int = 0,
+    verbose: int = 0,
+    keep_models: bool = False,
+) -> EvaluationResult:
+    """Score transfer models and the no-transfer baseline on the same splits.
+
+    Parameters
+    ----------
+    models : estimator or dict of name -> estimator
+        Unfitted classifiers (cloned per split).
+    X, y : training data (images, texts or a feature table) and labels.
+    cv : int, default=5
+        Stratified folds when ``test`` is None (reduced to the smallest class size when needed).
+    test : (X_test, y_test), optional
+        Use this held-out set instead of cross-validation.
+    baseline : estimator, optional
+        Defaults to :func:`make_baseline` for the modality.
+    modality : str, optional
+        Defaults to the first model's backbone modality.
+    keep_models : bool, default=False
+        Keep the models fitted on the last split in ``result.fitted`` (for a single train/test split,
+        the model whose test scores are reported).
+
+    Returns
+    -------
+    EvaluationResult
+        Per-model fold and pooled metrics, and each model's gain over the baseline with a 95% CI
+        (Student-t over folds, or a paired bootstrap over test items for a single split).
+    """
+    start = time.perf_counter()
+    if isinstance(models, BaseEstimator):
+        models = {_describe(models): models}
+    models = dict(models)
+    if not models:
+        raise DataError("no model to evaluate")
+    modality = modality or getattr(next(iter(models.values())), "modality", None) or "table"
+    from ..estimators._classifier import check_targets
+
+    y = check_targets(y, len(X))
+    classes = list(np.unique(y if test is None else np.concatenate([y, np.asarray(test[1])])))
+    all_models = {**models, BASELINE: baseline if baseline is not None else make_baseline(modality, random_state=random_state)}
+    if test is None:
+        splits = [(_take(X, tr), y[tr], _take(X, te), y[te], te) for tr, te in _splits(y, cv, random_state)]
+        scheme = f"{len(splits)}-fold stratified cross-validation"
+    else:
+        Xt, yt = test
+        yt = check_targets(yt, len(Xt)) if len(np.unique(yt)) > 1 else np.asarray(yt)
+        splits = [(X, y, Xt, yt, np.arange(len(yt)))]
+        scheme = f"train ({len(y)}) / held-out test ({len(yt)})"
+    results = {name: ModelResult(name, BASELINE_DESCRIPTIONS.get(modality, "") if name == BASELINE else _describe(est),
+                                 is_baseline=name == BASELINE) for name, est in all_models.items()}
+    preds: dict[str, list[np.ndarray]] = {n: [] for n in all_models}
+    fitted: dict[str, Any] = {}
+    truths: list[np.ndarray] = []
+    for fold, (Xtr, ytr, Xte, yte, _) in enumerate(splits):
+        truths.append(np.asarray(yte))
+        for name, est in all_models.items():
+            if verbose:
+                print(f"  fold {fold + 1}/{len(splits)}: {name}", flush=True)
+            model = clone(est)
+            t0 = time.perf_counter()
+            model.fit(Xtr, ytr)
+            t1 = time.perf_counter()
+            pred = model.predict(Xte)
+            t2 = time.perf_counter()
+            r = results[name]
+            r.fit_seconds.append(t1 - t0)
+            r.predict_seconds.append(t2 - t1)
+            r.folds.append({k: v for k, v in classification_metrics(yte, pred, classes).items()})
+            hist = getattr(getattr(model, "model_", None), "history", None)
+            if hist is not None:
+                r.history = hist.epochs
+            preds[name].append(np.asarray(pred))
+            if keep_models:
+                fitted[name] = model
+    y_all = np.concatenate(truths)
+    for name, r in results.items():
+        r.pooled = classification_metrics(y_all, np.concatenate(preds[name]), classes)
+    gains = {name: _gains(results[name], results[BASELINE], y_all, np.concatenate(preds[name]),
+                          np.concatenate(preds[BASELINE]), classes, random_state)
+             for name in models}
+    labels, counts = np.unique(np.asarray(y), return_counts=True)
+    return EvaluationResult(
+        modality=modality, classes=[_plain(c) for c in classes], scheme=scheme, n_samples=len(y),
+        class_counts={str(lab): int(c) for lab, c in zip(labels, counts, strict=True)}, models=results, gains=gains,
+        seconds=time.perf_counter() - start, fitted=fitted,
+    )
+
+
+def _gains(model: ModelResult, base: ModelResult, y: np.ndarray, pm: np.ndarray, pb: np.ndarray,
+           classes: list[Any], seed: int) -> dict[str, Gain]:
+    if len(model.folds) >= 2:
+        out = {}
+        for metric in ("accuracy", "macro_f1"):
+            d = [a[metric] - b[metric] for a, b in zip(model.folds, base.folds, strict=True)]
+            m, lo, hi = mean_ci(d)
+            out[metric] = Gain(metric, m, lo, hi, f"Student-t over {len(d)} folds")
+        return out
+    m, lo, hi = paired_bootstrap_ci(pm == y, pb == y, seed=seed)
+    index = {c: i for i, c in enumerate(classes)}
+    yi, pmi, pbi = (np.array([index[v] for v in a]) for a in (y, pm, pb))
+    return {"accuracy": Gain("accuracy", m, lo, hi, "paired bootstrap over test items"),
+            "macro_f1": _bootstrap_f1_gain(yi, pmi, pbi, len(classes), seed)}
+
+
+def _describe(est: BaseEstimator) -> str:
+    backbone = getattr(est, "backbone", None)
+    strategy = getattr(est, "strategy", None)
+    name = type(strategy).__name__ if strategy is not None else "LinearProbe"
+    return f"{backbone} + {name}" if backbone else type(est).__name__

@@ -1,0 +1,97 @@
+"""Report figures, drawn with matplotlib's object API (no pyplot, no global state), as PNG bytes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _figure(w: float, h: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h), dpi=100, layout="constrained")
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def confusion_matrix_png(matrix: Sequence[Sequence[int]], labels: Sequence[Any], title: str) -> bytes:
+    cm = np.asarray(matrix, dtype=float)
+    norm = cm / np.clip(cm.sum(axis=1, keepdims=True), 1, None)
+    n = len(labels)
+    size = max(3.5, 0.45 * n + 2)
+    fig = _figure(size + 0.8, size)
+    ax = fig.add_subplot()
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), [str(x) for x in labels], rotation=45, ha="right")
+    ax.set_yticks(range(n), [str(x) for x in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, label="row share")
+    return _png(fig)
+
+
+def metrics_bar_png(rows: list[dict[str, Any]]) -> bytes:
+    """Accuracy and macro-F1 per model, with the spread over folds as error bars."""
+    fig = _figure(max(4.5, 1.4 * len(rows) + 2), 3.2)
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    acc = [r["accuracy"] for r in rows]
+    f1 = [r["macro_f1"] for r in rows]
+    ax.bar(x - 0.2, acc, 0.4, yerr=[r.get("accuracy_std", 0) for r in rows], label="accuracy", color="#3b75af")
+    ax.bar(x + 0.2, f1, 0.4, label="macro F1", color="#ef8636")
+    ax.set_xticks(x, [r["model"] for r in rows], rotation=10)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def class_counts_png(counts: dict[str, int]) -> bytes:
+    fig = _figure(max(4.0, 0.45 * len(counts) + 1.5), 2.6)
+    ax = fig.add_subplot()
+    ax.bar(range(len(counts)), list(counts.values()), color="#6a9f58")
+    ax.set_xticks(range(len(counts)), list(counts), rotation=45, ha="right")
+    ax.set_ylabel("examples")
+    return _png(fig)
+
+
+def history_png(history: list[dict[str, float]], title: str) -> bytes:
+    fig = _figure(5.5, 3.0)
+    ax = fig.add_subplot()
+    epochs = [h["epoch"] + 1 for h in history]
+    ax.plot(epochs, [h["train_loss"] for h in history], "o-", label="train loss")
+    if "val_loss" in history[0]:
+        ax.plot(epochs, [h["val_loss"] for h in history], "s-", label="validation loss")
+        ax2 = ax.twinx()
+        ax2.plot(epochs, [h["val_accuracy"] for h in history], "^--", color="#6a9f58", label="validation accuracy")
+        ax2.set_ylabel("accuracy")
+        ax2.set_ylim(0, 1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    return _png(fig)
+
+
+def image_grid_png(images: Sequence[np.ndarray], captions: Sequence[str], columns: int = 8) -> bytes:
+    rows = -(-len(images) // columns)
+    fig = _figure(1.3 * columns, 1.45 * rows)
+    for i, (img, cap) in enumerate(zip(images, captions, strict=True)):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        ax.imshow(img)
+        ax.set_title(cap, fontsize=7)
+        ax.axis("off")
+    return _png(fig)

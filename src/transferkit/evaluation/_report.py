@@ -1,0 +1,160 @@
+"""Self-contained HTML reports: one file, plots embedded, readable offline and in e-mail."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _plots
+from ._evaluate import EvaluationResult
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+.meta{color:#666;font-size:.9em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left}.verdict{padding:.8em 1em;border-radius:6px;margin:1em 0;font-weight:600}
+.positive{background:#e6f4ea;border-left:6px solid #2e7d32}.negative{background:#fdecea;border-left:6px solid #c62828}
+.inconclusive{background:#fff8e1;border-left:6px solid #f9a825}img{max-width:100%}figure{margin:.8em 0}
+figcaption{color:#555;font-size:.88em}.grid{display:flex;flex-wrap:wrap;gap:1em}code{background:#f4f4f4;padding:0 .2em}
+"""
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
+    return html.escape(str(v))
+
+
+class Report:
+    """An HTML document built from sections of text, tables and figures."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.parts: list[str] = []
+
+    def heading(self, text: str) -> Report:
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+        return self
+
+    def paragraph(self, text: str, css_class: str | None = None) -> Report:
+        cls = f' class="{css_class}"' if css_class else ""
+        self.parts.append(f"<p{cls}>{html.escape(text)}</p>")
+        return self
+
+    def table(self, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> Report:
+        if not rows:
+            return self
+        columns = list(columns or rows[0].keys())
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
+        self.parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        return self
+
+    def figure(self, png: bytes, caption: str = "") -> Report:
+        data = base64.b64encode(png).decode("ascii")
+        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        self.parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">{cap}</figure>')
+        return self
+
+    def render(self) -> str:
+        from .. import __version__
+
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(self.title)}</title>"
+                f"<style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>"
+                f'<p class="meta">transferkit {__version__} &middot; {stamp}</p>{"".join(self.parts)}</body></html>')
+
+    def write(self, path: str | Path) -> Path:
+        """Write atomically (temporary file, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".html.tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.render())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | None = None) -> Report:
+    """Verdict, metrics against the baseline, per-class table, confusion matrices, curves, timings."""
+    if heading:
+        report.heading(heading)
+    for m in result.transfer_models():
+        report.paragraph(result.verdict(m.name), result.gains[m.name]["accuracy"].verdict)
+    report.heading("Metrics against the no-transfer baseline")
+    report.paragraph(f"Evaluation: {result.scheme}; {result.n_samples} training examples; classes: "
+                     f"{len(result.classes)}. Pooled over all test predictions; ± is the spread over folds.")
+    rows = result.table()
+    report.table([{
+        "model": r["model"], "accuracy": r["accuracy"], "± (folds)": r["accuracy_std"], "macro F1": r["macro_f1"],
+        "macro precision": r["macro_precision"], "macro recall": r["macro_recall"],
+        "gain vs baseline": f"{100 * r['gain']:+.1f} pts [{100 * r['gain_low']:+.1f}, {100 * r['gain_high']:+.1f}]"
+        if "gain" in r else "—",
+    } for r in rows])
+    report.table([{"model": m.name, "what it is": m.description} for m in result.models.values()])
+    report.figure(_plots.metrics_bar_png(rows), "Accuracy and macro F1 per model (error bars: std over folds)")
+    report.heading("Gain of transfer, with 95% intervals")
+    report.table([{"model": name, "metric": g.metric, "gain": g.mean, "low": g.low, "high": g.high,
+                   "verdict": g.verdict, "interval": g.method}
+                  for name, gs in result.gains.items() for g in gs.values()])
+    report.heading("Per-class precision, recall and F1")
+    for m in result.models.values():
+        report.paragraph(m.name)
+        report.table(m.pooled["per_class"], ["label", "precision", "recall", "f1", "support"])
+    report.heading("Confusion matrices")
+    figs = [(_plots.confusion_matrix_png(m.pooled["confusion_matrix"], result.classes, m.name), m.name)
+            for m in result.models.values()]
+    for png, name in figs:
+        report.figure(png, f"Confusion matrix, {name} (rows: true class; colour: share of the row)")
+    for m in result.models.values():
+        if m.history:
+            report.heading(f"Training curves: {m.name}")
+            report.figure(_plots.history_png(m.history, m.name), "Loss per epoch (last split)")
+    report.heading("Timings")
+    report.table([{"model": m.name, "fit seconds (all splits)": float(np.sum(m.fit_seconds)),
+                   "predict seconds (all splits)": float(np.sum(m.predict_seconds))} for m in result.models.values()])
+    return report
+
+
+def add_data_summary(report: Report, summary: dict[str, Any], class_counts: dict[str, int],
+                     examples: tuple[Sequence[Any], Sequence[str]] | None = None) -> Report:
+    """Data summary: sizes, modality, class balance, and a few examples."""
+    report.heading("Data")
+    report.table([{"property": k, "value": v} for k, v in summary.items() if not isinstance(v, dict)])
+    report.figure(_plots.class_counts_png(class_counts), "Examples per class")
+    if examples is not None:
+        items, captions = examples
+        if items and isinstance(items[0], str):
+            report.table([{"label": c, "text": t[:200]} for t, c in zip(items, captions, strict=True)])
+        elif items:
+            from ..data import load_image
+
+            report.figure(_plots.image_grid_png([load_image(i) for i in items], list(captions)), "Examples")
+    return report
+
+
+def evaluation_report(result: EvaluationResult, *, title: str, summary: dict[str, Any] | None = None,
+                      config: dict[str, Any] | None = None,
+                      examples: tuple[Sequence[Any], Sequence[str]] | None = None) -> Report:
+    """A full report of one evaluation."""
+    report = Report(title)
+    add_data_summary(report, {"modality": result.modality, "examples": result.n_samples,
+                              "classes": len(result.classes), **(summary or {})}, result.class_counts, examples)
+    add_evaluation(report, result)
+    if config:
+        report.heading("Configuration")
+        report.table([{"setting": k, "value": v} for k, v in config.items()])
+    return report

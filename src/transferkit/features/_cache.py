@@ -1,0 +1,91 @@
+"""On-disk feature cache: one folder per (backbone, preprocessing), shards of (keys, features).
+
+Shards are written to a temporary file and renamed, so a crash never leaves a half-written shard and
+concurrent processes never see one. Every shard a process has read stays indexed in memory, so the
+second pass over the same data touches no file at all.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def default_cache_dir() -> Path:
+    """``$TRANSFERKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/transferkit``, else ``~/.cache/transferkit``."""
+    env = os.environ.get("TRANSFERKIT_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "transferkit"
+
+
+class FeatureCache:
+    """Features by item key, for one backbone + preprocessing namespace."""
+
+    _memory: dict[Path, dict[str, tuple[np.ndarray, int]]] = {}
+    _seen_files: dict[Path, set[str]] = {}
+
+    def __init__(self, root: Path, namespace: str) -> None:
+        self.folder = Path(root) / "features" / namespace
+
+    def _refresh(self) -> dict[str, tuple[np.ndarray, int]]:
+        index = self._memory.setdefault(self.folder, {})
+        seen = self._seen_files.setdefault(self.folder, set())
+        if self.folder.is_dir():
+            for shard in sorted(self.folder.glob("*.npz")):
+                if shard.name in seen:
+                    continue
+                try:
+                    with np.load(shard, allow_pickle=False) as data:
+                        keys, feats = data["keys"], data["features"]
+                except (OSError, ValueError, KeyError):
+                    continue  # unreadable shard: ignore it, features get recomputed
+                for row, key in enumerate(keys.tolist()):
+                    index[key] = (feats, row)
+                seen.add(shard.name)
+        return index
+
+    def get(self, keys: list[str]) -> tuple[np.ndarray | None, list[int]]:
+        """Cached rows for ``keys`` (None where missing is filled later) and the indices of misses."""
+        index = self._refresh()
+        misses = [i for i, k in enumerate(keys) if k not in index]
+        hits = [i for i, k in enumerate(keys) if k in index]
+        if not hits:
+            return None, misses
+        width = index[keys[hits[0]]][0].shape[1]
+        out = np.empty((len(keys), width), dtype=np.float32)
+        for i in hits:
+            feats, row = index[keys[i]]
+            out[i] = feats[row]
+        return out, misses
+
+    def put(self, keys: list[str], features: np.ndarray) -> None:
+        if not keys:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        features = np.ascontiguousarray(features, dtype=np.float32)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=np.asarray(keys), features=features)
+            from ._hashing import config_key
+
+            final = self.folder / f"{config_key(keys)}.npz"
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        index = self._memory.setdefault(self.folder, {})
+        for row, key in enumerate(keys):
+            index[key] = (features, row)
+        self._seen_files.setdefault(self.folder, set()).add(final.name)
+
+    @classmethod
+    def clear_memory(cls) -> None:
+        """Forget the in-memory index (files stay); used by benchmarks to time a cold cache read."""
+        cls._memory.clear()
+        cls._seen_files.clear()

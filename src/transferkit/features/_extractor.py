@@ -1,0 +1,235 @@
+"""``FeatureExtractor``: raw items -> pooled backbone features, batched, cached on disk."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..backbones import Backbone, create_backbone
+from ..backbones import backbone_modality as backbone_modality
+from ..data._check import check_input
+from ._cache import FeatureCache, default_cache_dir
+from ._hashing import config_key, item_keys
+
+FEATURE_FORMAT_VERSION = 1
+
+
+@functools.lru_cache(maxsize=4)
+def shared_backbone(
+    name: str, pretrained: bool, image_size: int | None, weights: str | None, in_features: int | None, random_state: int
+) -> Backbone:
+    """One read-only instance per configuration and process: cross-validation folds and grid-search
+    candidates reuse it instead of reloading weights. Never train it; copy it first."""
+    bb = create_backbone(
+        name, pretrained=pretrained, image_size=image_size, weights=weights, in_features=in_features,
+        random_state=random_state,
+    )
+    for p in bb.parameters():
+        p.requires_grad_(False)
+    return bb.eval()
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def extract_features(
+    backbone: Backbone,
+    items: Sequence[Any],
+    *,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    progress: bool = False,
+) -> np.ndarray:
+    """Pooled features of ``items`` as a float32 array, computed in batches without gradients."""
+    return batched_inference(backbone, backbone, items, batch_size=batch_size, device=device, progress=progress)
+
+
+def batched_inference(
+    module: torch.nn.Module,
+    backbone: Backbone,
+    items: Sequence[Any],
+    *,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    progress: bool = False,
+) -> np.ndarray:
+    """``module(batch)`` over ``items`` preprocessed by ``backbone``, as float32, in input order.
+
+    ``module`` is the backbone itself (features) or a network with a head on it (logits). Texts are
+    batched by length, longest first, as sentence-transformers does, so padding stays small. Image
+    batches enter the network channels-last on CPU, where oneDNN runs convolutions faster
+    (EfficientNet-Lite0 on 2 cores: ~1.6x); uint8 array batches already arrive in that layout.
+    """
+    n = len(items)
+    order = np.arange(n)
+    if backbone.spec.modality == "text":
+        order = np.argsort([-len(str(t)) for t in items], kind="stable")
+    device = torch.device(device)
+    was_training = module.training
+    module.to(device).eval()
+    out = np.empty((n, 0), dtype=np.float32)
+    starts: Any = range(0, n, batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc=f"{backbone.spec.name}", unit="batch", leave=False)
+    try:
+        with torch.inference_mode():
+            for start in starts:
+                idx = order[start : start + batch_size]
+                chunk = items[idx] if isinstance(items, np.ndarray) else [items[i] for i in idx]
+                batch = {k: _to_device(v, device) for k, v in backbone.preprocess(chunk).items()}
+                result = module(batch).float().cpu().numpy()
+                if out.shape[1] == 0:
+                    out = np.empty((n, result.shape[1]), dtype=np.float32)
+                out[idx] = result
+    finally:
+        module.train(was_training)
+    return out
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    if tensor.ndim == 4 and tensor.is_floating_point() and device.type == "cpu":
+        tensor = tensor.contiguous(memory_format=torch.channels_last)
+    return tensor.to(device)
+
+
+class FeatureExtractor(TransformerMixin, BaseEstimator):
+    """Pooled features of a pretrained backbone, as a scikit-learn transformer.
+
+    Parameters
+    ----------
+    backbone : str, default="minilm-l6"
+        Backbone name (see :func:`transferkit.backbones.list_backbones`).
+    pretrained : bool, default=True
+        False uses the architecture with random weights (a negative control).
+    image_size : int, optional
+        Square input size for image backbones (default: the backbone's own).
+    weights : str, optional
+        Local weight file for architectures named by provider prefix.
+    batch_size : int, default=64
+        Items per forward pass.
+    cache : bool or path, default=True
+        Cache features on disk keyed by backbone weights, preprocessing and item content. True uses
+        ``$TRANSFERKIT_CACHE_DIR`` (default ``~/.cache/transferkit``); a path uses that folder; False
+        turns caching off.
+    device : str, default="auto"
+        ``"auto"`` picks CUDA when available, else CPU.
+    progress : bool, default=False
+        Show a progress bar.
+    random_state : int, default=0
+        Seed of random initialisation for random-weight backbones.
+
+    Attributes
+    ----------
+    backbone_ : Backbone
+        The loaded backbone (shared read-only across instances with the same configuration).
+    n_features_out_ : int
+        Width of the features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from transferkit import FeatureExtractor
+    >>> X = np.random.default_rng(0).random((4, 3))
+    >>> FeatureExtractor(backbone="tiny-mlp", cache=False).fit_transform(X).shape
+    (4, 16)
+    """
+
+    def __init__(
+        self,
+        *,
+        backbone: str = "minilm-l6",
+        pretrained: bool = True,
+        image_size: int | None = None,
+        weights: str | None = None,
+        batch_size: int = 64,
+        cache: bool | str | Path = True,
+        device: str = "auto",
+        progress: bool = False,
+        random_state: int = 0,
+    ) -> None:
+        self.backbone = backbone
+        self.pretrained = pretrained
+        self.image_size = image_size
+        self.weights = weights
+        self.batch_size = batch_size
+        self.cache = cache
+        self.device = device
+        self.progress = progress
+        self.random_state = random_state
+
+    def _modality(self) -> str | None:
+        try:
+            return backbone_modality(self.backbone)
+        except KeyError:  # unknown name: fit() raises the explanatory error
+            return None
+
+    def _check_X(self, X: Any, *, reset: bool) -> Any:
+        modality = backbone_modality(self.backbone) if not hasattr(self, "backbone_") else self.backbone_.spec.modality
+        if modality == "table":
+            return validate_data(self, X, reset=reset, dtype=np.float32)
+        return check_input(X, modality)
+
+    def fit(self, X: Any, y: Any = None) -> FeatureExtractor:
+        """Load the backbone (and, for tables, record the input width). Returns self."""
+        X = self._check_X(X, reset=True)
+        in_features = getattr(self, "n_features_in_", None)
+        self.backbone_ = shared_backbone(
+            self.backbone, self.pretrained, self.image_size, self.weights, in_features, self.random_state
+        )
+        self.n_features_out_ = self.backbone_.num_features
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Features of ``X``, shape ``(n_samples, n_features_out_)``, float32."""
+        check_is_fitted(self, "backbone_")
+        X = self._check_X(X, reset=False)
+        bb = self.backbone_
+        device = resolve_device(self.device)
+        if self.cache is False:
+            return extract_features(bb, X, batch_size=self.batch_size, device=device, progress=self.progress)
+        root = default_cache_dir() if self.cache is True else Path(self.cache)
+        namespace = config_key(bb.fingerprint(), bb.preprocessing_config(), FEATURE_FORMAT_VERSION)
+        store = FeatureCache(root, namespace)
+        keys = item_keys(X, bb.spec.modality)
+        cached, misses = store.get(keys)
+        if not misses:
+            assert cached is not None
+            return cached
+        todo = X[misses] if isinstance(X, np.ndarray) else [X[i] for i in misses]
+        fresh = extract_features(bb, todo, batch_size=self.batch_size, device=device, progress=self.progress)
+        store.put([keys[i] for i in misses], fresh)
+        if cached is None:
+            return fresh
+        cached[misses] = fresh
+        return cached
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "backbone_")
+        prefix = self.backbone.replace(":", "_").replace("/", "_")
+        return np.asarray([f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        modality = self._modality()
+        if modality == "text":
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        elif modality == "image":
+            tags.input_tags.two_d_array = False
+            tags.input_tags.three_d_array = True
+        tags.requires_fit = True
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]  # features are float32 whatever the input
+        return tags

@@ -1,0 +1,188 @@
+"""Full fine-tuning through the one training loop, and the fitted network model it returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from ..backbones import TransferNet
+from ..errors import StrategyError
+from ..features import batched_inference, resolve_device
+from ..training import EarlyStopping, History, TrainConfig, Trainer, make_loader, weighted_cross_entropy
+from ._base import FitContext, Strategy
+
+_NO_DECAY = (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.Embedding)
+
+
+def decay_split(module: nn.Module, params: list[nn.Parameter]) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """Split ``params`` into (decayed, not decayed): biases, norm and embedding weights take no weight
+    decay, as in BERT and timm fine-tuning recipes."""
+    no_decay: set[int] = set()
+    for m in module.modules():
+        for name, p in m.named_parameters(recurse=False):
+            if name.endswith("bias") or isinstance(m, _NO_DECAY):
+                no_decay.add(id(p))
+    return [p for p in params if id(p) not in no_decay], [p for p in params if id(p) in no_decay]
+
+
+def validation_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stratified train/validation indices; no validation when a class is too small to split."""
+    idx = np.arange(len(y))
+    _, counts = np.unique(y, return_counts=True)
+    n_val = int(round(fraction * len(y)))
+    if fraction <= 0 or counts.min() < 2 or n_val < len(counts) or len(y) - n_val < len(counts):
+        return idx, None
+    train, val = train_test_split(idx, test_size=n_val, stratify=y, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+class NetModel:
+    """A fitted backbone + head network."""
+
+    kind: ClassVar[str] = "net"
+
+    def __init__(self, net: TransferNet, *, batch_size: int, device: str, history: History | None = None) -> None:
+        self.net = net
+        self.batch_size = batch_size
+        self.device = device
+        self.history = history
+
+    def logits(self, X: Any) -> np.ndarray:
+        return batched_inference(self.net, self.net.backbone, X, batch_size=self.batch_size, device=resolve_device(self.device))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return torch.softmax(torch.from_numpy(self.logits(X)).double(), dim=1).numpy()
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        from safetensors.torch import save_model
+
+        save_model(self.net.cpu(), str(folder / "model.safetensors"))
+        return {"weights_file": "model.safetensors", "history": self.history.to_dict() if self.history else None}
+
+    def summary(self) -> dict[str, Any]:
+        return {"history": self.history.to_dict() if self.history else None}
+
+
+def load_net(folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
+    from safetensors.torch import load_model
+
+    from ..errors import ModelFolderError
+
+    net = ctx.trainable_backbone().with_head(ctx.n_classes)
+    path = folder / config["weights_file"]
+    if not path.exists():
+        raise ModelFolderError(f"model weights {str(path)!r} are missing")
+    load_model(net, str(path))
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return NetModel(net.eval(), batch_size=ctx.batch_size, device=ctx.device)
+
+
+class FullFineTune(Strategy):
+    """Train every backbone layer and a new head with AdamW, warm-up + cosine decay, early stopping on
+    a stratified validation split and restore of the best epoch's weights.
+
+    Parameters
+    ----------
+    epochs : int, default=10
+    lr : float, default=1e-4
+        Learning rate of the backbone.
+    head_lr : float, default=1e-3
+        Learning rate of the new head (randomly initialised, so it moves faster).
+    weight_decay : float, default=0.01
+        AdamW decay (not applied to biases, norm and embedding weights).
+    batch_size : int, default=32
+    warmup_ratio : float, default=0.1
+    val_fraction : float, default=0.1
+        Held out (stratified) for early stopping; 0 trains for all epochs without validation.
+    patience : int, default=3
+        Epochs without validation-loss improvement before stopping.
+    max_grad_norm : float, default=1.0
+    label_smoothing : float, default=0.0
+    mixed_precision : {"no", "fp16", "bf16"}, default="no"
+    """
+
+    cli_name = "finetune"
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 10,
+        lr: float = 1e-4,
+        head_lr: float = 1e-3,
+        weight_decay: float = 0.01,
+        batch_size: int = 32,
+        warmup_ratio: float = 0.1,
+        val_fraction: float = 0.1,
+        patience: int = 3,
+        max_grad_norm: float | None = 1.0,
+        label_smoothing: float = 0.0,
+        mixed_precision: str = "no",
+    ) -> None:
+        self.epochs = epochs
+        self.lr = lr
+        self.head_lr = head_lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.warmup_ratio = warmup_ratio
+        self.val_fraction = val_fraction
+        self.patience = patience
+        self.max_grad_norm = max_grad_norm
+        self.label_smoothing = label_smoothing
+        self.mixed_precision = mixed_precision
+
+    def _check(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise StrategyError(f"epochs and batch_size must be >= 1 (got {self.epochs}, {self.batch_size})")
+        if not 0 <= self.val_fraction < 1:
+            raise StrategyError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+    def param_groups(self, net: TransferNet) -> list[dict[str, Any]]:
+        """Optimizer groups: backbone at ``lr``, head at ``head_lr``; subclasses change the rates."""
+        groups = []
+        for params, lr in ((list(net.backbone.parameters()), self.lr), (list(net.head.parameters()), self.head_lr)):
+            params = [p for p in params if p.requires_grad]
+            decay, no_decay = decay_split(net, params)
+            groups += [{"params": decay, "lr": lr, "weight_decay": self.weight_decay},
+                       {"params": no_decay, "lr": lr, "weight_decay": 0.0}]
+        return [g for g in groups if g["params"]]
+
+    def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> NetModel:
+        self._check()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(ctx.random_state)
+            gen = torch.Generator().manual_seed(ctx.random_state)
+            backbone = ctx.trainable_backbone()
+            if not any(p.requires_grad for p in backbone.parameters()):
+                raise StrategyError(f"backbone {ctx.backbone!r} has no trainable parameters; use the linear probe")
+            net = backbone.with_head(ctx.n_classes, generator=gen)
+            train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state)
+            ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
+            take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
+            w = sample_weight
+            train_loader = make_loader(
+                take(train_idx), y[train_idx], preprocess=backbone.preprocess, batch_size=self.batch_size,
+                shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
+            )
+            val_loader = None
+            if val_idx is not None:
+                val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
+                                         batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
+            callbacks = [EarlyStopping("val_loss", self.patience)] if val_loader is not None else []
+            config = TrainConfig(epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
+                                 mixed_precision=self.mixed_precision, device=ctx.device, progress=ctx.verbose > 0)
+            trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), callbacks=callbacks)
+            history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
+            net = trainer.unwrapped_model.cpu().eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history)
+
+    def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
+        return load_net(folder, config, ctx)
+

@@ -1,0 +1,109 @@
+"""Linear probe: frozen backbone features (cached) and a new scikit-learn head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import has_fit_parameter
+
+from ..features import FeatureExtractor
+from ._base import FitContext, Strategy
+from ._serialize import load_sklearn, save_sklearn
+
+
+def default_head() -> Pipeline:
+    """Standardised features + L2 logistic regression: the usual linear probe. Standardising makes one
+    regularisation strength sensible across backbones whose features differ in scale by orders of
+    magnitude (unit-norm sentence embeddings vs. ReLU CNN activations)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+
+
+def fit_head(head: BaseEstimator, features: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> BaseEstimator:
+    """Fit ``head`` with ``sample_weight``; in a pipeline every step that accepts weights gets them (a
+    weighted scaler too), so a weight of 2 means the same as a duplicated example."""
+    if sample_weight is None:
+        return head.fit(features, y)
+    if isinstance(head, Pipeline):
+        _, last = head.steps[-1]
+        if has_fit_parameter(last, "sample_weight"):
+            routed = {f"{n}__sample_weight": sample_weight for n, step in head.steps
+                      if step not in (None, "passthrough") and has_fit_parameter(step, "sample_weight")}
+            return head.fit(features, y, **routed)
+    elif has_fit_parameter(head, "sample_weight"):
+        return head.fit(features, y, sample_weight=sample_weight)
+    raise ValueError(f"head {type(head).__name__} does not accept sample_weight")
+
+
+class ProbeModel:
+    """Fitted linear probe: an extractor and a head on its features."""
+
+    kind: ClassVar[str] = "probe"
+
+    def __init__(self, extractor: FeatureExtractor, head: BaseEstimator) -> None:
+        self.extractor = extractor
+        self.head = head
+
+    def features(self, X: Any) -> np.ndarray:
+        return self.extractor.transform(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.head.predict_proba(self.features(X)), dtype=np.float64)
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        save_sklearn(self.head, folder / "head.skops")
+        return {"head_file": "head.skops"}
+
+    def summary(self) -> dict[str, Any]:
+        return {"head": type(self.head).__name__ if not isinstance(self.head, Pipeline)
+                else " -> ".join(type(s).__name__ for _, s in self.head.steps)}
+
+
+class LinearProbe(Strategy):
+    """Train only a new head on frozen, cached backbone features.
+
+    Parameters
+    ----------
+    head : scikit-learn classifier, optional
+        Any classifier with ``predict_proba``; default :func:`default_head` (standardise + logistic
+        regression). Searchable: ``strategy__head__logisticregression__C``.
+
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> LinearProbe(head=SVC(probability=True)).get_params()["head"]
+    SVC(probability=True)
+    """
+
+    cli_name = "linear"
+
+    def __init__(self, *, head: BaseEstimator | None = None) -> None:
+        self.head = head
+
+    def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> ProbeModel:
+        extractor = ctx.extractor()
+        if ctx.in_features is not None:
+            features = extractor.fit_transform(X)
+        else:
+            features = extractor.fit(X).transform(X)
+        head = clone(self.head) if self.head is not None else default_head()
+        if not hasattr(head, "predict_proba"):
+            from ..errors import StrategyError
+
+            raise StrategyError(f"the probe head {type(head).__name__} has no predict_proba")
+        fit_head(head, features, y, sample_weight)
+        return ProbeModel(extractor, head)
+
+    def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> ProbeModel:
+        extractor = ctx.extractor()
+        if ctx.in_features is not None:
+            extractor.fit(np.zeros((1, ctx.in_features)))
+        else:
+            extractor.backbone_ = ctx.shared_backbone()
+            extractor.n_features_out_ = extractor.backbone_.num_features
+        return ProbeModel(extractor, load_sklearn(folder / config["head_file"]))

@@ -1,0 +1,19 @@
+"""The one training loop (on Accelerate), its callbacks, schedules and data loading."""
+
+from ._callbacks import Callback, EarlyStopping
+from ._data import make_loader
+from ._loop import History, LossFn, LossTerm, TrainConfig, Trainer, weighted_cross_entropy
+from ._schedule import warmup_cosine
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "LossFn",
+    "LossTerm",
+    "TrainConfig",
+    "Trainer",
+    "make_loader",
+    "warmup_cosine",
+    "weighted_cross_entropy",
+]

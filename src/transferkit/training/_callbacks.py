@@ -1,0 +1,71 @@
+"""Callbacks: the loop's extension points (early stopping, progress, anything a strategy needs)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._loop import Trainer
+
+
+class Callback:
+    """Hooks called by :class:`~transferkit.training.Trainer`; override the ones you need."""
+
+    def on_fit_start(self, trainer: Trainer) -> None: ...
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None: ...
+
+    def on_fit_end(self, trainer: Trainer) -> None: ...
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+        Key of the epoch logs to watch (lower is better for ``*loss``, higher otherwise).
+    patience : int, default=3
+        Epochs without improvement before stopping.
+    restore_best : bool, default=True
+        Load the weights of the best epoch when training ends.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 3, restore_best: bool = True) -> None:
+        self.monitor = monitor
+        self.patience = patience
+        self.restore_best = restore_best
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.best_ = math.inf
+        self.best_epoch_ = -1
+        self.best_state_: dict[str, Any] | None = None
+        self.wait_ = 0
+
+    def _score(self, logs: dict[str, float]) -> float | None:
+        value = logs.get(self.monitor)
+        if value is None:
+            return None
+        return value if self.monitor.endswith("loss") else -value
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        score = self._score(logs)
+        if score is None:
+            return
+        if score < self.best_ - 1e-6:
+            self.best_, self.best_epoch_, self.wait_ = score, epoch, 0
+            if self.restore_best:
+                self.best_state_ = copy.deepcopy(trainer.unwrapped_model.state_dict())
+        else:
+            self.wait_ += 1
+            if self.wait_ >= self.patience:
+                trainer.should_stop = True
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        if self.restore_best and self.best_state_ is not None:
+            trainer.unwrapped_model.load_state_dict(self.best_state_)
+            trainer.history.best_epoch = self.best_epoch_

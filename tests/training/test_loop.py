@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from transferkit.training import (
+    Callback,
+    EarlyStopping,
+    TrainConfig,
+    Trainer,
+    make_loader,
+    warmup_cosine,
+    weighted_cross_entropy,
+)
+
+
+def test_warmup_cosine_shape() -> None:
+    values = [warmup_cosine(s, 100, 10) for s in range(101)]
+    assert values[0] == 0.0 and values[10] == 1.0 and abs(values[100]) < 1e-12
+    assert all(a <= b for a, b in zip(values[:10], values[1:11], strict=True))  # rising warm-up
+    assert all(a >= b for a, b in zip(values[10:-1], values[11:], strict=True))  # decaying after
+    assert warmup_cosine(5, 100, 0) < 1.0
+
+
+def test_weighted_loss_equals_duplication() -> None:
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    targets = torch.tensor([0, 1, 0])
+    loss = weighted_cross_entropy()
+    weighted = loss(logits, targets, torch.tensor([2.0, 1.0, 1.0]))
+    duplicated = loss(logits[[0, 0, 1, 2]], targets[[0, 0, 1, 2]], None)
+    assert torch.allclose(weighted, duplicated)
+
+
+class _Model(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.lin(batch["features"])
+
+
+def _data(n: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    r = np.random.default_rng(0)
+    X = r.normal(size=(n, 2)).astype(np.float32)
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+def _prep(items):  # type: ignore[no-untyped-def]
+    return {"features": torch.as_tensor(np.asarray(items), dtype=torch.float32)}
+
+
+def _train(epochs: int = 5, callbacks=(), seed: int = 0):  # type: ignore[no-untyped-def]
+    torch.manual_seed(seed)
+    X, y = _data()
+    model = _Model()
+    train = make_loader(X[:48], y[:48], preprocess=_prep, batch_size=8, shuffle=True, seed=seed)
+    val = make_loader(X[48:], y[48:], preprocess=_prep, batch_size=16, shuffle=False, seed=seed)
+    trainer = Trainer(TrainConfig(epochs=epochs, device="cpu"), weighted_cross_entropy(), callbacks=list(callbacks))
+    hist = trainer.fit(model, [{"params": list(model.parameters()), "lr": 0.1}], train, val)
+    return trainer.unwrapped_model, hist
+
+
+def test_training_learns_and_is_deterministic() -> None:
+    m1, h1 = _train()
+    m2, _ = _train()
+    assert h1.epochs[-1]["val_accuracy"] >= 0.85
+    assert h1.epochs[-1]["train_loss"] < h1.epochs[0]["train_loss"]
+    for a, b in zip(m1.parameters(), m2.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch() -> None:
+    class _WorseEachEpoch(Callback):
+        """Fakes a validation loss that is best at epoch 1 and then rises."""
+
+        def on_epoch_end(self, trainer, epoch, logs):  # type: ignore[no-untyped-def]
+            logs["val_loss"] = abs(epoch - 1) + 1.0
+            if epoch == 1:
+                self.weights = {k: v.clone() for k, v in trainer.unwrapped_model.state_dict().items()}
+
+    fake = _WorseEachEpoch()
+    model, hist = _train(epochs=10, callbacks=[fake, EarlyStopping("val_loss", patience=2)])
+    assert len(hist.epochs) == 4 and hist.stopped_early and hist.best_epoch == 1
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, fake.weights[k])
+
+
+def test_extra_loss_terms_are_added() -> None:
+    seen = []
+
+    def term(model, batch, logits):  # type: ignore[no-untyped-def]
+        seen.append(1)
+        return 0.0 * logits.sum()
+
+    X, y = _data(16)
+    model = _Model()
+    loader = make_loader(X, y, preprocess=_prep, batch_size=8, shuffle=False, seed=0)
+    Trainer(TrainConfig(epochs=1, device="cpu"), weighted_cross_entropy(), terms=[term]).fit(
+        model, [{"params": list(model.parameters()), "lr": 0.1}], loader)
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize("accum", [1, 2])
+def test_gradient_accumulation_runs(accum: int) -> None:
+    X, y = _data(16)
+    model = _Model()
+    loader = make_loader(X, y, preprocess=_prep, batch_size=4, shuffle=False, seed=0)
+    hist = Trainer(TrainConfig(epochs=1, device="cpu", grad_accum=accum), weighted_cross_entropy()).fit(
+        model, [{"params": list(model.parameters()), "lr": 0.1}], loader)
+    assert np.isfinite(hist.epochs[0]["train_loss"])
