@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tests.helpers import blobs, polarity_texts, stripe_images
+
 from transferkit import FullFineTune, LinearProbe, TransferClassifier, load_model
 from transferkit.errors import DataError, ModelFolderError, StrategyError
 

@@ -8,10 +8,9 @@ from sklearn.ensemble import BaggingClassifier, StackingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
-
 from tests.helpers import blobs, polarity_texts
-from transferkit import FullFineTune, LinearProbe, TransferClassifier
 
+from transferkit import FullFineTune, LinearProbe, TransferClassifier
 
 _FLOAT32 = ("inference runs in float32: a row's probabilities differ between a batch and a sub-batch by ~1e-7 "
             "(BLAS blocking), above this check's 1e-7 tolerance")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from tests.helpers import polarity_texts, stripe_images
 
 from transferkit import FeatureExtractor
 from transferkit.errors import DataError, ImageLoadError, UnknownBackboneError
 from transferkit.features import FeatureCache, _extractor
-from tests.helpers import polarity_texts, stripe_images
 
 
 @parametrize_with_checks([FeatureExtractor(backbone="tiny-mlp", cache=False),

@@ -2,7 +2,15 @@
 sentence-transformers, local folders, packaged offline weights)."""
 
 from ._base import Backbone, Batch, ParameterGroup, TransferNet
-from ._registry import PREFIXES, backbone_modality, create_backbone, get_spec, is_registered, list_backbones, register_backbone
+from ._registry import (
+    PREFIXES,
+    backbone_modality,
+    create_backbone,
+    get_spec,
+    is_registered,
+    list_backbones,
+    register_backbone,
+)
 from ._spec import BackboneSpec
 
 __all__ = [

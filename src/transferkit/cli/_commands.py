@@ -89,9 +89,12 @@ def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
 
 
 def _estimator(strategy: str, kw: dict[str, Any]) -> Any:
+    """Build (and check: backbone name, strategy name) the estimator before any data is read."""
+    from ..backbones import backbone_modality
     from ..estimators import TransferClassifier
     from ..workflows import make_strategy
 
+    backbone_modality(kw["backbone"])
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, epochs=kw["epochs"], lr=kw["lr"],
@@ -158,8 +161,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
-    dataset = _load(data, kw)
     est = _estimator(kw["strategy"], kw)
+    dataset = _load(data, kw)
     outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
     if outcome.evaluation is not None:
         _print_result(outcome.evaluation)
@@ -208,9 +211,9 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, out: str, **kw: Any)
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder
 
+    models = {f"{kw['backbone']} + {s.strip()}": _estimator(s.strip(), kw) for s in kw["strategy"].split(",") if s.strip()}
     dataset = _load(data, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
-    models = {f"{kw['backbone']} + {s.strip()}": _estimator(s.strip(), kw) for s in kw["strategy"].split(",") if s.strip()}
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, random_state=kw["seed"],
                                 verbose=int(kw["progress"]))
     _print_result(result)

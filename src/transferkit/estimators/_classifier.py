@@ -10,9 +10,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..backbones import backbone_modality
 from ..data._check import check_input
 from ..errors import DataError
-from ..backbones import backbone_modality
 from ..strategies import FitContext, LinearProbe, Strategy, TransferModel
 
 

@@ -1,0 +1,5 @@
+"""``python -m transferkit`` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,153 @@
+"""The CLI end to end (in-process with click's runner), including every bad-input path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from tests.helpers import polarity_texts, stripe_images
+
+from transferkit import load_model
+from transferkit.cli import cli
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def reviews(tmp_path: Path) -> Path:
+    X, y = polarity_texts(15)
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"review": X, "sentiment": y}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    X, y = stripe_images(8)
+    for i, (img, label) in enumerate(zip(X, y, strict=True)):
+        (tmp_path / "imgs" / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(tmp_path / "imgs" / label / f"{i}.png")
+    return tmp_path / "imgs"
+
+
+def test_backbones_and_datasets_list() -> None:
+    code, out = run("backbones")
+    assert code == 0 and "efficientnet-lite0" in out and "minilm-l6" in out and "timm:" in out
+    code, out = run("backbones", "--json", "--modality", "text")
+    assert {s["name"] for s in json.loads(out)} >= {"minilm-l6", "tiny-text"}
+    code, out = run("datasets")
+    assert code == 0 and "fashion-mnist" in out and "chinese-sentiment" in out
+
+
+def test_fit_predict_evaluate_on_a_csv(reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    code, text = run("fit", reviews, "-b", "tiny-text", "--text-column", "review", "--label-column", "sentiment",
+                     "--out", out, "--no-progress")
+    assert code == 0, text
+    assert "no-transfer baseline" in text and "model saved to" in text
+    assert {"transferkit.json", "labels.json", "head.skops", "report.html", "evaluation.json"} <= {p.name for p in out.iterdir()}
+    assert "Metrics against the no-transfer baseline" in (out / "report.html").read_text()
+
+    preds = tmp_path / "preds.csv"
+    code, text = run("predict", out, reviews, "--text-column", "review", "--label-column", "sentiment", "-o", preds)
+    assert code == 0, text
+    frame = pd.read_csv(preds)
+    model = load_model(out)
+    X = pd.read_csv(reviews)["review"].to_numpy(dtype=object)
+    assert frame["prediction"].tolist() == model.predict(X).tolist()
+    np.testing.assert_allclose(frame[["proba_neg", "proba_pos"]].to_numpy(), model.predict_proba(X), atol=1e-6)
+
+    unlabeled = tmp_path / "new.csv"
+    pd.DataFrame({"review": ["great lovely", "awful bad"]}).to_csv(unlabeled, index=False)
+    code, text = run("predict", out, unlabeled, "--text-column", "review", "--label-column", "sentiment")
+    assert code == 0 and "proba_pos" in text
+
+    code, text = run("evaluate", reviews, "-b", "tiny-text", "-s", "linear,finetune", "--epochs", "1", "--cv", "3",
+                     "--text-column", "review", "--label-column", "sentiment", "--out", tmp_path / "ev", "--no-progress")
+    assert code == 0, text
+    result = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
+    assert set(result["models"]) == {"tiny-text + linear", "tiny-text + finetune", "no-transfer baseline"}
+
+
+def test_fit_an_image_folder_with_fine_tuning(image_folder: Path, tmp_path: Path) -> None:
+    code, text = run("fit", image_folder, "-b", "tiny-cnn", "-s", "finetune", "--epochs", "2", "--out",
+                     tmp_path / "m", "--no-progress")
+    assert code == 0, text
+    assert (tmp_path / "m" / "model.safetensors").exists()
+    assert "Training curves" in (tmp_path / "m" / "report.html").read_text()
+
+
+def _bad(tmp_path: Path, args: list[object], *expected: str) -> None:
+    out = tmp_path / "never"
+    code, text = run("fit", *args, "--out", out, "--no-progress")
+    assert code == 1, text
+    assert "Traceback" not in text
+    for e in expected:
+        assert e in text, text
+    assert not out.exists(), "no half-written model folder"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".never")], "no temporary folder left"
+
+
+def test_corrupt_truncated_and_empty_images_are_named(image_folder: Path, tmp_path: Path) -> None:
+    victim = next((image_folder / "top").glob("*.png"))
+    victim.write_bytes(victim.read_bytes()[:60])
+    _bad(tmp_path, [image_folder, "-b", "tiny-cnn"], victim.name)
+    victim.write_bytes(b"")
+    _bad(tmp_path, [image_folder, "-b", "tiny-cnn"], victim.name, "empty")
+
+
+def test_table_problems_are_named(tmp_path: Path) -> None:
+    X, y = polarity_texts(5)
+    frame = pd.DataFrame({"text": X, "label": y})
+    frame.loc[3, "text"] = ""
+    frame.to_csv(tmp_path / "empty_text.csv", index=False)
+    _bad(tmp_path, [tmp_path / "empty_text.csv", "-b", "tiny-text"], "row 4")
+    frame.rename(columns={"label": "y"}).to_csv(tmp_path / "no_label.csv", index=False)
+    _bad(tmp_path, [tmp_path / "no_label.csv", "-b", "tiny-text"], "'label'", "--label-column")
+    pd.DataFrame({"text": X, "label": "pos"}).to_csv(tmp_path / "one_class.csv", index=False)
+    _bad(tmp_path, [tmp_path / "one_class.csv", "-b", "tiny-text"], "only one class ('pos')")
+
+
+def test_backbone_problems_are_named(reviews: Path, tmp_path: Path) -> None:
+    _bad(tmp_path, [reviews, "-b", "minilm-16"], "Unknown backbone 'minilm-16'",
+         "Did you mean 'minilm-l6'")
+    _bad(tmp_path, [reviews, "-b", "hf:bert-base-uncased", "--text-column", "review", "--label-column",
+                    "sentiment"], "hf:bert-base-uncased", "offline")
+    _bad(tmp_path, [reviews, "-b", "efficientnet-lite0", "--text-column", "review", "--label-column", "sentiment"],
+         "reads image data", "minilm-l6")
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "lora"], "unknown strategy 'lora'")
+    _bad(tmp_path, [tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")
+
+
+def test_existing_output_is_never_overwritten_without_asking(reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    code, text = run("fit", reviews, "-b", "tiny-text", "--text-column", "review", "--label-column", "sentiment",
+                     "--out", out)
+    assert code == 1 and "already exists" in text
+    assert (out / "keep.txt").read_text() == "precious"
+
+
+def test_predict_on_a_missing_model_folder(reviews: Path, tmp_path: Path) -> None:
+    code, text = run("predict", tmp_path / "nope", reviews)
+    assert code == 1 and "does not exist" in text and "Traceback" not in text
+
+
+@pytest.mark.integration
+def test_quick_demo_runs_on_packaged_weights_and_data(tmp_path: Path) -> None:
+    code, text = run("demo", "--quick", "--out", tmp_path / "demo")
+    assert code == 0, text
+    html = (tmp_path / "demo" / "report.html").read_text()
+    assert "EfficientNet-Lite0 on Fashion-MNIST" in html and "MiniLM-L6 on Chinese sentiment" in html
+    results = json.loads((tmp_path / "demo" / "results.json").read_text())
+    image = next(v for k, v in results.items() if k.startswith("Images"))
+    assert image["models"]["efficientnet-lite0 linear probe"]["pooled"]["accuracy"] > 0.5

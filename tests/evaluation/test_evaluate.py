@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from tests.helpers import blobs, polarity_texts, stripe_images
+
+from transferkit import TransferClassifier, evaluate
+from transferkit.errors import DataError
+from transferkit.evaluation import BASELINE, evaluation_report, make_baseline
+
+
+def test_cross_validation_scores_transfer_and_baseline_on_the_same_folds() -> None:
+    X, y = blobs(12, n_classes=3)
+    res = evaluate({"mlp": TransferClassifier(backbone="tiny-mlp")}, X, y, cv=3)
+    assert set(res.models) == {"mlp", BASELINE}
+    assert len(res.models["mlp"].folds) == len(res.baseline.folds) == 3
+    assert res.scheme.startswith("3-fold")
+    g = res.gains["mlp"]["accuracy"]
+    assert g.low <= g.mean <= g.high and g.method.startswith("Student-t")
+    assert sum(res.models["mlp"].pooled["per_class"][i]["support"] for i in range(3)) == len(y)
+
+
+def test_negative_transfer_is_said_plainly() -> None:
+    X, y = blobs(30)
+    bad = DummyClassifier(strategy="constant", constant="c0")  # a "transfer" model that learned nothing
+    res = evaluate({"useless": bad}, X, y, cv=5, modality="table")
+    assert res.gains["useless"]["accuracy"].verdict == "negative"
+    assert res.verdict("useless").startswith("Negative transfer")
+
+
+def test_positive_transfer_is_detected() -> None:
+    X, y = blobs(40)
+    weak_baseline = DummyClassifier(strategy="prior")
+    res = evaluate({"good": LogisticRegression()}, X, y, cv=5, baseline=weak_baseline, modality="table")
+    assert res.verdict("good").startswith("Transfer helps")
+
+
+def test_held_out_test_set_uses_a_paired_bootstrap() -> None:
+    X, y = stripe_images(15)
+    res = evaluate(TransferClassifier(backbone="tiny-cnn"), X[::2], y[::2], test=(X[1::2], y[1::2]),
+                   keep_models=True)
+    g = next(iter(res.gains.values()))["accuracy"]
+    assert "bootstrap" in g.method and res.scheme.startswith("train")
+    assert next(iter(res.fitted.values())).classes_.tolist() == ["left", "top"]
+    assert res.to_dict()["fitted"] == {} and res.fitted, "fitted models are kept but never serialised"
+
+
+def test_baselines_fit_every_modality() -> None:
+    for modality, (X, y) in {"text": polarity_texts(8), "image": stripe_images(8), "table": blobs(8)}.items():
+        assert make_baseline(modality).fit(X, y).score(X, y) > 0.8
+    with pytest.raises(DataError, match="modality 'audio'"):
+        make_baseline("audio")
+
+
+def test_bad_inputs() -> None:
+    X, y = blobs(5)
+    with pytest.raises(DataError, match="only 1 example"):
+        evaluate(LogisticRegression(), X[:6], np.array(["a"] * 5 + ["b"]), modality="table")
+    with pytest.raises(DataError, match="no model"):
+        evaluate({}, X, y)
+    with pytest.raises(DataError, match="same length"):
+        evaluate(LogisticRegression(), X, y[:-1], modality="table")
+
+
+def test_report_is_self_contained_html(tmp_path: Path) -> None:
+    X, y = stripe_images(9)
+    res = evaluate(TransferClassifier(backbone="tiny-cnn"), X, y, cv=3)
+    path = evaluation_report(res, title="a <test> report", examples=(list(X[:4]), list(y[:4]))).write(tmp_path / "r.html")
+    html = path.read_text()
+    assert html.startswith("<!doctype html>") and "a &lt;test&gt; report" in html
+    for section in ("Data", "Metrics against the no-transfer baseline", "Per-class", "Confusion matrices", "Timings"):
+        assert section in html
+    assert html.count("data:image/png;base64,") >= 5  # class counts, examples, bars, 2 confusion matrices
+    assert "http://" not in html and "https://" not in html, "no external resources"
+    assert not list(tmp_path.glob("*.tmp"))
