@@ -70,10 +70,10 @@ def demo_models(kind: str, sizes: DemoSizes, seed: int = 0) -> dict[str, Any]:
     from .strategies import FullFineTune, LinearProbe
 
     if kind == "image":
-        common = dict(backbone="efficientnet-lite0", image_size=112, random_state=seed)
+        common: dict[str, Any] = dict(backbone="efficientnet-lite0", image_size=112, random_state=seed)
         epochs = sizes.image_epochs
     else:
-        common = dict(backbone="minilm-l6", random_state=seed)
+        common = {"backbone": "minilm-l6", "random_state": seed}
         epochs = sizes.text_epochs
     name = common["backbone"]
     return {

@@ -42,11 +42,14 @@ class Backbone(nn.Module):
     """
 
     spec: BackboneSpec
+    #: The source task's classifier (frozen), for backbones that keep one.
+    source_head: Any
 
     def __init__(self, spec: BackboneSpec, preprocessor: Callable[[Sequence[Any]], Batch]) -> None:
         super().__init__()
         self.spec = spec
         self.preprocessor = preprocessor
+        self.source_head = None
         self._fingerprint: str | None = None
 
     # --- the surface -----------------------------------------------------------------------------

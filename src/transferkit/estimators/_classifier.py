@@ -172,7 +172,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     def transform_features(self, X: Any) -> np.ndarray:
         """Backbone features of ``X`` as the fitted model sees them (probe models)."""
         check_is_fitted(self, "model_")
-        return self.model_.features(self._validate_X(X, reset=False))  # type: ignore[attr-defined]
+        if not hasattr(self.model_, "features"):
+            raise TypeError(f"a {self.model_.kind} model has no separate feature step")
+        return self.model_.features(self._validate_X(X, reset=False))
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, path: str | Path, *, overwrite: bool = False, extra_files: dict[str, bytes] | None = None) -> Path:
@@ -181,7 +183,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
         return save_model(self, Path(path), overwrite=overwrite, extra_files=extra_files)
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         if self.modality == "text":
             tags.input_tags.two_d_array = False

@@ -30,7 +30,7 @@ figcaption{color:#555;font-size:.88em}.grid{display:flex;flex-wrap:wrap;gap:1em}
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float | np.floating):
-        return f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
+        return f"{v:.4f}" if abs(float(v)) < 10 else f"{v:.1f}"
     return html.escape(str(v))
 
 

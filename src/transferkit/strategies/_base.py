@@ -48,7 +48,7 @@ class FitContext:
         bb = copy.deepcopy(self.shared_backbone())
         for p in bb.parameters():
             p.requires_grad_(True)
-        if bb.source_head is not None if hasattr(bb, "source_head") else False:
+        if bb.source_head is not None:  # kept for LEEP, never trained
             for p in bb.source_head.parameters():
                 p.requires_grad_(False)
         bb.reset_fingerprint()

@@ -178,7 +178,7 @@ class FullFineTune(Strategy):
                                  mixed_precision=self.mixed_precision, device=ctx.device, progress=ctx.verbose > 0)
             trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), callbacks=callbacks)
             history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
-            net = trainer.unwrapped_model.cpu().eval()
+            net = trainer.unwrapped_model.cpu().eval()  # type: ignore[assignment]
         for p in net.parameters():
             p.requires_grad_(False)
         return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history)
