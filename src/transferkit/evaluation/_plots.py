@@ -50,12 +50,30 @@ def metrics_bar_png(rows: list[dict[str, Any]]) -> bytes:
     x = np.arange(len(rows))
     acc = [r["accuracy"] for r in rows]
     f1 = [r["macro_f1"] for r in rows]
-    ax.bar(x - 0.2, acc, 0.4, yerr=[r.get("accuracy_std", 0) for r in rows], label="accuracy", color="#3b75af")
-    ax.bar(x + 0.2, f1, 0.4, label="macro F1", color="#ef8636")
+    bars = ax.bar(x - 0.2, acc, 0.4, yerr=[r.get("accuracy_std", 0) for r in rows], label="accuracy", color="#3b75af")
+    ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+    bars = ax.bar(x + 0.2, f1, 0.4, label="macro F1", color="#ef8636")
+    ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
     ax.set_xticks(x, [r["model"] for r in rows], rotation=10)
     ax.set_ylim(0, 1)
     ax.legend(loc="lower right")
     ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def gain_png(gains: list[tuple[str, float, float, float]]) -> bytes:
+    """Gain over the baseline in accuracy points with its 95% interval; the zero line is the baseline."""
+    fig = _figure(6.0, 0.6 * len(gains) + 1.2)
+    ax = fig.add_subplot()
+    for i, (name, mean, low, high) in enumerate(gains):
+        color = "#2e7d32" if low > 0 else "#c62828" if high < 0 else "#f9a825"
+        ax.errorbar(100 * mean, i, xerr=[[100 * (mean - low)], [100 * (high - mean)]], fmt="o", color=color, capsize=4)
+        ax.annotate(f"{100 * mean:+.1f}", (100 * mean, i), textcoords="offset points", xytext=(0, 7), ha="center",
+                    fontsize=8)
+    ax.axvline(0, color="black", lw=1)
+    ax.set_yticks(range(len(gains)), [g[0] for g in gains])
+    ax.set_ylim(-0.7, len(gains) - 0.3)
+    ax.set_xlabel("accuracy gain over the baseline, points (95% interval)")
     return _png(fig)
 
 

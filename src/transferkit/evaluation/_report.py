@@ -107,6 +107,9 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
     report.table([{"model": m.name, "what it is": m.description} for m in result.models.values()])
     report.figure(_plots.metrics_bar_png(rows), "Accuracy and macro F1 per model (error bars: std over folds)")
     report.heading("Gain of transfer, with 95% intervals")
+    report.figure(_plots.gain_png([(n, g["accuracy"].mean, g["accuracy"].low, g["accuracy"].high)
+                                   for n, g in result.gains.items()]),
+                  "Right of the zero line: transfer helps; left: negative transfer; across it: no clear difference")
     report.table([{"model": name, "metric": g.metric, "gain": g.mean, "low": g.low, "high": g.high,
                    "verdict": g.verdict, "interval": g.method}
                   for name, gs in result.gains.items() for g in gs.values()])
