@@ -1,0 +1,58 @@
+"""Model selection before training: transferability scores and domain distances.
+
+Every score and distance is a pure function on numpy arrays, validated up front (bad input raises
+:class:`~transferkit.errors.DataError`). Scores rank pre-trained models for a target task from the
+features they produce on it (higher is better); distances compare a source and a target sample of
+features (lower means closer domains).
+
+- :data:`SCORES` maps a name to a score ``f(features, labels) -> float``: LogME, H-score, shrinkage
+  H-score and the cross-validated linear probe.
+- :func:`leep` and :func:`nce` score a source *classifier* from its probabilities or hard predictions.
+- :data:`DISTANCES` maps a name to a distance ``f(source, target) -> float``: MMD, proxy A-distance,
+  CORAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from numpy.typing import ArrayLike
+
+from ._distances import coral_distance, mmd_rbf, proxy_a_distance
+from ._logme import logme
+from ._scores import h_score, h_score_shrinkage, linear_probe_score
+from ._source_scores import leep, nce
+
+#: A transferability score ``score(features, labels) -> float``; higher means a better fit.
+FeatureScore = Callable[[ArrayLike, ArrayLike], float]
+#: A domain distance ``distance(source, target) -> float``; lower means closer domains.
+DomainDistance = Callable[[ArrayLike, ArrayLike], float]
+
+SCORES: dict[str, FeatureScore] = {
+    "logme": logme,
+    "h_score": h_score,
+    "h_score_shrinkage": h_score_shrinkage,
+    "linear_probe": linear_probe_score,
+}
+
+DISTANCES: dict[str, DomainDistance] = {
+    "mmd_rbf": mmd_rbf,
+    "proxy_a": proxy_a_distance,
+    "coral": coral_distance,
+}
+
+__all__ = [
+    "DISTANCES",
+    "DomainDistance",
+    "FeatureScore",
+    "SCORES",
+    "coral_distance",
+    "h_score",
+    "h_score_shrinkage",
+    "leep",
+    "linear_probe_score",
+    "logme",
+    "mmd_rbf",
+    "nce",
+    "proxy_a_distance",
+]
