@@ -1,0 +1,213 @@
+"""The ``X, y, sample_domain`` data convention: validation and splitting into source and target.
+
+``sample_domain`` holds one integer per row: positive for a source domain, negative for a target domain
+(0 is not allowed). Adapters need no labels (``y=None``). Where labels are needed, ``y`` has one entry
+per row and the usually unknown target labels are *masked* with ``-1``, NaN or None (scikit-adaptation's
+convention). Every problem is reported as a :class:`~transferkit.errors.DataError` whose message
+names it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from transferkit.errors import DataError
+
+__all__ = ["DomainSplit", "check_domains", "check_source_target", "split_domains"]
+
+#: The label that marks a target row as unlabelled (besides NaN and None).
+MASKED_LABEL = -1
+
+
+def _as_features(X: ArrayLike, name: str) -> NDArray[np.float64]:
+    """``X`` as a finite 2-D float array, or a DataError naming ``name``."""
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must be a numeric array of features ({exc}).") from None
+    if arr.ndim != 2:
+        raise DataError(
+            f"{name} must be 2-D (samples x features), got an array with {arr.ndim} dimension(s)."
+        )
+    if arr.shape[0] == 0:
+        raise DataError(f"{name} has no samples.")
+    if arr.shape[1] == 0:
+        raise DataError(f"{name} has no features.")
+    if not np.all(np.isfinite(arr)):
+        raise DataError(f"{name} contains NaN or infinite values; impute or drop them first.")
+    return arr
+
+
+def _as_sample_domain(sample_domain: ArrayLike | None, n_samples: int) -> NDArray[np.int64]:
+    """``sample_domain`` as a 1-D integer array of length ``n_samples`` without zeros."""
+    if sample_domain is None:
+        raise DataError(
+            "sample_domain is required: pass positive integers for source rows, negative for target."
+        )
+    raw = np.asarray(sample_domain)
+    if raw.ndim != 1:
+        raise DataError(f"sample_domain must be 1-D, got an array with {raw.ndim} dimension(s).")
+    if raw.shape[0] != n_samples:
+        raise DataError(f"sample_domain has {raw.shape[0]} entries but X has {n_samples} rows.")
+    if raw.dtype.kind not in "iuf" or (raw.dtype.kind == "f" and not np.all(np.isfinite(raw))):
+        raise DataError("sample_domain must hold finite integers (positive = source, negative = target).")
+    if raw.dtype.kind == "f" and not np.all(raw == np.round(raw)):
+        raise DataError("sample_domain must hold integers, not fractions.")
+    dom = raw.astype(np.int64)
+    if np.any(dom == 0):
+        raise DataError(
+            "sample_domain contains 0; use positive integers for source rows and negative for target."
+        )
+    return dom
+
+
+def check_domains(
+    X: ArrayLike, sample_domain: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Validate ``X`` and ``sample_domain`` and split the rows into source and target.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite numeric features of all rows, source and target together.
+    sample_domain : array-like of shape (n_samples,)
+        Positive integers for source rows, negative for target rows.
+
+    Returns
+    -------
+    Xs : ndarray of shape (n_source, n_features)
+    Xt : ndarray of shape (n_target, n_features)
+    source_mask : ndarray of bool, shape (n_samples,)
+        True on source rows; ``X[source_mask]`` is ``Xs``.
+
+    Examples
+    --------
+    >>> Xs, Xt, mask = check_domains([[0.0], [1.0], [5.0]], [1, 1, -1])
+    >>> Xs.shape, Xt.shape, mask.tolist()
+    ((2, 1), (1, 1), [True, True, False])
+    """
+    arr = _as_features(X, "X")
+    dom = _as_sample_domain(sample_domain, arr.shape[0])
+    source_mask = dom > 0
+    if not source_mask.any():
+        raise DataError("sample_domain marks no source rows (positive values); at least one is needed.")
+    if source_mask.all():
+        raise DataError("sample_domain marks no target rows (negative values); the target set is empty.")
+    return arr[source_mask], arr[~source_mask], source_mask
+
+
+def check_source_target(
+    source: ArrayLike, target: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate the two-array variant: both non-empty, finite, 2-D, with the same number of features."""
+    Xs = _as_features(source, "source")
+    Xt = _as_features(target, "target")
+    if Xs.shape[1] != Xt.shape[1]:
+        raise DataError(f"source has {Xs.shape[1]} features but target has {Xt.shape[1]}; they must match.")
+    return Xs, Xt
+
+
+def check_transform_input(
+    X: ArrayLike, sample_domain: ArrayLike | None, n_features: int
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Validate data at transform/predict time; no ``sample_domain`` means every row is target.
+
+    Unlike :func:`check_domains`, one domain alone is fine here.
+    """
+    arr = _as_features(X, "X")
+    if arr.shape[1] != n_features:
+        raise DataError(f"X has {arr.shape[1]} features but the model was fitted on {n_features}.")
+    if sample_domain is None:
+        return arr, np.zeros(arr.shape[0], dtype=bool)
+    return arr, _as_sample_domain(sample_domain, arr.shape[0]) > 0
+
+
+def _missing(labels: NDArray[Any]) -> NDArray[np.bool_]:
+    """Which labels are None or NaN."""
+
+    def is_missing(v: Any) -> bool:
+        return v is None or (isinstance(v, float | np.floating) and bool(np.isnan(v)))
+
+    return np.fromiter((is_missing(v) for v in labels), dtype=bool, count=len(labels))
+
+
+def _masked(labels: NDArray[Any], source_labels: NDArray[Any]) -> NDArray[np.bool_]:
+    """Which target labels are masked: None, NaN, or -1 when -1 is not itself a source class."""
+    masked = _missing(labels)
+    if labels.dtype.kind in "US":
+        # NumPy turns ["a", "b", -1] into strings, so the mask arrives as "-1".
+        text = str(MASKED_LABEL)
+        if not np.isin(text, source_labels.astype(str)):
+            masked |= labels.astype(str) == text
+        return masked
+    numeric = labels.dtype.kind in "iufO" and source_labels.dtype.kind in "iufO"
+    if numeric and not np.isin(MASKED_LABEL, source_labels):
+        masked |= np.fromiter(
+            (isinstance(v, int | float | np.number) and v == MASKED_LABEL for v in labels),
+            dtype=bool,
+            count=len(labels),
+        )
+    return masked
+
+
+class DomainSplit(NamedTuple):
+    """Rows split by domain. ``y_target`` keeps only the *unmasked* target labels (may be empty)."""
+
+    X_source: NDArray[np.float64]
+    y_source: NDArray[Any]
+    X_target: NDArray[np.float64]
+    y_target: NDArray[Any]
+    source_mask: NDArray[np.bool_]
+    target_labelled: NDArray[np.bool_]
+
+
+def split_domains(
+    X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None, *, check_target_labels: bool = True
+) -> DomainSplit:
+    """Validate ``X, y, sample_domain`` and split them into source and target parts.
+
+    ``y`` has one entry per row of ``X``. Source labels must all be present (no NaN, no None). Target
+    labels are usually unknown and then masked with ``-1``, NaN or None (``-1`` counts as a mask only
+    when it is not itself a source class); any unmasked target label must be one of the source classes,
+    since a classifier trained on the source cannot predict anything else. Pass
+    ``check_target_labels=False`` for regression targets, where only NaN marks a missing target value.
+
+    Returns
+    -------
+    DomainSplit
+        ``X_source, y_source, X_target, y_target, source_mask, target_labelled`` where
+        ``target_labelled`` flags (over target rows) which target labels are real.
+
+    Examples
+    --------
+    >>> s = split_domains([[0.0], [1.0], [5.0], [6.0]], [0, 1, -1, 1], [1, 1, -2, -2])
+    >>> s.y_source.tolist(), s.y_target.tolist(), s.target_labelled.tolist()
+    ([0, 1], [1], [False, True])
+    """
+    Xs, Xt, source_mask = check_domains(X, sample_domain)
+    if y is None:
+        raise DataError("y is required: pass labels for the source rows (target rows may be masked with -1).")
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise DataError(f"y must be 1-D, got an array with {labels.ndim} dimension(s).")
+    if labels.shape[0] != source_mask.shape[0]:
+        raise DataError(f"y has {labels.shape[0]} entries but X has {source_mask.shape[0]} rows.")
+    ys = labels[source_mask]
+    if _missing(ys).any():
+        raise DataError("y has missing (None/NaN) labels on source rows; every source row needs a label.")
+    yt_all = labels[~source_mask]
+    if not check_target_labels:
+        labelled = ~_missing(yt_all)
+        return DomainSplit(Xs, ys, Xt, yt_all[labelled], source_mask, labelled)
+    labelled = ~_masked(yt_all, np.unique(ys))
+    yt = yt_all[labelled]
+    unknown = yt[~np.isin(yt, ys)]
+    if unknown.size:
+        shown = ", ".join(repr(v) for v in np.unique(unknown)[:5].tolist())
+        raise DataError(
+            f"target labels {shown} do not occur in the source labels; mask unknown target labels with -1."
+        )
+    return DomainSplit(Xs, ys, Xt, yt, source_mask, labelled)

@@ -1,0 +1,267 @@
+"""scikit-learn wrappers around the reweighting and mapping functions.
+
+All adapters follow the ``X, y, sample_domain`` convention: ``fit(X, y=None, *, sample_domain)`` sees
+source rows (``sample_domain > 0``) and target rows (``< 0``) together; ``__init__`` only stores
+parameters, so :func:`sklearn.base.clone` and grid search work. ``y`` is accepted and ignored.
+
+scikit-learn's metadata routing is not used, so a plain :class:`sklearn.pipeline.Pipeline` cannot pass
+``sample_domain`` to an adapter inside it. Either call the adapter's ``fit``/``transform`` yourself, or
+use :class:`~transferkit.adaptation.DAPipeline` / :class:`~transferkit.adaptation.ReweightedClassifier`,
+which take ``sample_domain`` in ``fit`` and treat rows seen at prediction time as target rows.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._domain import check_domains, check_transform_input
+from ._mapping import (
+    SubspaceAlignment,
+    TransferComponents,
+    _fit_coral,
+    _fit_subspace_alignment,
+    _fit_tca,
+)
+from ._reweight import discriminator_weights, kliep_weights, kmm_weights
+
+__all__ = [
+    "BaseReweighter",
+    "CORALAdapter",
+    "DiscriminatorReweighter",
+    "KLIEPReweighter",
+    "KMMReweighter",
+    "SubspaceAlignmentAdapter",
+    "TCAAdapter",
+]
+
+
+# --- Reweighting -----------------------------------------------------------------------------------------
+
+
+class BaseReweighter(TransformerMixin, BaseEstimator):
+    """Computes importance weights for source rows; the features pass through unchanged.
+
+    After ``fit``, ``weights_`` holds one weight per row of the fitted ``X``: the importance weight on
+    source rows, 0 on target rows, ready to hand to the next estimator as ``sample_weight``.
+    """
+
+    def _source_weights(self, Xs: NDArray[np.float64], Xt: NDArray[np.float64]) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def compute_weights(self, X: ArrayLike, sample_domain: ArrayLike | None) -> NDArray[np.float64]:
+        """Weights for the rows of ``X`` (source rows weighted, target rows 0), without fitting.
+
+        The weights are computed afresh from these rows (the methods are transductive: a weight exists
+        for a source row only relative to a given target sample); fitted state is left unchanged.
+        """
+        Xs, Xt, source_mask = check_domains(X, sample_domain)
+        weights = np.zeros(source_mask.shape[0])
+        weights[source_mask] = self._source_weights(Xs, Xt)
+        return weights
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> Self:
+        """Compute ``weights_`` for the rows of ``X``; ``y`` is ignored. Returns self."""
+        self.weights_ = self.compute_weights(X, sample_domain)
+        self.n_features_in_ = int(np.shape(X)[1])
+        return self
+
+    def transform(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
+        """``X`` unchanged (validated, as floats); reweighting does not move features."""
+        check_is_fitted(self, "weights_")
+        arr, _ = check_transform_input(X, sample_domain, self.n_features_in_)
+        return arr
+
+    def fit_transform(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
+        """Fit, then return ``X`` unchanged; the weights are in ``weights_``."""
+        return self.fit(X, y, sample_domain=sample_domain).transform(X, sample_domain)
+
+
+class KMMReweighter(BaseReweighter):
+    """Kernel Mean Matching weights (Huang et al., NIPS 2006); see :func:`kmm_weights`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (30, 2)), rng.normal(1, 1, (20, 2))])
+    >>> sd = np.r_[np.ones(30), -np.ones(20)]
+    >>> w = KMMReweighter().fit(X, sample_domain=sd).weights_
+    >>> w.shape, bool(np.all(w[30:] == 0))
+    ((50,), True)
+    """
+
+    def __init__(
+        self, *, kernel_bandwidth: float | None = None, B: float = 1000.0, eps: float | None = None
+    ) -> None:
+        self.kernel_bandwidth = kernel_bandwidth
+        self.B = B
+        self.eps = eps
+
+    def _source_weights(self, Xs: NDArray[np.float64], Xt: NDArray[np.float64]) -> NDArray[np.float64]:
+        return kmm_weights(Xs, Xt, kernel_bandwidth=self.kernel_bandwidth, B=self.B, eps=self.eps)
+
+
+class KLIEPReweighter(BaseReweighter):
+    """KLIEP weights (Sugiyama et al., NIPS 2007); see :func:`kliep_weights`."""
+
+    def __init__(
+        self, *, n_centers: int = 100, sigmas: ArrayLike | None = None, cv: int = 5, random_state: int = 0
+    ) -> None:
+        self.n_centers = n_centers
+        self.sigmas = sigmas
+        self.cv = cv
+        self.random_state = random_state
+
+    def _source_weights(self, Xs: NDArray[np.float64], Xt: NDArray[np.float64]) -> NDArray[np.float64]:
+        return kliep_weights(
+            Xs, Xt, n_centers=self.n_centers, sigmas=self.sigmas, cv=self.cv, random_state=self.random_state
+        )
+
+
+class DiscriminatorReweighter(BaseReweighter):
+    """Domain-classifier density-ratio weights (Bickel et al., ICML 2007); see :func:`discriminator_weights`."""
+
+    def __init__(
+        self, *, clip: tuple[float, float] = (0.01, 100.0), cv: int = 5, C: float = 1.0, random_state: int = 0
+    ) -> None:
+        self.clip = clip
+        self.cv = cv
+        self.C = C
+        self.random_state = random_state
+
+    def _source_weights(self, Xs: NDArray[np.float64], Xt: NDArray[np.float64]) -> NDArray[np.float64]:
+        return discriminator_weights(
+            Xs, Xt, clip=self.clip, cv=self.cv, C=self.C, random_state=self.random_state
+        )
+
+
+# --- Mapping -----------------------------------------------------------------------------------------------
+
+
+class _MappingAdapter(TransformerMixin, BaseEstimator):
+    """Learns a map from source and target rows; ``transform`` applies the map of each row's domain.
+
+    At prediction time the domain is usually unknown and the rows are the target's: ``sample_domain``
+    None means every row is treated as target.
+    """
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> Self:
+        raise NotImplementedError
+
+    def transform(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def fit_transform(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
+        """Fit on ``X`` and map its rows, each with its own domain's map."""
+        return self.fit(X, y, sample_domain=sample_domain).transform(X, sample_domain)
+
+
+class CORALAdapter(_MappingAdapter):
+    """CORAL (Sun, Feng & Saenko, AAAI 2016); see :func:`coral`.
+
+    Source rows map to ``X @ coral_matrix_``; target rows are left as they are.
+    """
+
+    def __init__(self, *, eps: float = 1.0) -> None:
+        self.eps = eps
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> Self:
+        Xs, Xt, _ = check_domains(X, sample_domain)
+        self.coral_matrix_ = _fit_coral(Xs, Xt, float(self.eps))
+        self.n_features_in_ = Xs.shape[1]
+        return self
+
+    def transform(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
+        check_is_fitted(self, "coral_matrix_")
+        arr, source = check_transform_input(X, sample_domain, self.n_features_in_)
+        out = arr.copy()
+        out[source] = arr[source] @ self.coral_matrix_
+        return out
+
+
+class SubspaceAlignmentAdapter(_MappingAdapter):
+    """Subspace Alignment (Fernando et al., ICCV 2013); see :func:`subspace_alignment`.
+
+    Source rows map to ``(X - mean_source_) @ basis_source_ @ alignment_``, target rows to
+    ``(X - mean_target_) @ basis_target_``; the output has ``n_components`` columns.
+    """
+
+    def __init__(self, *, n_components: int = 2) -> None:
+        self.n_components = n_components
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> Self:
+        Xs, Xt, _ = check_domains(X, sample_domain)
+        fitted = _fit_subspace_alignment(Xs, Xt, int(self.n_components))
+        self.mean_source_ = fitted.mean_source
+        self.basis_source_ = fitted.basis_source
+        self.mean_target_ = fitted.mean_target
+        self.basis_target_ = fitted.basis_target
+        self.alignment_ = fitted.alignment
+        self.n_features_in_ = Xs.shape[1]
+        return self
+
+    def transform(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
+        check_is_fitted(self, "alignment_")
+        arr, source = check_transform_input(X, sample_domain, self.n_features_in_)
+        fitted = SubspaceAlignment(
+            self.mean_source_, self.basis_source_, self.mean_target_, self.basis_target_, self.alignment_
+        )
+        out = np.empty((arr.shape[0], self.alignment_.shape[1]))
+        out[source] = fitted.map_source(arr[source])
+        out[~source] = fitted.map_target(arr[~source])
+        return out
+
+
+class TCAAdapter(_MappingAdapter):
+    """Transfer Component Analysis (Pan et al., IEEE TNN 2011); see :func:`tca`.
+
+    Both domains share one map: new rows are embedded as ``k(X, X_fit_) @ projection_``, the kernel
+    against the fitted rows, so ``sample_domain`` does not change the result. Fitting is O(n^3) in the
+    number of fitted rows; keep it to a few thousand.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_components: int = 2,
+        mu: float = 1.0,
+        kernel: Literal["linear", "rbf"] = "linear",
+        gamma: float | None = None,
+    ) -> None:
+        self.n_components = n_components
+        self.mu = mu
+        self.kernel = kernel
+        self.gamma = gamma
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
+    ) -> Self:
+        Xs, Xt, _ = check_domains(X, sample_domain)
+        fitted = _fit_tca(Xs, Xt, int(self.n_components), float(self.mu), self.kernel, self.gamma)
+        self.X_fit_ = fitted.X_fit
+        self.gamma_ = fitted.gamma
+        self.projection_ = fitted.projection
+        self.n_features_in_ = Xs.shape[1]
+        return self
+
+    def transform(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
+        check_is_fitted(self, "projection_")
+        arr, _ = check_transform_input(X, sample_domain, self.n_features_in_)
+        kernel: Literal["linear", "rbf"] = "rbf" if self.kernel == "rbf" else "linear"
+        return TransferComponents(self.X_fit_, kernel, self.gamma_, self.projection_).transform(arr)
