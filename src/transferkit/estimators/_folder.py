@@ -23,7 +23,7 @@ from ..strategies import STRATEGIES, Strategy
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
-_PARAMS = ("backbone", "pretrained", "image_size", "weights", "batch_size", "device", "random_state")
+_PARAMS = ("backbone", "pretrained", "image_size", "weights", "max_length", "batch_size", "device", "random_state")
 
 
 def _sha256(path: Path) -> str:

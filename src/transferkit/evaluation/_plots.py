@@ -65,7 +65,7 @@ def gain_png(gains: list[tuple[str, float, float, float]]) -> bytes:
     """Gain over the baseline in accuracy points with its 95% interval; the zero line is the baseline."""
     fig = _figure(6.0, 0.6 * len(gains) + 1.2)
     ax = fig.add_subplot()
-    for i, (name, mean, low, high) in enumerate(gains):
+    for i, (_name, mean, low, high) in enumerate(gains):
         color = "#2e7d32" if low > 0 else "#c62828" if high < 0 else "#f9a825"
         ax.errorbar(100 * mean, i, xerr=[[100 * (mean - low)], [100 * (high - mean)]], fmt="o", color=color, capsize=4)
         ax.annotate(f"{100 * mean:+.1f}", (100 * mean, i), textcoords="offset points", xytext=(0, 7), ha="center",

@@ -23,13 +23,19 @@ FEATURE_FORMAT_VERSION = 1
 
 @functools.lru_cache(maxsize=4)
 def shared_backbone(
-    name: str, pretrained: bool, image_size: int | None, weights: str | None, in_features: int | None, random_state: int
+    name: str,
+    pretrained: bool,
+    image_size: int | None,
+    weights: str | None,
+    in_features: int | None,
+    random_state: int,
+    max_length: int | None = None,
 ) -> Backbone:
     """One read-only instance per configuration and process: cross-validation folds and grid-search
     candidates reuse it instead of reloading weights. Never train it; copy it first."""
     bb = create_backbone(
         name, pretrained=pretrained, image_size=image_size, weights=weights, in_features=in_features,
-        random_state=random_state,
+        random_state=random_state, max_length=max_length,
     )
     for p in bb.parameters():
         p.requires_grad_(False)
@@ -44,7 +50,7 @@ def resolve_device(device: str) -> torch.device:
 
 def extract_features(
     backbone: Backbone,
-    items: Sequence[Any],
+    items: Any,
     *,
     batch_size: int = 64,
     device: torch.device | str = "cpu",
@@ -117,6 +123,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         Square input size for image backbones (default: the backbone's own).
     weights : str, optional
         Local weight file for architectures named by provider prefix.
+    max_length : int, optional
+        Token limit for text backbones (default: the backbone's own, 256 for MiniLM).
     batch_size : int, default=64
         Items per forward pass.
     cache : bool or path, default=True
@@ -153,6 +161,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         pretrained: bool = True,
         image_size: int | None = None,
         weights: str | None = None,
+        max_length: int | None = None,
         batch_size: int = 64,
         cache: bool | str | Path = True,
         device: str = "auto",
@@ -163,6 +172,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         self.pretrained = pretrained
         self.image_size = image_size
         self.weights = weights
+        self.max_length = max_length
         self.batch_size = batch_size
         self.cache = cache
         self.device = device
@@ -186,7 +196,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         X = self._check_X(X, reset=True)
         in_features = getattr(self, "n_features_in_", None)
         self.backbone_ = shared_backbone(
-            self.backbone, self.pretrained, self.image_size, self.weights, in_features, self.random_state
+            self.backbone, self.pretrained, self.image_size, self.weights, in_features, self.random_state,
+            self.max_length,
         )
         self.n_features_out_ = self.backbone_.num_features
         return self
@@ -220,7 +231,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         prefix = self.backbone.replace(":", "_").replace("/", "_")
         return np.asarray([f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         modality = self._modality()
         if modality == "text":

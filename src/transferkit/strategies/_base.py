@@ -27,6 +27,7 @@ class FitContext:
     pretrained: bool = True
     image_size: int | None = None
     weights: str | None = None
+    max_length: int | None = None
     in_features: int | None = None
     batch_size: int = 64
     cache: Any = True
@@ -39,7 +40,7 @@ class FitContext:
     def extractor(self) -> FeatureExtractor:
         return FeatureExtractor(
             backbone=self.backbone, pretrained=self.pretrained, image_size=self.image_size, weights=self.weights,
-            batch_size=self.batch_size, cache=self.cache, device=self.device, progress=self.verbose > 0,
+            max_length=self.max_length, batch_size=self.batch_size, cache=self.cache, device=self.device, progress=self.verbose > 0,
             random_state=self.random_state,
         )
 
@@ -56,7 +57,8 @@ class FitContext:
 
     def shared_backbone(self) -> Backbone:
         return shared_backbone(
-            self.backbone, self.pretrained, self.image_size, self.weights, self.in_features, self.random_state
+            self.backbone, self.pretrained, self.image_size, self.weights, self.in_features, self.random_state,
+            self.max_length,
         )
 
 
