@@ -83,6 +83,13 @@ def test_fit_an_image_folder_with_fine_tuning(image_folder: Path, tmp_path: Path
     assert code == 0, text
     assert (tmp_path / "m" / "model.safetensors").exists()
     assert "Training curves" in (tmp_path / "m" / "report.html").read_text()
+    flat = tmp_path / "new"
+    flat.mkdir()
+    for p in sorted((image_folder / "top").glob("*.png"))[:2]:
+        (flat / p.name).write_bytes(p.read_bytes())
+    code, text = run("predict", tmp_path / "m", flat)
+    assert code == 0, text
+    assert text.count(".png") == 2 and "proba_top" in text
 
 
 def _bad(tmp_path: Path, args: list[object], *expected: str) -> None:
@@ -140,6 +147,15 @@ def test_existing_output_is_never_overwritten_without_asking(reviews: Path, tmp_
 def test_predict_on_a_missing_model_folder(reviews: Path, tmp_path: Path) -> None:
     code, text = run("predict", tmp_path / "nope", reviews)
     assert code == 1 and "does not exist" in text and "Traceback" not in text
+
+
+def test_predict_on_a_folder_without_images(image_folder: Path, tmp_path: Path) -> None:
+    code, _ = run("fit", image_folder, "-b", "tiny-cnn", "--out", tmp_path / "m", "--no-progress")
+    assert code == 0
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no images here")
+    code, text = run("predict", tmp_path / "m", tmp_path / "notes")
+    assert code == 1 and "holds no images" in text
 
 
 @pytest.mark.integration

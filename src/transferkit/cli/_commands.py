@@ -180,17 +180,26 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write predictions to this CSV instead of printing them.")
 def predict(model_dir: str, data: str, text_column: str, label_column: str, output: str | None) -> None:
-    """Predict DATA with a saved model; prints or writes labels and class probabilities."""
+    """Predict DATA with a saved model; prints or writes labels and class probabilities.
+
+    DATA is a table file (labels optional), an image folder with class sub-folders, or a flat folder of
+    new images."""
     from ..estimators import load_model
     from ..workflows import predict_frame, resolve_data
 
+    from ..workflows import unlabeled_images
+
     model = load_model(model_dir)
-    try:
-        dataset = resolve_data(data, text_column=text_column, label_column=label_column)
-    except TransferkitError as exc:
-        if f"'{label_column}'" not in str(exc):
-            raise
-        dataset = resolve_data(data, text_column=text_column, label_column=None)
+    path = Path(data)
+    if path.is_dir() and any(p.is_file() for p in path.iterdir()) and not any(p.is_dir() for p in path.iterdir()):
+        dataset = unlabeled_images(path)  # a flat folder of new images
+    else:
+        try:
+            dataset = resolve_data(data, text_column=text_column, label_column=label_column)
+        except TransferkitError as exc:
+            if f"'{label_column}'" not in str(exc):
+                raise
+            dataset = resolve_data(data, text_column=text_column, label_column=None)
     frame = predict_frame(model, dataset)
     if output:
         tmp = Path(output).with_suffix(".tmp")
