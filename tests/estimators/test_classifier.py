@@ -154,14 +154,17 @@ def test_probe_refuses_a_backbone_with_other_weights(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_linear_probe_on_packaged_efficientnet_beats_raw_pixels_on_fashion_mnist() -> None:
+def test_pretrained_probe_beats_raw_pixels_and_a_random_weight_control_on_fashion_mnist() -> None:
+    """The regime DATA.md documents (1k labels, 112 px): pretrained 0.85 > pixels 0.79 >> random weights."""
     from transferkit import evaluate
     from transferkit.datasets import load_fashion_mnist
 
-    train = load_fashion_mnist("train", n_per_class=20)
-    test = load_fashion_mnist("test", n_per_class=20)
-    res = evaluate(TransferClassifier(backbone="efficientnet-lite0", image_size=64), train.X, train.y,
-                   test=(test.X, test.y))
-    model = res.transfer_models()[0]
-    assert model.pooled["accuracy"] > 0.6
-    assert model.pooled["accuracy"] > res.baseline.pooled["accuracy"] - 0.05
+    train = load_fashion_mnist("train", n_per_class=100)
+    test = load_fashion_mnist("test", n_per_class=50)
+    common = dict(backbone="efficientnet-lite0", image_size=112)
+    res = evaluate({"pretrained": TransferClassifier(**common), "random": TransferClassifier(pretrained=False, **common)},
+                   train.X, train.y, test=(test.X, test.y))
+    pretrained, random, pixels = (res.models[k].pooled["accuracy"] for k in ("pretrained", "random", res.baseline.name))
+    assert pretrained > 0.8
+    assert res.gains["pretrained"]["accuracy"].verdict == "positive", (pretrained, pixels)
+    assert random < pixels - 0.1 and res.gains["random"]["accuracy"].verdict == "negative"
