@@ -9,3 +9,5 @@ def main() -> None:
 
 
 __all__ = ["cli", "main"]
+
+from . import _selection  # noqa: E402,F401  (registers the rank and distance commands on cli)

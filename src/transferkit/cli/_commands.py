@@ -185,9 +185,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     DATA is a table file (labels optional), an image folder with class sub-folders, or a flat folder of
     new images."""
     from ..estimators import load_model
-    from ..workflows import predict_frame, resolve_data
-
-    from ..workflows import unlabeled_images
+    from ..workflows import predict_frame, resolve_data, unlabeled_images
 
     model = load_model(model_dir)
     path = Path(data)

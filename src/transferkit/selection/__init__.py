@@ -10,6 +10,9 @@ features (lower means closer domains).
 - :func:`leep` and :func:`nce` score a source *classifier* from its probabilities or hard predictions.
 - :data:`DISTANCES` maps a name to a distance ``f(source, target) -> float``: MMD, proxy A-distance,
   CORAL.
+- :func:`rank_backbones` scores candidate backbones on labelled data (features extracted once, cached)
+  and :func:`domain_distance` compares two datasets through one backbone; :func:`ranking_report` and
+  :func:`distance_report` turn them into HTML reports.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from collections.abc import Callable
 
 from numpy.typing import ArrayLike
 
+from ._distance_report import distance_report, domain_distance
 from ._distances import coral_distance, mmd_rbf, proxy_a_distance
 from ._logme import logme
+from ._rank import BackboneScores, RankingResult, rank_backbones
+from ._ranking_report import ranking_report
 from ._scores import h_score, h_score_shrinkage, linear_probe_score
 from ._source_scores import leep, nce
 
@@ -42,11 +48,15 @@ DISTANCES: dict[str, DomainDistance] = {
 }
 
 __all__ = [
+    "BackboneScores",
     "DISTANCES",
     "DomainDistance",
     "FeatureScore",
     "SCORES",
+    "RankingResult",
     "coral_distance",
+    "distance_report",
+    "domain_distance",
     "h_score",
     "h_score_shrinkage",
     "leep",
@@ -55,4 +65,6 @@ __all__ = [
     "mmd_rbf",
     "nce",
     "proxy_a_distance",
+    "rank_backbones",
+    "ranking_report",
 ]

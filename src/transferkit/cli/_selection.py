@@ -1,0 +1,140 @@
+"""Commands to choose before training: ``rank`` (backbones on labelled data) and ``distance`` (two
+datasets through one backbone). Thin: parse, call :mod:`transferkit.selection`, print, write."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import TransferkitError
+from ._commands import _apply, _load, cli, data_options
+
+selection_options = [
+    click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
+    click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
+    click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                 help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
+    click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
+]
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _cache(kw: dict[str, Any]) -> Any:
+    return False if kw["no_cache"] else (kw["cache_dir"] or True)
+
+
+def _write_folder(out: Path, files: dict[str, str]) -> None:
+    """Write every file atomically (temporary file, then rename), only once all contents exist."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, out / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _load_unlabelled(data: str, kw: dict[str, Any]) -> Any:
+    """Labels are optional for a distance: read them when the label column is there, else go without."""
+    try:
+        return _load(data, kw)
+    except TransferkitError as exc:
+        if f"'{kw['label_column']}'" not in str(exc):
+            raise
+        return _load(data, kw, labels=False)
+
+
+def _cell(value: Any, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.4f}"
+
+
+@cli.command()
+@click.argument("data")
+@click.option("--backbones", "-b", required=True,
+              help="Comma-separated backbone names; random:<name> adds that architecture with random weights "
+                   "as a control.")
+@click.option("--scores", default="logme,h_score_shrinkage,linear_probe", show_default=True,
+              help="Comma-separated scores (logme, h_score, h_score_shrinkage, linear_probe, leep); the first "
+                   "orders the ranking. LEEP is added where the backbone keeps its source classifier.")
+@_apply(selection_options)
+@_apply(data_options)
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
+@click.option("--out", "-o", default="transferkit-ranking", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html and ranking.json.")
+def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw: Any) -> None:
+    """Rank backbones for labelled DATA by transferability scores, before training any of them.
+
+    DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name (fashion-mnist).
+    Features are extracted once per backbone and cached, so ranking again is fast."""
+    from ..selection import rank_backbones, ranking_report
+    from ..selection._rank import check_request
+
+    check_request(_names(backbones), _names(scores))  # names first: a typo fails before the data is read
+    dataset = _load(data, kw)
+    result = rank_backbones(dataset, None, _names(backbones), scores=_names(scores), image_size=kw["image_size"],
+                            max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"],
+                            verbose=int(progress))
+    rows = result.table()
+    width = max(len("backbone"), *(len(r["backbone"]) for r in rows))
+    head = " ".join(f"{c[:18]:>18}" for c in result.columns)
+    click.echo(f"\n{'rank':>4}  {'backbone':<{width}} {head} {'features s':>10} {'scores s':>9}")
+    for r in rows:
+        cells = " ".join(_cell(r[c], 18) for c in result.columns)
+        click.echo(f"{r['rank']:>4}  {r['backbone']:<{width}} {cells} {r['feature_seconds']:>10.2f} "
+                   f"{r['score_seconds']:>9.2f}")
+    click.echo(f"\nranked by {result.primary} (higher is better): best is {rows[0]['backbone']}")
+    for line in result.control_verdicts():
+        click.echo(line)
+    report = ranking_report(result, title=f"transferkit ranking: {dataset.source or data}",
+                            summary=dataset.summary())
+    folder = Path(out)
+    _write_folder(folder, {"report.html": report.render(),
+                           "ranking.json": json.dumps(result.to_dict(), indent=1, default=str)})
+    click.echo(f"report: {folder / 'report.html'}")
+
+
+@cli.command()
+@click.argument("first")
+@click.argument("second")
+@click.option("--backbone", "-b", required=True,
+              help="Backbone whose features are compared (random:<name> for random weights).")
+@click.option("--metrics", default="mmd_rbf,proxy_a,coral", show_default=True,
+              help="Comma-separated distances (mmd_rbf, proxy_a, coral).")
+@_apply(selection_options)
+@_apply(data_options)
+@click.option("--out", "-o", default="transferkit-distance", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html and distance.json.")
+def distance(first: str, second: str, backbone: str, metrics: str, out: str, **kw: Any) -> None:
+    """Distances between datasets FIRST and SECOND as BACKBONE sees them (lower: closer domains).
+
+    Each is a folder of images, a table file or a packaged dataset name (e.g. chinese-sentiment:hotel);
+    labels are not needed."""
+    from ..selection import distance_report, domain_distance
+    from ..selection._distance_report import check_distance_request
+
+    check_distance_request(backbone, _names(metrics))  # names first: a typo fails before the data is read
+    a, b = _load_unlabelled(first, kw), _load_unlabelled(second, kw)
+    values = domain_distance(a, b, backbone=backbone, metrics=_names(metrics), image_size=kw["image_size"],
+                             max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"])
+    for name, value in values.items():
+        click.echo(f"{name:<10} {value:.4f}")
+    sides = {"first": {"data": first, "source": a.source, "samples": len(a)},
+             "second": {"data": second, "source": b.source, "samples": len(b)}}
+    summary = {f"{side} {k}": v for side, info in sides.items() for k, v in info.items()}
+    report = distance_report(values, backbone=backbone, title=f"transferkit distance: {first} vs {second}",
+                             summary={**summary, "modality": a.modality})
+    folder = Path(out)
+    payload = {"backbone": backbone, "modality": a.modality, **sides, "distances": values}
+    _write_folder(folder, {"report.html": report.render(), "distance.json": json.dumps(payload, indent=1)})
+    click.echo(f"report: {folder / 'report.html'}")

@@ -1,0 +1,141 @@
+"""``transferkit rank`` and ``transferkit distance`` end to end (in-process with click's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from tests.helpers import polarity_texts, stripe_images
+
+from transferkit.cli import cli
+
+TEXT = ["--text-column", "review", "--label-column", "sentiment"]
+
+
+def run(*args: object) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def reviews(tmp_path: Path) -> Path:
+    X, y = polarity_texts(10)
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"review": X, "sentiment": y}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    X, y = stripe_images(6)
+    for i, (img, label) in enumerate(zip(X, y, strict=True)):
+        (tmp_path / "imgs" / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(tmp_path / "imgs" / label / f"{i}.png")
+    return tmp_path / "imgs"
+
+
+def test_rank_prints_a_ranked_table_and_writes_the_report(reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ranking"
+    code, text = run("rank", reviews, "-b", "tiny-text, random:tiny-text", "--scores", "h_score_shrinkage,logme",
+                     *TEXT, "--out", out, "--no-progress")
+    assert code == 0, text
+    header = next(line for line in text.splitlines() if "backbone" in line)
+    assert header.split()[:5] == ["rank", "backbone", "h_score_shrinkage", "logme", "leep"]
+    assert "ranked by h_score_shrinkage" in text and "random-weight control" in text
+    assert sorted(p.name for p in out.iterdir()) == ["ranking.json", "report.html"]
+    data = json.loads((out / "ranking.json").read_text())
+    assert data["primary"] == "h_score_shrinkage" and data["n_samples"] == 20
+    assert [r["backbone"] for r in data["ranking"]] == ["tiny-text", "random:tiny-text"]  # a tie keeps the order
+    first_row = next(line for line in text.splitlines() if line.split()[:1] == ["1"])
+    assert first_row.split()[1] == "tiny-text"
+    assert f"{data['ranking'][0]['scores']['h_score_shrinkage']:.4f}" in first_row
+    html = (out / "report.html").read_text()
+    assert "reviews.csv" in html and html.count("<img") == 2
+
+
+def test_rank_an_image_folder_and_a_packaged_dataset(image_folder: Path, tmp_path: Path) -> None:
+    code, text = run("rank", image_folder, "-b", "tiny-cnn", "--image-size", "32", "--out", tmp_path / "a",
+                     "--no-progress", "--no-cache")
+    assert code == 0, text
+    assert json.loads((tmp_path / "a" / "ranking.json").read_text())["modality"] == "image"
+    code, text = run("rank", "digits", "--per-class", "4", "-b", "tiny-cnn", "--scores", "linear_probe",
+                     "--out", tmp_path / "b", "--no-progress")
+    assert code == 0, text
+    data = json.loads((tmp_path / "b" / "ranking.json").read_text())
+    assert data["n_samples"] == 40 and data["n_classes"] == 10
+
+
+def test_distance_prints_and_writes(reviews: Path, tmp_path: Path) -> None:
+    X, _ = polarity_texts(10, seed=1)
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"review": X}).to_csv(other, index=False)  # no label column: not needed for a distance
+    out = tmp_path / "dist"
+    code, text = run("distance", reviews, other, "-b", "tiny-text", "--metrics", "mmd_rbf,coral", *TEXT,
+                     "--out", out)
+    assert code == 0, text
+    lines = text.splitlines()
+    assert lines[0].startswith("mmd_rbf") and lines[1].startswith("coral")
+    data = json.loads((out / "distance.json").read_text())
+    assert list(data["distances"]) == ["mmd_rbf", "coral"] and data["modality"] == "text"
+    assert data["first"]["samples"] == 20 and data["second"]["samples"] == 20
+    assert f"{data['distances']['mmd_rbf']:.4f}" in lines[0]
+    assert "tiny-text" in (out / "report.html").read_text()
+
+
+def _bad(tmp_path: Path, args: list[object], *expected: str) -> None:
+    out = tmp_path / "never"
+    code, text = run(*args, "--out", out)
+    assert code == 1, text
+    assert "Traceback" not in text
+    assert len(text.strip().splitlines()) == 1, text
+    for e in expected:
+        assert e in text, text
+    assert not out.exists(), "nothing is written on error"
+
+
+def test_rank_bad_input_is_one_line(reviews: Path, image_folder: Path, tmp_path: Path) -> None:
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-text,tiny-cnn", *TEXT],
+         "backbone 'tiny-cnn' reads image data, but the data holds text")
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-text", "--scores", "logme,entropy", *TEXT],
+         "unknown score 'entropy'", "linear_probe")
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-text,tiny-text", *TEXT], "listed twice")
+    _bad(tmp_path, ["rank", reviews, "-b", " , ", *TEXT], "no backbone to rank")
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-txt", *TEXT], "Unknown backbone 'tiny-txt'", "Did you mean")
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-text"], "'label'")
+    _bad(tmp_path, ["rank", tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")
+    X, _ = polarity_texts(5)
+    pd.DataFrame({"review": X, "sentiment": ["pos"] * 9 + ["neg"]}).to_csv(tmp_path / "single.csv", index=False)
+    _bad(tmp_path, ["rank", tmp_path / "single.csv", "-b", "tiny-text", *TEXT], "class 'neg' has a single example")
+
+
+def test_distance_bad_input_is_one_line(reviews: Path, image_folder: Path, tmp_path: Path) -> None:
+    _bad(tmp_path, ["distance", reviews, image_folder, "-b", "tiny-text", *TEXT],
+         "the first dataset holds text and the second image")
+    _bad(tmp_path, ["distance", reviews, reviews, "-b", "tiny-text", "--metrics", "kl", *TEXT],
+         "unknown distance 'kl'")
+    _bad(tmp_path, ["distance", image_folder, image_folder, "-b", "tiny-text"], "reads text data")
+    _bad(tmp_path, ["distance", reviews, tmp_path / "nope.csv", "-b", "tiny-text", *TEXT], "nope.csv")
+
+
+def test_commands_are_listed() -> None:
+    code, text = run("--help")
+    assert code == 0 and "rank" in text and "distance" in text
+
+
+def test_names_are_checked_before_the_data_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import transferkit.workflows
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data was read before the names were checked")
+
+    monkeypatch.setattr(transferkit.workflows, "resolve_data", never)
+    _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0", "--scores", "logme,entropy"],
+         "unknown score 'entropy'")
+    _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0,efficientnet-lit2"], "'efficientnet-lit2'")
+    _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "efficientnet-lite0", "--metrics", "kl"],
+         "unknown distance 'kl'")
+    _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "random:"], "names no backbone")
