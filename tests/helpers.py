@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -29,3 +31,30 @@ def polarity_texts(n_per_class: int = 12, seed: int = 0) -> tuple[np.ndarray, np
     neg = ["awful", "bad", "terrible", "poor", "horrible"]
     texts = [" ".join(r.choice(words, 4)) for words in (pos, neg) for _ in range(n_per_class)]
     return np.asarray(texts, dtype=object), np.repeat(["pos", "neg"], n_per_class)
+
+
+class InferenceCounter:
+    """Counts the items that go through a network (features or logits), by wrapping
+    ``transferkit.features._extractor.batched_inference`` for the duration of a test."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from transferkit.features import _extractor
+
+        self.items = 0
+        real = _extractor.batched_inference
+
+        def counting(module, backbone, items, **kw):  # type: ignore[no-untyped-def]
+            self.items += len(items)
+            return real(module, backbone, items, **kw)
+
+        monkeypatch.setattr(_extractor, "batched_inference", counting)
+
+
+def run_cli(*args: object) -> tuple[int, str]:
+    """Run the ``transferkit`` command in-process; returns (exit code, output)."""
+    from click.testing import CliRunner
+
+    from transferkit.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output

@@ -8,34 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from PIL import Image
-from tests.helpers import polarity_texts, stripe_images
+from tests.helpers import polarity_texts, run_cli
 
 from transferkit import load_model
-from transferkit.cli import cli
+
+run = run_cli
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.output
-
-
-@pytest.fixture
-def reviews(tmp_path: Path) -> Path:
-    X, y = polarity_texts(15)
-    path = tmp_path / "reviews.csv"
-    pd.DataFrame({"review": X, "sentiment": y}).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture
-def image_folder(tmp_path: Path) -> Path:
-    X, y = stripe_images(8)
-    for i, (img, label) in enumerate(zip(X, y, strict=True)):
-        (tmp_path / "imgs" / label).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img).save(tmp_path / "imgs" / label / f"{i}.png")
-    return tmp_path / "imgs"
 
 
 def test_backbones_and_datasets_list() -> None:

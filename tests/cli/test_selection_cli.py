@@ -7,35 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from PIL import Image
-from tests.helpers import polarity_texts, stripe_images
-
-from transferkit.cli import cli
+from tests.helpers import polarity_texts, run_cli
 
 TEXT = ["--text-column", "review", "--label-column", "sentiment"]
 
 
-def run(*args: object) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.output
+run = run_cli
 
 
-@pytest.fixture
-def reviews(tmp_path: Path) -> Path:
-    X, y = polarity_texts(10)
-    path = tmp_path / "reviews.csv"
-    pd.DataFrame({"review": X, "sentiment": y}).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture
-def image_folder(tmp_path: Path) -> Path:
-    X, y = stripe_images(6)
-    for i, (img, label) in enumerate(zip(X, y, strict=True)):
-        (tmp_path / "imgs" / label).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img).save(tmp_path / "imgs" / label / f"{i}.png")
-    return tmp_path / "imgs"
 
 
 def test_rank_prints_a_ranked_table_and_writes_the_report(reviews: Path, tmp_path: Path) -> None:
@@ -48,7 +27,7 @@ def test_rank_prints_a_ranked_table_and_writes_the_report(reviews: Path, tmp_pat
     assert "ranked by h_score_shrinkage" in text and "random-weight control" in text
     assert sorted(p.name for p in out.iterdir()) == ["ranking.json", "report.html"]
     data = json.loads((out / "ranking.json").read_text())
-    assert data["primary"] == "h_score_shrinkage" and data["n_samples"] == 20
+    assert data["primary"] == "h_score_shrinkage" and data["n_samples"] == 30
     assert [r["backbone"] for r in data["ranking"]] == ["tiny-text", "random:tiny-text"]  # a tie keeps the order
     first_row = next(line for line in text.splitlines() if line.split()[:1] == ["1"])
     assert first_row.split()[1] == "tiny-text"
@@ -81,7 +60,7 @@ def test_distance_prints_and_writes(reviews: Path, tmp_path: Path) -> None:
     assert lines[0].startswith("mmd_rbf") and lines[1].startswith("coral")
     data = json.loads((out / "distance.json").read_text())
     assert list(data["distances"]) == ["mmd_rbf", "coral"] and data["modality"] == "text"
-    assert data["first"]["samples"] == 20 and data["second"]["samples"] == 20
+    assert data["first"]["samples"] == 30 and data["second"]["samples"] == 30
     assert f"{data['distances']['mmd_rbf']:.4f}" in lines[0]
     assert "tiny-text" in (out / "report.html").read_text()
 

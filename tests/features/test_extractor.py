@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from tests.helpers import polarity_texts, stripe_images
+from tests.helpers import InferenceCounter, polarity_texts, stripe_images
 
 from transferkit import FeatureExtractor
 from transferkit.errors import DataError, ImageLoadError, UnknownBackboneError
-from transferkit.features import FeatureCache, _extractor
+from transferkit.features import FeatureCache
 
 
 @parametrize_with_checks([FeatureExtractor(backbone="tiny-mlp", cache=False),
@@ -19,16 +19,7 @@ def test_sklearn_contract(estimator, check) -> None:  # type: ignore[no-untyped-
     check(estimator)
 
 
-class _Counter:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.items = 0
-        real = _extractor.batched_inference
-
-        def counting(module, backbone, items, **kw):  # type: ignore[no-untyped-def]
-            self.items += len(items)
-            return real(module, backbone, items, **kw)
-
-        monkeypatch.setattr(_extractor, "batched_inference", counting)
+_Counter = InferenceCounter
 
 
 def test_second_call_is_served_from_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

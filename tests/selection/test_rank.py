@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.special import softmax
-from tests.helpers import blobs, polarity_texts, stripe_images
+from tests.helpers import InferenceCounter, blobs, polarity_texts, stripe_images
 from torch import nn
 
 from transferkit import FeatureExtractor
@@ -34,19 +34,7 @@ from transferkit.selection import (
     ranking_report,
 )
 
-
-class _Counter:
-    """Counts the items that go through a network (features or source logits)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.items = 0
-        real = _extractor.batched_inference
-
-        def counting(module, backbone, items, **kw):  # type: ignore[no-untyped-def]
-            self.items += len(items)
-            return real(module, backbone, items, **kw)
-
-        monkeypatch.setattr(_extractor, "batched_inference", counting)
+_Counter = InferenceCounter
 
 
 def one_informative_column(n_per_class: int = 20, n_columns: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
