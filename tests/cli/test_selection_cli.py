@@ -60,7 +60,7 @@ def test_distance_prints_and_writes(reviews: Path, tmp_path: Path) -> None:
     assert lines[0].startswith("mmd_rbf") and lines[1].startswith("coral")
     data = json.loads((out / "distance.json").read_text())
     assert list(data["distances"]) == ["mmd_rbf", "coral"] and data["modality"] == "text"
-    assert data["first"]["samples"] == 30 and data["second"]["samples"] == 30
+    assert data["first"]["samples"] == 30 and data["second"]["samples"] == 20
     assert f"{data['distances']['mmd_rbf']:.4f}" in lines[0]
     assert "tiny-text" in (out / "report.html").read_text()
 
