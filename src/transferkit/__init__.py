@@ -16,6 +16,7 @@ _LAZY = {
     "FeatureExtractor": "transferkit.features",
     "LinearProbe": "transferkit.strategies",
     "FullFineTune": "transferkit.strategies",
+    "PartialFreeze": "transferkit.strategies",
     "create_backbone": "transferkit.backbones",
     "list_backbones": "transferkit.backbones",
     "evaluate": "transferkit.evaluation",

@@ -82,13 +82,24 @@ def check_compatible(data: Dataset, backbone: str) -> None:
                         f"{data.modality}; {data.modality} backbones: {options}")
 
 
-def make_strategy(name: str, **params: Any) -> Strategy:
-    """A strategy from its CLI name (``linear``, ``finetune``) and the parameters it accepts."""
+def make_strategy(name: str, *, strict: bool = True, **params: Any) -> Strategy:
+    """A strategy from its CLI name (``linear``, ``finetune``, ``partial``) and its parameters.
+
+    Parameters that are None are ignored. With ``strict`` (default) a parameter the strategy does not
+    take is an error; without it, such parameters are dropped (one option set shared by several
+    strategies)."""
     if name not in STRATEGIES:
         raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
     cls = STRATEGIES[name]
     accepted = cls._get_param_names()
-    return cls(**{k: v for k, v in params.items() if k in accepted and v is not None})
+    given = {k: v for k, v in params.items() if v is not None}
+    unused = sorted(set(given) - set(accepted))
+    if unused and not strict:
+        given = {k: v for k, v in given.items() if k in accepted}
+    elif unused:
+        raise StrategyError(f"strategy {name!r} does not take {', '.join(unused)}; "
+                            f"it takes: {', '.join(accepted) or 'no options'}")
+    return cls(**given)
 
 
 @dataclass

@@ -54,6 +54,18 @@ def test_fit_predict_evaluate_on_a_csv(reviews: Path, tmp_path: Path) -> None:
     assert code == 0, text
     result = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
     assert set(result["models"]) == {"tiny-text + linear", "tiny-text + finetune", "no-transfer baseline"}
+    code, text = run("evaluate", reviews, "-b", "tiny-text", "-s", "linear,finetune", "--freeze", "1", *[
+        "--text-column", "review", "--label-column", "sentiment", "--out", tmp_path / "ev2"])
+    assert code == 1 and "n_frozen applies to none of: linear, finetune" in text
+
+
+def test_partial_freeze_from_the_cli(image_folder: Path, tmp_path: Path) -> None:
+    code, text = run("fit", image_folder, "-b", "tiny-cnn", "-s", "partial", "--freeze", "2", "--layer-decay", "0.5",
+                     "--epochs", "1", "--out", tmp_path / "m", "--no-progress")
+    assert code == 0, text
+    cfg = json.loads((tmp_path / "m" / "transferkit.json").read_text())
+    assert cfg["strategy"]["class"] == "PartialFreeze" and cfg["strategy"]["params"]["n_frozen"] == 2
+    assert cfg["strategy"]["params"]["layer_decay"] == 0.5
 
 
 def test_fit_an_image_folder_with_fine_tuning(image_folder: Path, tmp_path: Path) -> None:
@@ -110,6 +122,8 @@ def test_backbone_problems_are_named(reviews: Path, tmp_path: Path) -> None:
     _bad(tmp_path, [reviews, "-b", "efficientnet-lite0", "--text-column", "review", "--label-column", "sentiment"],
          "reads image data", "minilm-l6")
     _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "lora"], "unknown strategy 'lora'")
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "linear", "--epochs", "3"], "does not take epochs")
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "finetune", "--freeze", "1"], "does not take n_frozen")
     _bad(tmp_path, [tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")
 
 

@@ -58,7 +58,7 @@ class TimmBackbone(Backbone):
         groups = group_parameters(self.model, matcher)
         out = []
         for gid, names in groups.items():
-            params = [named[n] for n in names if n in named and named[n].requires_grad]
+            params = [named[n] for n in names if n in named]
             if params:
                 out.append(ParameterGroup(f"group{gid}:{names[0].rsplit('.', 1)[0]}", params))
         return out

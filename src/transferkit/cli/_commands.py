@@ -57,7 +57,8 @@ model_options = [
     click.option("--backbone", "-b", default="minilm-l6", show_default=True,
                  help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder."),
     click.option("--strategy", "-s", default="linear", show_default=True,
-                 help="linear (probe on frozen features) or finetune (full fine-tuning); comma-separated for evaluate."),
+                 help="linear (probe on frozen features), finetune (all layers) or partial (freeze the first "
+                      "groups); comma-separated for evaluate."),
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
     click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
     click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -66,6 +67,12 @@ model_options = [
     click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
     click.option("--lr", type=float, default=None, help="Fine-tuning learning rate of the backbone."),
     click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
+    click.option("--freeze", type=click.IntRange(min=0), default=None,
+                 help="partial: freeze this many parameter groups from the input side."),
+    click.option("--train-top", type=click.IntRange(min=1), default=None,
+                 help="partial: train only this many parameter groups from the output side."),
+    click.option("--layer-decay", type=click.FloatRange(0, 1, min_open=True), default=None,
+                 help="Discriminative learning rates: each group below the top trains at lr * decay^depth."),
     click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                  help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
     click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
@@ -89,7 +96,27 @@ def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
                         per_class=kw["per_class"], random_state=kw["seed"])
 
 
-def _estimator(strategy: str, kw: dict[str, Any]) -> Any:
+def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
+    return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"], "n_frozen": kw["freeze"],
+            "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"]}
+
+
+def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
+    """One estimator per strategy name; each option must apply to at least one of them."""
+    from ..errors import StrategyError
+    from ..strategies import STRATEGIES
+
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown or not strategies:
+        raise StrategyError(f"unknown strategy {(unknown or [''])[0]!r}; choose from: {', '.join(STRATEGIES)}")
+    given = {k for k, v in _strategy_options(kw).items() if v is not None}
+    taken = {p for s in strategies for p in STRATEGIES[s]._get_param_names()}
+    if given - taken:
+        raise StrategyError(f"{', '.join(sorted(given - taken))} applies to none of: {', '.join(strategies)}")
+    return {f"{kw['backbone']} + {s}": _estimator(s, kw, strict=len(strategies) == 1) for s in strategies}
+
+
+def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any:
     """Build (and check: backbone name, strategy name) the estimator before any data is read."""
     from ..backbones import backbone_modality
     from ..estimators import TransferClassifier
@@ -98,8 +125,7 @@ def _estimator(strategy: str, kw: dict[str, Any]) -> Any:
     backbone_modality(kw["backbone"])
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
-        backbone=kw["backbone"], strategy=make_strategy(strategy, epochs=kw["epochs"], lr=kw["lr"],
-                                                        batch_size=kw["batch_size"]),
+        backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),
         pretrained=not kw["random_init"], image_size=kw["image_size"], weights=kw["weights"],
         max_length=kw["max_length"], cache=cache,
         verbose=int(kw["progress"]), random_state=kw["seed"],
@@ -220,7 +246,7 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, out: str, **kw: Any)
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder
 
-    models = {f"{kw['backbone']} + {s.strip()}": _estimator(s.strip(), kw) for s in kw["strategy"].split(",") if s.strip()}
+    models = _estimators([s.strip() for s in kw["strategy"].split(",") if s.strip()], kw)
     dataset = _load(data, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, random_state=kw["seed"],

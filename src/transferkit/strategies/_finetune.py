@@ -13,7 +13,15 @@ from torch import nn
 from ..backbones import TransferNet
 from ..errors import StrategyError
 from ..features import batched_inference, resolve_device
-from ..training import EarlyStopping, History, TrainConfig, Trainer, make_loader, weighted_cross_entropy
+from ..training import (
+    EarlyStopping,
+    FrozenBatchNormEval,
+    History,
+    TrainConfig,
+    Trainer,
+    make_loader,
+    weighted_cross_entropy,
+)
 from ._base import FitContext, Strategy
 
 _NO_DECAY = (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.Embedding)
@@ -105,6 +113,9 @@ class FullFineTune(Strategy):
     max_grad_norm : float, default=1.0
     label_smoothing : float, default=0.0
     mixed_precision : {"no", "fp16", "bf16"}, default="no"
+    layer_decay : float, default=1.0
+        Discriminative learning rates (Howard & Ruder, ULMFiT, ACL 2018): the backbone's parameter group
+        ``k`` steps below the top trains at ``lr * layer_decay**k``; 1.0 gives every layer ``lr``.
     """
 
     cli_name = "finetune"
@@ -123,6 +134,7 @@ class FullFineTune(Strategy):
         max_grad_norm: float | None = 1.0,
         label_smoothing: float = 0.0,
         mixed_precision: str = "no",
+        layer_decay: float = 1.0,
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -135,17 +147,27 @@ class FullFineTune(Strategy):
         self.max_grad_norm = max_grad_norm
         self.label_smoothing = label_smoothing
         self.mixed_precision = mixed_precision
+        self.layer_decay = layer_decay
 
     def _check(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise StrategyError(f"epochs and batch_size must be >= 1 (got {self.epochs}, {self.batch_size})")
         if not 0 <= self.val_fraction < 1:
             raise StrategyError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if not 0 < self.layer_decay <= 1:
+            raise StrategyError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
+
+    def prepare(self, net: TransferNet, backbone_name: str) -> None:
+        """Set up the network before training (subclasses freeze layers here); checked before any epoch."""
 
     def param_groups(self, net: TransferNet) -> list[dict[str, Any]]:
-        """Optimizer groups: backbone at ``lr``, head at ``head_lr``; subclasses change the rates."""
+        """Optimizer groups: each backbone group at ``lr * layer_decay**depth`` (depth 0 = top group), the
+        head at ``head_lr``; frozen parameters are left out."""
+        groups_in = net.backbone.parameter_groups()
+        rated = [(g.params, self.lr * self.layer_decay ** (len(groups_in) - 1 - i)) for i, g in enumerate(groups_in)]
+        rated.append((list(net.head.parameters()), self.head_lr))
         groups = []
-        for params, lr in ((list(net.backbone.parameters()), self.lr), (list(net.head.parameters()), self.head_lr)):
+        for params, lr in rated:
             params = [p for p in params if p.requires_grad]
             decay, no_decay = decay_split(net, params)
             groups += [{"params": decay, "lr": lr, "weight_decay": self.weight_decay},
@@ -161,6 +183,7 @@ class FullFineTune(Strategy):
             if not any(p.requires_grad for p in backbone.parameters()):
                 raise StrategyError(f"backbone {ctx.backbone!r} has no trainable parameters; use the linear probe")
             net = backbone.with_head(ctx.n_classes, generator=gen)
+            self.prepare(net, ctx.backbone)
             train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state)
             ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
             take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
@@ -173,7 +196,9 @@ class FullFineTune(Strategy):
             if val_idx is not None:
                 val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
                                          batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
-            callbacks = [EarlyStopping("val_loss", self.patience)] if val_loader is not None else []
+            callbacks: list[Any] = [FrozenBatchNormEval()]
+            if val_loader is not None:
+                callbacks.append(EarlyStopping("val_loss", self.patience))
             config = TrainConfig(epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
                                  mixed_precision=self.mixed_precision, device=ctx.device, progress=ctx.verbose > 0)
             trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), callbacks=callbacks)
@@ -186,3 +211,64 @@ class FullFineTune(Strategy):
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
         return load_net(folder, config, ctx)
 
+
+
+class PartialFreeze(FullFineTune):
+    """Freeze the first ``n_frozen`` parameter groups of the backbone (input side), or all but the last
+    ``n_trainable``, and train the rest with a new head, through the same loop as :class:`FullFineTune`.
+
+    Frozen normalisation layers stay in eval mode, so their running statistics are not updated.
+    Parameters other than ``n_frozen``/``n_trainable`` are those of :class:`FullFineTune`.
+
+    Parameters
+    ----------
+    n_frozen : int, optional
+        Number of leading groups to freeze (see ``Backbone.parameter_groups``).
+    n_trainable : int, optional
+        Number of trailing groups to train; exactly one of the two must be given.
+    """
+
+    cli_name = "partial"
+
+    def __init__(
+        self,
+        *,
+        n_frozen: int | None = None,
+        n_trainable: int | None = None,
+        epochs: int = 10,
+        lr: float = 1e-4,
+        head_lr: float = 1e-3,
+        weight_decay: float = 0.01,
+        batch_size: int = 32,
+        warmup_ratio: float = 0.1,
+        val_fraction: float = 0.1,
+        patience: int = 3,
+        max_grad_norm: float | None = 1.0,
+        label_smoothing: float = 0.0,
+        mixed_precision: str = "no",
+        layer_decay: float = 1.0,
+    ) -> None:
+        super().__init__(
+            epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
+            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, max_grad_norm=max_grad_norm,
+            label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
+        )
+        self.n_frozen = n_frozen
+        self.n_trainable = n_trainable
+
+    def frozen_count(self, n_groups: int, backbone_name: str) -> int:
+        """How many leading groups to freeze, checked against the backbone's group count."""
+        if (self.n_frozen is None) == (self.n_trainable is None):
+            raise StrategyError("PartialFreeze needs exactly one of n_frozen and n_trainable")
+        wanted = self.n_frozen if self.n_frozen is not None else self.n_trainable
+        assert wanted is not None
+        if wanted < 0 or wanted > n_groups:
+            raise StrategyError(f"backbone {backbone_name!r} has {n_groups} parameter groups; cannot "
+                                f"{'freeze' if self.n_frozen is not None else 'train'} {wanted}")
+        return wanted if self.n_frozen is not None else n_groups - wanted
+
+    def prepare(self, net: TransferNet, backbone_name: str) -> None:
+        groups = net.backbone.parameter_groups()
+        for group in groups[: self.frozen_count(len(groups), backbone_name)]:
+            for p in group.params:
+                p.requires_grad_(False)

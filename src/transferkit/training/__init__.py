@@ -1,6 +1,6 @@
 """The one training loop (on Accelerate), its callbacks, schedules and data loading."""
 
-from ._callbacks import Callback, EarlyStopping
+from ._callbacks import Callback, EarlyStopping, FrozenBatchNormEval
 from ._data import make_loader
 from ._loop import History, LossFn, LossTerm, TrainConfig, Trainer, weighted_cross_entropy
 from ._schedule import warmup_cosine
@@ -8,6 +8,7 @@ from ._schedule import warmup_cosine
 __all__ = [
     "Callback",
     "EarlyStopping",
+    "FrozenBatchNormEval",
     "History",
     "LossFn",
     "LossTerm",

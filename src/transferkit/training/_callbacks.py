@@ -17,9 +17,27 @@ class Callback:
 
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
 
+    def on_train_mode(self, trainer: Trainer) -> None:
+        """Right after the model is put in training mode (each epoch): adjust module modes here."""
+
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None: ...
 
     def on_fit_end(self, trainer: Trainer) -> None: ...
+
+
+class FrozenBatchNormEval(Callback):
+    """Keep normalisation layers whose parameters are all frozen in eval mode during training, so their
+    running statistics stay the pretrained ones (a frozen layer that kept updating its statistics would
+    drift away from the weights it was trained with)."""
+
+    def on_train_mode(self, trainer: Trainer) -> None:
+        from torch import nn
+
+        for module in trainer.unwrapped_model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                params = list(module.parameters())
+                if params and not any(p.requires_grad for p in params):
+                    module.eval()
 
 
 class EarlyStopping(Callback):

@@ -149,6 +149,8 @@ class Trainer:
 
     def train_epoch(self, epoch: int) -> float:
         self.model.train()
+        for cb in self.callbacks:
+            cb.on_train_mode(self)
         total, count = 0.0, 0
         batches = self.train_loader
         bar = None
