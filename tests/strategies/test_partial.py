@@ -75,3 +75,16 @@ def test_cli_options_reach_the_right_strategy_only() -> None:
         make_strategy("finetune", n_frozen=2)
     with pytest.raises(StrategyError, match="does not take epochs"):
         make_strategy("linear", epochs=3)
+
+
+def test_balanced_class_weights_lift_the_rare_class() -> None:
+    X, y = stripe_images(24, seed=2)
+    keep = np.r_[np.arange(24), np.arange(24, 28)]  # 24 "top" vs 4 "left": heavily imbalanced
+    X, y = X[keep], y[keep]
+    common = dict(epochs=3, lr=3e-3, head_lr=3e-3, batch_size=8, val_fraction=0.0)
+    plain = TransferClassifier(backbone="tiny-cnn", strategy=FullFineTune(**common)).fit(X, y)
+    balanced = TransferClassifier(backbone="tiny-cnn", strategy=FullFineTune(class_weight="balanced", **common)).fit(X, y)
+    rare = list(plain.classes_).index("left")
+    assert balanced.predict_proba(X[y == "left"])[:, rare].mean() > plain.predict_proba(X[y == "left"])[:, rare].mean()
+    with pytest.raises(StrategyError, match="class_weight"):
+        TransferClassifier(backbone="tiny-cnn", strategy=FullFineTune(class_weight="auto")).fit(X, y)

@@ -71,6 +71,8 @@ model_options = [
                  help="partial: freeze this many parameter groups from the input side."),
     click.option("--train-top", type=click.IntRange(min=1), default=None,
                  help="partial: train only this many parameter groups from the output side."),
+    click.option("--balanced", is_flag=True, default=None,
+                 help="Class-weighted loss for imbalanced labels (fine-tuning strategies)."),
     click.option("--layer-decay", type=click.FloatRange(0, 1, min_open=True), default=None,
                  help="Discriminative learning rates: each group below the top trains at lr * decay^depth."),
     click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
@@ -98,7 +100,8 @@ def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
 
 def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
     return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"], "n_frozen": kw["freeze"],
-            "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"]}
+            "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"],
+            "class_weight": "balanced" if kw["balanced"] else None}
 
 
 def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:

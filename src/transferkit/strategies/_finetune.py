@@ -116,6 +116,9 @@ class FullFineTune(Strategy):
     layer_decay : float, default=1.0
         Discriminative learning rates (Howard & Ruder, ULMFiT, ACL 2018): the backbone's parameter group
         ``k`` steps below the top trains at ``lr * layer_decay**k``; 1.0 gives every layer ``lr``.
+    class_weight : {"balanced"} or None, default=None
+        "balanced" weights each example by ``n_samples / (n_classes * count(its class))`` in the loss
+        (multiplied with any ``sample_weight``), so rare classes count as much as frequent ones.
     """
 
     cli_name = "finetune"
@@ -135,6 +138,7 @@ class FullFineTune(Strategy):
         label_smoothing: float = 0.0,
         mixed_precision: str = "no",
         layer_decay: float = 1.0,
+        class_weight: str | None = None,
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -148,6 +152,7 @@ class FullFineTune(Strategy):
         self.label_smoothing = label_smoothing
         self.mixed_precision = mixed_precision
         self.layer_decay = layer_decay
+        self.class_weight = class_weight
 
     def _check(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -156,6 +161,8 @@ class FullFineTune(Strategy):
             raise StrategyError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not 0 < self.layer_decay <= 1:
             raise StrategyError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
+        if self.class_weight not in (None, "balanced"):
+            raise StrategyError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
 
     def prepare(self, net: TransferNet, backbone_name: str) -> None:
         """Set up the network before training (subclasses freeze layers here); checked before any epoch."""
@@ -188,6 +195,11 @@ class FullFineTune(Strategy):
             ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
             take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
             w = sample_weight
+            if self.class_weight == "balanced":
+                from sklearn.utils.class_weight import compute_sample_weight
+
+                balanced = compute_sample_weight("balanced", y)
+                w = balanced if w is None else w * balanced
             train_loader = make_loader(
                 take(train_idx), y[train_idx], preprocess=backbone.preprocess, batch_size=self.batch_size,
                 shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
@@ -247,11 +259,13 @@ class PartialFreeze(FullFineTune):
         label_smoothing: float = 0.0,
         mixed_precision: str = "no",
         layer_decay: float = 1.0,
+        class_weight: str | None = None,
     ) -> None:
         super().__init__(
             epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
             warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, max_grad_norm=max_grad_norm,
             label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
+            class_weight=class_weight,
         )
         self.n_frozen = n_frozen
         self.n_trainable = n_trainable
