@@ -23,6 +23,7 @@ import numpy as np
 
 from .data import Dataset
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
+from .workflows import example_items
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,7 @@ def _split_text(data: Dataset, train_per_class: int, test_per_class: int, seed: 
         idx = rng.permutation(np.flatnonzero(data.y == c))
         tr.append(idx[:train_per_class])
         te.append(idx[train_per_class : train_per_class + test_per_class])
-    make = lambda ix: Dataset(X=data.X[np.sort(ix)], y=data.y[np.sort(ix)], modality=data.modality,  # noqa: E731
-                              source=data.source)
-    return make(np.concatenate(tr)), make(np.concatenate(te))
+    return data.take(np.sort(np.concatenate(tr))), data.take(np.sort(np.concatenate(te)))
 
 
 def demo_data(kind: str, sizes: DemoSizes, seed: int = 0) -> tuple[Dataset, Dataset]:
@@ -105,7 +104,7 @@ def run_demo(out: str | Path = "transferkit-demo", *, quick: bool = False, only:
         results[titles[kind]] = result
         report.heading(titles[kind])
         add_data_summary(report, {**train.summary(), "test examples": len(test)}, result.class_counts,
-                         _examples(train))
+                         example_items(train))
         add_evaluation(report, result)
         echo(f"[demo] {kind} done in {time.perf_counter() - t0:.0f} s")
     out = Path(out)
@@ -113,8 +112,3 @@ def run_demo(out: str | Path = "transferkit-demo", *, quick: bool = False, only:
     (out / "results.json").write_text(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=1, default=str))
     return results
 
-
-def _examples(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
-    assert data.y is not None
-    idx = np.random.default_rng(0).permutation(len(data.y))[:n]
-    return [data.X[i] for i in idx], [str(data.y[i]) for i in idx]

@@ -65,8 +65,7 @@ def subsample(data: Dataset, per_class: int, random_state: int = 0) -> Dataset:
     assert data.y is not None
     rng = np.random.default_rng(random_state)
     keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(data.y == c))[:per_class] for c in np.unique(data.y)]))
-    return Dataset(X=data.X[keep], y=data.y[keep], modality=data.modality, source=data.source,
-                   feature_names=data.feature_names)
+    return data.take(keep)
 
 
 def check_compatible(data: Dataset, backbone: str) -> None:
@@ -123,12 +122,11 @@ def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Da
     idx = np.arange(len(data.y))
     n_test = max(int(round(fraction * len(idx))), len(counts))
     tr, te = train_test_split(idx, test_size=n_test, stratify=data.y, random_state=random_state)
-    part = lambda ix: Dataset(X=data.X[ix], y=data.y[ix], modality=data.modality, source=data.source,  # noqa: E731
-                              feature_names=data.feature_names)
-    return part(np.sort(tr)), part(np.sort(te))
+    return data.take(np.sort(tr)), data.take(np.sort(te))
 
 
-def _examples(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
+def example_items(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
+    """Up to ``n`` items with their labels as strings, picked reproducibly, for a report's data section."""
     assert data.y is not None
     rng = np.random.default_rng(0)
     idx = rng.permutation(len(data.y))[:n]
@@ -151,7 +149,7 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
     check_compatible(data, estimator.backbone)
     report = Report(title or f"transferkit fit: {estimator.backbone}")
     add_data_summary(report, data.summary(), {str(k): int(v) for k, v in zip(*np.unique(data.y, return_counts=True), strict=True)},
-                     _examples(data) if data.modality != "table" else None)
+                     example_items(data) if data.modality != "table" else None)
     split = holdout_split(data, holdout, random_state)
     result = None
     if split is None:
@@ -190,7 +188,7 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
     result = evaluate(models, data.X, data.y, cv=cv, test=None if test is None else (test.X, test.y),
                       modality=data.modality, random_state=random_state, verbose=verbose)
     report = Report(title)
-    add_data_summary(report, data.summary(), result.class_counts, _examples(data) if data.modality != "table" else None)
+    add_data_summary(report, data.summary(), result.class_counts, example_items(data) if data.modality != "table" else None)
     add_evaluation(report, result)
     out = Path(out)
     report.write(out / "report.html")

@@ -413,3 +413,12 @@ def test_infer_modality(X: object, expected: str) -> None:
 def test_infer_modality_describes_what_it_got(X: object, pattern: str) -> None:
     with pytest.raises(DataError, match=pattern):
         infer_modality(X)
+
+
+def test_take_keeps_everything_but_the_other_rows() -> None:
+    data = load_data(["a", "b", "c"], labels=["x", "y", "x"])
+    part = data.take([2, 0])
+    assert part.X.tolist() == ["c", "a"] and part.y.tolist() == ["x", "x"]
+    assert (part.modality, part.source) == (data.modality, data.source)
+    unlabeled = load_data(["a", "b"]).take([1])
+    assert unlabeled.y is None and unlabeled.X.tolist() == ["b"]

@@ -69,6 +69,12 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.X)
 
+    def take(self, indices: Any) -> Dataset:
+        """The rows at ``indices`` (in that order), with the same modality, source and feature names."""
+        idx = np.asarray(indices)
+        return Dataset(X=self.X[idx], y=None if self.y is None else self.y[idx], modality=self.modality,
+                       source=self.source, feature_names=self.feature_names)
+
     @property
     def classes(self) -> np.ndarray:
         """Sorted distinct labels (empty for unlabeled data)."""
