@@ -91,9 +91,9 @@ def test_early_stopping_stops_and_restores_the_best_epoch() -> None:
 def test_extra_loss_terms_are_added() -> None:
     seen = []
 
-    def term(model, batch, logits):  # type: ignore[no-untyped-def]
-        seen.append(1)
-        return 0.0 * logits.sum()
+    def term(step):  # type: ignore[no-untyped-def]
+        seen.append((step.features, step.progress))
+        return 0.0 * step.logits.sum()
 
     X, y = _data(16)
     model = _Model()
@@ -101,6 +101,40 @@ def test_extra_loss_terms_are_added() -> None:
     Trainer(TrainConfig(epochs=1, device="cpu"), weighted_cross_entropy(), terms=[term]).fit(
         model, [{"params": list(model.parameters()), "lr": 0.1}], loader)
     assert len(seen) == 2
+    assert seen[0][0] is None and seen[0][1] == 0.0 and seen[1][1] == 0.5
+
+
+def test_terms_can_ask_for_features_and_unlabeled_rows_carry_no_task_loss() -> None:
+    from transferkit.backbones import create_backbone
+    from transferkit.training import UNLABELED
+
+    class _FeatureTerm:
+        needs_features = True
+
+        def __init__(self) -> None:
+            self.shapes: list[tuple[int, ...]] = []
+
+        def __call__(self, step):  # type: ignore[no-untyped-def]
+            self.shapes.append(tuple(step.features.shape))
+            return step.features.pow(2).mean() * 0.0
+
+    torch.manual_seed(0)
+    net = create_backbone("tiny-mlp", in_features=2).with_head(2)
+    term = _FeatureTerm()
+    X, y = _data(16)
+    y = y.copy()
+    y[8:] = UNLABELED
+    loader = make_loader(X, y, preprocess=net.backbone.preprocess, batch_size=8, shuffle=False, seed=0)
+    hist = Trainer(TrainConfig(epochs=1, device="cpu"), weighted_cross_entropy(), terms=[term]).fit(
+        net, [{"params": list(net.parameters()), "lr": 0.1}], loader)
+    assert term.shapes == [(8, net.backbone.num_features)] * 2
+    assert np.isfinite(hist.epochs[0]["train_loss"])
+    # the task loss ignores unlabeled rows: equal to the loss over the labeled rows alone
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    loss = weighted_cross_entropy()
+    assert torch.allclose(loss(logits, torch.tensor([0, UNLABELED, 1]), None),
+                          loss(logits[[0, 2]], torch.tensor([0, 1]), None))
+    assert float(loss(logits, torch.full((3,), UNLABELED), None)) == 0.0
 
 
 @pytest.mark.parametrize("accum", [1, 2])

@@ -129,8 +129,12 @@ class TransferNet(nn.Module):
         self.backbone = backbone
         self.head = head
 
-    def forward(self, batch: Batch) -> torch.Tensor:
-        return self.head(self.backbone.forward_features(batch))
+    def forward(self, batch: Batch, *, with_features: bool = False) -> Any:
+        """Logits; with ``with_features=True`` the pair ``(logits, features)`` (for feature-level losses
+        such as domain alignment, computed in the same forward pass so DDP sees every parameter once)."""
+        features = self.backbone.forward_features(batch)
+        logits = self.head(features)
+        return (logits, features) if with_features else logits
 
     def parameter_groups(self) -> list[ParameterGroup]:
         """Backbone groups followed by the head, input side first."""

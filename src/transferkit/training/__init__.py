@@ -2,7 +2,7 @@
 
 from ._callbacks import Callback, EarlyStopping, FrozenBatchNormEval
 from ._data import make_loader
-from ._loop import History, LossFn, LossTerm, TrainConfig, Trainer, weighted_cross_entropy
+from ._loop import UNLABELED, History, LossFn, LossTerm, Step, TrainConfig, Trainer, weighted_cross_entropy
 from ._schedule import warmup_cosine
 
 __all__ = [
@@ -12,6 +12,8 @@ __all__ = [
     "History",
     "LossFn",
     "LossTerm",
+    "Step",
+    "UNLABELED",
     "TrainConfig",
     "Trainer",
     "make_loader",

@@ -18,10 +18,34 @@ from torch.utils.data import DataLoader
 from ._callbacks import Callback
 from ._schedule import warmup_cosine
 
-#: ``loss(logits, targets, weights) -> scalar``; weights may be None.
+#: ``loss(logits, targets, weights) -> scalar``; weights may be None; targets < 0 are unlabeled rows.
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
-#: Extra loss terms: ``term(model, batch, logits) -> scalar`` added to the task loss (regularisers, DA).
-LossTerm = Callable[[nn.Module, dict[str, torch.Tensor], torch.Tensor], torch.Tensor]
+
+#: Target value of an unlabeled row (e.g. target-domain data in domain adaptation): no task loss.
+UNLABELED = -100
+
+
+@dataclass
+class Step:
+    """What an extra loss term sees in one training step.
+
+    ``features`` is filled only when some term sets ``needs_features = True``; ``domain`` is the batch's
+    optional fourth element (``sample_domain``: positive = source, negative = target).
+    """
+
+    model: nn.Module
+    inputs: dict[str, torch.Tensor]
+    targets: torch.Tensor
+    logits: torch.Tensor
+    features: torch.Tensor | None = None
+    domain: torch.Tensor | None = None
+    epoch: int = 0
+    progress: float = 0.0  # fraction of all optimisation steps done, in [0, 1] (for DANN's schedule)
+
+
+#: Extra loss terms: ``term(step) -> scalar`` added to the task loss (regularisers, domain alignment).
+#: A term with attribute ``needs_features = True`` gets the backbone features of the batch.
+LossTerm = Callable[[Step], torch.Tensor]
 
 
 @dataclass
@@ -55,10 +79,16 @@ def weighted_cross_entropy(label_smoothing: float = 0.0) -> LossFn:
     """Cross-entropy averaged with per-sample weights (plain mean when weights is None)."""
 
     def loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-        per = nn.functional.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
+        labeled = targets >= 0
+        if not bool(labeled.any()):
+            return logits.sum() * 0.0  # a batch of unlabeled rows only: no task loss, graph kept
+        per = nn.functional.cross_entropy(
+            logits[labeled], targets[labeled], reduction="none", label_smoothing=label_smoothing
+        )
         if weights is None:
             return per.mean()
-        return (per * weights).sum() / weights.sum().clamp(min=1e-12)
+        w = weights[labeled]
+        return (per * w).sum() / w.sum().clamp(min=1e-12)
 
     return loss
 
@@ -90,6 +120,9 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.history = History()
         self.should_stop = False
+        self.epoch = 0
+        self._batch_index = 0
+        self.needs_features = any(getattr(t, "needs_features", False) for t in self.terms)
 
     # --- setup -----------------------------------------------------------------------------------
     def _accelerator(self) -> Any:
@@ -148,6 +181,7 @@ class Trainer:
         return self.history
 
     def train_epoch(self, epoch: int) -> float:
+        self.epoch = epoch
         self.model.train()
         for cb in self.callbacks:
             cb.on_train_mode(self)
@@ -158,7 +192,8 @@ class Trainer:
             from tqdm.auto import tqdm
 
             bar = batches = tqdm(batches, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=False)
-        for batch in batches:
+        for i, batch in enumerate(batches):
+            self._batch_index = i
             loss = self.train_step(batch)
             n = len(batch[1])
             total += loss * n
@@ -167,13 +202,22 @@ class Trainer:
                 bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
         return total / max(count, 1)
 
-    def train_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]) -> float:
-        inputs, targets, weights = batch
+    def train_step(self, batch: tuple[Any, ...]) -> float:
+        inputs, targets, weights, *rest = batch
         with self.accelerator.accumulate(self.model):
-            logits = self.model(inputs)
+            features = None
+            if self.needs_features:
+                logits, features = self.model(inputs, with_features=True)
+            else:
+                logits = self.model(inputs)
             loss = self.loss(logits, targets, weights)
-            for term in self.terms:
-                loss = loss + term(self.unwrapped_model, inputs, logits)
+            if self.terms:
+                total = max(1, self.config.epochs * len(self.train_loader))
+                step = Step(self.unwrapped_model, inputs, targets, logits, features,
+                            domain=rest[0] if rest else None, epoch=self.epoch,
+                            progress=min(1.0, (self.epoch * len(self.train_loader) + self._batch_index) / total))
+                for term in self.terms:
+                    loss = loss + term(step)
             self.accelerator.backward(loss)
             if self.config.max_grad_norm and self.accelerator.sync_gradients:
                 self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
@@ -183,8 +227,8 @@ class Trainer:
         return float(loss.detach())
 
     @torch.no_grad()
-    def eval_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs, targets, _ = batch
+    def eval_step(self, batch: tuple[Any, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs, targets = batch[0], batch[1]
         logits = self.model(inputs)
         return self.accelerator.gather_for_metrics((logits, targets))
 
