@@ -133,6 +133,18 @@ def example_items(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
     return [data.X[i] for i in idx], [str(data.y[i]) for i in idx]
 
 
+def add_augmentation_grid(report: Report, augment: Any, items: list[Any], n_variants: int = 5) -> None:
+    """A grid: each row an original training image followed by ``n_variants`` augmented versions."""
+    from .evaluation import _plots
+
+    images = augment.samples(items, n_variants=n_variants)
+    captions = [("original" if i % (n_variants + 1) == 0 else "augmented") for i in range(len(images))]
+    report.heading("Augmentation").paragraph(
+        f"Training images are augmented on the fly ({augment!r}); validation, test and prediction see them "
+        "unchanged. Each row: an original, then random augmented versions."
+    ).figure(_plots.image_grid_png(images, captions, columns=n_variants + 1), "Augmented training samples")
+
+
 def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: float = 0.2,
                   overwrite: bool = False, random_state: int = 0, title: str | None = None) -> FitOutcome:
     """Fit ``estimator`` on ``data``, score it on a stratified held-out part against the no-transfer
@@ -150,6 +162,9 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
     report = Report(title or f"transferkit fit: {estimator.backbone}")
     add_data_summary(report, data.summary(), {str(k): int(v) for k, v in zip(*np.unique(data.y, return_counts=True), strict=True)},
                      example_items(data) if data.modality != "table" else None)
+    augment = getattr(estimator.strategy, "augment", None)
+    if augment is not None and data.modality == "image":
+        add_augmentation_grid(report, augment, example_items(data, 4)[0])
     split = holdout_split(data, holdout, random_state)
     result = None
     if split is None:

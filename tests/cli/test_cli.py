@@ -121,7 +121,7 @@ def test_backbone_problems_are_named(reviews: Path, tmp_path: Path) -> None:
                     "sentiment"], "hf:bert-base-uncased", "offline")
     _bad(tmp_path, [reviews, "-b", "efficientnet-lite0", "--text-column", "review", "--label-column", "sentiment"],
          "reads image data", "minilm-l6")
-    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "lora"], "unknown strategy 'lora'")
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "adapterfusion"], "unknown strategy 'adapterfusion'")
     _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "linear", "--epochs", "3"], "does not take epochs")
     _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "finetune", "--freeze", "1"], "does not take n_frozen")
     _bad(tmp_path, [tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")

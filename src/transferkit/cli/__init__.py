@@ -11,3 +11,4 @@ def main() -> None:
 __all__ = ["cli", "main"]
 
 from . import _selection  # noqa: E402,F401  (registers the rank and distance commands on cli)
+from . import _training  # noqa: E402,F401  (registers the lr-find command on cli)

@@ -57,8 +57,9 @@ model_options = [
     click.option("--backbone", "-b", default="minilm-l6", show_default=True,
                  help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder."),
     click.option("--strategy", "-s", default="linear", show_default=True,
-                 help="linear (probe on frozen features), finetune (all layers) or partial (freeze the first "
-                      "groups); comma-separated for evaluate."),
+                 help="linear (probe on frozen features), finetune (all layers), partial (freeze the first "
+                      "groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, then fine-tune), lora "
+                      "(low-rank adapters); comma-separated for evaluate."),
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
     click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
     click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -75,6 +76,24 @@ model_options = [
                  help="Class-weighted loss for imbalanced labels (fine-tuning strategies)."),
     click.option("--layer-decay", type=click.FloatRange(0, 1, min_open=True), default=None,
                  help="Discriminative learning rates: each group below the top trains at lr * decay^depth."),
+    click.option("--unfreeze-every", type=click.IntRange(min=1), default=None,
+                 help="gradual: epochs between unfreezing one more group from the top."),
+    click.option("--rank", type=click.IntRange(min=1), default=None, help="lora: adapter rank."),
+    click.option("--lora-alpha", type=click.FloatRange(0, min_open=True), default=None, help="lora: scaling alpha."),
+    click.option("--target-modules", default=None,
+                 help="lora: comma-separated layer names to adapt (default: attention query/value, or all "
+                      "linear/pointwise-conv layers)."),
+    click.option("--l2-sp", type=click.FloatRange(0), default=None,
+                 help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
+    click.option("--bss", type=click.FloatRange(0), default=None,
+                 help="Batch spectral shrinkage strength (against negative transfer)."),
+    click.option("--augment", default=None,
+                 help="Image augmentation: 'default' (rotation 15, shift 0.1, zoom 0.1, flip) or settings "
+                      "like 'rotation=10,shift=0.05,flip=false,policy=trivialaugment,mixup=0.2'."),
+    click.option("--grad-accum", type=click.IntRange(min=1), default=None,
+                 help="Mini-batches per optimiser step."),
+    click.option("--mixed-precision", type=click.Choice(["no", "fp16", "bf16"]), default=None,
+                 help="Mixed precision (bf16 works on recent CPUs, fp16 on GPUs)."),
     click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                  help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
     click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
@@ -99,9 +118,18 @@ def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
 
 
 def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
+    from ..strategies import parse_augment
+
     return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"], "n_frozen": kw["freeze"],
             "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"],
-            "class_weight": "balanced" if kw["balanced"] else None}
+            "class_weight": "balanced" if kw["balanced"] else None, "unfreeze_every": kw["unfreeze_every"],
+            "rank": kw["rank"], "alpha": kw["lora_alpha"],
+            "target_modules": [t.strip() for t in kw["target_modules"].split(",") if t.strip()]
+            if kw["target_modules"] else None,
+            "l2_sp": kw["l2_sp"], "bss": kw["bss"],
+            "augment": parse_augment(kw["augment"]) if kw["augment"] else None,
+            "grad_accum": kw["grad_accum"], "mixed_precision": kw["mixed_precision"],
+            "checkpoint_dir": kw.get("checkpoint_dir"), "resume": kw.get("resume") or None}
 
 
 def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
@@ -185,16 +213,35 @@ def datasets() -> None:
 @click.option("--holdout", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
               help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
+@click.option("--checkpoint-dir", type=click.Path(file_okay=False), default=None,
+              help="Fine-tuning: a checkpoint after every epoch here (default OUT.checkpoints, removed after "
+                   "a successful run).")
+@click.option("--resume", is_flag=True, help="Continue a killed fine-tuning run from its last checkpoint.")
 def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None:
     """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
     and save it to a model folder with report.html inside."""
+    import shutil
+
     from ..estimators import check_writable
+    from ..strategies import STRATEGIES
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
+    strategy_cls = STRATEGIES.get(kw["strategy"])
+    trains_network = strategy_cls is not None and "checkpoint_dir" in strategy_cls._get_param_names()
+    if (kw["resume"] or kw["checkpoint_dir"]) and not trains_network:
+        raise click.UsageError("--resume and --checkpoint-dir apply to fine-tuning strategies")
+    default_ckpt = trains_network and kw["checkpoint_dir"] is None
+    if default_ckpt:
+        kw["checkpoint_dir"] = f"{Path(out)}.checkpoints"
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
+    if default_ckpt:
+        shutil.rmtree(kw["checkpoint_dir"], ignore_errors=True)
+    resumed = outcome.estimator.fit_info_.get("resumed_from")
+    if resumed:
+        click.echo(f"resumed from checkpoint {resumed}")
     if outcome.evaluation is not None:
         _print_result(outcome.evaluation)
     click.echo(f"\nmodel saved to {outcome.folder} (report: {outcome.folder / 'report.html'})")

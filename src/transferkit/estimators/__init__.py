@@ -2,5 +2,6 @@
 
 from ._classifier import TransferClassifier
 from ._folder import check_writable, load_model, read_config, save_model
+from ._lr_find import LRFindResult, lr_find
 
-__all__ = ["TransferClassifier", "check_writable", "load_model", "read_config", "save_model"]
+__all__ = ["LRFindResult", "TransferClassifier", "check_writable", "load_model", "lr_find", "read_config", "save_model"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelFolderError
-from ..strategies import STRATEGIES, Strategy
+from ..strategies import STRATEGIES, Augment, Strategy
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
@@ -41,6 +41,8 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, Augment):
+        return {"class": "Augment", "params": {k: _jsonable(v) for k, v in value.get_params(deep=False).items()}}
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
@@ -147,7 +149,10 @@ def load_model(path: str | Path) -> Any:
     strategy_cls = {c.__name__: c for c in STRATEGIES.values()}.get(config["strategy"]["class"])
     if strategy_cls is None:
         raise ModelFolderError(f"unknown strategy {config['strategy']['class']!r} in {str(path)!r}")
-    strategy = strategy_cls(**config["strategy"]["params"])
+    params = dict(config["strategy"]["params"])
+    if isinstance(params.get("augment"), dict):  # nested parameter object
+        params["augment"] = Augment(**params["augment"]["params"])
+    strategy = strategy_cls(**params)
     est = TransferClassifier(strategy=strategy, **config["params"])
     if config["n_features_in"] is not None:
         est.n_features_in_ = config["n_features_in"]

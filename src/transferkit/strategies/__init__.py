@@ -1,11 +1,35 @@
 """Transfer strategies as parameter objects: ``TransferClassifier(strategy=LinearProbe())``."""
 
+from ._augment import Augment, parse_augment
 from ._base import FitContext, Strategy, TransferModel
-from ._finetune import FullFineTune, NetModel, PartialFreeze
+from ._finetune import FullFineTune, NetModel
+from ._lora import LoRA, LoraNetModel, default_lora_targets
+from ._lpft import LPFT, probe_head_weights
+from ._partial import GradualUnfreeze, PartialFreeze
 from ._probe import LinearProbe, ProbeModel, default_head
 
 #: CLI names -> strategy classes.
-STRATEGIES: dict[str, type[Strategy]] = {cls.cli_name: cls for cls in (LinearProbe, FullFineTune, PartialFreeze)}
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.cli_name: cls for cls in (LinearProbe, FullFineTune, PartialFreeze, GradualUnfreeze, LPFT, LoRA)
+}
 
-__all__ = ["STRATEGIES", "FitContext", "FullFineTune", "LinearProbe", "NetModel", "PartialFreeze", "ProbeModel", "Strategy",
-           "TransferModel", "default_head"]
+__all__ = [
+    "STRATEGIES",
+    "Augment",
+    "parse_augment",
+    "FitContext",
+    "FullFineTune",
+    "GradualUnfreeze",
+    "LPFT",
+    "LinearProbe",
+    "LoRA",
+    "LoraNetModel",
+    "NetModel",
+    "PartialFreeze",
+    "ProbeModel",
+    "Strategy",
+    "TransferModel",
+    "default_head",
+    "default_lora_targets",
+    "probe_head_weights",
+]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,11 +20,14 @@ from ..training import (
     EarlyStopping,
     FrozenBatchNormEval,
     History,
+    LossTerm,
     TrainConfig,
     Trainer,
     make_loader,
     weighted_cross_entropy,
 )
+from ..training._regularizers import BSSTerm, L2SPTerm
+from ._augment import Augment
 from ._base import FitContext, Strategy
 
 _NO_DECAY = (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.Embedding)
@@ -91,9 +97,24 @@ def load_net(folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
     return NetModel(net.eval(), batch_size=ctx.batch_size, device=ctx.device)
 
 
+@dataclass
+class TrainingRun:
+    """A network, its trainer and data, built by :meth:`FullFineTune.build`."""
+
+    net: TransferNet
+    trainer: Trainer
+    param_groups: list[dict[str, Any]]
+    train_loader: Any
+    val_loader: Any
+
+
+@dataclass(kw_only=True, repr=False, eq=False)
 class FullFineTune(Strategy):
     """Train every backbone layer and a new head with AdamW, warm-up + cosine decay, early stopping on
     a stratified validation split and restore of the best epoch's weights.
+
+    A dataclass, so its ``__init__`` only stores the keyword arguments below (the scikit-learn contract:
+    ``clone``, ``get_params`` and ``strategy__lr`` in a grid search work); subclasses add fields.
 
     Parameters
     ----------
@@ -113,176 +134,179 @@ class FullFineTune(Strategy):
     max_grad_norm : float, default=1.0
     label_smoothing : float, default=0.0
     mixed_precision : {"no", "fp16", "bf16"}, default="no"
+        "bf16" also works on CPUs that support it.
     layer_decay : float, default=1.0
         Discriminative learning rates (Howard & Ruder, ULMFiT, ACL 2018): the backbone's parameter group
         ``k`` steps below the top trains at ``lr * layer_decay**k``; 1.0 gives every layer ``lr``.
     class_weight : {"balanced"} or None, default=None
         "balanced" weights each example by ``n_samples / (n_classes * count(its class))`` in the loss
         (multiplied with any ``sample_weight``), so rare classes count as much as frequent ones.
+    grad_accum : int, default=1
+        Mini-batches per optimiser step (effective batch ``batch_size * grad_accum``).
+    l2_sp : float, default=0.0
+        L2-SP strength (Li et al., ICML 2018): ``l2_sp/2 * ||w - w_pretrained||^2`` over the trained
+        backbone weights, which then take no AdamW decay (decaying to zero would fight the pull).
+    bss : float, default=0.0
+        Batch spectral shrinkage strength (Chen et al., NeurIPS 2019): penalises the smallest singular
+        value of each batch's feature matrix, against negative transfer of untransferable directions.
+    augment : Augment, optional
+        Image augmentation of training batches (see :class:`~transferkit.strategies.Augment`).
+    checkpoint_dir : str, optional
+        Folder for a checkpoint after every epoch (see ``resume``).
+    resume : bool, default=False
+        Continue from the newest checkpoint in ``checkpoint_dir`` (verified by sha256; a checkpoint of
+        other data or settings is refused). Without it, existing checkpoints there are an error, not
+        overwritten.
     """
 
     cli_name = "finetune"
 
-    def __init__(
-        self,
-        *,
-        epochs: int = 10,
-        lr: float = 1e-4,
-        head_lr: float = 1e-3,
-        weight_decay: float = 0.01,
-        batch_size: int = 32,
-        warmup_ratio: float = 0.1,
-        val_fraction: float = 0.1,
-        patience: int = 3,
-        max_grad_norm: float | None = 1.0,
-        label_smoothing: float = 0.0,
-        mixed_precision: str = "no",
-        layer_decay: float = 1.0,
-        class_weight: str | None = None,
-    ) -> None:
-        self.epochs = epochs
-        self.lr = lr
-        self.head_lr = head_lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.warmup_ratio = warmup_ratio
-        self.val_fraction = val_fraction
-        self.patience = patience
-        self.max_grad_norm = max_grad_norm
-        self.label_smoothing = label_smoothing
-        self.mixed_precision = mixed_precision
-        self.layer_decay = layer_decay
-        self.class_weight = class_weight
+    epochs: int = 10
+    lr: float = 1e-4
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    warmup_ratio: float = 0.1
+    val_fraction: float = 0.1
+    patience: int = 3
+    max_grad_norm: float | None = 1.0
+    label_smoothing: float = 0.0
+    mixed_precision: str = "no"
+    layer_decay: float = 1.0
+    class_weight: str | None = None
+    grad_accum: int = 1
+    l2_sp: float = 0.0
+    bss: float = 0.0
+    augment: Augment | None = None
+    checkpoint_dir: str | None = None
+    resume: bool = False
 
     def _check(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise StrategyError(f"epochs and batch_size must be >= 1 (got {self.epochs}, {self.batch_size})")
+        if self.epochs < 1 or self.batch_size < 1 or self.grad_accum < 1:
+            raise StrategyError(f"epochs, batch_size and grad_accum must be >= 1 (got {self.epochs}, "
+                                f"{self.batch_size}, {self.grad_accum})")
         if not 0 <= self.val_fraction < 1:
             raise StrategyError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not 0 < self.layer_decay <= 1:
             raise StrategyError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
         if self.class_weight not in (None, "balanced"):
             raise StrategyError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+        if self.l2_sp < 0 or self.bss < 0:
+            raise StrategyError(f"l2_sp and bss must be >= 0 (got {self.l2_sp}, {self.bss})")
+        if self.mixed_precision not in ("no", "fp16", "bf16"):
+            raise StrategyError(f"mixed_precision must be 'no', 'fp16' or 'bf16', got {self.mixed_precision!r}")
 
+    # --- hooks for subclasses ---------------------------------------------------------------------
     def prepare(self, net: TransferNet, backbone_name: str) -> None:
         """Set up the network before training (subclasses freeze layers here); checked before any epoch."""
 
+    def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray) -> None:
+        """Initialise the network from the training split before fine-tuning (LP-FT fits the head here)."""
+
     def param_groups(self, net: TransferNet) -> list[dict[str, Any]]:
         """Optimizer groups: each backbone group at ``lr * layer_decay**depth`` (depth 0 = top group), the
-        head at ``head_lr``; frozen parameters are left out."""
+        head at ``head_lr``; frozen parameters are left out. Each group carries ``depth`` (head: -1) for
+        schedules such as gradual unfreezing."""
         groups_in = net.backbone.parameter_groups()
-        rated = [(g.params, self.lr * self.layer_decay ** (len(groups_in) - 1 - i)) for i, g in enumerate(groups_in)]
-        rated.append((list(net.head.parameters()), self.head_lr))
+        rated = [(g.params, self.lr * self.layer_decay ** (len(groups_in) - 1 - i), len(groups_in) - 1 - i)
+                 for i, g in enumerate(groups_in)]
+        rated.append((list(net.head.parameters()), self.head_lr, -1))
         groups = []
-        for params, lr in rated:
+        for params, lr, depth in rated:
             params = [p for p in params if p.requires_grad]
             decay, no_decay = decay_split(net, params)
-            groups += [{"params": decay, "lr": lr, "weight_decay": self.weight_decay},
-                       {"params": no_decay, "lr": lr, "weight_decay": 0.0}]
+            wd = 0.0 if (self.l2_sp > 0 and depth >= 0) else self.weight_decay
+            groups += [{"params": decay, "lr": lr, "weight_decay": wd, "depth": depth},
+                       {"params": no_decay, "lr": lr, "weight_decay": 0.0, "depth": depth}]
         return [g for g in groups if g["params"]]
 
+    def loss_terms(self, net: TransferNet) -> list[LossTerm]:
+        """Regularisers added to the task loss (L2-SP, BSS)."""
+        terms: list[LossTerm] = []
+        if self.l2_sp > 0:
+            terms.append(L2SPTerm(net.backbone, self.l2_sp))
+        if self.bss > 0:
+            terms.append(BSSTerm(self.bss))
+        return terms
+
+    def callbacks(self, has_validation: bool) -> list[Any]:
+        callbacks: list[Any] = [FrozenBatchNormEval()]
+        if has_validation:
+            callbacks.append(EarlyStopping("val_loss", self.patience))
+        return callbacks
+
+    def run_key(self, ctx: FitContext, y: np.ndarray, sample_weight: np.ndarray | None) -> str:
+        """Identity of a run for its checkpoints: settings, backbone, labels and weights."""
+        h = hashlib.sha256(json.dumps({k: repr(v) for k, v in sorted(self.get_params(deep=False).items())
+                                       if k not in ("checkpoint_dir", "resume")}).encode())
+        h.update(f"{ctx.backbone}|{ctx.pretrained}|{ctx.image_size}|{ctx.max_length}|{ctx.random_state}".encode())
+        h.update(np.ascontiguousarray(y).tobytes())
+        if sample_weight is not None:
+            h.update(np.ascontiguousarray(sample_weight, dtype=np.float64).tobytes())
+        return h.hexdigest()
+
+    # --- fitting ------------------------------------------------------------------------------------
     def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> NetModel:
         self._check()
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(ctx.random_state)
-            gen = torch.Generator().manual_seed(ctx.random_state)
-            backbone = ctx.trainable_backbone()
-            if not any(p.requires_grad for p in backbone.parameters()):
-                raise StrategyError(f"backbone {ctx.backbone!r} has no trainable parameters; use the linear probe")
-            net = backbone.with_head(ctx.n_classes, generator=gen)
-            self.prepare(net, ctx.backbone)
-            train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state)
-            ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
-            take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
-            w = sample_weight
-            if self.class_weight == "balanced":
-                from sklearn.utils.class_weight import compute_sample_weight
-
-                balanced = compute_sample_weight("balanced", y)
-                w = balanced if w is None else w * balanced
-            train_loader = make_loader(
-                take(train_idx), y[train_idx], preprocess=backbone.preprocess, batch_size=self.batch_size,
-                shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
-            )
-            val_loader = None
-            if val_idx is not None:
-                val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
-                                         batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
-            callbacks: list[Any] = [FrozenBatchNormEval()]
-            if val_loader is not None:
-                callbacks.append(EarlyStopping("val_loss", self.patience))
-            config = TrainConfig(epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
-                                 mixed_precision=self.mixed_precision, device=ctx.device, progress=ctx.verbose > 0)
-            trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), callbacks=callbacks)
-            history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
-            net = trainer.unwrapped_model.cpu().eval()  # type: ignore[assignment]
+            run = self.build(ctx, X, y, sample_weight)
+            history = run.trainer.fit(run.net, run.param_groups, run.train_loader, run.val_loader)
+            if run.trainer.resumed_from is not None:
+                ctx.info["resumed_from"] = str(run.trainer.resumed_from)
+            net = run.trainer.unwrapped_model.cpu().eval()
         for p in net.parameters():
             p.requires_grad_(False)
+        return self.finish(net, ctx, history)  # type: ignore[arg-type]
+
+    def build(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> TrainingRun:
+        """Everything a run needs, ready for ``trainer.fit`` (seeds the global RNG: call it inside
+        ``torch.random.fork_rng``). The learning-rate finder reuses it with another schedule."""
+        self._check()
+        torch.manual_seed(ctx.random_state)
+        gen = torch.Generator().manual_seed(ctx.random_state)
+        backbone = ctx.trainable_backbone()
+        if not any(p.requires_grad for p in backbone.parameters()):
+            raise StrategyError(f"backbone {ctx.backbone!r} has no trainable parameters; use the linear probe")
+        net = backbone.with_head(ctx.n_classes, generator=gen)
+        self.prepare(net, ctx.backbone)
+        train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state)
+        ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
+        take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
+        self.warm_start(net, ctx, take(train_idx), y[train_idx])
+        w = sample_weight
+        if self.class_weight == "balanced":
+            from sklearn.utils.class_weight import compute_sample_weight
+
+            balanced = compute_sample_weight("balanced", y)
+            w = balanced if w is None else w * balanced
+        train_loader = make_loader(
+            take(train_idx), y[train_idx], preprocess=self.train_preprocess(backbone), batch_size=self.batch_size,
+            shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
+            batch_transform=self.augment.batch_transform(ctx.n_classes) if self.augment is not None else None,
+        )
+        val_loader = None
+        if val_idx is not None:
+            val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
+                                     batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
+        config = TrainConfig(
+            epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
+            grad_accum=self.grad_accum, mixed_precision=self.mixed_precision, device=ctx.device,
+            progress=ctx.verbose > 0, checkpoint_dir=self.checkpoint_dir, resume=self.resume,
+            run_key=self.run_key(ctx, y, sample_weight),
+        )
+        trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), terms=self.loss_terms(net),
+                          callbacks=self.callbacks(val_loader is not None))
+        return TrainingRun(net, trainer, self.param_groups(net), train_loader, val_loader)
+
+    def train_preprocess(self, backbone: Any) -> Any:
+        """The training batches' preprocessing: the backbone's, with augmentation when configured."""
+        if self.augment is None:
+            return backbone.preprocess
+        return self.augment.preprocessor(backbone)
+
+    def finish(self, net: TransferNet, ctx: FitContext, history: History) -> NetModel:
+        """The fitted model (LoRA merges its adapters here)."""
         return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history)
 
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
         return load_net(folder, config, ctx)
-
-
-
-class PartialFreeze(FullFineTune):
-    """Freeze the first ``n_frozen`` parameter groups of the backbone (input side), or all but the last
-    ``n_trainable``, and train the rest with a new head, through the same loop as :class:`FullFineTune`.
-
-    Frozen normalisation layers stay in eval mode, so their running statistics are not updated.
-    Parameters other than ``n_frozen``/``n_trainable`` are those of :class:`FullFineTune`.
-
-    Parameters
-    ----------
-    n_frozen : int, optional
-        Number of leading groups to freeze (see ``Backbone.parameter_groups``).
-    n_trainable : int, optional
-        Number of trailing groups to train; exactly one of the two must be given.
-    """
-
-    cli_name = "partial"
-
-    def __init__(
-        self,
-        *,
-        n_frozen: int | None = None,
-        n_trainable: int | None = None,
-        epochs: int = 10,
-        lr: float = 1e-4,
-        head_lr: float = 1e-3,
-        weight_decay: float = 0.01,
-        batch_size: int = 32,
-        warmup_ratio: float = 0.1,
-        val_fraction: float = 0.1,
-        patience: int = 3,
-        max_grad_norm: float | None = 1.0,
-        label_smoothing: float = 0.0,
-        mixed_precision: str = "no",
-        layer_decay: float = 1.0,
-        class_weight: str | None = None,
-    ) -> None:
-        super().__init__(
-            epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
-            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, max_grad_norm=max_grad_norm,
-            label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
-            class_weight=class_weight,
-        )
-        self.n_frozen = n_frozen
-        self.n_trainable = n_trainable
-
-    def frozen_count(self, n_groups: int, backbone_name: str) -> int:
-        """How many leading groups to freeze, checked against the backbone's group count."""
-        if (self.n_frozen is None) == (self.n_trainable is None):
-            raise StrategyError("PartialFreeze needs exactly one of n_frozen and n_trainable")
-        wanted = self.n_frozen if self.n_frozen is not None else self.n_trainable
-        assert wanted is not None
-        if wanted < 0 or wanted > n_groups:
-            raise StrategyError(f"backbone {backbone_name!r} has {n_groups} parameter groups; cannot "
-                                f"{'freeze' if self.n_frozen is not None else 'train'} {wanted}")
-        return wanted if self.n_frozen is not None else n_groups - wanted
-
-    def prepare(self, net: TransferNet, backbone_name: str) -> None:
-        groups = net.backbone.parameter_groups()
-        for group in groups[: self.frozen_count(len(groups), backbone_name)]:
-            for p in group.params:
-                p.requires_grad_(False)

@@ -1,12 +1,18 @@
 """The one training loop (on Accelerate), its callbacks, schedules and data loading."""
 
 from ._callbacks import Callback, EarlyStopping, FrozenBatchNormEval
-from ._data import make_loader
+from ._checkpoint import CheckpointError, complete_checkpoints, verify_checkpoint
+from ._data import Collate, EpochSampler, make_loader
 from ._loop import UNLABELED, History, LossFn, LossTerm, Step, TrainConfig, Trainer, weighted_cross_entropy
 from ._schedule import warmup_cosine
 
 __all__ = [
     "Callback",
+    "CheckpointError",
+    "Collate",
+    "EpochSampler",
+    "complete_checkpoints",
+    "verify_checkpoint",
     "EarlyStopping",
     "FrozenBatchNormEval",
     "History",

@@ -22,21 +22,32 @@ class Callback:
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None: ...
 
+    def on_step_end(self, trainer: Trainer, loss: float) -> None:
+        """After each optimisation step (``loss`` is the batch's loss); may set ``trainer.should_stop``."""
+
     def on_fit_end(self, trainer: Trainer) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint must keep for a resumed run to behave as an uninterrupted one."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 class FrozenBatchNormEval(Callback):
     """Keep normalisation layers whose parameters are all frozen in eval mode during training, so their
     running statistics stay the pretrained ones (a frozen layer that kept updating its statistics would
-    drift away from the weights it was trained with)."""
+    drift away from the weights it was trained with). Frozen means ``requires_grad`` off or not yet
+    unfrozen by the learning-rate schedule (gradual unfreezing)."""
 
     def on_train_mode(self, trainer: Trainer) -> None:
         from torch import nn
 
+        frozen = trainer.frozen_now()
         for module in trainer.unwrapped_model.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 params = list(module.parameters())
-                if params and not any(p.requires_grad for p in params):
+                if params and all(id(p) in frozen for p in params):
                     module.eval()
 
 
@@ -82,6 +93,13 @@ class EarlyStopping(Callback):
             self.wait_ += 1
             if self.wait_ >= self.patience:
                 trainer.should_stop = True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best_, "best_epoch": self.best_epoch_, "wait": self.wait_, "best_state": self.best_state_}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_, self.best_epoch_, self.wait_ = state["best"], state["best_epoch"], state["wait"]
+        self.best_state_ = state["best_state"]
 
     def on_fit_end(self, trainer: Trainer) -> None:
         if self.restore_best and self.best_state_ is not None:

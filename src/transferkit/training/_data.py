@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class _Indices(Dataset[int]):
@@ -21,17 +21,57 @@ class _Indices(Dataset[int]):
         return i
 
 
+class EpochSampler(Sampler[int]):
+    """Indices in an order that depends only on ``(seed, epoch)``.
+
+    The loop calls ``set_epoch`` (through Accelerate's loader, also when sharded over processes), so a
+    run resumed at epoch ``k`` sees exactly the batches an uninterrupted run sees, without restoring any
+    generator state.
+    """
+
+    def __init__(self, n: int, *, seed: int, shuffle: bool) -> None:
+        self.n, self.seed, self.shuffle = n, seed, shuffle
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Any:
+        if not self.shuffle:
+            return iter(range(self.n))
+        gen = torch.Generator().manual_seed(int(self.seed) * 1_000_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=gen).tolist())
+
+
 class Collate:
     """Turn a list of indices into ``(inputs, targets, weights)`` with the backbone's preprocessing."""
 
-    def __init__(self, X: Any, y: np.ndarray, weights: np.ndarray | None, preprocess: Callable[[Sequence[Any]], Any]) -> None:
+    def __init__(
+        self,
+        X: Any,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        preprocess: Callable[[Sequence[Any]], Any],
+        batch_transform: BatchTransform | None = None,
+    ) -> None:
         self.X, self.y, self.weights, self.preprocess = X, y, weights, preprocess
+        self.batch_transform = batch_transform
 
     def __call__(self, idx: list[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]:
         ix = np.asarray(idx)
         items = self.X[ix] if isinstance(self.X, np.ndarray) else [self.X[i] for i in ix]
         w = torch.as_tensor(self.weights[ix], dtype=torch.float32) if self.weights is not None else None
-        return self.preprocess(items), torch.as_tensor(self.y[ix], dtype=torch.long), w
+        inputs, targets = self.preprocess(items), torch.as_tensor(self.y[ix], dtype=torch.long)
+        if self.batch_transform is not None:
+            inputs, targets = self.batch_transform(inputs, targets)
+        return inputs, targets, w
+
+
+#: ``(inputs, targets) -> (inputs, targets)`` on a whole batch (MixUp/CutMix: targets become soft labels).
+BatchTransform = Callable[[dict[str, torch.Tensor], torch.Tensor], tuple[dict[str, torch.Tensor], torch.Tensor]]
 
 
 def make_loader(
@@ -43,10 +83,10 @@ def make_loader(
     shuffle: bool,
     seed: int,
     weights: np.ndarray | None = None,
+    batch_transform: BatchTransform | None = None,
 ) -> DataLoader:
-    """A seeded DataLoader over ``X``; shuffling order depends only on ``seed``."""
-    gen = torch.Generator().manual_seed(seed)
+    """A DataLoader over ``X`` whose order depends only on ``seed`` and the epoch (see :class:`EpochSampler`)."""
     return DataLoader(
-        _Indices(len(y)), batch_size=batch_size, shuffle=shuffle, generator=gen,
-        collate_fn=Collate(X, y, weights, preprocess), drop_last=False,
+        _Indices(len(y)), batch_size=batch_size, sampler=EpochSampler(len(y), seed=seed, shuffle=shuffle),
+        collate_fn=Collate(X, y, weights, preprocess, batch_transform), drop_last=False,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -50,7 +51,11 @@ LossTerm = Callable[[Step], torch.Tensor]
 
 @dataclass
 class TrainConfig:
-    """Settings of one training run (strategies fill it from their parameters)."""
+    """Settings of one training run (strategies fill it from their parameters).
+
+    ``checkpoint_dir`` gets a checkpoint after every epoch; with ``resume`` the run continues from the
+    newest one there (refused when it was written under another ``run_key``: other data or settings).
+    """
 
     epochs: int = 10
     warmup_ratio: float = 0.1
@@ -59,6 +64,9 @@ class TrainConfig:
     mixed_precision: str = "no"
     device: str = "auto"
     progress: bool = False
+    checkpoint_dir: str | Path | None = None
+    resume: bool = False
+    run_key: str = ""
 
 
 @dataclass
@@ -79,6 +87,9 @@ def weighted_cross_entropy(label_smoothing: float = 0.0) -> LossFn:
     """Cross-entropy averaged with per-sample weights (plain mean when weights is None)."""
 
     def loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        if targets.ndim == 2:  # soft labels (MixUp/CutMix): every row is labeled
+            per = nn.functional.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
+            return per.mean() if weights is None else (per * weights).sum() / weights.sum().clamp(min=1e-12)
         labeled = targets >= 0
         if not bool(labeled.any()):
             return logits.sum() * 0.0  # a batch of unlabeled rows only: no task loss, graph kept
@@ -93,8 +104,18 @@ def weighted_cross_entropy(label_smoothing: float = 0.0) -> LossFn:
     return loss
 
 
+#: ``schedule(step, total_steps, warmup_steps) -> multiplier`` of each group's base learning rate.
+Schedule = Callable[[int, int, int], float]
+
+
 class Trainer:
-    """Train ``model`` on batches ``(inputs, targets, weights)``.
+    """Train ``model`` on batches ``(inputs, targets, weights[, sample_domain])``.
+
+    Parameter groups may carry ``"unfreeze_epoch": k``: the group's learning rate is zero before epoch
+    ``k`` and its gradients are dropped, so AdamW neither moves it nor updates its moments. Freezing is
+    thus part of the learning-rate schedule and the optimiser state: every parameter stays in the graph
+    and in the optimiser from the start (DDP-safe), and a resumed run freezes exactly what the original
+    run froze at that epoch.
 
     Parameters
     ----------
@@ -104,6 +125,8 @@ class Trainer:
     terms : sequence of LossTerm
         Extra losses added to the task loss each step.
     callbacks : sequence of Callback
+    schedule : Schedule, default=warmup_cosine
+        Multiplier of the base learning rates by optimisation step.
     """
 
     def __init__(
@@ -113,16 +136,19 @@ class Trainer:
         *,
         terms: Sequence[LossTerm] = (),
         callbacks: Sequence[Callback] = (),
+        schedule: Schedule = warmup_cosine,
     ) -> None:
         self.config = config
         self.loss = loss
         self.terms = list(terms)
         self.callbacks = list(callbacks)
+        self.schedule = schedule
         self.history = History()
         self.should_stop = False
         self.epoch = 0
         self._batch_index = 0
         self.needs_features = any(getattr(t, "needs_features", False) for t in self.terms)
+        self.resumed_from: Path | None = None
 
     # --- setup -----------------------------------------------------------------------------------
     def _accelerator(self) -> Any:
@@ -137,6 +163,24 @@ class Trainer:
     def unwrapped_model(self) -> nn.Module:
         return self.accelerator.unwrap_model(self.model)
 
+    def _lr_lambdas(self, param_groups: list[dict[str, Any]], steps_per_epoch: int) -> list[Callable[[int], float]]:
+        total = steps_per_epoch * self.config.epochs
+        warmup = int(round(self.config.warmup_ratio * total))
+
+        def factor(unfreeze_epoch: int) -> Callable[[int], float]:
+            first = unfreeze_epoch * steps_per_epoch
+            return lambda s: self.schedule(s, total, warmup) if s >= first else 0.0
+
+        return [factor(int(g.get("unfreeze_epoch", 0))) for g in param_groups]
+
+    def frozen_now(self) -> set[int]:
+        """Ids of parameters not trained in the current epoch (``requires_grad`` off, or scheduled)."""
+        frozen = {id(p) for p in self.unwrapped_model.parameters() if not p.requires_grad}
+        for g in self.optimizer.param_groups:
+            if int(g.get("unfreeze_epoch", 0)) > self.epoch:
+                frozen.update(id(p) for p in g["params"])
+        return frozen
+
     # --- the loop --------------------------------------------------------------------------------
     def fit(
         self,
@@ -146,13 +190,13 @@ class Trainer:
         val_loader: DataLoader | None = None,
     ) -> History:
         """Run the configured epochs (or until a callback stops it). Returns the history."""
+        from ._checkpoint import CheckpointError, complete_checkpoints, load_checkpoint, save_checkpoint
+
         start = time.perf_counter()
         self.accelerator = self._accelerator()
         optimizer = torch.optim.AdamW(param_groups)
         steps_per_epoch = max(1, -(-len(train_loader) // self.config.grad_accum))
-        total = steps_per_epoch * self.config.epochs
-        warmup = int(round(self.config.warmup_ratio * total))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, total, warmup))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._lr_lambdas(param_groups, steps_per_epoch))
         self.model, self.optimizer, self.train_loader, self.scheduler = self.accelerator.prepare(
             model, optimizer, train_loader, scheduler
         )
@@ -160,7 +204,24 @@ class Trainer:
         self.should_stop = False
         for cb in self.callbacks:
             cb.on_fit_start(self)
-        for epoch in range(self.config.epochs):
+        first_epoch = 0
+        folder = Path(self.config.checkpoint_dir) if self.config.checkpoint_dir is not None else None
+        if folder is not None:
+            found = complete_checkpoints(folder)
+            if found and not self.config.resume:
+                raise CheckpointError(
+                    f"checkpoint folder {str(folder)!r} already holds {found[-1].name}; resume from it "
+                    "(resume=True, --resume) or remove it"
+                )
+            if found:
+                meta = load_checkpoint(self, found[-1])
+                self.history.epochs = meta["history"]["epochs"]
+                self.should_stop = bool(meta["should_stop"])
+                first_epoch = int(meta["epoch"]) + 1
+                self.resumed_from = found[-1]
+        for epoch in range(first_epoch, self.config.epochs):
+            if self.should_stop:
+                break
             for cb in self.callbacks:
                 cb.on_epoch_start(self, epoch)
             t0 = time.perf_counter()
@@ -168,13 +229,15 @@ class Trainer:
             if self.val_loader is not None:
                 logs.update(self.evaluate(self.val_loader))
             logs["seconds"] = time.perf_counter() - t0
-            logs["lr"] = float(self.scheduler.get_last_lr()[0])
+            logs["lr"] = float(max(self.scheduler.get_last_lr()))
             self.history.epochs.append(logs)
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, logs)
+            self._close_bar(logs)
             if self.should_stop:
                 self.history.stopped_early = epoch < self.config.epochs - 1
-                break
+            if folder is not None:
+                save_checkpoint(self, folder, epoch)
         for cb in self.callbacks:
             cb.on_fit_end(self)
         self.history.seconds = time.perf_counter() - start
@@ -182,25 +245,40 @@ class Trainer:
 
     def train_epoch(self, epoch: int) -> float:
         self.epoch = epoch
+        if hasattr(self.train_loader, "set_epoch"):
+            self.train_loader.set_epoch(epoch)
         self.model.train()
         for cb in self.callbacks:
             cb.on_train_mode(self)
         total, count = 0.0, 0
         batches = self.train_loader
-        bar = None
+        self._bar = None
         if self.config.progress and self.accelerator.is_main_process:
             from tqdm.auto import tqdm
 
-            bar = batches = tqdm(batches, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=False)
+            self._bar = batches = tqdm(batches, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=True)
         for i, batch in enumerate(batches):
             self._batch_index = i
             loss = self.train_step(batch)
             n = len(batch[1])
             total += loss * n
             count += n
-            if bar is not None:
-                bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
+            if self._bar is not None:
+                self._bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
+            for cb in self.callbacks:
+                cb.on_step_end(self, loss)
+            if self.should_stop:
+                break
         return total / max(count, 1)
+
+    def _close_bar(self, logs: dict[str, float]) -> None:
+        bar = getattr(self, "_bar", None)
+        if bar is None:
+            return
+        shown = {k: f"{v:.4f}" for k, v in logs.items() if k in ("train_loss", "val_loss", "val_accuracy", "val_f1")}
+        bar.set_postfix(shown)
+        bar.close()
+        self._bar = None
 
     def train_step(self, batch: tuple[Any, ...]) -> float:
         inputs, targets, weights, *rest = batch
@@ -219,12 +297,22 @@ class Trainer:
                 for term in self.terms:
                     loss = loss + term(step)
             self.accelerator.backward(loss)
-            if self.config.max_grad_norm and self.accelerator.sync_gradients:
-                self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
+            if self.accelerator.sync_gradients:
+                self._drop_scheduled_frozen_grads()
+                if self.config.max_grad_norm:
+                    self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
         return float(loss.detach())
+
+    def _drop_scheduled_frozen_grads(self) -> None:
+        """Groups not yet unfrozen keep no gradient: AdamW skips them (no step, no moment update, no
+        decay), and they do not count in gradient clipping."""
+        for g in self.optimizer.param_groups:
+            if int(g.get("unfreeze_epoch", 0)) > self.epoch:
+                for p in g["params"]:
+                    p.grad = None
 
     @torch.no_grad()
     def eval_step(self, batch: tuple[Any, ...]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -233,7 +321,9 @@ class Trainer:
         return self.accelerator.gather_for_metrics((logits, targets))
 
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        """Validation loss and accuracy over all processes."""
+        """Validation loss, accuracy and macro-F1 over all processes."""
+        from sklearn.metrics import f1_score
+
         self.model.eval()
         logits, targets = [], []
         for batch in loader:
@@ -242,4 +332,6 @@ class Trainer:
             targets.append(tg)
         lg, tg = torch.cat(logits), torch.cat(targets)
         loss = float(nn.functional.cross_entropy(lg, tg))
-        return {"val_loss": loss, "val_accuracy": float((lg.argmax(1) == tg).float().mean())}
+        pred = lg.argmax(1)
+        return {"val_loss": loss, "val_accuracy": float((pred == tg).float().mean()),
+                "val_f1": float(f1_score(tg.cpu().numpy(), pred.cpu().numpy(), average="macro", zero_division=0))}

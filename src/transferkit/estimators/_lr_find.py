@@ -1,0 +1,89 @@
+"""``lr_find``: the learning-rate range test for a fine-tuning estimator, through the one loop."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from ..errors import StrategyError
+from ..strategies import FullFineTune
+from ..training._lr_finder import LRRangeRecorder, exponential_factor, range_test_schedule, range_test_summary
+from ._classifier import TransferClassifier, check_targets
+
+
+@dataclass
+class LRFindResult:
+    """Learning rates tried (of the first backbone group), losses, and the suggested rate."""
+
+    lrs: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    suggested_lr: float
+    base_lr: float
+
+    def plot_png(self) -> bytes:
+        from ..evaluation._plots import _figure, _png
+
+        fig = _figure(6, 3.5)
+        ax = fig.add_subplot(111)
+        ax.plot(self.lrs, self.losses, alpha=0.3, label="loss")
+        ax.plot(self.lrs, self.smoothed, label="smoothed")
+        ax.axvline(self.suggested_lr, color="C3", linestyle="--", label=f"suggested {self.suggested_lr:.2e}")
+        ax.set_xscale("log")
+        finite = [v for v in self.smoothed if v == v and abs(v) != float("inf")]
+        if finite:  # keep the diverging tail from flattening the interesting part
+            ax.set_ylim(min(finite) * 0.9, max(finite[: max(1, finite.index(min(finite)) + 1)]) * 1.3)
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss")
+        ax.legend()
+        return _png(fig)
+
+
+def lr_find(
+    estimator: TransferClassifier,
+    X: Any,
+    y: Any,
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 1.0,
+    num_steps: int = 100,
+    diverge: float = 4.0,
+) -> LRFindResult:
+    """Run the learning-rate range test (Smith, WACV 2017) with ``estimator``'s backbone and fine-tuning
+    strategy on ``X, y`` and suggest a learning rate (steepest descent of the smoothed loss).
+
+    The backbone's rate sweeps ``start_lr`` to ``end_lr`` geometrically; the head and any discriminative
+    rates keep their ratio to it. Training happens on a throwaway copy: ``estimator`` is not fitted.
+    Set the suggestion as ``strategy.lr`` (e.g. ``estimator.set_params(strategy__lr=result.suggested_lr)``).
+    """
+    strategy = estimator.strategy
+    if not isinstance(strategy, FullFineTune):
+        raise StrategyError("lr_find needs a fine-tuning strategy (finetune, partial, gradual, lpft, lora); "
+                            f"got {type(strategy).__name__ if strategy is not None else 'the linear probe'}")
+    if not 0 < start_lr < end_lr:
+        raise StrategyError(f"need 0 < start_lr < end_lr, got {start_lr}, {end_lr}")
+    if num_steps < 5:
+        raise StrategyError(f"num_steps must be >= 5, got {num_steps}")
+    X = estimator._validate_X(X, reset=True)
+    y = check_targets(y, len(X))
+    classes, y_enc = np.unique(y, return_inverse=True)
+    strategy = clone(strategy).set_params(val_fraction=0.0, checkpoint_dir=None, resume=False)
+    ctx = estimator._context(len(classes))
+    base = strategy.lr
+    with torch.random.fork_rng(devices=[]):
+        run = strategy.build(ctx, X, y_enc)
+        steps_per_epoch = max(1, len(run.train_loader))
+        run.trainer.config.epochs = math.ceil(num_steps / steps_per_epoch)
+        run.trainer.schedule = range_test_schedule(num_steps, start_lr / base, end_lr / base)
+        backbone_group = next((i for i, g in enumerate(run.param_groups) if g.get("depth", 0) >= 0), 0)
+        group_lr = run.param_groups[backbone_group]["lr"]
+        recorder = LRRangeRecorder(num_steps, diverge,
+                                   lr_at=lambda i: group_lr * exponential_factor(i, num_steps, start_lr / base, end_lr / base))
+        run.trainer.callbacks = [cb for cb in run.trainer.callbacks if not hasattr(cb, "restore_best")] + [recorder]
+        run.trainer.fit(run.net, run.param_groups, run.train_loader, None)
+    return LRFindResult(**range_test_summary(recorder, base))

@@ -1,0 +1,179 @@
+"""LoRA through PEFT: low-rank adapters on a frozen backbone, saved with the head, merged for inference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..backbones import TransferNet
+from ..errors import ModelFolderError, StrategyError
+from ..training import History
+from ._base import FitContext
+from ._finetune import FullFineTune, NetModel
+
+#: Default targets: the attention projections of transformer encoders (Hu et al. adapt query and
+#: value), else every pointwise (1x1) convolution and linear layer of a CNN/ViT.
+_ATTENTION_NAMES = (("query", "value"), ("q_proj", "v_proj"), ("q_lin", "v_lin"), ("qkv",))
+_ADAPTERS_FILE = "adapters.safetensors"
+
+
+def default_lora_targets(module: nn.Module) -> list[str]:
+    """Module-name suffixes LoRA adapts by default in ``module`` (see ``_ATTENTION_NAMES``)."""
+    leaves = {name.rsplit(".", 1)[-1] for name, m in module.named_modules() if isinstance(m, nn.Linear | nn.Conv2d)}
+    for names in _ATTENTION_NAMES:
+        if all(n in leaves for n in names):
+            return list(names)
+    pointwise = {
+        name.rsplit(".", 1)[-1] for name, m in module.named_modules()
+        if (isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1) or isinstance(m, nn.Linear)
+    }
+    if pointwise and not any(n.isdigit() for n in pointwise):
+        return sorted(pointwise)
+    # layers without telling names (e.g. inside Sequential): every dense layer and full convolution, by full name
+    return [name for name, m in module.named_modules()
+            if isinstance(m, nn.Linear) or (isinstance(m, nn.Conv2d) and m.groups == 1)]
+
+
+def _matches(name: str, targets: list[str]) -> bool:
+    return any(name == t or name.endswith("." + t) for t in targets)
+
+
+def inject_lora(net: TransferNet, *, rank: int, alpha: float, dropout: float, targets: list[str], backbone_name: str) -> Any:
+    """Add LoRA adapters to the backbone's ``targets`` (PEFT); freeze everything else in the backbone."""
+    from peft import LoraConfig
+    from peft.tuners.lora import LoraModel
+
+    names = [n for n, m in net.backbone.named_modules() if _matches(n, targets) and isinstance(m, nn.Linear | nn.Conv2d)]
+    if not names:
+        available = sorted({n.rsplit(".", 1)[-1] for n, m in net.backbone.named_modules()
+                            if isinstance(m, nn.Linear | nn.Conv2d)})
+        raise StrategyError(f"LoRA target modules {targets} are not in backbone {backbone_name!r}; its linear/conv "
+                            f"layers are named: {', '.join(available[:20])}")
+    config = LoraConfig(r=rank, lora_alpha=alpha,  # type: ignore[arg-type]  # float alphas work
+                         lora_dropout=dropout, target_modules=targets)
+    lora = LoraModel(net.backbone, config, "default")  # injects in place into net.backbone's modules
+    for name, p in net.backbone.named_parameters():
+        p.requires_grad_("lora_" in name)
+    return lora
+
+
+@dataclass(kw_only=True, repr=False, eq=False)
+class LoRA(FullFineTune):
+    """LoRA (Hu et al., "LoRA: Low-rank adaptation of large language models", ICLR 2022) through PEFT:
+    the backbone stays frozen; trainable low-rank updates ``B @ A`` (scaled by ``alpha / rank``) are added
+    to the target layers, and the new head trains with them. Works on transformers (attention
+    projections) and timm/torchvision backbones (linear and pointwise convolution layers).
+
+    The saved model folder holds only the adapters and the head (a fraction of the backbone's size); loading
+    rebuilds the pretrained backbone, checks its fingerprint, and merges the adapters into its weights,
+    so inference costs what the plain backbone costs. Other parameters are those of :class:`FullFineTune`
+    (``lr`` is the adapters' learning rate).
+
+    Parameters
+    ----------
+    rank : int, default=8
+    alpha : float, default=16
+    dropout : float, default=0.0
+        Dropout on the adapters' input.
+    target_modules : list of str, optional
+        Layer-name suffixes to adapt; default: attention query/value projections for transformers, else
+        every linear and pointwise convolution layer.
+    """
+
+    cli_name = "lora"
+
+    lr: float = 1e-3
+    head_lr: float = 1e-3
+    rank: int = 8
+    alpha: float = 16.0
+    dropout: float = 0.0
+    target_modules: list[str] | None = None
+
+    def _check(self) -> None:
+        super()._check()
+        if self.rank < 1 or self.alpha <= 0 or not 0 <= self.dropout < 1:
+            raise StrategyError(f"LoRA needs rank >= 1, alpha > 0 and dropout in [0, 1); got rank={self.rank}, "
+                                f"alpha={self.alpha}, dropout={self.dropout}")
+        if self.layer_decay != 1.0:
+            raise StrategyError("layer_decay does not apply to LoRA (the backbone is frozen); leave it at 1.0")
+
+    def targets(self, net: TransferNet) -> list[str]:
+        return list(self.target_modules) if self.target_modules else default_lora_targets(net.backbone)
+
+    def prepare(self, net: TransferNet, backbone_name: str) -> None:
+        inject_lora(net, rank=self.rank, alpha=self.alpha, dropout=self.dropout,
+                    targets=self.targets(net), backbone_name=backbone_name)
+
+    def finish(self, net: TransferNet, ctx: FitContext, history: History) -> NetModel:
+        from peft.tuners.lora import LoraLayer
+
+        adapted = [n for n, m in net.backbone.named_modules() if isinstance(m, LoraLayer)]
+        n_adapter = sum(p.numel() for n, p in net.named_parameters() if "lora_" in n)
+        ctx.info["lora"] = {"adapted_layers": len(adapted), "adapter_parameters": n_adapter,
+                            "backbone_parameters": sum(p.numel() for n, p in net.backbone.named_parameters()
+                                                       if "lora_" not in n)}
+        adapters = {n: p.detach().clone() for n, p in net.state_dict().items() if "lora_" in n or n.startswith("head.")}
+        base_fingerprint = ctx.shared_backbone().fingerprint()
+        merge_lora(net)
+        return LoraNetModel(net, adapters=adapters, targets=adapted, base_fingerprint=base_fingerprint,
+                            batch_size=ctx.batch_size, device=ctx.device, history=history)
+
+    def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
+        from safetensors.torch import load_file
+
+        path = folder / config.get("adapters_file", _ADAPTERS_FILE)
+        if not path.exists():
+            raise ModelFolderError(f"LoRA adapters {str(path)!r} are missing")
+        if ctx.shared_backbone().fingerprint() != config["base_fingerprint"]:
+            raise ModelFolderError(
+                f"the backbone {ctx.backbone!r} available here differs from the one the LoRA adapters in "
+                f"{str(folder)!r} were trained on (weight fingerprint mismatch)"
+            )
+        net = ctx.trainable_backbone().with_head(ctx.n_classes)
+        inject_lora(net, rank=self.rank, alpha=self.alpha, dropout=self.dropout, targets=config["targets"],
+                    backbone_name=ctx.backbone)
+        adapters = load_file(str(path))
+        missing = [k for k in adapters if k not in net.state_dict()]
+        if missing:
+            raise ModelFolderError(f"LoRA adapters in {str(path)!r} do not fit the backbone (e.g. {missing[0]!r})")
+        net.load_state_dict(adapters, strict=False)
+        merge_lora(net)
+        for p in net.parameters():
+            p.requires_grad_(False)
+        return LoraNetModel(net.eval(), adapters=adapters, targets=config["targets"],
+                            base_fingerprint=config["base_fingerprint"], batch_size=ctx.batch_size, device=ctx.device)
+
+
+def merge_lora(net: TransferNet) -> None:
+    """Fold every LoRA update into its base layer and remove the adapter modules (PEFT's merge_and_unload)."""
+    from peft.tuners.lora import LoraLayer
+
+    with torch.no_grad():
+        for name, module in list(net.backbone.named_modules()):
+            if isinstance(module, LoraLayer):
+                module.merge()
+                parent_name, _, child = name.rpartition(".")
+                parent = net.backbone.get_submodule(parent_name) if parent_name else net.backbone
+                setattr(parent, child, module.get_base_layer())
+
+
+class LoraNetModel(NetModel):
+    """A fine-tuned network whose backbone changes are LoRA adapters (kept for saving, merged for use)."""
+
+    kind = "lora"
+
+    def __init__(self, net: TransferNet, *, adapters: dict[str, torch.Tensor], targets: list[str],
+                 base_fingerprint: str, batch_size: int, device: str, history: History | None = None) -> None:
+        super().__init__(net, batch_size=batch_size, device=device, history=history)
+        self.adapters, self.targets, self.base_fingerprint = adapters, targets, base_fingerprint
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous().cpu() for k, v in self.adapters.items()}, str(folder / _ADAPTERS_FILE))
+        return {"adapters_file": _ADAPTERS_FILE, "targets": self.targets, "base_fingerprint": self.base_fingerprint,
+                "history": self.history.to_dict() if self.history else None}

@@ -1,0 +1,143 @@
+"""Per-epoch checkpoints that a killed run resumes from, bit for bit.
+
+A checkpoint is a folder ``epoch-NNNN`` holding ``state.pt`` (model, optimiser, scheduler and RNG state and
+the callbacks' state, loaded back with ``torch.load(weights_only=True)``: tensors and plain data only, no
+code), ``trainer.json`` (epoch, history, the run key) and ``checksums.json`` (sha256 of both). It is written
+into a temporary folder and renamed, so a run killed mid-write leaves no half checkpoint under a final
+name; the previous checkpoint is removed only after the new one is in place. On resume every checksum is
+verified first: a corrupt or truncated checkpoint is reported, never loaded.
+
+The data order needs no saved state: the loader's order depends only on (seed, epoch)
+(:class:`~transferkit.training._data.EpochSampler`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..errors import TransferkitError
+
+if TYPE_CHECKING:
+    from ._loop import Trainer
+
+_PREFIX = "epoch-"
+_FILES = ("state.pt", "trainer.json")
+
+
+class CheckpointError(TransferkitError):
+    """A checkpoint cannot be used: corrupt, from another run, or in the way of a fresh run."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def complete_checkpoints(folder: Path) -> list[Path]:
+    """Finished checkpoints in ``folder``, oldest first (temporary folders of killed writes are ignored)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith(_PREFIX))
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(trainer: Trainer, folder: Path, epoch: int) -> Path:
+    """Write the state after ``epoch`` (0-based) into ``folder/epoch-NNNN``; keep only the newest."""
+    acc = trainer.accelerator
+    if acc.is_main_process:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+        state = {
+            "model": trainer.unwrapped_model.state_dict(),
+            "optimizer": trainer.optimizer.state_dict(),
+            "scheduler": trainer.scheduler.state_dict(),
+            "rng": _rng_state(),
+            "callbacks": [cb.state_dict() for cb in trainer.callbacks],
+        }
+        torch.save(state, tmp / "state.pt")
+        meta = {
+            "epoch": epoch,
+            "run_key": trainer.config.run_key,
+            "should_stop": trainer.should_stop,
+            "history": trainer.history.to_dict(),
+        }
+        (tmp / "trainer.json").write_text(json.dumps(meta, indent=1))
+        sums = {name: _sha256(tmp / name) for name in _FILES}
+        (tmp / "checksums.json").write_text(json.dumps(sums, indent=1))
+        for name in (*_FILES, "checksums.json"):
+            with open(tmp / name, "rb") as f:
+                os.fsync(f.fileno())
+        final = folder / f"{_PREFIX}{epoch + 1:04d}"
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        for old in complete_checkpoints(folder):
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)
+    acc.wait_for_everyone()
+    return folder / f"{_PREFIX}{epoch + 1:04d}"
+
+
+def verify_checkpoint(path: Path) -> dict[str, Any]:
+    """Check every file against its recorded sha256; return the trainer metadata."""
+    sums_file = path / "checksums.json"
+    if not sums_file.is_file():
+        raise CheckpointError(f"checkpoint {str(path)!r} is incomplete: checksums.json is missing")
+    try:
+        sums = json.loads(sums_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: checksums.json is unreadable ({exc})") from exc
+    for name in _FILES:
+        file = path / name
+        if not file.is_file():
+            raise CheckpointError(f"checkpoint {str(path)!r} is incomplete: {name} is missing")
+        if _sha256(file) != sums.get(name):
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} is corrupt: {name} does not match its sha256 checksum; "
+                "it was not loaded (remove the folder to start over)"
+            )
+    meta: dict[str, Any] = json.loads((path / "trainer.json").read_text())
+    return meta
+
+
+def load_checkpoint(trainer: Trainer, path: Path) -> dict[str, Any]:
+    """Restore ``trainer`` (already prepared) from a verified checkpoint; returns its metadata."""
+    meta = verify_checkpoint(path)
+    if meta.get("run_key") != trainer.config.run_key:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} was written by a different run (other data, backbone or settings); "
+            "remove it or use another checkpoint folder"
+        )
+    state = torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+    trainer.unwrapped_model.load_state_dict(state["model"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    trainer.scheduler.load_state_dict(state["scheduler"])
+    _set_rng_state(state["rng"])
+    if len(state["callbacks"]) != len(trainer.callbacks):
+        raise CheckpointError(f"checkpoint {str(path)!r} has state for another set of callbacks")
+    for cb, cb_state in zip(trainer.callbacks, state["callbacks"], strict=True):
+        cb.load_state_dict(cb_state)
+    return meta
