@@ -1,0 +1,55 @@
+"""CLI of the fine-tuning features: strategies and their options, checkpoints and --resume, lr-find."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+from transferkit.training import complete_checkpoints
+
+
+def test_cli_fit_checkpoints_and_resume(tmp_path: Path, reviews: Path) -> None:
+    args = ["fit", str(reviews), "-b", "tiny-text", "-s", "finetune", "--epochs", "2", "--text-column", "review",
+            "--label-column", "sentiment", "--no-progress", "--checkpoint-dir", str(tmp_path / "ck")]
+    code, text = run_cli(*args, "-o", str(tmp_path / "m1"))
+    assert code == 0, text
+    assert complete_checkpoints(tmp_path / "ck")  # an explicit checkpoint folder is kept
+    code, text = run_cli(*args, "-o", str(tmp_path / "m2"))
+    assert code == 1 and "already holds epoch-0002" in text and not (tmp_path / "m2").exists()
+    code, text = run_cli(*args, "-o", str(tmp_path / "m2"), "--resume")
+    assert code == 0 and "resumed from checkpoint" in text, text
+    code, text = run_cli("fit", str(reviews), "-b", "tiny-text", "--resume", "-o", str(tmp_path / "m3"))
+    assert code != 0 and "apply to fine-tuning strategies" in text
+
+
+def test_cli_new_strategies_and_options(tmp_path: Path, image_folder: Path) -> None:
+    for strategy, extra in [("gradual", ["--unfreeze-every", "1"]), ("lpft", []), ("lora", ["--rank", "2"]),
+                            ("finetune", ["--l2-sp", "0.01", "--bss", "0.001", "--augment", "rotation=10,flip=false"])]:
+        out = tmp_path / strategy
+        code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", strategy, "--epochs", "2", *extra,
+                             "--no-progress", "-o", out)
+        assert code == 0, text
+        assert (out / "report.html").exists() and not Path(f"{out}.checkpoints").exists()
+    assert "Augmented training samples" in (tmp_path / "finetune" / "report.html").read_text()
+    code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "lora", "--target-modules", "nope",
+                         "--no-progress", "-o", tmp_path / "bad")
+    assert code == 1 and "LoRA target modules ['nope'] are not in backbone 'tiny-cnn'" in text
+    assert not (tmp_path / "bad").exists()
+    code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "finetune", "--augment", "spin=2",
+                         "-o", tmp_path / "bad")
+    assert code == 1 and "unknown augmentation setting 'spin'" in text
+    code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "lpft", "--rank", "2", "-o", tmp_path / "bad")
+    assert code == 1 and "does not take rank" in text
+
+
+def test_cli_lr_find(tmp_path: Path, image_folder: Path) -> None:
+    code, text = run_cli("lr-find", image_folder, "-b", "tiny-cnn", "--steps", "12", "--no-progress",
+                         "-o", tmp_path / "lr")
+    assert code == 0, text
+    assert "suggested learning rate" in text
+    result = json.loads((tmp_path / "lr" / "lr_find.json").read_text())
+    assert len(result["lrs"]) <= 12 and result["lrs"][0] < result["lrs"][-1]
+    assert min(result["lrs"]) <= result["suggested_lr"] <= max(result["lrs"])
+    assert (tmp_path / "lr" / "lr_find.png").stat().st_size > 1000

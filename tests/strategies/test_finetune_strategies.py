@@ -1,0 +1,234 @@
+"""GradualUnfreeze, LP-FT, LoRA, regularisers and augmentation on tiny random backbones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from tests.helpers import blobs, polarity_texts, stripe_images
+
+from transferkit import TransferClassifier, load_model
+from transferkit.errors import StrategyError
+from transferkit.features import shared_backbone
+from transferkit.strategies import (
+    LPFT,
+    Augment,
+    FullFineTune,
+    GradualUnfreeze,
+    LoRA,
+    PartialFreeze,
+    parse_augment,
+    probe_head_weights,
+)
+from transferkit.training import weighted_cross_entropy
+from transferkit.training._regularizers import bss_penalty, l2_sp_penalty
+
+
+def _backbone_state(name: str = "tiny-cnn") -> dict[str, torch.Tensor]:
+    bb = shared_backbone(name, True, None, None, None, 0, None)
+    return {k: v.clone() for k, v in bb.state_dict().items()}
+
+
+def _fitted_backbone(clf: TransferClassifier) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in clf.model_.net.backbone.state_dict().items()}
+
+
+def test_strategies_are_cloneable_parameter_objects() -> None:
+    s = GradualUnfreeze(epochs=3, unfreeze_every=2, augment=Augment(rotation=5.0))
+    c = clone(s)
+    assert c is not s and c.get_params(deep=False)["unfreeze_every"] == 2
+    assert s.get_params(deep=True)["augment__rotation"] == 5.0
+    assert repr(s) == "GradualUnfreeze(augment=Augment(rotation=5.0), epochs=3, unfreeze_every=2)"
+    assert {"rank", "alpha", "target_modules", "lr"} <= set(LoRA._get_param_names())
+
+
+def test_gradual_unfreeze_trains_only_the_groups_whose_epoch_has_come() -> None:
+    X, y = stripe_images(12)
+    before = _backbone_state()
+    # tiny-cnn groups: stem, block, top. Two epochs: epoch 0 head only, epoch 1 head + top.
+    clf = TransferClassifier(backbone="tiny-cnn", cache=False,
+                             strategy=GradualUnfreeze(epochs=2, val_fraction=0.0, lr=1e-2)).fit(X, y)
+    after = _fitted_backbone(clf)
+    for k in before:
+        same = torch.equal(before[k], after[k])
+        if k.startswith("top.") and k.endswith("weight"):
+            assert not same, f"{k} should have trained in epoch 1"
+        elif k.startswith(("stem.", "block.")):
+            # weights, biases and BatchNorm running statistics: all untouched while frozen
+            assert same, f"{k} changed although its group was still frozen"
+
+
+def test_gradual_unfreeze_with_every_group_reached_trains_everything() -> None:
+    X, y = stripe_images(12)
+    before = _backbone_state()
+    clf = TransferClassifier(backbone="tiny-cnn", cache=False,
+                             strategy=GradualUnfreeze(epochs=4, val_fraction=0.0, lr=1e-2)).fit(X, y)
+    after = _fitted_backbone(clf)
+    assert not torch.equal(before["stem.0.weight"], after["stem.0.weight"])
+
+
+def test_partial_freeze_and_gradual_reject_bad_settings_before_training() -> None:
+    X, y = stripe_images(6)
+    with pytest.raises(StrategyError, match="has 3 parameter groups; cannot freeze 7"):
+        TransferClassifier(backbone="tiny-cnn", cache=False, strategy=PartialFreeze(n_frozen=7)).fit(X, y)
+    with pytest.raises(StrategyError, match="unfreeze_every"):
+        TransferClassifier(backbone="tiny-cnn", cache=False, strategy=GradualUnfreeze(unfreeze_every=0)).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probe_head_weights_reproduce_the_logistic_regression(n_classes: int) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = blobs(15, n_features=5, n_classes=n_classes, seed=1)
+    X = X * np.arange(1, 6) + 3  # unequal scales and offsets: the folding must undo them
+    y_enc = np.unique(y, return_inverse=True)[1]
+    w, b = probe_head_weights(X, y_enc, n_classes, C=0.5, seed=0)
+    ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000, random_state=0)).fit(X, y_enc)
+    logits = X @ w.T + b
+    proba = np.exp(logits - logits.max(1, keepdims=True))
+    proba /= proba.sum(1, keepdims=True)
+    np.testing.assert_allclose(proba, ref.predict_proba(X), atol=1e-8)
+
+
+def test_lpft_starts_from_the_probe() -> None:
+    X, y = blobs(20, n_features=6)
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False,
+                             strategy=LPFT(epochs=1, lr=1e-12, head_lr=1e-12, val_fraction=0.0)).fit(X, y)
+    # with a learning rate of ~0 the fitted network is the warm start: the probe's accuracy on blobs
+    assert clf.fit_info_["probe_train_accuracy"] == 1.0
+    assert clf.score(X, y) == 1.0
+
+
+def test_lora_trains_adapters_only_and_reloads_identically(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = stripe_images(12)
+    before = _backbone_state()
+    clf = TransferClassifier(backbone="tiny-cnn", cache=False,
+                             strategy=LoRA(rank=2, epochs=3, val_fraction=0.0)).fit(X, y)
+    info = clf.fit_info_["lora"]
+    assert info["adapted_layers"] == 3 and 0 < info["adapter_parameters"] < info["backbone_parameters"]
+    after = _fitted_backbone(clf)
+    assert set(after) == set(before)  # merged: no adapter modules left in the inference network
+    assert torch.equal(before["stem.1.running_mean"], after["stem.1.running_mean"])
+    assert not torch.equal(before["stem.0.weight"], after["stem.0.weight"])  # B @ A merged in
+    folder = clf.save(tmp_path / "m")
+    assert (folder / "adapters.safetensors").exists() and not (folder / "model.safetensors").exists()
+    again = load_model(folder)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_lora_with_absent_target_modules_fails_before_training() -> None:
+    X, y = polarity_texts(6)
+    with pytest.raises(StrategyError, match=r"LoRA target modules \['q_proj'\] are not in backbone 'tiny-text'"):
+        TransferClassifier(backbone="tiny-text", cache=False, strategy=LoRA(target_modules=["q_proj"])).fit(X, y)
+
+
+def test_l2_sp_and_bss_penalties() -> None:
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    pen = l2_sp_penalty([w], [torch.tensor([1.0, 0.0])], alpha=0.1)
+    assert float(pen.detach()) == pytest.approx(0.5 * 0.1 * 4.0)
+    pen.backward()
+    assert torch.allclose(w.grad, torch.tensor([0.0, -0.2]))
+    feats = torch.tensor([[3.0, 0.0], [0.0, 0.5], [0.0, 0.0]])
+    assert float(bss_penalty(feats, 2.0, k=1)) == pytest.approx(2.0 * 0.25)
+    assert float(bss_penalty(feats, 1.0, k=2)) == pytest.approx(9.0 + 0.25)
+
+
+def test_l2_sp_keeps_weights_near_the_pretrained_ones() -> None:
+    X, y = stripe_images(12)
+    before = _backbone_state()
+
+    def drift(l2_sp: float) -> float:
+        clf = TransferClassifier(backbone="tiny-cnn", cache=False, strategy=FullFineTune(
+            epochs=3, lr=3e-2, l2_sp=l2_sp, val_fraction=0.0, weight_decay=0.0)).fit(X, y)
+        after = _fitted_backbone(clf)
+        return sum(float(((after[k] - before[k]) ** 2).sum()) for k in before if k.endswith("weight"))
+
+    assert drift(50.0) < 0.5 * drift(0.0)
+
+
+def test_bss_gradient_shrinks_the_smallest_singular_value() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(32, 8)
+    layer = torch.nn.Linear(8, 6)
+    opt = torch.optim.SGD(layer.parameters(), lr=0.005)
+    start = torch.linalg.svdvals(layer(x).detach())
+    for _ in range(40):
+        opt.zero_grad()
+        bss_penalty(layer(x), 1.0).backward()
+        opt.step()
+    end = torch.linalg.svdvals(layer(x).detach())
+    assert float(end[-1]) < 0.1 * float(start[-1])  # the smallest direction is shrunk ...
+    torch.testing.assert_close(end[:-1], start[:-1], atol=0.05, rtol=0.0)  # ... the others are left alone
+
+
+def test_bss_and_l2_sp_run_through_the_loop() -> None:
+    X, y = blobs(16, n_features=4)
+    plain = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=FullFineTune(epochs=2, lr=1e-2)).fit(X, y)
+    reg = TransferClassifier(backbone="tiny-mlp", cache=False,
+                             strategy=FullFineTune(epochs=2, lr=1e-2, bss=1.0, l2_sp=0.1)).fit(X, y)
+    assert np.isfinite(reg.model_.history.epochs[-1]["train_loss"])
+    assert not np.allclose(plain.predict_proba(X), reg.predict_proba(X))
+
+
+def test_augment_transforms_parsing_and_bad_input() -> None:
+    a = parse_augment("rotation=10,shift=0.05,flip=false,policy=trivialaugment,mixup=0.2")
+    assert (a.rotation, a.shift, a.flip, a.policy, a.mixup) == (10.0, 0.05, False, "trivialaugment", 0.2)
+    assert parse_augment("default").get_params() == Augment().get_params()
+    with pytest.raises(StrategyError, match="unknown augmentation setting 'spin'"):
+        parse_augment("spin=3")
+    with pytest.raises(StrategyError, match="rotation must be a number"):
+        parse_augment("rotation=lots")
+    with pytest.raises(StrategyError, match="unknown augmentation policy 'autoaugment'"):
+        parse_augment("policy=autoaugment")
+    X, _ = stripe_images(2)
+    grid = Augment(rotation=30).samples([X[0]], n_variants=3)
+    assert len(grid) == 4 and grid[0].shape == (28, 28, 3)
+    assert any(not np.array_equal(grid[0], g) for g in grid[1:])
+
+
+def test_augment_rejects_text_backbones() -> None:
+    X, y = polarity_texts(6)
+    with pytest.raises(StrategyError, match="augmentation applies to image backbones"):
+        TransferClassifier(backbone="tiny-text", cache=False, strategy=FullFineTune(augment=Augment())).fit(X, y)
+
+
+def test_mixup_trains_on_soft_labels(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = stripe_images(12)
+    strategy = FullFineTune(epochs=2, augment=Augment(mixup=0.4, cutmix=1.0, flip=False), val_fraction=0.0)
+    clf = TransferClassifier(backbone="tiny-cnn", cache=False, strategy=strategy).fit(X, y)
+    assert np.isfinite(clf.model_.history.epochs[-1]["train_loss"])
+    again = load_model(clf.save(tmp_path / "m"))  # the nested Augment survives the model folder
+    assert again.strategy.augment.get_params() == strategy.augment.get_params()
+    soft = torch.tensor([[0.7, 0.3], [0.0, 1.0]])
+    logits = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    expected = -(soft * torch.log_softmax(logits, 1)).sum(1).mean()
+    assert torch.allclose(weighted_cross_entropy()(logits, soft, None), expected)
+
+
+def test_fine_tuning_hyperparameters_are_grid_searchable() -> None:
+    X, y = blobs(12, n_features=4)
+    search = GridSearchCV(
+        TransferClassifier(backbone="tiny-mlp", cache=False, strategy=GradualUnfreeze(epochs=2, val_fraction=0.0)),
+        {"strategy__unfreeze_every": [1, 2], "strategy__lr": [1e-3]}, cv=2,
+    ).fit(X, y)
+    assert search.best_params_["strategy__unfreeze_every"] in (1, 2)
+
+
+def test_lr_find_suggests_a_rate_from_the_sweep() -> None:
+    from transferkit import lr_find
+    from transferkit.training._lr_finder import suggest_lr
+
+    lrs = np.logspace(-6, 0, 50)
+    losses = 1.0 / (1.0 + np.exp(4 * (np.log10(lrs) + 3)))  # falls fastest at 1e-3
+    losses[-5:] = 5.0  # divergence after the minimum is ignored
+    assert 3e-4 < suggest_lr(lrs, losses) < 3e-3
+    X, y = stripe_images(8)
+    with pytest.raises(StrategyError, match="lr_find needs a fine-tuning strategy"):
+        lr_find(TransferClassifier(backbone="tiny-cnn", cache=False), X, y)
+    result = lr_find(TransferClassifier(backbone="tiny-cnn", cache=False, strategy=FullFineTune(batch_size=4)),
+                     X, y, num_steps=10)
+    assert len(result.lrs) == len(result.losses) <= 10 and result.lrs[0] == pytest.approx(1e-7)
