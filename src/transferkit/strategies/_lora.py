@@ -21,21 +21,26 @@ _ATTENTION_NAMES = (("query", "value"), ("q_proj", "v_proj"), ("q_lin", "v_lin")
 _ADAPTERS_FILE = "adapters.safetensors"
 
 
+def _layers(module: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Linear and convolution layers, except the frozen source classifier kept for LEEP."""
+    return [(n, m) for n, m in module.named_modules()
+            if isinstance(m, nn.Linear | nn.Conv2d) and not n.startswith("source_head")]
+
+
 def default_lora_targets(module: nn.Module) -> list[str]:
     """Module-name suffixes LoRA adapts by default in ``module`` (see ``_ATTENTION_NAMES``)."""
-    leaves = {name.rsplit(".", 1)[-1] for name, m in module.named_modules() if isinstance(m, nn.Linear | nn.Conv2d)}
+    leaves = {name.rsplit(".", 1)[-1] for name, _ in _layers(module)}
     for names in _ATTENTION_NAMES:
         if all(n in leaves for n in names):
             return list(names)
     pointwise = {
-        name.rsplit(".", 1)[-1] for name, m in module.named_modules()
+        name.rsplit(".", 1)[-1] for name, m in _layers(module)
         if (isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1) or isinstance(m, nn.Linear)
     }
     if pointwise and not any(n.isdigit() for n in pointwise):
         return sorted(pointwise)
     # layers without telling names (e.g. inside Sequential): every dense layer and full convolution, by full name
-    return [name for name, m in module.named_modules()
-            if isinstance(m, nn.Linear) or (isinstance(m, nn.Conv2d) and m.groups == 1)]
+    return [name for name, m in _layers(module) if isinstance(m, nn.Linear) or m.groups == 1]
 
 
 def _matches(name: str, targets: list[str]) -> bool:
@@ -47,14 +52,13 @@ def inject_lora(net: TransferNet, *, rank: int, alpha: float, dropout: float, ta
     from peft import LoraConfig
     from peft.tuners.lora import LoraModel
 
-    names = [n for n, m in net.backbone.named_modules() if _matches(n, targets) and isinstance(m, nn.Linear | nn.Conv2d)]
+    names = [n for n, _ in _layers(net.backbone) if _matches(n, targets)]
     if not names:
-        available = sorted({n.rsplit(".", 1)[-1] for n, m in net.backbone.named_modules()
-                            if isinstance(m, nn.Linear | nn.Conv2d)})
+        available = sorted({n.rsplit(".", 1)[-1] for n, _ in _layers(net.backbone)})
         raise StrategyError(f"LoRA target modules {targets} are not in backbone {backbone_name!r}; its linear/conv "
                             f"layers are named: {', '.join(available[:20])}")
     config = LoraConfig(r=rank, lora_alpha=alpha,  # type: ignore[arg-type]  # float alphas work
-                         lora_dropout=dropout, target_modules=targets)
+                        lora_dropout=dropout, target_modules=names)  # full names: never the source head
     lora = LoraModel(net.backbone, config, "default")  # injects in place into net.backbone's modules
     for name, p in net.backbone.named_parameters():
         p.requires_grad_("lora_" in name)
