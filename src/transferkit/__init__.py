@@ -27,6 +27,7 @@ _LAZY = {
     "evaluate": "transferkit.evaluation",
     "load_data": "transferkit.data",
     "load_dataset": "transferkit.datasets",
+    "audit": "transferkit.audit",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -133,6 +133,22 @@ def example_items(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
     return [data.X[i] for i in idx], [str(data.y[i]) for i in idx]
 
 
+def add_fit_audit(report: Report, estimator: Any, data: Dataset) -> None:
+    """The data audit's findings in a fit report. Embedding checks (near-duplicates, outliers, label
+    errors) run on the estimator's backbone only when its strategy is the linear probe, whose features
+    the fit reuses from the cache; otherwise the report has the exact checks and says so."""
+    from .audit import add_audit, audit
+    from .strategies import LinearProbe
+
+    probe = estimator.strategy is None or isinstance(estimator.strategy, LinearProbe)
+    result = audit(data, backbone=estimator.backbone if probe else None, image_size=estimator.image_size,
+                   max_length=estimator.max_length, cache=estimator.cache, random_state=estimator.random_state)
+    add_audit(report, result)
+    if not probe:
+        report.paragraph("Embedding checks (near-duplicates, outliers, label errors) were skipped for this "
+                         "fine-tuning run; run `transferkit audit DATA -b BACKBONE` for them.")
+
+
 def add_augmentation_grid(report: Report, augment: Any, items: list[Any], n_variants: int = 5) -> None:
     """A grid: each row an original training image followed by ``n_variants`` augmented versions."""
     from .evaluation import _plots
@@ -162,6 +178,7 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
     report = Report(title or f"transferkit fit: {estimator.backbone}")
     add_data_summary(report, data.summary(), {str(k): int(v) for k, v in zip(*np.unique(data.y, return_counts=True), strict=True)},
                      example_items(data) if data.modality != "table" else None)
+    add_fit_audit(report, estimator, data)
     augment = getattr(estimator.strategy, "augment", None)
     if augment is not None and data.modality == "image":
         add_augmentation_grid(report, augment, example_items(data, 4)[0])
@@ -191,7 +208,7 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
 
 
 def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *, test: Dataset | None = None,
-                       cv: int = 5, random_state: int = 0, title: str = "transferkit evaluation",
+                       cv: int = 5, repeats: int = 1, random_state: int = 0, title: str = "transferkit evaluation",
                        verbose: int = 0) -> EvaluationResult:
     """Evaluate ``models`` against the baseline and write ``report.html`` and ``evaluation.json`` to ``out``."""
     if data.y is None or (test is not None and test.y is None):
@@ -200,7 +217,7 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
         check_compatible(data, est.backbone)
     if test is not None and test.modality != data.modality:
         raise DataError(f"the test data holds {test.modality}, the training data {data.modality}")
-    result = evaluate(models, data.X, data.y, cv=cv, test=None if test is None else (test.X, test.y),
+    result = evaluate(models, data.X, data.y, cv=cv, repeats=repeats, test=None if test is None else (test.X, test.y),
                       modality=data.modality, random_state=random_state, verbose=verbose)
     report = Report(title)
     add_data_summary(report, data.summary(), result.class_counts, example_items(data) if data.modality != "table" else None)

@@ -10,5 +10,10 @@ def main() -> None:
 
 __all__ = ["cli", "main"]
 
-from . import _selection  # noqa: E402,F401  (registers the rank and distance commands on cli)
-from . import _training  # noqa: E402,F401  (registers the lr-find command on cli)
+# Each command module registers its commands on ``cli`` when imported.
+from . import (  # noqa: E402
+    _audit,  # noqa: F401  audit
+    _select,  # noqa: F401  select
+    _selection,  # noqa: F401  rank, distance
+    _training,  # noqa: F401  lr-find
+)

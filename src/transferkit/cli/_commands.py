@@ -290,16 +290,19 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
 @_apply(data_options)
 @click.option("--test", "test_data", default=None, help="Held-out test data (else cross-validation).")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Repeat the stratified CV with differently shuffled folds (seeds); intervals then use the "
+                   "corrected resampled t-test.")
 @click.option("--out", "-o", default="transferkit-evaluation", show_default=True, type=click.Path(file_okay=False),
               help="Folder for report.html and evaluation.json.")
-def evaluate_cmd(data: str, test_data: str | None, cv: int, out: str, **kw: Any) -> None:
+def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: str, **kw: Any) -> None:
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder
 
     models = _estimators([s.strip() for s in kw["strategy"].split(",") if s.strip()], kw)
     dataset = _load(data, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
-    result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, random_state=kw["seed"],
+    result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, repeats=repeats, random_state=kw["seed"],
                                 verbose=int(kw["progress"]))
     _print_result(result)
     click.echo(f"\nreport: {Path(out) / 'report.html'}")

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from ..errors import DataError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
-from ._metrics import classification_metrics, mean_ci, paired_bootstrap_ci
+from ._metrics import classification_metrics, corrected_resampled_ci, mean_ci, paired_bootstrap_ci
+from ._probabilistic import align_proba, probability_metrics
 
 BASELINE = "no-transfer baseline"
 
@@ -30,6 +31,9 @@ class ModelResult:
     predict_seconds: list[float] = field(default_factory=list)
     history: list[dict[str, float]] | None = None
     is_baseline: bool = False
+    #: From pooled out-of-fold probabilities (models with ``predict_proba``): ``calibration``
+    #: (reliability bins, ECE) and, for binary tasks, ``binary`` (ROC and PR curves, AUC, AP).
+    probabilities: dict[str, Any] = field(default_factory=dict)
 
     def mean(self, metric: str) -> float:
         return float(np.mean([f[metric] for f in self.folds]))
@@ -70,6 +74,9 @@ class EvaluationResult:
     gains: dict[str, dict[str, Gain]]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: Folds per repetition and repetitions of cross-validation (0 and 1 for a held-out test set).
+    n_splits: int = 0
+    repeats: int = 1
     #: Models fitted on the last split, by name (only with ``keep_models=True``; not serialised).
     fitted: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -105,6 +112,23 @@ class EvaluationResult:
             if not m.is_baseline:
                 g = self.gains[m.name]["accuracy"]
                 row.update(gain=g.mean, gain_low=g.low, gain_high=g.high, verdict=g.verdict)
+            if "calibration" in m.probabilities:
+                row["ece"] = m.probabilities["calibration"]["ece"]
+            if "binary" in m.probabilities:
+                row.update(roc_auc=m.probabilities["binary"]["roc_auc"],
+                           average_precision=m.probabilities["binary"]["average_precision"])
+            rows.append(row)
+        return rows
+
+    def per_class_table(self) -> list[dict[str, Any]]:
+        """One row per class: its support and each model's pooled precision, recall and F1
+        (columns ``<model> precision`` etc.), to compare models class by class."""
+        rows = []
+        for i, label in enumerate(self.classes):
+            row: dict[str, Any] = {"class": label, "support": self.baseline.pooled["per_class"][i]["support"]}
+            for m in self.models.values():
+                cell = m.pooled["per_class"][i]
+                row.update({f"{m.name} {k}": cell[k] for k in ("precision", "recall", "f1")})
             rows.append(row)
         return rows
 
@@ -126,13 +150,18 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _splits(y: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _splits(y: np.ndarray, cv: int, seed: int, repeats: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds; with ``repeats > 1``, ``repeats`` differently shuffled rounds of them."""
     labels, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
         raise DataError(f"class {labels[counts.argmin()]!r} has only {counts.min()} example; cross-validation "
                         "needs at least 2 per class")
     k = min(cv, int(counts.min()))
-    return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    if repeats > 1:
+        splitter: Any = RepeatedStratifiedKFold(n_splits=k, n_repeats=repeats, random_state=seed)
+    else:
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y))
 
 
 def _take(X: Any, idx: np.ndarray) -> Any:
@@ -164,6 +193,7 @@ def evaluate(
     y: Any,
     *,
     cv: int = 5,
+    repeats: int = 1,
     test: tuple[Any, Any] | None = None,
     baseline: BaseEstimator | None = None,
     modality: str | None = None,
@@ -180,8 +210,13 @@ def evaluate(
     X, y : training data (images, texts or a feature table) and labels.
     cv : int, default=5
         Stratified folds when ``test`` is None (reduced to the smallest class size when needed).
+    repeats : int, default=1
+        Repetitions of the stratified ``cv``-fold split, each shuffled with a different seed drawn
+        from ``random_state`` (:class:`~sklearn.model_selection.RepeatedStratifiedKFold`). With more
+        than one, the gains' intervals use the corrected resampled t-test
+        (:func:`corrected_resampled_ci`) over all ``cv * repeats`` splits.
     test : (X_test, y_test), optional
-        Use this held-out set instead of cross-validation.
+        Use this held-out set instead of cross-validation (one split: ``repeats`` must be 1).
     baseline : estimator, optional
         Defaults to :func:`make_baseline` for the modality.
     modality : str, optional
@@ -194,7 +229,10 @@ def evaluate(
     -------
     EvaluationResult
         Per-model fold and pooled metrics, and each model's gain over the baseline with a 95% CI
-        (Student-t over folds, or a paired bootstrap over test items for a single split).
+        (Student-t over folds; the corrected resampled t over folds x repeats; or a paired bootstrap
+        over test items for a single split). Models with ``predict_proba`` also get calibration
+        (reliability bins, ECE) and, for binary tasks, ROC and precision-recall curves from the pooled
+        out-of-fold probabilities; their hard predictions are then the most probable class.
     """
     start = time.perf_counter()
     if isinstance(models, BaseEstimator):
@@ -202,6 +240,11 @@ def evaluate(
     models = dict(models)
     if not models:
         raise DataError("no model to evaluate")
+    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
+        raise DataError(f"repeats must be a positive integer, got {repeats!r}")
+    if test is not None and repeats > 1:
+        raise DataError(f"repeats={repeats} needs cross-validation; a held-out test set is a single split "
+                        "(drop the test set or use repeats=1)")
     modality = modality or getattr(next(iter(models.values())), "modality", None) or "table"
     from ..estimators._classifier import check_targets
 
@@ -209,61 +252,94 @@ def evaluate(
     classes = list(np.unique(y if test is None else np.concatenate([y, np.asarray(test[1])])))
     all_models = {**models, BASELINE: baseline if baseline is not None else make_baseline(modality, random_state=random_state)}
     if test is None:
-        splits = [(_take(X, tr), y[tr], _take(X, te), y[te], te) for tr, te in _splits(y, cv, random_state)]
-        scheme = f"{len(splits)}-fold stratified cross-validation"
+        indices = _splits(y, cv, random_state, repeats)
+        splits = [(_take(X, tr), y[tr], _take(X, te), y[te]) for tr, te in indices]
+        n_splits = len(splits) // repeats
+        scheme = f"{n_splits}-fold stratified cross-validation"
+        if repeats > 1:
+            scheme += f" repeated {repeats} times ({len(splits)} splits)"
     else:
         Xt, yt = test
         yt = check_targets(yt, len(Xt)) if len(np.unique(yt)) > 1 else np.asarray(yt)
-        splits = [(X, y, Xt, yt, np.arange(len(yt)))]
+        splits = [(X, y, Xt, yt)]
+        n_splits = 0
         scheme = f"train ({len(y)}) / held-out test ({len(yt)})"
     results = {name: ModelResult(name, BASELINE_DESCRIPTIONS.get(modality, "") if name == BASELINE else _describe(est),
                                  is_baseline=name == BASELINE) for name, est in all_models.items()}
     preds: dict[str, list[np.ndarray]] = {n: [] for n in all_models}
+    probas: dict[str, list[np.ndarray] | None] = {n: [] for n in all_models}
     fitted: dict[str, Any] = {}
     truths: list[np.ndarray] = []
-    for fold, (Xtr, ytr, Xte, yte, _) in enumerate(splits):
+    for fold, (Xtr, ytr, Xte, yte) in enumerate(splits):
         truths.append(np.asarray(yte))
         for name, est in all_models.items():
             if verbose:
-                print(f"  fold {fold + 1}/{len(splits)}: {name}", flush=True)
+                print(f"  split {fold + 1}/{len(splits)}: {name}", flush=True)
             model = clone(est)
             t0 = time.perf_counter()
             model.fit(Xtr, ytr)
             t1 = time.perf_counter()
-            pred = model.predict(Xte)
+            pred, proba = _predict(model, Xte, classes)
             t2 = time.perf_counter()
             r = results[name]
             r.fit_seconds.append(t1 - t0)
             r.predict_seconds.append(t2 - t1)
-            r.folds.append({k: v for k, v in classification_metrics(yte, pred, classes).items()})
+            r.folds.append(classification_metrics(yte, pred, classes))
             hist = getattr(getattr(model, "model_", None), "history", None)
             if hist is not None:
                 r.history = hist.epochs
             preds[name].append(np.asarray(pred))
+            pooled_proba = probas[name]
+            if proba is None or pooled_proba is None:
+                probas[name] = None
+            else:
+                pooled_proba.append(proba)
             if keep_models:
                 fitted[name] = model
     y_all = np.concatenate(truths)
     for name, r in results.items():
         r.pooled = classification_metrics(y_all, np.concatenate(preds[name]), classes)
+        pooled_proba = probas[name]
+        if pooled_proba:
+            r.probabilities = _plain(probability_metrics(y_all, np.concatenate(pooled_proba), classes))
+    sizes = (float(np.mean([len(s[1]) for s in splits])), float(np.mean([len(s[3]) for s in splits])))
     gains = {name: _gains(results[name], results[BASELINE], y_all, np.concatenate(preds[name]),
-                          np.concatenate(preds[BASELINE]), classes, random_state)
+                          np.concatenate(preds[BASELINE]), classes, random_state, repeats, sizes)
              for name in models}
     labels, counts = np.unique(np.asarray(y), return_counts=True)
     return EvaluationResult(
         modality=modality, classes=[_plain(c) for c in classes], scheme=scheme, n_samples=len(y),
         class_counts={str(lab): int(c) for lab, c in zip(labels, counts, strict=True)}, models=results, gains=gains,
-        seconds=time.perf_counter() - start, fitted=fitted,
+        seconds=time.perf_counter() - start, fitted=fitted, n_splits=n_splits, repeats=repeats,
     )
 
 
+def _predict(model: Any, X: Any, classes: list[Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Hard predictions and, where the model has ``predict_proba``, probabilities in ``classes`` order
+    (one pass: the prediction is the most probable class, as ``predict`` of most classifiers)."""
+    model_classes = getattr(model, "classes_", None)
+    if not hasattr(model, "predict_proba") or model_classes is None:
+        return np.asarray(model.predict(X)), None
+    try:
+        raw = np.asarray(model.predict_proba(X), dtype=float)
+    except (AttributeError, NotImplementedError):  # e.g. a wrapper around hard voting: labels only
+        return np.asarray(model.predict(X)), None
+    return np.asarray(model_classes)[raw.argmax(axis=1)], align_proba(raw, list(model_classes), classes)
+
+
 def _gains(model: ModelResult, base: ModelResult, y: np.ndarray, pm: np.ndarray, pb: np.ndarray,
-           classes: list[Any], seed: int) -> dict[str, Gain]:
+           classes: list[Any], seed: int, repeats: int = 1, sizes: tuple[float, float] = (0.0, 0.0)) -> dict[str, Gain]:
     if len(model.folds) >= 2:
         out = {}
         for metric in ("accuracy", "macro_f1"):
             d = [a[metric] - b[metric] for a, b in zip(model.folds, base.folds, strict=True)]
-            m, lo, hi = mean_ci(d)
-            out[metric] = Gain(metric, m, lo, hi, f"Student-t over {len(d)} folds")
+            if repeats > 1:
+                m, lo, hi = corrected_resampled_ci(d, n_train=sizes[0], n_test=sizes[1])
+                method = f"corrected resampled t over {len(d)} splits (Nadeau & Bengio 2003)"
+            else:
+                m, lo, hi = mean_ci(d)
+                method = f"Student-t over {len(d)} folds"
+            out[metric] = Gain(metric, m, lo, hi, method)
         return out
     m, lo, hi = paired_bootstrap_ci(pm == y, pb == y, seed=seed)
     index = {c: i for i, c in enumerate(classes)}

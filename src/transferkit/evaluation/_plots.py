@@ -113,3 +113,53 @@ def image_grid_png(images: Sequence[np.ndarray], captions: Sequence[str], column
         ax.set_title(cap, fontsize=7)
         ax.axis("off")
     return _png(fig)
+
+
+_COLORS = ["#3b75af", "#ef8636", "#519e3e", "#c53a32", "#8d69b8", "#84584e", "#d57dbf", "#7f7f7f"]
+
+
+def roc_pr_png(curves: dict[str, dict[str, Any]]) -> bytes:
+    """ROC (left) and precision-recall (right) curves per model, from ``binary_curves`` results."""
+    fig = _figure(10.0, 4.2)
+    roc, pr = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for i, (name, c) in enumerate(curves.items()):
+        color = _COLORS[i % len(_COLORS)]
+        roc.plot(c["roc"]["fpr"], c["roc"]["tpr"], color=color, label=f"{name} (AUC {c['roc_auc']:.3f})")
+        pr.step(c["pr"]["recall"], c["pr"]["precision"], where="post", color=color,
+                label=f"{name} (AP {c['average_precision']:.3f})")
+    roc.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="chance")
+    prevalence = next(iter(curves.values()))["prevalence"]
+    pr.axhline(prevalence, ls="--", color="grey", lw=1, label=f"chance ({prevalence:.2f})")
+    positive = next(iter(curves.values()))["positive"]
+    roc.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC (positive: {positive})",
+            xlim=(0, 1), ylim=(0, 1.02))
+    pr.set(xlabel="recall", ylabel="precision", title=f"Precision-recall (positive: {positive})",
+           xlim=(0, 1), ylim=(0, 1.02))
+    for ax in (roc, pr):
+        ax.legend(loc="lower right" if ax is roc else "lower left", fontsize=7)
+        ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def reliability_png(calibrations: dict[str, dict[str, Any]]) -> bytes:
+    """Reliability diagram (accuracy vs confidence per bin) and the share of predictions per bin."""
+    fig = _figure(10.0, 4.2)
+    diag, hist = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    diag.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
+    n_models = len(calibrations)
+    for i, (name, cal) in enumerate(calibrations.items()):
+        color = _COLORS[i % len(_COLORS)]
+        bins = cal["bins"]
+        diag.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color=color,
+                  label=f"{name} (ECE {cal['ece']:.3f})")
+        total = sum(b["count"] for b in bins)
+        width = (bins[0]["high"] - bins[0]["low"]) / (n_models + 1) if bins else 0.1
+        hist.bar([b["low"] + (i + 0.5) * width for b in bins], [b["count"] / total for b in bins], width,
+                 color=color, label=name)
+    diag.set(xlabel="confidence (top-class probability)", ylabel="accuracy", title="Reliability",
+             xlim=(0, 1), ylim=(0, 1.02))
+    hist.set(xlabel="confidence", ylabel="share of predictions", title="Confidence histogram", xlim=(0, 1))
+    diag.legend(loc="upper left", fontsize=7)
+    hist.legend(loc="upper left", fontsize=7)
+    diag.grid(alpha=0.3)
+    return _png(fig)

@@ -113,10 +113,17 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
     report.table([{"model": name, "metric": g.metric, "gain": g.mean, "low": g.low, "high": g.high,
                    "verdict": g.verdict, "interval": g.method}
                   for name, gs in result.gains.items() for g in gs.values()])
+    if result.repeats > 1:
+        report.paragraph(
+            f"The {result.n_splits * result.repeats} splits of repeated cross-validation share most of their "
+            "training items, so their scores are correlated; the intervals use the corrected resampled t-test "
+            "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), which widens the naive Student-t interval by "
+            "the factor sqrt(1 + J n_test/n_train) to keep its stated coverage.")
     report.heading("Per-class precision, recall and F1")
     for m in result.models.values():
         report.paragraph(m.name)
         report.table(m.pooled["per_class"], ["label", "precision", "recall", "f1", "support"])
+    _add_probabilities(report, result)
     report.heading("Confusion matrices")
     figs = [(_plots.confusion_matrix_png(m.pooled["confusion_matrix"], result.classes, m.name), m.name)
             for m in result.models.values()]
@@ -130,6 +137,33 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
     report.table([{"model": m.name, "fit seconds (all splits)": float(np.sum(m.fit_seconds)),
                    "predict seconds (all splits)": float(np.sum(m.predict_seconds))} for m in result.models.values()])
     return report
+
+
+def _add_probabilities(report: Report, result: EvaluationResult) -> None:
+    """ROC/PR curves (binary tasks) and calibration, for the models that give probabilities."""
+    with_proba = {m.name: m.probabilities for m in result.models.values() if m.probabilities}
+    if not with_proba:
+        return
+    pooled = "pooled out-of-fold probabilities" if result.n_splits else "held-out test probabilities"
+    binary = {name: p["binary"] for name, p in with_proba.items() if "binary" in p}
+    if binary:
+        report.heading("ROC and precision-recall curves")
+        positive = next(iter(binary.values()))["positive"]
+        report.paragraph(f"Positive class: {positive}; from {pooled}. AP is average precision (area under the "
+                         "step-wise precision-recall curve).")
+        report.table([{"model": name, "ROC AUC": c["roc_auc"], "average precision": c["average_precision"]}
+                      for name, c in binary.items()])
+        report.figure(_plots.roc_pr_png(binary), "ROC and precision-recall curves (dashed: chance)")
+    report.heading("Calibration")
+    report.paragraph(f"Reliability of the top-class probability, from {pooled}, in 10 equal-width bins. ECE "
+                     "(expected calibration error, Guo et al. 2017) is the count-weighted gap between accuracy "
+                     "and confidence: 0 is perfect; points below the diagonal mean over-confidence.")
+    report.table([{"model": name, "ECE": p["calibration"]["ece"],
+                   "mean confidence": float(np.average([b["confidence"] for b in p["calibration"]["bins"]],
+                                                       weights=[b["count"] for b in p["calibration"]["bins"]]))}
+                  for name, p in with_proba.items()])
+    report.figure(_plots.reliability_png({name: p["calibration"] for name, p in with_proba.items()}),
+                  "Reliability diagram (left) and confidence histogram (right)")
 
 
 def add_data_summary(report: Report, summary: dict[str, Any], class_counts: dict[str, int],

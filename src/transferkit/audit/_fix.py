@@ -1,0 +1,243 @@
+""":func:`fix`: write a cleaned copy of audited data, with a log of every removed item and why.
+
+The input is never touched. The copy is built in a temporary folder beside the target and renamed into
+place only when complete, so an interrupted fix leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ._findings import DEFAULT_DROP, AuditResult, check_drop
+from ._input import AuditData
+
+__all__ = ["FixOutcome", "fix"]
+
+_WRITERS = {
+    ".csv": lambda frame, path: frame.to_csv(path, index=False),
+    ".tsv": lambda frame, path: frame.to_csv(path, sep="\t", index=False),
+    ".jsonl": lambda frame, path: frame.to_json(path, orient="records", lines=True, force_ascii=False),
+    ".ndjson": lambda frame, path: frame.to_json(path, orient="records", lines=True, force_ascii=False),
+    ".json": lambda frame, path: frame.to_json(path, orient="records", force_ascii=False),
+    ".parquet": lambda frame, path: frame.to_parquet(path, index=False),
+}
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What :func:`fix` wrote.
+
+    Attributes
+    ----------
+    folder : Path
+        The output folder.
+    data : Path
+        The cleaned table file inside it, or the folder itself for images (one sub-folder per class).
+    n_kept, n_removed : int
+        Items written and items left out.
+    removed_by_check : dict of str to int
+        Items removed per check (an item flagged by two checks counts for both).
+    """
+
+    folder: Path
+    data: Path
+    n_kept: int
+    n_removed: int
+    removed_by_check: dict[str, int]
+
+
+def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: Iterable[str] | None = None,
+        overwrite: bool = False) -> FixOutcome:
+    """Write a cleaned copy of the audited data to the folder ``out``, with ``audit_log.json``/``.csv``.
+
+    Parameters
+    ----------
+    result : AuditResult
+        An audit of the data to clean.
+    out : path
+        Output folder (must not exist unless ``overwrite``; must not be, contain or sit inside the input).
+    drop : iterable of str, optional
+        Checks whose flagged items are removed; default :data:`~transferkit.audit.DEFAULT_DROP`
+        (missing values and labels, corrupt files, exact duplicates after their first copy, copies with
+        conflicting labels, and training items that leak into the test set). Add ``"outliers"``,
+        ``"label-errors"`` or ``"near-duplicates"`` to remove those too.
+    overwrite : bool, default=False
+        Replace an existing output folder.
+
+    Returns
+    -------
+    FixOutcome
+
+    Notes
+    -----
+    Table files are written in their own format under their own name, rows in their original order,
+    columns unchanged. An image folder becomes a folder with copies of the kept files at the same
+    relative paths. Other inputs become ``data.csv`` (texts, tables) or class sub-folders of images
+    (image paths are copied, image arrays saved as PNG).
+
+    Raises
+    ------
+    DataError
+        ``out`` exists (without ``overwrite``) or overlaps the input; an unknown check in ``drop``.
+    """
+    checks = DEFAULT_DROP if drop is None else check_drop(drop)
+    data: AuditData | None = result.origin
+    if data is None:
+        raise DataError("This audit result does not hold its data; run audit() again, then fix().")
+    out = Path(out)
+    _check_target(out, data, overwrite)
+    removals = result.removals(checks)
+    kept_positions = set(result.kept(checks))
+    local = np.asarray([i for i, p in enumerate(data.positions) if int(p) in kept_positions], dtype=np.intp)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        written = _write_data(data, local, tmp)
+        _write_log(tmp, result, data, removals, checks, out, len(local))
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    by_check = Counter(check for reasons in removals.values() for check, _ in reasons)
+    return FixOutcome(folder=out, data=out / written.relative_to(tmp) if written != tmp else out,
+                      n_kept=len(local), n_removed=len(removals), removed_by_check=dict(by_check))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_target(out: Path, data: AuditData, overwrite: bool) -> None:
+    if out.exists() and not overwrite:
+        raise DataError(f"'{out}' already exists; choose another folder for the cleaned copy or pass "
+                        "overwrite=True (--overwrite).")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"'{out}' exists and is not a folder; choose another place for the cleaned copy.")
+    target = out.resolve()
+    inputs: list[Path] = []
+    if data.origin.path is not None:
+        inputs.append(data.origin.path.resolve())
+    elif data.modality == "image" and data.items.dtype == object:
+        inputs.extend(Path(os.fsdecode(p)).resolve() for p in data.items if isinstance(p, str | os.PathLike))
+    for source in inputs:
+        if _inside(source, target) or (source.is_dir() and _inside(target, source)):
+            raise DataError(f"The cleaned copy '{out}' would overlap the input '{source}'; write it elsewhere "
+                            "(the input is never edited in place).")
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_data(data: AuditData, local: np.ndarray, tmp: Path) -> Path:
+    origin = data.origin
+    if origin.kind == "table-file":
+        from ..data._tables import _table_suffix
+
+        assert origin.path is not None and origin.frame is not None
+        path = tmp / origin.path.name
+        _WRITERS[_table_suffix(origin.path)](origin.frame.iloc[data.positions[local]], path)
+        return path
+    if origin.kind == "frame":
+        assert origin.frame is not None
+        path = tmp / "data.csv"
+        origin.frame.iloc[data.positions[local]].to_csv(path, index=False)
+        return path
+    if origin.kind == "image-folder":
+        assert origin.path is not None
+        for i in local:
+            source = Path(data.items[i])
+            target = tmp / source.relative_to(origin.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        return tmp
+    if data.modality == "image":
+        _write_images(data, local, tmp)
+        return tmp
+    path = tmp / "data.csv"
+    if data.modality == "text":
+        frame = pd.DataFrame({"text": list(data.items[local])})
+    else:
+        rows = np.stack([np.asarray(v, dtype=np.float64) for v in data.items[local]]) if len(local) else np.empty((0, 0))
+        frame = pd.DataFrame(rows, columns=[f"x{j}" for j in range(rows.shape[1])])
+    if data.labels is not None:
+        frame["label"] = list(data.labels[local])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _folder_name(label: Any) -> str:
+    name = str(label).replace(os.sep, "_").replace("/", "_").strip() or "_"
+    return "_" + name if name.startswith(".") else name
+
+
+def _write_images(data: AuditData, local: np.ndarray, tmp: Path) -> None:
+    from PIL import Image
+
+    from ..data import load_image
+
+    used: set[Path] = set()
+    for i in local:
+        folder = tmp / (_folder_name(data.labels[i]) if data.labels is not None else "images")
+        folder.mkdir(exist_ok=True)
+        item = data.items[i]
+        pos = int(data.positions[i])
+        if isinstance(item, str | os.PathLike):
+            source = Path(os.fsdecode(item))
+            target = folder / source.name
+            if target in used:
+                target = folder / f"{pos}_{source.name}"
+            shutil.copy2(source, target)
+        else:
+            target = folder / f"{pos:06d}.png"
+            Image.fromarray(load_image(item)).save(target)
+        used.add(target)
+
+
+def _write_log(tmp: Path, result: AuditResult, data: AuditData, removals: dict[int, list[tuple[str, str]]],
+               checks: frozenset[str], out: Path, n_kept: int) -> None:
+    local_of = {int(p): i for i, p in enumerate(data.positions)}
+    entries: list[dict[str, Any]] = []
+    for pos, reasons in removals.items():
+        i = local_of[pos]
+        label = None if data.labels is None else data.labels[i]
+        entries.append({"index": pos, "item": data.names[i],
+                        "label": label.item() if isinstance(label, np.generic) else label,
+                        "checks": [c for c, _ in reasons], "reasons": [r for _, r in reasons]})
+    by_check = Counter(c for e in entries for c in e["checks"])
+    log = {"source": result.source, "output": str(out), "backbone": result.backbone, "drop": sorted(checks),
+           "n_audited": result.n_samples, "n_kept": n_kept, "n_removed": len(entries),
+           "removed_by_check": dict(by_check), "removed": entries}
+    (tmp / "audit_log.json").write_text(json.dumps(log, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["index", "item", "label", "checks", "reasons"])
+    for e in entries:
+        writer.writerow([e["index"], e["item"], "" if e["label"] is None else e["label"], ";".join(e["checks"]),
+                         " | ".join(e["reasons"])])
+    (tmp / "audit_log.csv").write_text(buffer.getvalue(), encoding="utf-8")

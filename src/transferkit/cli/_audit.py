@@ -1,0 +1,93 @@
+"""``transferkit audit``: what is wrong with a labelled dataset, and optionally a cleaned copy of it.
+
+Thin: parse, call :func:`transferkit.audit.audit` (and :func:`~transferkit.audit.fix`), print, write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import DataError
+from ._commands import _apply, cli, data_options
+from ._selection import _cache, _names, _write_folder, selection_options
+
+
+def _data(spec: str, kw: dict[str, Any]) -> tuple[Any, int | None]:
+    """A path goes to the audit as it is (it reads bad rows instead of refusing them); a packaged dataset
+    name is loaded here. Returns the data and the per-class limit the audit still has to apply."""
+    if Path(spec).exists():
+        return spec, kw["per_class"]
+    from ..workflows import resolve_data
+
+    return resolve_data(spec, text_column=kw["text_column"], label_column=kw["label_column"],
+                        per_class=kw["per_class"], random_state=kw["seed"]), None
+
+
+def _drop(drop: str, keep: str) -> frozenset[str]:
+    from ..audit import DEFAULT_DROP
+    from ..audit._findings import check_drop
+
+    return (DEFAULT_DROP | check_drop(_names(drop))) - check_drop(_names(keep))
+
+
+@cli.command("audit")
+@click.argument("data")
+@click.option("--test", "test_data", default=None,
+              help="Test set (folder, table file or packaged name): training items also in it are leakage.")
+@click.option("--backbone", "-b", default="auto", show_default=True,
+              help="Backbone of the embeddings for near-duplicates, leakage, outliers and label errors. auto: "
+                   "minilm-l6 for texts, efficientnet-lite0 for images, the raw features for tables; none: skip "
+                   "the checks that need embeddings (tables keep their raw features).")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
+              help="Cosine similarity (of centred embeddings) from which two items are near-duplicates.")
+@click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Folds of the out-of-fold probabilities for label errors.")
+@click.option("--fix", "fix_out", type=click.Path(file_okay=False), default=None,
+              help="Write a cleaned copy to this new folder, with audit_log.json/.csv (the input is never edited).")
+@click.option("--drop", default="", help="With --fix, also remove these checks' items: outliers, label-errors, "
+                                         "near-duplicates (comma-separated).")
+@click.option("--keep", default="", help="With --fix, keep items of these default checks (e.g. exact-duplicates).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --fix folder.")
+@_apply(selection_options)
+@_apply(data_options)
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
+@click.option("--out", "-o", default="transferkit-audit", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html and audit.json.")
+def audit_command(data: str, test_data: str | None, backbone: str, threshold: float, cv: int, fix_out: str | None,
+                  drop: str, keep: str, overwrite: bool, out: str, progress: bool, **kw: Any) -> None:
+    """Audit labelled DATA: missing values and labels, corrupt files, exact and near duplicates, conflicting
+    labels, leakage into --test, class imbalance, outliers and likely label errors.
+
+    DATA is a folder of images (one sub-folder per class), a CSV/TSV/JSONL/Parquet file or a packaged
+    dataset name. Prints a table of findings and writes report.html; --fix writes a cleaned copy."""
+    from ..audit import audit, audit_report, fix
+
+    if (drop or keep) and not fix_out:
+        raise DataError("--drop and --keep choose what --fix removes; add --fix OUT.")
+    checks = _drop(drop, keep)  # names first: a typo fails before the data is read
+    if fix_out and Path(fix_out).exists() and not overwrite:
+        raise DataError(f"'{fix_out}' already exists; choose another folder for --fix or add --overwrite.")
+    source, per_class = _data(data, kw)
+    test = None if test_data is None else _data(test_data, {**kw, "per_class": None})[0]
+    result = audit(source, backbone=None if backbone.lower() == "none" else backbone, test=test,
+                   text_column=kw["text_column"], label_column=kw["label_column"], threshold=threshold, cv=cv,
+                   image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
+                   per_class=per_class, random_state=kw["seed"], progress=progress)
+    click.echo(f"\naudited {result.n_samples} items ({result.modality}) from {result.source}; "
+               f"embeddings: {result.backbone or 'none'}")
+    click.echo(f"{'check':<17} {'flagged':>8}  {'--fix':<11} finding")
+    for row in result.table():
+        flagged = "-" if row["flagged"] is None else str(row["flagged"])
+        removes = "removes" if row["check"] in checks else ("-" if row["check"] == "class-imbalance" else "keeps")
+        click.echo(f"{row['check']:<17} {flagged:>8}  {removes:<11} {row['summary']}")
+    folder = Path(out)
+    _write_folder(folder, {"report.html": audit_report(result).render(),
+                           "audit.json": json.dumps(result.to_dict(), indent=1, ensure_ascii=False, default=str)})
+    click.echo(f"report: {folder / 'report.html'}")
+    if fix_out:
+        outcome = fix(result, fix_out, drop=checks, overwrite=overwrite)
+        click.echo(f"cleaned copy: {outcome.data} ({outcome.n_kept} items kept, {outcome.n_removed} removed; "
+                   f"log: {outcome.folder / 'audit_log.csv'})")

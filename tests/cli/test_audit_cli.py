@@ -1,0 +1,112 @@
+"""``transferkit audit``: the findings table, report.html, --fix and one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.helpers import polarity_texts, run_cli
+
+
+@pytest.fixture
+def dirty(tmp_path: Path) -> tuple[Path, Path]:
+    """A training CSV with planted problems and a test CSV that shares one text with it."""
+    X, y = polarity_texts(10)
+    frame = pd.DataFrame({"review": X, "sentiment": y})
+    frame.loc[2, "review"] = frame.loc[0, "review"] + "  "
+    frame.loc[4, "sentiment"] = None
+    frame.loc[7, "review"] = ""
+    path = tmp_path / "train.csv"
+    frame.to_csv(path, index=False)
+    test = tmp_path / "test.csv"
+    pd.DataFrame({"review": [X[9], "an unseen review"], "sentiment": [y[9], "neg"]}).to_csv(test, index=False)
+    return path, test
+
+
+def _lines(out: str) -> dict[str, list[str]]:
+    from transferkit.audit import CHECKS
+
+    return {line.split()[0]: line.split() for line in out.splitlines() if line and line.split()[0] in CHECKS}
+
+
+def test_audit_prints_findings_and_writes_a_report(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    train, test = dirty
+    code, out = run_cli("audit", train, "--test", test, "--text-column", "review", "--label-column", "sentiment",
+                        "--backbone", "none", "--out", tmp_path / "rep")
+    assert code == 0, out
+    rows = _lines(out)
+    assert rows["missing-values"][1] == "1" and rows["missing-labels"][1] == "1"
+    assert rows["exact-duplicates"][1:3] == ["1", "removes"]
+    assert rows["leakage"][1] == "1" and rows["near-duplicates"][1] == "-"
+    assert rows["outliers"][2] == "keeps"
+    assert (tmp_path / "rep" / "report.html").read_text().count("<h2>Data audit</h2>") == 1
+    saved = json.loads((tmp_path / "rep" / "audit.json").read_text())
+    assert saved["findings"]["leakage"]["flags"][0]["index"] == 9
+
+
+def test_fix_writes_a_cleaned_copy_and_leaves_the_input_alone(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    train, test = dirty
+    before = hashlib.sha256(train.read_bytes()).hexdigest()
+    args = ["audit", train, "--test", test, "--text-column", "review", "--label-column", "sentiment",
+            "--backbone", "none", "--out", tmp_path / "rep", "--fix", tmp_path / "clean"]
+    code, out = run_cli(*args)
+    assert code == 0, out
+    assert hashlib.sha256(train.read_bytes()).hexdigest() == before
+    assert "16 items kept, 4 removed" in out
+    cleaned = pd.read_csv(tmp_path / "clean" / "train.csv")
+    assert len(cleaned) == 16 and cleaned["review"].notna().all()
+    log = pd.read_csv(tmp_path / "clean" / "audit_log.csv")
+    assert log["index"].tolist() == [2, 4, 7, 9]
+    assert log["checks"].tolist() == ["exact-duplicates", "missing-labels", "missing-values", "leakage"]
+    code, out = run_cli(*args)
+    assert code == 1 and "already exists" in out and "--overwrite" in out
+    assert run_cli(*args, "--overwrite")[0] == 0
+
+
+def test_drop_and_keep_change_what_fix_removes(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    train, _ = dirty
+    code, out = run_cli("audit", train, "--text-column", "review", "--label-column", "sentiment", "--backbone",
+                        "none", "--out", tmp_path / "rep", "--fix", tmp_path / "clean", "--keep", "exact-duplicates")
+    assert code == 0, out
+    assert len(pd.read_csv(tmp_path / "clean" / "train.csv")) == 18
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--label-column", "stars"], "Label column 'stars' not found"),
+        (["--drop", "outliers"], "add --fix OUT"),
+        (["--fix", "OUT", "--drop", "typo"], "cannot drop 'typo'"),
+    ],
+)
+def test_bad_input_is_one_clear_line(dirty: tuple[Path, Path], tmp_path: Path, extra: list[str],
+                                     message: str) -> None:
+    train, _ = dirty
+    args = ["--text-column", "review", "--label-column", "sentiment", "--out", tmp_path / "rep",
+            *[str(tmp_path / "clean") if e == "OUT" else e for e in extra]]
+    code, out = run_cli("audit", train, *args)
+    assert code == 1 and message in out
+    assert len(out.strip().splitlines()) == 1 and "Traceback" not in out
+
+
+def test_unreadable_data_and_existing_fix_target(tmp_path: Path, dirty: tuple[Path, Path]) -> None:
+    code, out = run_cli("audit", tmp_path / "missing.csv")
+    assert code == 1 and "does not exist" in out
+    (tmp_path / "taken").mkdir()
+    code, out = run_cli("audit", dirty[0], "--text-column", "review", "--label-column", "sentiment",
+                        "--fix", tmp_path / "taken", "--out", tmp_path / "rep")
+    assert code == 1 and "already exists" in out and not (tmp_path / "rep").exists()
+
+
+def test_image_folder_fix(image_folder: Path, tmp_path: Path) -> None:
+    (image_folder / "top" / "zz_broken.png").write_bytes(b"not an image")
+    code, out = run_cli("audit", image_folder, "--backbone", "none", "--out", tmp_path / "rep",
+                        "--fix", tmp_path / "clean")
+    assert code == 0, out
+    assert _lines(out)["corrupt-files"][1] == "1"
+    assert (image_folder / "top" / "zz_broken.png").exists()
+    assert not (tmp_path / "clean" / "top" / "zz_broken.png").exists()
+    assert len(list((tmp_path / "clean").rglob("*.png"))) == 16

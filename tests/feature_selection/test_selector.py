@@ -1,0 +1,98 @@
+"""CVFeatureSelector: planted features are kept, k is chosen by CV, chi2 refuses negative features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from tests.helpers import blobs
+
+from transferkit import FeatureExtractor
+from transferkit.errors import DataError
+from transferkit.feature_selection import CVFeatureSelector, candidate_sizes
+
+INFORMATIVE = [4, 17, 29]
+
+
+def planted(n_per_class: int = 30, n_features: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three classes told apart only by columns 4, 17 and 29; the other columns are noise."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(["a", "b", "c"], n_per_class)
+    X = rng.normal(size=(len(y), n_features))
+    for col, cls in zip(INFORMATIVE, "abc", strict=True):
+        X[:, col] += 3.0 * (y == cls)
+    return X, y
+
+
+@pytest.mark.parametrize("method", ["anova", "rfe", "model"])
+def test_planted_informative_columns_are_kept(method: str) -> None:
+    X, y = planted()
+    sel = CVFeatureSelector(method=method, candidates=(1, 3, 10, 40), random_state=0).fit(X, y)
+    kept = np.flatnonzero(sel.get_support())
+    assert set(INFORMATIVE) <= set(kept), kept
+    assert sel.k_ == len(kept) < 40, "noise columns are dropped: fewer than all features win the CV"
+    assert sel.cv_results_["n_features"] == [1, 3, 10, 40]
+    assert np.argmax(sel.cv_results_["mean_score"]) in (1, 2)  # 3 or 10 features beat 1 and all 40
+    assert sel.transform(X).shape == (len(y), sel.k_)
+
+
+def test_chi2_refuses_negative_features_and_names_the_column() -> None:
+    X, y = planted()
+    X[:, :5] = np.abs(X[:, :5])
+    with pytest.raises(DataError, match=r"column 5 has the value .*shift='minmax'"):
+        CVFeatureSelector(method="chi2").fit(X, y)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    with pytest.raises(DataError, match=r"column 5 \(f5\)"):
+        CVFeatureSelector(method="chi2").fit(frame, y)
+
+
+def test_chi2_with_shift_or_on_non_negative_features() -> None:
+    X, y = planted()
+    for shift in ("min", "minmax"):
+        sel = CVFeatureSelector(method="chi2", shift=shift, candidates=(3, 10)).fit(X, y)
+        assert set(INFORMATIVE) <= set(np.flatnonzero(sel.get_support()))
+    counts = np.abs(X)  # non-negative input needs no shift
+    assert CVFeatureSelector(method="chi2", candidates=(5,)).fit(counts, y).k_ == 5
+
+
+def test_tolerance_prefers_fewer_features() -> None:
+    X, y = planted()
+    strict = CVFeatureSelector(method="anova", candidates=(3, 10, 40)).fit(X, y)
+    loose = CVFeatureSelector(method="anova", candidates=(3, 10, 40), tolerance=1.0).fit(X, y)
+    assert loose.k_ == 3 <= strict.k_
+
+
+def test_candidate_sizes() -> None:
+    assert candidate_sizes(100, None, (0.02, 0.05, 0.5, 1.0)) == [2, 5, 50, 100]
+    assert candidate_sizes(10, (1, 5, 50, 5), ()) == [1, 5, 10]
+    assert candidate_sizes(20, None, (0.001,)) == [1]
+    with pytest.raises(DataError, match="candidates"):
+        candidate_sizes(10, (0, 3), ())
+    with pytest.raises(DataError, match="fractions"):
+        candidate_sizes(10, None, (0.5, 1.5))
+
+
+def test_bad_parameters_fail_in_fit_with_a_clear_error() -> None:
+    X, y = planted(5)
+    with pytest.raises(DataError, match="unknown feature-selection method 'lasso'"):
+        CVFeatureSelector(method="lasso").fit(X, y)
+    with pytest.raises(DataError, match="shift must be"):
+        CVFeatureSelector(method="chi2", shift="log").fit(X, y)
+    with pytest.raises(DataError, match="at least 2 classes"):
+        CVFeatureSelector().fit(X, np.repeat("a", len(y)))
+    with pytest.raises(DataError, match="class 'c' has 1"):
+        CVFeatureSelector().fit(X[:11], y[:11])
+
+
+def test_a_cloneable_pipeline_step_after_feature_extraction() -> None:
+    X, y = blobs(12, n_features=6, n_classes=3)
+    step = CVFeatureSelector(method="anova", fractions=(0.25, 1.0), cv=2)
+    assert clone(step).get_params() == step.get_params()
+    pipe = make_pipeline(FeatureExtractor(backbone="tiny-mlp", cache=False), step, LogisticRegression())
+    pipe.fit(X, y)
+    k = pipe.named_steps["cvfeatureselector"].k_
+    assert k in (4, 16) and pipe.predict(X).shape == (len(y),)
+    assert pipe.set_params(cvfeatureselector__method="rfe").fit(X, y).score(X, y) > 0.5
