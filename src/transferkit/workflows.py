@@ -133,6 +133,24 @@ def example_items(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
     return [data.X[i] for i in idx], [str(data.y[i]) for i in idx]
 
 
+def add_auto_explanation(report: Report, info: dict[str, Any] | None) -> None:
+    """Why the auto strategy chose what it chose: candidates on the validation split, and the reasons."""
+    if not info:
+        return
+    report.heading("Auto strategy: what was chosen and why")
+    report.paragraph(
+        f"Chosen: {info['choice']}. Candidates were compared on a stratified validation part of the training "
+        f"data ({info['n_samples']} examples, smallest class {info['min_per_class']}"
+        + (f", budget {info['budget_seconds']:.0f} s" if info.get("budget_seconds") else ", no time budget")
+        + ")."
+    )
+    if info["candidates"]:
+        report.table([{"candidate": c["name"], "validation accuracy": f"{c['val_accuracy']:.3f}",
+                       "fit seconds": f"{c['seconds']:.1f}"} for c in info["candidates"]])
+    for reason in info["reasons"]:
+        report.paragraph(f"- {reason}")
+
+
 def add_fit_audit(report: Report, estimator: Any, data: Dataset) -> None:
     """The data audit's findings in a fit report. Embedding checks (near-duplicates, outliers, label
     errors) run on the estimator's backbone only when its strategy is the linear probe, whose features
@@ -199,6 +217,7 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
                           random_state=random_state, keep_models=True)
         estimator = result.fitted[name]
         add_evaluation(report, result)
+    add_auto_explanation(report, getattr(estimator, "fit_info_", {}).get("auto"))
     report.heading("Configuration").table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
     extra = {"report.html": report.render().encode("utf-8")}
     if result is not None:

@@ -53,3 +53,13 @@ def test_cli_lr_find(tmp_path: Path, image_folder: Path) -> None:
     assert len(result["lrs"]) <= 12 and result["lrs"][0] < result["lrs"][-1]
     assert min(result["lrs"]) <= result["suggested_lr"] <= max(result["lrs"])
     assert (tmp_path / "lr" / "lr_find.png").stat().st_size > 1000
+
+
+def test_cli_fit_defaults_to_the_explained_auto_strategy(tmp_path: Path, image_folder: Path) -> None:
+    code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "--budget", "30s", "--no-progress", "-o", tmp_path / "m")
+    assert code == 0, text
+    assert "auto strategy chose:" in text
+    report = (tmp_path / "m" / "report.html").read_text()
+    assert "Auto strategy: what was chosen and why" in report and "Data audit" in report
+    code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "--budget", "soon", "-o", tmp_path / "bad")
+    assert code == 1 and "cannot read the time budget 'soon'" in text

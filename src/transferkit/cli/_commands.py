@@ -56,10 +56,13 @@ data_options = [
 model_options = [
     click.option("--backbone", "-b", default="minilm-l6", show_default=True,
                  help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder."),
-    click.option("--strategy", "-s", default="linear", show_default=True,
-                 help="linear (probe on frozen features), finetune (all layers), partial (freeze the first "
+    click.option("--strategy", "-s", default=None,
+                 help="auto (choose on a validation split within --budget; fit's default), linear (probe on "
+                      "frozen features; evaluate's default), finetune (all layers), partial (freeze the first "
                       "groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, then fine-tune), lora "
                       "(low-rank adapters); comma-separated for evaluate."),
+    click.option("--budget", default=None,
+                 help="auto: time budget for the whole fit, e.g. 90s, 10m, 1h (default: no limit)."),
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
     click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
     click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -129,7 +132,8 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
             "l2_sp": kw["l2_sp"], "bss": kw["bss"],
             "augment": parse_augment(kw["augment"]) if kw["augment"] else None,
             "grad_accum": kw["grad_accum"], "mixed_precision": kw["mixed_precision"],
-            "checkpoint_dir": kw.get("checkpoint_dir"), "resume": kw.get("resume") or None}
+            "checkpoint_dir": kw.get("checkpoint_dir"), "resume": kw.get("resume") or None,
+            "budget": kw["budget"]}
 
 
 def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
@@ -227,6 +231,7 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
+    kw["strategy"] = kw["strategy"] or "auto"
     strategy_cls = STRATEGIES.get(kw["strategy"])
     trains_network = strategy_cls is not None and "checkpoint_dir" in strategy_cls._get_param_names()
     if (kw["resume"] or kw["checkpoint_dir"]) and not trains_network:
@@ -239,6 +244,9 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
     if default_ckpt:
         shutil.rmtree(kw["checkpoint_dir"], ignore_errors=True)
+    auto = outcome.estimator.fit_info_.get("auto")
+    if auto:
+        click.echo(f"auto strategy chose: {auto['choice']} ({auto['reasons'][-1]}); see the report for why")
     resumed = outcome.estimator.fit_info_.get("resumed_from")
     if resumed:
         click.echo(f"resumed from checkpoint {resumed}")
@@ -299,7 +307,7 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder
 
-    models = _estimators([s.strip() for s in kw["strategy"].split(",") if s.strip()], kw)
+    models = _estimators([s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()], kw)
     dataset = _load(data, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, repeats=repeats, random_state=kw["seed"],

@@ -25,7 +25,7 @@ def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str,
     from ..estimators import lr_find
     from ..workflows import check_compatible
 
-    if kw["strategy"] == "linear":
+    if kw["strategy"] in (None, "linear", "auto"):
         kw["strategy"] = "finetune"
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)

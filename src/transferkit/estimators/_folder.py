@@ -136,6 +136,17 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
+def strategy_from_config(config: dict[str, Any], *, where: str = "the model folder") -> Strategy:
+    """Rebuild a strategy from what :func:`_strategy_config` stored."""
+    strategy_cls = {c.__name__: c for c in STRATEGIES.values()}.get(config["class"])
+    if strategy_cls is None:
+        raise ModelFolderError(f"unknown strategy {config['class']!r} in {where!r}")
+    params = dict(config["params"])
+    if isinstance(params.get("augment"), dict):  # nested parameter object
+        params["augment"] = Augment(**params["augment"]["params"])
+    return strategy_cls(**params)
+
+
 def load_model(path: str | Path) -> Any:
     """Load a model folder written by :meth:`TransferClassifier.save`.
 
@@ -146,13 +157,7 @@ def load_model(path: str | Path) -> Any:
 
     path = Path(path)
     config = read_config(path)
-    strategy_cls = {c.__name__: c for c in STRATEGIES.values()}.get(config["strategy"]["class"])
-    if strategy_cls is None:
-        raise ModelFolderError(f"unknown strategy {config['strategy']['class']!r} in {str(path)!r}")
-    params = dict(config["strategy"]["params"])
-    if isinstance(params.get("augment"), dict):  # nested parameter object
-        params["augment"] = Augment(**params["augment"]["params"])
-    strategy = strategy_cls(**params)
+    strategy = strategy_from_config(config["strategy"], where=str(path))
     est = TransferClassifier(strategy=strategy, **config["params"])
     if config["n_features_in"] is not None:
         est.n_features_in_ = config["n_features_in"]

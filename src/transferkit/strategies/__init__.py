@@ -1,6 +1,7 @@
 """Transfer strategies as parameter objects: ``TransferClassifier(strategy=LinearProbe())``."""
 
 from ._augment import Augment, parse_augment
+from ._auto import AutoModel, AutoStrategy, BaselineModel, parse_budget
 from ._base import FitContext, Strategy, TransferModel
 from ._finetune import FullFineTune, NetModel
 from ._lora import LoRA, LoraNetModel, default_lora_targets
@@ -10,12 +11,16 @@ from ._probe import LinearProbe, ProbeModel, default_head
 
 #: CLI names -> strategy classes.
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.cli_name: cls for cls in (LinearProbe, FullFineTune, PartialFreeze, GradualUnfreeze, LPFT, LoRA)
+    cls.cli_name: cls for cls in (AutoStrategy, LinearProbe, FullFineTune, PartialFreeze, GradualUnfreeze, LPFT, LoRA)
 }
 
 __all__ = [
     "STRATEGIES",
     "Augment",
+    "AutoModel",
+    "AutoStrategy",
+    "BaselineModel",
+    "parse_budget",
     "parse_augment",
     "FitContext",
     "FullFineTune",

@@ -1,0 +1,275 @@
+"""``AutoStrategy``: choose how to transfer from the data, a time budget and cheap signals, and explain it.
+
+The choice is made on a stratified validation split of the training data, never on test data:
+
+1. Cheap signals: features from the (cached) backbone, a linear probe and the no-transfer baseline fitted on
+   the training part and scored on the validation part, the data size per class, and the measured time of one
+   fine-tuning step on this machine.
+2. At most one fine-tuning candidate, the best one whose estimated cost fits the remaining budget: LP-FT
+   (Kumar et al., ICLR 2022: never starts from a random head, so it rarely does worse than its own probe),
+   else partial freezing of the top half, else nothing. Fine-tuning is skipped when the backbone cannot
+   train (a frozen engine), when classes have fewer than ``min_per_class`` examples (too few to fine-tune
+   without overfitting), or when the probe is already nearly perfect on validation.
+3. The candidate with the best validation accuracy wins; ties go to the cheaper one. When the no-transfer
+   baseline beats every transfer candidate, the guard falls back to the baseline and says so.
+
+The winner is refitted on all the data when it is cheap (probe, baseline); a fine-tuned winner keeps the
+weights trained on the training part (refitting would double the cost).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import StrategyError
+from ._base import FitContext, Strategy, TransferModel
+from ._serialize import load_sklearn, save_sklearn
+
+
+def parse_budget(budget: str | float | int | None) -> float | None:
+    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"``; None means no limit.
+
+    >>> parse_budget("10m"), parse_budget("90s"), parse_budget(30), parse_budget(None)
+    (600.0, 90.0, 30.0, None)
+    """
+    if budget is None:
+        return None
+    if isinstance(budget, int | float):
+        seconds = float(budget)
+    else:
+        text = budget.strip().lower()
+        units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+        factor = units.get(text[-1:])
+        number = text[:-1] if factor is not None else text
+        try:
+            seconds = float(number) * (factor or 1.0)
+        except ValueError:
+            raise StrategyError(f"cannot read the time budget {budget!r}; use e.g. 90s, 10m or 1.5h") from None
+    if seconds <= 0:
+        raise StrategyError(f"the time budget must be positive, got {budget!r}")
+    return seconds
+
+
+class BaselineModel:
+    """The no-transfer baseline as a fitted transfer model (what the guard falls back to)."""
+
+    kind: ClassVar[str] = "baseline"
+
+    def __init__(self, pipeline: Any, modality: str) -> None:
+        self.pipeline, self.modality = pipeline, modality
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        from ..evaluation._baselines import _as_text
+
+        return np.asarray(self.pipeline.predict_proba(_as_text(X) if self.modality == "text" else X))
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        save_sklearn(self.pipeline, folder / "baseline.skops")
+        return {"baseline_file": "baseline.skops", "modality": self.modality}
+
+    def summary(self) -> dict[str, Any]:
+        return {"baseline": self.modality}
+
+
+class AutoModel:
+    """The model the auto strategy chose; behaves as that model and remembers which it was."""
+
+    def __init__(self, inner: TransferModel, chosen: Strategy | None, name: str) -> None:
+        self.inner, self.chosen, self.name = inner, chosen, name
+
+    def __getattr__(self, attr: str) -> Any:  # kind, history, extractor, net, features ...
+        return getattr(self.__dict__["inner"], attr)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.inner.predict_proba(X)
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        chosen = None
+        if self.chosen is not None:
+            from ..estimators._folder import _strategy_config
+
+            chosen = _strategy_config(self.chosen)
+        return {**self.inner.save(folder), "auto_choice": self.name, "chosen_strategy": chosen}
+
+    def summary(self) -> dict[str, Any]:
+        return {"auto_choice": self.name, **self.inner.summary()}
+
+
+class AutoStrategy(Strategy):
+    """Choose among the linear probe, LP-FT, partial freezing and the no-transfer baseline (see the module
+    docstring for the rules) within a time budget, and record why in ``fit_info_["auto"]``.
+
+    Parameters
+    ----------
+    budget : str or float, optional
+        Wall-clock budget for the whole fit (``"10m"``, ``"90s"``, seconds); None: no limit.
+    val_fraction : float, default=0.2
+        Stratified share of the training data the candidates are compared on.
+    min_per_class : int, default=8
+        Fewer training examples than this in some class: no fine-tuning.
+    epochs : int, default=6
+        Epochs of the fine-tuning candidate (early stopping may end it sooner).
+    fallback : bool, default=True
+        Fall back to the no-transfer baseline when it beats every transfer candidate on validation.
+    """
+
+    cli_name = "auto"
+
+    def __init__(self, *, budget: str | float | None = None, val_fraction: float = 0.2, min_per_class: int = 8,
+                 epochs: int = 6, fallback: bool = True) -> None:
+        self.budget = budget
+        self.val_fraction = val_fraction
+        self.min_per_class = min_per_class
+        self.epochs = epochs
+        self.fallback = fallback
+
+    # --- signals ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _step_seconds(ctx: FitContext, X: Any, batch_size: int) -> float:
+        """Seconds of one training step (forward + backward + AdamW) on this machine, measured."""
+        import torch
+
+        from ..training import make_loader
+
+        with torch.random.fork_rng(devices=[]):
+            net = ctx.trainable_backbone().with_head(ctx.n_classes)
+            n = min(batch_size, len(X))
+            items = X[:n] if isinstance(X, np.ndarray) else [X[i] for i in range(n)]
+            inputs, targets, _ = next(iter(make_loader(items, np.zeros(n, dtype=int), preprocess=net.backbone.preprocess,
+                                                       batch_size=n, shuffle=False, seed=0)))
+            opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-5)
+            times = []
+            for _ in range(2):  # the first step pays one-off allocation costs
+                t0 = time.perf_counter()
+                torch.nn.functional.cross_entropy(net(inputs), targets).backward()
+                opt.step()
+                opt.zero_grad()
+                times.append(time.perf_counter() - t0)
+        return times[-1] * batch_size / n
+
+    def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
+        from sklearn.metrics import accuracy_score
+
+        from ..backbones import backbone_modality
+        from ..evaluation import make_baseline
+        from ._finetune import validation_split
+        from ._lpft import LPFT
+        from ._partial import PartialFreeze
+        from ._probe import LinearProbe
+
+        if not 0 < self.val_fraction < 1:
+            raise StrategyError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        start = time.perf_counter()
+        budget = parse_budget(self.budget)
+        modality = backbone_modality(ctx.backbone)
+        take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
+        tr, va = validation_split(y, self.val_fraction, ctx.random_state)
+        counts = np.bincount(y, minlength=ctx.n_classes)
+        info: dict[str, Any] = {"n_samples": int(len(y)), "min_per_class": int(counts.min()), "budget_seconds": budget,
+                                "candidates": [], "reasons": []}
+        ctx.info["auto"] = info
+        if va is None:
+            info["reasons"].append("too few examples per class for a validation split: the linear probe, no comparison")
+            return self._refit_probe(ctx, X, y, sample_weight, info, start)
+        Xtr, ytr, Xva, yva = take(tr), y[tr], take(va), y[va]
+        sw_tr = None if sample_weight is None else sample_weight[tr]
+
+        models: dict[str, tuple[Any, Strategy | None]] = {}
+
+        def record(name: str, model: Any, strategy: Strategy | None, seconds: float) -> None:
+            acc = float(accuracy_score(yva, np.argmax(model.predict_proba(Xva), axis=1)))
+            info["candidates"].append({"name": name, "val_accuracy": acc, "seconds": seconds,
+                                       "strategy": repr(strategy) if strategy is not None else None})
+            models[name] = (model, strategy)
+
+        t0 = time.perf_counter()
+        probe = LinearProbe()
+        record("linear probe", probe.fit_transfer(ctx, Xtr, ytr, sw_tr), probe, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        base = make_baseline(modality, random_state=ctx.random_state)
+        base.fit(Xtr if modality != "text" else [str(t) for t in Xtr], ytr)
+        record("no-transfer baseline", BaselineModel(base, modality), None, time.perf_counter() - t0)
+
+        finetune = self._finetune_candidate(ctx, Xtr, counts, info, budget, start, LPFT, PartialFreeze)
+        if finetune is not None:
+            name, strategy = finetune
+            t0 = time.perf_counter()
+            record(name, strategy.fit_transfer(ctx, Xtr, ytr, sw_tr), strategy, time.perf_counter() - t0)
+
+        transfer = [c for c in info["candidates"] if c["name"] != "no-transfer baseline"]
+        best = max(transfer, key=lambda c: (c["val_accuracy"], -c["seconds"]))
+        baseline = next(c for c in info["candidates"] if c["name"] == "no-transfer baseline")
+        if self.fallback and baseline["val_accuracy"] > best["val_accuracy"]:
+            info["reasons"].append(
+                f"negative transfer guard: the no-transfer baseline ({baseline['val_accuracy']:.3f}) beats every "
+                f"transfer candidate on validation (best {best['name']}: {best['val_accuracy']:.3f}); falling back "
+                "to the baseline")
+            best = baseline
+        info["choice"] = best["name"]
+        info["reasons"].append(f"chose {best['name']}: best validation accuracy ({best['val_accuracy']:.3f})")
+        if best["name"] == "linear probe":
+            return self._refit_probe(ctx, X, y, sample_weight, info, start)
+        if best is baseline:
+            base = make_baseline(modality, random_state=ctx.random_state)
+            base.fit(X if modality != "text" else [str(t) for t in X], y)
+            info["seconds"] = time.perf_counter() - start
+            return AutoModel(BaselineModel(base, modality), None, best["name"])
+        info["seconds"] = time.perf_counter() - start
+        info["refit"] = "no: the fine-tuned model keeps its weights from the training part"
+        model, strategy = models[best["name"]]
+        return AutoModel(model, strategy, best["name"])
+
+    def _finetune_candidate(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
+                            budget: float | None, start: float, lpft_cls: Any, partial_cls: Any) -> tuple[str, Any] | None:
+        backbone = ctx.shared_backbone()
+        if not any(True for _ in backbone.parameters()) or not backbone.parameter_groups():
+            info["reasons"].append(f"{ctx.backbone} cannot be fine-tuned (a frozen engine): probe only")
+            return None
+        if counts.min() < self.min_per_class:
+            info["reasons"].append(f"smallest class has {counts.min()} examples (< {self.min_per_class}): too few to "
+                                   "fine-tune without overfitting; probe only")
+            return None
+        probe_acc = info["candidates"][0]["val_accuracy"]
+        if probe_acc >= 0.99:
+            info["reasons"].append(f"the probe is already at {probe_acc:.3f} on validation: nothing to gain from fine-tuning")
+            return None
+        step = self._step_seconds(ctx, Xtr, 32)
+        epoch = step * -(-len(Xtr) // 32)
+        info["estimated_seconds_per_epoch"] = epoch
+        left = None if budget is None else budget - (time.perf_counter() - start)
+        n_groups = len(backbone.parameter_groups())
+        options = [
+            ("LP-FT", lpft_cls(epochs=self.epochs), 1.15),  # + the probe it starts from (features are cached)
+            ("partial (top half)", partial_cls(epochs=self.epochs, n_trainable=max(1, n_groups // 2)), 0.6),
+        ]
+        for name, strategy, factor in options:
+            cost = factor * self.epochs * epoch
+            if left is None or cost <= left:
+                info["reasons"].append(f"fine-tuning candidate {name}: estimated {cost:.0f} s"
+                                       + ("" if left is None else f" of {left:.0f} s left"))
+                return name, strategy
+            info["reasons"].append(f"{name} would take about {cost:.0f} s, more than the {left:.0f} s left")
+        return None
+
+    def _refit_probe(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None,
+                     info: dict[str, Any], start: float) -> AutoModel:
+        from ._probe import LinearProbe
+
+        probe = LinearProbe()
+        info.setdefault("choice", "linear probe")
+        model = probe.fit_transfer(ctx, X, y, sample_weight)
+        info["seconds"] = time.perf_counter() - start
+        return AutoModel(model, probe, "linear probe")
+
+    def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> Any:
+        from ..estimators._folder import strategy_from_config
+
+        name = config.get("auto_choice", "linear probe")
+        if config.get("chosen_strategy") is None:
+            return AutoModel(BaselineModel(load_sklearn(folder / config["baseline_file"]), config["modality"]), None, name)
+        chosen = strategy_from_config(config["chosen_strategy"])
+        return AutoModel(chosen.load_model(folder, config, ctx), chosen, name)

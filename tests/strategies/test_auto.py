@@ -1,0 +1,64 @@
+"""The auto strategy: choice on a validation split, the budget, the negative-transfer fallback, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.helpers import blobs
+
+from transferkit import TransferClassifier, load_model
+from transferkit.errors import StrategyError
+from transferkit.strategies import AutoStrategy, parse_budget
+
+
+def _hard_table(n: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Linear labels in 40 dimensions: the raw-feature baseline is right, 16 random MLP features are not."""
+    r = np.random.default_rng(seed)
+    X = r.normal(size=(2 * n, 40))
+    y = np.where(X @ r.normal(size=40) > 0, "a", "b")
+    return X, y
+
+
+def test_budget_parsing() -> None:
+    assert parse_budget("2m") == 120.0 and parse_budget("1.5h") == 5400.0 and parse_budget("45") == 45.0
+    with pytest.raises(StrategyError, match="cannot read the time budget 'soon'"):
+        parse_budget("soon")
+    with pytest.raises(StrategyError, match="must be positive"):
+        parse_budget("0m")
+
+
+def test_auto_falls_back_to_the_baseline_under_negative_transfer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = _hard_table()
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget="1s")).fit(X, y)
+    info = clf.fit_info_["auto"]
+    acc = {c["name"]: c["val_accuracy"] for c in info["candidates"]}
+    assert acc["no-transfer baseline"] > acc["linear probe"]
+    assert info["choice"] == "no-transfer baseline"
+    assert any("negative transfer guard" in r for r in info["reasons"])
+    assert any("more than the" in r for r in info["reasons"])  # 1 s leaves no room for fine-tuning
+    again = load_model(clf.save(tmp_path / "m"))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    off = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget="1s", fallback=False)).fit(X, y)
+    assert off.fit_info_["auto"]["choice"] != "no-transfer baseline"
+
+
+def test_auto_tries_a_fine_tuning_candidate_when_budget_and_data_allow(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, y = _hard_table(80)
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(epochs=3)).fit(X, y)
+    info = clf.fit_info_["auto"]
+    assert [c["name"] for c in info["candidates"]] == ["linear probe", "no-transfer baseline", "LP-FT"]
+    assert info["estimated_seconds_per_epoch"] > 0
+    best = max(info["candidates"], key=lambda c: c["val_accuracy"])["val_accuracy"]
+    chosen = next(c for c in info["candidates"] if c["name"] == info["choice"])
+    assert chosen["val_accuracy"] == best
+    again = load_model(clf.save(tmp_path / "m"))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_skips_fine_tuning_for_tiny_classes_and_frozen_engines() -> None:
+    X, y = blobs(6, n_features=4)  # 6 per class, below min_per_class
+    info = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy()).fit(X, y).fit_info_["auto"]
+    assert any("too few to fine-tune" in r or "already at" in r for r in info["reasons"])
+    assert "LP-FT" not in [c["name"] for c in info["candidates"]]
+    info = TransferClassifier(backbone="identity", cache=False, strategy=AutoStrategy()).fit(*_hard_table()).fit_info_["auto"]
+    assert any("cannot be fine-tuned" in r for r in info["reasons"])
