@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from transferkit.errors import DataError
 
-__all__ = ["DomainSplit", "check_domains", "check_source_target", "split_domains"]
+__all__ = ["DomainSplit", "check_domains", "check_source_target", "split_domain_labels", "split_domains"]
 
 #: The label that marks a target row as unlabelled (besides NaN and None).
 MASKED_LABEL = -1
@@ -188,6 +188,14 @@ def split_domains(
     ([0, 1], [1], [False, True])
     """
     Xs, Xt, source_mask = check_domains(X, sample_domain)
+    ys, yt, labelled = _split_labels(y, source_mask, check_target_labels)
+    return DomainSplit(Xs, ys, Xt, yt, source_mask, labelled)
+
+
+def _split_labels(
+    y: ArrayLike | None, source_mask: NDArray[np.bool_], check_target_labels: bool
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[np.bool_]]:
+    """Source labels, unmasked target labels and the target-labelled flags (see :func:`split_domains`)."""
     if y is None:
         raise DataError("y is required: pass labels for the source rows (target rows may be masked with -1).")
     labels = np.asarray(y)
@@ -201,7 +209,7 @@ def split_domains(
     yt_all = labels[~source_mask]
     if not check_target_labels:
         labelled = ~_missing(yt_all)
-        return DomainSplit(Xs, ys, Xt, yt_all[labelled], source_mask, labelled)
+        return ys, yt_all[labelled], labelled
     labelled = ~_masked(yt_all, np.unique(ys))
     yt = yt_all[labelled]
     unknown = yt[~np.isin(yt, ys)]
@@ -210,4 +218,30 @@ def split_domains(
         raise DataError(
             f"target labels {shown} do not occur in the source labels; mask unknown target labels with -1."
         )
-    return DomainSplit(Xs, ys, Xt, yt, source_mask, labelled)
+    return ys, yt, labelled
+
+
+def split_domain_labels(
+    y: ArrayLike | None, sample_domain: ArrayLike | None, n_samples: int
+) -> tuple[NDArray[np.int64], NDArray[Any], NDArray[Any], NDArray[np.bool_]]:
+    """Check ``y`` and ``sample_domain`` for ``n_samples`` raw items (images, texts, rows).
+
+    The label half of :func:`split_domains`, for inputs that are not yet feature arrays.
+
+    Returns
+    -------
+    sample_domain : ndarray of int, validated
+    y_source : ndarray, labels of the source rows
+    y_target : ndarray, the unmasked target labels (each one a source class)
+    target_labelled : ndarray of bool over target rows
+    """
+    if n_samples == 0:
+        raise DataError("X has no samples.")
+    dom = _as_sample_domain(sample_domain, n_samples)
+    source_mask = dom > 0
+    if not source_mask.any():
+        raise DataError("sample_domain marks no source rows (positive values); at least one is needed.")
+    if source_mask.all():
+        raise DataError("sample_domain marks no target rows (negative values); the target set is empty.")
+    ys, yt, labelled = _split_labels(y, source_mask, True)
+    return dom, ys, yt, labelled

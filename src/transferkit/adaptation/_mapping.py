@@ -196,7 +196,11 @@ def _fit_tca(
     KHK = (KHK + KHK.T) / 2.0
     # (K L K + mu I)^-1 K H K w = lambda w  <=>  K H K w = lambda (K L K + mu I) w, a symmetric-definite
     # generalised eigenproblem; the leading eigenvectors keep variance and shrink the mean discrepancy.
-    _, vecs = eigh(KHK, KLK + mu * np.eye(n), subset_by_index=[n - n_components, n - 1])
+    B = KLK + mu * np.eye(n)
+    # B is positive definite in exact arithmetic; a relative jitter keeps its Cholesky factor computable when
+    # K L K is large against mu (wide, unscaled features).
+    B += 1e-9 * float(np.trace(B)) / n * np.eye(n)
+    _, vecs = eigh(KHK, B, subset_by_index=[n - n_components, n - 1])
     return TransferComponents(
         fitted.X_fit, fitted.kernel, gamma_, np.asarray(vecs[:, ::-1], dtype=np.float64)
     )

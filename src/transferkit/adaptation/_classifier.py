@@ -1,0 +1,306 @@
+"""``DomainAdaptClassifier``: one estimator for every adaptation method, on images, texts or tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import DataError
+from ..training import UNLABELED
+from ._choose import choose_method, score_methods
+from ._deep import DeepDA
+from ._domain import _as_features, split_domain_labels
+from ._estimators import BaseReweighter, _MappingAdapter
+from ._methods import SOURCE_ONLY, default_candidates, make_method
+from ._pipeline import DAPipeline
+from ._tradaboost import TrAdaBoostClassifier
+
+__all__ = ["DomainAdaptClassifier"]
+
+
+def _default_estimator() -> LogisticRegression:
+    return LogisticRegression(max_iter=1000)
+
+
+class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier trained on labelled source rows and unlabelled target rows, in the
+    ``X, y, sample_domain`` convention (positive = source, negative = target; target labels masked).
+
+    Raw items (images, texts or feature rows) go through ``backbone``; the features (cached on disk)
+    then meet the adaptation ``method``:
+
+    - ``"source-only"``: logistic regression on the source features (the baseline);
+    - ``"coral"``, ``"sa"``, ``"tca"`` (feature mappings) and ``"kmm"``, ``"kliep"``, ``"discriminator"``
+      (source reweighting): a :class:`DAPipeline` with ``estimator``;
+    - ``"tradaboost"``: :class:`TrAdaBoostClassifier` (needs a few labelled target rows);
+    - ``"dann"``, ``"mmd"``, ``"deep-coral"``: :class:`DeepDA` trains a bottleneck and head over the frozen
+      features with the alignment loss, or the whole backbone with ``finetune=True``;
+    - ``"auto"``: every method of ``candidates`` is fitted on a source holdout split and the best by the
+      ``selection`` scorer (no target labels needed) is refitted on all rows; source-only wins ties.
+
+    ``method`` may also be a component object (``CORALAdapter(eps=0.1)``, ``DeepDA(method="mmd",
+    weight=0.3)``, ``TrAdaBoostClassifier(n_estimators=20)``), searchable as ``method__<param>``.
+
+    Parameters
+    ----------
+    method : str or component, default="coral"
+    backbone : str, default="identity"
+        Feature extractor (``"identity"``: the rows are already features).
+    estimator : classifier, default=None
+        Classifier after shallow methods; None: ``LogisticRegression(max_iter=1000)``.
+    candidates : list of str, default=None
+        ``method="auto"``: the methods to choose from; None: all that apply.
+    selection : {"dev", "iwv", "entropy"}, default="dev"
+        ``method="auto"``: the scorer that picks (see :mod:`transferkit.adaptation`'s scorers).
+    finetune : bool, default=False
+        Deep methods: train the backbone too (else only a bottleneck over its frozen features).
+    standardize : bool, default=True
+        Scale the frozen features to zero mean and unit variance over all fitted rows, source and target
+        together (one affine map for both, so the shift between the domains is kept for the methods to
+        correct; source-only statistics would blow up features that are nearly constant in the source
+        but vary in the target).
+    n_components : int, default=None
+        Reduce the (standardized) frozen features to this many principal components, fitted on all rows
+        of both domains, before any method; None keeps every feature. Wide features (1280 for
+        EfficientNet) make CORAL, the kernels and the classifier slow and noisy on small samples.
+    image_size, max_length, batch_size, cache, device, random_state :
+        As in :class:`~transferkit.TransferClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    model_ : the fitted component (pipeline, classifier or network model)
+    method_ : str or component, the method actually fitted (the choice, for ``"auto"``)
+    selection_scores_ : dict, ``"auto"`` only: every candidate's scores
+    X_target_ : the target rows seen in ``fit`` (used by the scorers)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> Xs, Xt = rng.normal(0, 1, (60, 3)), rng.normal(0, 3, (40, 3))
+    >>> X, y = np.vstack([Xs, Xt]), np.r_[(Xs[:, 0] > 0).astype(int), -np.ones(40, int)]
+    >>> sd = np.r_[np.ones(60), -np.ones(40)]
+    >>> DomainAdaptClassifier(method="coral").fit(X, y, sample_domain=sd).predict(Xt).shape
+    (40,)
+    """
+
+    def __init__(
+        self,
+        *,
+        method: Any = "coral",
+        backbone: str = "identity",
+        estimator: Any = None,
+        candidates: list[str] | None = None,
+        selection: str = "dev",
+        finetune: bool = False,
+        standardize: bool = True,
+        n_components: int | None = None,
+        image_size: int | None = None,
+        max_length: int | None = None,
+        batch_size: int = 64,
+        cache: bool | str | Path = True,
+        device: str = "auto",
+        random_state: int = 0,
+    ) -> None:
+        self.method = method
+        self.backbone = backbone
+        self.estimator = estimator
+        self.candidates = candidates
+        self.selection = selection
+        self.finetune = finetune
+        self.standardize = standardize
+        self.n_components = n_components
+        self.image_size = image_size
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.cache = cache
+        self.device = device
+        self.random_state = random_state
+
+    # --- inputs and features -----------------------------------------------------------------------
+    def _modality(self) -> str:
+        from ..backbones import backbone_modality
+
+        return backbone_modality(self.backbone)
+
+    def _check_X(self, X: Any, *, reset: bool) -> Any:
+        modality = self._modality()
+        if modality == "table":
+            arr = _as_features(X, "X")
+            if reset:
+                self.n_features_in_ = arr.shape[1]
+            elif arr.shape[1] != self.n_features_in_:
+                raise DataError(f"X has {arr.shape[1]} features but the model was fitted on {self.n_features_in_}.")
+            return arr
+        from ..data._check import check_input
+
+        return check_input(X, modality)
+
+    def domain_features(self, X: Any) -> NDArray[np.float64]:
+        """Frozen backbone features of raw rows: what reweighting, mappings and the scorers see."""
+        check_is_fitted(self, "classes_")
+        X = self._check_X(X, reset=False)
+        F = np.asarray(X if self.extractor_ is None else self.extractor_.transform(X), dtype=np.float64)
+        if self.scale_ is not None:
+            F = (F - self.scale_[0]) / self.scale_[1]
+        if self.pca_ is not None:
+            F = np.asarray(self.pca_.transform(F), dtype=np.float64)
+        return F
+
+    def _context(self, n_features: int | None, *, frozen: bool) -> Any:
+        from ..strategies import FitContext
+
+        if frozen:
+            return FitContext(backbone="identity", in_features=n_features, batch_size=self.batch_size, cache=False,
+                              device=self.device, random_state=self.random_state, n_classes=len(self.classes_))
+        return FitContext(backbone=self.backbone, image_size=self.image_size, max_length=self.max_length,
+                          in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size,
+                          cache=self.cache, device=self.device, random_state=self.random_state,
+                          n_classes=len(self.classes_))
+
+    # --- fitting ----------------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, *, sample_domain: Any = None) -> Self:
+        """Fit on source and target rows; target labels are masked (-1, NaN or None). Returns self."""
+        X = self._check_X(X, reset=True)
+        dom, ys, yt, target_labelled = split_domain_labels(y, sample_domain, len(X))
+        self.classes_ = np.unique(ys)
+        if len(self.classes_) < 2:
+            raise DataError(f"the source rows hold one class ({self.classes_[0]!r}); a classifier needs two")
+        is_target = dom < 0
+        self.X_target_ = X[is_target] if isinstance(X, np.ndarray) else [x for x, t in zip(X, is_target, strict=True) if t]
+        self.method_ = self._resolve_method(X, y, dom, has_target_labels=bool(target_labelled.any()))
+        labels = np.asarray(y)
+        self.extractor_ = None
+        if self.backbone != "identity":
+            from ..features import FeatureExtractor
+
+            self.extractor_ = FeatureExtractor(
+                backbone=self.backbone, image_size=self.image_size, max_length=self.max_length,
+                batch_size=self.batch_size, cache=self.cache, device=self.device, random_state=self.random_state,
+            ).fit(X[:1] if isinstance(X, np.ndarray) else X)
+        self.scale_: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+        self.pca_: Any = None
+        if not (self.finetune and self._is_deep(self.method_)):
+            self._fit_preprocessing(X)
+        component = self.method_
+        if isinstance(component, str):
+            component = make_method(component, self._feature_width(X))
+        if isinstance(component, DeepDA):
+            self.model_ = self._fit_deep(clone(component), X, labels, dom)
+            return self
+        F = self.domain_features(X)
+        if component is None:
+            source = dom > 0
+            self.model_ = clone(self.estimator or _default_estimator()).fit(F[source], labels[source])
+        elif isinstance(component, BaseReweighter | _MappingAdapter):
+            self.model_ = DAPipeline(clone(component), clone(self.estimator or _default_estimator()))
+            self.model_.fit(F, labels, sample_domain=dom)
+        elif isinstance(component, TrAdaBoostClassifier):
+            self.model_ = clone(component).fit(F, labels, sample_domain=dom)
+        else:
+            raise DataError(f"method must be a method name, an adapter, a reweighter, TrAdaBoostClassifier or "
+                            f"DeepDA; got {type(component).__name__}")
+        return self
+
+    def _fit_preprocessing(self, X: Any) -> None:
+        """Standardization and PCA of the frozen features, on the rows of both domains."""
+        if self.standardize:
+            pooled = self.domain_features(X)
+            std = pooled.std(axis=0)
+            self.scale_ = (pooled.mean(axis=0), np.where(std > 1e-12, std, 1.0))
+        if self.n_components is not None:
+            from sklearn.decomposition import PCA
+
+            pooled = self.domain_features(X)
+            if not 1 <= self.n_components <= min(pooled.shape):
+                raise DataError(f"n_components must be between 1 and {min(pooled.shape)} (rows and features), "
+                                f"got {self.n_components!r}")
+            self.pca_ = PCA(n_components=self.n_components, random_state=self.random_state).fit(pooled)
+
+    @staticmethod
+    def _is_deep(method: Any) -> bool:
+        return isinstance(method, DeepDA) or (isinstance(method, str) and isinstance(make_method(method, 1), DeepDA))
+
+    def _feature_width(self, X: Any) -> int:
+        if self.n_components is not None:
+            return int(self.n_components)
+        if self.extractor_ is None:
+            return int(np.shape(X)[1])
+        return int(self.extractor_.backbone_.num_features)
+
+    def _resolve_method(self, X: Any, y: Any, dom: NDArray[np.int64], *, has_target_labels: bool) -> Any:
+        if self.method != "auto":
+            if isinstance(self.method, str):
+                make_method(self.method, 1)  # an unknown name fails before any work
+            return self.method
+        candidates = list(self.candidates) if self.candidates is not None else default_candidates(has_target_labels)
+        if SOURCE_ONLY not in candidates:
+            candidates.insert(0, SOURCE_ONLY)  # the guard: adapt only when a method scores above the baseline
+        for name in candidates:
+            make_method(name, 1)
+        scored = score_methods(self, X, y, dom, candidates, random_state=self.random_state)
+        self.selection_scores_ = scored.scores
+        return choose_method(scored, by=self.selection, seed=self.random_state)
+
+    def _fit_deep(self, strategy: DeepDA, X: Any, labels: NDArray[Any], dom: NDArray[np.int64]) -> Any:
+        y_enc = np.full(len(labels), UNLABELED, dtype=np.int64)
+        classes = set(self.classes_.tolist())
+        # masked target labels (-1, NaN, None) are no class; a set test also works on mixed object arrays
+        known = np.fromiter((v in classes for v in labels.tolist()), dtype=bool, count=len(labels))
+        y_enc[known] = np.searchsorted(self.classes_, labels[known])
+        if self.finetune:
+            self.deep_frozen_ = False
+            ctx = self._context(None, frozen=False)
+            return strategy.fit_domains(ctx, X, y_enc, dom)
+        self.deep_frozen_ = True
+        F = self.domain_features(X).astype(np.float32)
+        return strategy.fit_domains(self._context(F.shape[1], frozen=True), F, y_enc, dom)
+
+    # --- prediction -----------------------------------------------------------------------------------
+    def _deep_input(self, X: Any) -> Any:
+        return self.domain_features(X).astype(np.float32) if self.deep_frozen_ else self._check_X(X, reset=False)
+
+    def predict_proba(self, X: Any, sample_domain: Any = None) -> NDArray[np.float64]:
+        """Class probabilities (columns in the order of ``classes_``); rows are target rows unless
+        ``sample_domain`` says otherwise (it matters for the mappings CORAL and SA only)."""
+        check_is_fitted(self, "model_")
+        from ..strategies import NetModel
+
+        if isinstance(self.model_, NetModel):
+            return np.asarray(self.model_.predict_proba(self._deep_input(X)), dtype=np.float64)
+        F = self.domain_features(X)
+        if isinstance(self.model_, DAPipeline):
+            return np.asarray(self.model_.predict_proba(F, sample_domain), dtype=np.float64)
+        return np.asarray(self.model_.predict_proba(F), dtype=np.float64)
+
+    def predict(self, X: Any, sample_domain: Any = None) -> NDArray[Any]:
+        return np.asarray(self.classes_[np.argmax(self.predict_proba(X, sample_domain), axis=1)])
+
+    def adapted_features(self, X: Any, sample_domain: Any = None) -> NDArray[np.float64]:
+        """The representation the final classifier sees: mapped features (CORAL, SA, TCA), the
+        bottleneck of a deep method, or the backbone features (reweighting, TrAdaBoost, source-only)."""
+        check_is_fitted(self, "model_")
+        from ..features import batched_inference
+        from ..strategies import NetModel
+
+        if isinstance(self.model_, NetModel):
+            net = self.model_.net
+            return np.asarray(batched_inference(net.backbone, net.backbone, self._deep_input(X),
+                                                batch_size=self.batch_size), dtype=np.float64)
+        F = self.domain_features(X)
+        if isinstance(self.model_, DAPipeline) and isinstance(self.model_.adapter_, _MappingAdapter):
+            return self.model_.transform(F, sample_domain)
+        return F
+
+    def source_weights(self) -> NDArray[np.float64] | None:
+        """Importance weights of the fitted rows for a reweighting method (0 on target rows), else None."""
+        check_is_fitted(self, "model_")
+        if isinstance(self.model_, DAPipeline) and isinstance(self.model_.adapter_, BaseReweighter):
+            return np.asarray(self.model_.adapter_.weights_)
+        return None

@@ -1,0 +1,291 @@
+"""``DeepDA``: fine-tuning with a domain-alignment loss term, through the one training loop.
+
+The strategy is :class:`~transferkit.strategies.FullFineTune` plus three things: a loader whose batches
+hold source and target rows in equal parts with their ``sample_domain``, an optional bottleneck layer
+between the backbone and the head (the aligned representation, as in DAN and DANN), and one loss term
+(:mod:`._deep_terms`). ``FullFineTune.fit_transfer`` builds its loader and trainer inline, so
+:meth:`DeepDA.fit_domains` re-assembles the same pieces (validation split, loaders, callbacks, config)
+instead of overriding a hook.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Sampler
+
+from ..backbones import Backbone, Batch, ParameterGroup, TransferNet
+from ..errors import StrategyError
+from ..strategies import FitContext, FullFineTune, NetModel
+from ..strategies._finetune import decay_split, validation_split
+from ..training import (
+    UNLABELED,
+    EarlyStopping,
+    FrozenBatchNormEval,
+    LossTerm,
+    TrainConfig,
+    Trainer,
+    make_loader,
+    weighted_cross_entropy,
+)
+from ..training._data import Collate, _Indices
+from ._deep_terms import CORALTerm, DANNTerm, MMDTerm
+
+__all__ = ["DEEP_METHODS", "BottleneckBackbone", "DeepDA", "domain_loader"]
+
+#: Deep methods by name: the loss term each one adds.
+DEEP_METHODS = ("dann", "mmd", "coral")
+
+
+class BottleneckBackbone(Backbone):
+    """A backbone followed by a new ``Linear -> BatchNorm -> ReLU -> Dropout`` layer of ``width``.
+
+    The bottleneck is where DAN and DANN align the domains; over a frozen backbone (or the
+    ``identity`` backbone on precomputed features) it is the only trainable representation.
+    """
+
+    def __init__(self, inner: Backbone, width: int, dropout: float = 0.5) -> None:
+        super().__init__(dataclasses.replace(inner.spec, num_features=width), inner.preprocessor)
+        self.inner = inner
+        self.bottleneck = nn.Sequential(nn.Linear(inner.num_features, width), nn.BatchNorm1d(width), nn.ReLU(),
+                                        nn.Dropout(dropout))
+
+    def forward_features(self, batch: Batch) -> torch.Tensor:
+        return self.bottleneck(self.inner.forward_features(batch))
+
+    def parameter_groups(self) -> list[ParameterGroup]:
+        return [*self.inner.parameter_groups(), ParameterGroup("bottleneck", list(self.bottleneck.parameters()))]
+
+
+class _BalancedDomainBatches(Sampler[list[int]]):
+    """Batches of ``batch_size // 2`` source rows and the rest target rows.
+
+    An epoch is one pass over the source rows in a new random order; target rows are drawn in random
+    order too, cycling when the target pool is the smaller one. Seeded once: every epoch differs, runs
+    repeat.
+    """
+
+    def __init__(self, source: np.ndarray, target: np.ndarray, batch_size: int, seed: int) -> None:
+        self.source, self.target = source, target
+        self.n_src = max(1, batch_size // 2)
+        self.n_tgt = max(1, batch_size - self.n_src)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.source) / self.n_src)
+
+    def _target_stream(self) -> Iterator[int]:
+        while True:
+            for i in torch.randperm(len(self.target), generator=self.generator).tolist():
+                yield int(self.target[i])
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = self.source[torch.randperm(len(self.source), generator=self.generator).numpy()]
+        targets = self._target_stream()
+        for start in range(0, len(order), self.n_src):
+            chunk = order[start:start + self.n_src].tolist()
+            yield chunk + [next(targets) for _ in range(max(self.n_tgt, 2))]
+
+
+class _DomainCollate:
+    """The loop's ``Collate`` plus the batch's ``sample_domain`` as a fourth element."""
+
+    def __init__(self, collate: Collate, domain: np.ndarray) -> None:
+        self.collate, self.domain = collate, domain
+
+    def __call__(self, idx: list[int]) -> tuple[Any, ...]:
+        return (*self.collate(idx), torch.as_tensor(self.domain[np.asarray(idx)], dtype=torch.long))
+
+
+def domain_loader(X: Any, y: np.ndarray, sample_domain: np.ndarray, *, preprocess: Any, batch_size: int, seed: int,
+                  rows: np.ndarray | None = None, weights: np.ndarray | None = None) -> DataLoader:
+    """A loader of 4-tuples ``(inputs, targets, weights, sample_domain)`` mixing source and target rows.
+
+    ``rows`` restricts the loader to these row indices (the others are held out); each batch holds
+    ``batch_size // 2`` source rows and as many target rows. ``y`` is ``UNLABELED`` on rows without a label.
+    """
+    rows = np.arange(len(y)) if rows is None else np.asarray(rows)
+    source, target = rows[sample_domain[rows] > 0], rows[sample_domain[rows] < 0]
+    if len(source) == 0 or len(target) == 0:
+        raise StrategyError("domain adaptation needs source and target rows in the training data")
+    sampler = _BalancedDomainBatches(source, target, batch_size, seed)
+    return DataLoader(_Indices(len(y)), batch_sampler=sampler,
+                      collate_fn=_DomainCollate(Collate(X, y, weights, preprocess), sample_domain))
+
+
+class DeepDA(FullFineTune):
+    """Deep domain adaptation: fine-tuning plus a loss that aligns source and target features.
+
+    ``method`` picks the loss term added to the task loss in the one training loop:
+
+    - ``"dann"``: a domain discriminator behind a gradient reversal layer (Ganin et al., JMLR 2016), with
+      the schedule ``lambda_p = 2 / (1 + exp(-10 p)) - 1``;
+    - ``"mmd"``: multi-kernel MMD (DAN, Long et al., ICML 2015);
+    - ``"coral"``: Deep CORAL (Sun & Saenko, ECCV 2016 workshops).
+
+    It needs ``sample_domain``, so it is fitted through
+    :class:`~transferkit.adaptation.DomainAdaptClassifier` (or :meth:`fit_domains`), not
+    ``TransferClassifier``. Parameters other than those below are those of
+    :class:`~transferkit.strategies.FullFineTune`; ``val_fraction`` defaults to 0 here, since early
+    stopping on the source validation loss would stop the adaptation (choose with the target-aware scorers
+    instead).
+
+    Parameters
+    ----------
+    method : {"dann", "mmd", "coral"}, default="dann"
+    weight : float, default=1.0
+        Weight of the alignment loss.
+    bottleneck : int or None, default=256
+        Width of a new bottleneck layer between backbone and head where the domains are aligned; None
+        aligns the backbone features themselves.
+    discriminator_hidden : int, default=256
+        DANN: width of the discriminator's two hidden layers.
+    n_kernels : int, default=5
+        MMD: number of Gaussian kernels.
+
+    Examples
+    --------
+    >>> DeepDA(method="mmd", weight=0.5).get_params()["weight"]
+    0.5
+    """
+
+    cli_name = "deep-da"
+
+    def __init__(
+        self,
+        *,
+        method: str = "dann",
+        weight: float = 1.0,
+        bottleneck: int | None = 256,
+        discriminator_hidden: int = 256,
+        n_kernels: int = 5,
+        epochs: int = 10,
+        lr: float = 1e-4,
+        head_lr: float = 1e-3,
+        weight_decay: float = 0.01,
+        batch_size: int = 32,
+        warmup_ratio: float = 0.1,
+        val_fraction: float = 0.0,
+        patience: int = 3,
+        max_grad_norm: float | None = 1.0,
+        label_smoothing: float = 0.0,
+        mixed_precision: str = "no",
+        layer_decay: float = 1.0,
+        class_weight: str | None = None,
+    ) -> None:
+        super().__init__(
+            epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
+            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, max_grad_norm=max_grad_norm,
+            label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
+            class_weight=class_weight,
+        )
+        self.method = method
+        self.weight = weight
+        self.bottleneck = bottleneck
+        self.discriminator_hidden = discriminator_hidden
+        self.n_kernels = n_kernels
+
+    def _check(self) -> None:
+        super()._check()
+        if self.method not in DEEP_METHODS:
+            raise StrategyError(f"unknown deep adaptation method {self.method!r}; choose from: "
+                                f"{', '.join(DEEP_METHODS)}")
+        if not (np.isfinite(self.weight) and self.weight >= 0):
+            raise StrategyError(f"weight must be a non-negative number, got {self.weight!r}")
+        if self.bottleneck is not None and self.bottleneck < 1:
+            raise StrategyError(f"bottleneck must be a positive width or None, got {self.bottleneck!r}")
+        if self.batch_size < 4:
+            raise StrategyError(f"batch_size must be at least 4 (two rows of each domain), got {self.batch_size}")
+
+    def make_term(self, in_features: int) -> LossTerm:
+        """The loss term of ``method`` for features of width ``in_features``."""
+        if self.method == "dann":
+            return DANNTerm(in_features, weight=self.weight, hidden=self.discriminator_hidden)
+        if self.method == "mmd":
+            return MMDTerm(weight=self.weight, n_kernels=self.n_kernels)
+        return CORALTerm(weight=self.weight)
+
+    def param_groups(self, net: TransferNet) -> list[dict[str, Any]]:
+        """FullFineTune's groups, with the new layers (bottleneck, domain discriminator) at ``head_lr``."""
+        new: list[nn.Module] = [m for m in (getattr(net.backbone, "bottleneck", None),
+                                            getattr(net, "domain_discriminator", None)) if m is not None]
+        new_ids = {id(p) for m in new for p in m.parameters()}
+        groups = []
+        for g in super().param_groups(net):
+            kept = [p for p in g["params"] if id(p) not in new_ids]
+            if kept:
+                groups.append({**g, "params": kept})
+        for module in new:
+            decay, no_decay = decay_split(module, [p for p in module.parameters() if p.requires_grad])
+            groups += [{"params": decay, "lr": self.head_lr, "weight_decay": self.weight_decay},
+                       {"params": no_decay, "lr": self.head_lr, "weight_decay": 0.0}]
+        return [g for g in groups if g["params"]]
+
+    def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> NetModel:
+        raise StrategyError("DeepDA aligns source and target data, so it needs sample_domain: fit it through "
+                            "transferkit.adaptation.DomainAdaptClassifier(method=DeepDA(...))")
+
+    def fit_domains(self, ctx: FitContext, X: Any, y: np.ndarray, sample_domain: np.ndarray,
+                    sample_weight: np.ndarray | None = None) -> NetModel:
+        """Train on source and target rows together. Returns the fitted network.
+
+        ``y`` holds encoded labels ``0..n_classes-1``, and :data:`~transferkit.training.UNLABELED` on
+        rows without a label (usually every target row); ``sample_domain`` is positive on source rows and
+        negative on target rows.
+        """
+        self._check()
+        y, domain = np.asarray(y, dtype=np.int64), np.asarray(sample_domain, dtype=np.int64)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(ctx.random_state)
+            gen = torch.Generator().manual_seed(ctx.random_state)
+            backbone: Backbone = ctx.trainable_backbone()
+            if self.bottleneck is not None:
+                backbone = BottleneckBackbone(backbone, int(self.bottleneck))
+            if not any(p.requires_grad for p in backbone.parameters()):
+                raise StrategyError(f"backbone {ctx.backbone!r} has no trainable parameters; give DeepDA a "
+                                    "bottleneck to train over its features")
+            net = backbone.with_head(ctx.n_classes, generator=gen)
+            term = self.make_term(backbone.num_features)
+            if isinstance(term, nn.Module):  # its parameters train with the network (and move with it)
+                net.add_module("domain_discriminator", term)
+            self.prepare(net, ctx.backbone)
+            w = sample_weight
+            labelled = np.flatnonzero(y != UNLABELED)
+            if self.class_weight == "balanced":
+                from sklearn.utils.class_weight import compute_sample_weight
+
+                balanced = np.ones(len(y))
+                balanced[labelled] = compute_sample_weight("balanced", y[labelled])
+                w = balanced if w is None else w * balanced
+            src_lab = labelled[domain[labelled] > 0]
+            _, val_local = validation_split(y[src_lab], self.val_fraction, ctx.random_state)
+            val_idx = None if val_local is None else src_lab[val_local]
+            train_rows = np.setdiff1d(np.arange(len(y)), val_idx if val_idx is not None else [])
+            ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
+            train_loader = domain_loader(X, y, domain, preprocess=backbone.preprocess, batch_size=self.batch_size,
+                                         seed=ctx.random_state, rows=train_rows, weights=w)
+            val_loader = None
+            if val_idx is not None:
+                take = X[val_idx] if isinstance(X, np.ndarray) else [X[i] for i in val_idx]
+                val_loader = make_loader(take, y[val_idx], preprocess=backbone.preprocess, batch_size=ctx.batch_size,
+                                         shuffle=False, seed=ctx.random_state)
+            callbacks: list[Any] = [FrozenBatchNormEval()]
+            if val_loader is not None:
+                callbacks.append(EarlyStopping("val_loss", self.patience))
+            config = TrainConfig(epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
+                                 mixed_precision=self.mixed_precision, device=ctx.device, progress=ctx.verbose > 0)
+            trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), terms=[term], callbacks=callbacks)
+            history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
+            net = trainer.unwrapped_model.cpu().eval()  # type: ignore[assignment]
+            if hasattr(net, "domain_discriminator"):
+                ctx.info["domain_discriminator"] = net.domain_discriminator
+                del net.domain_discriminator  # not part of the predictor
+        for p in net.parameters():
+            p.requires_grad_(False)
+        return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history)

@@ -1,0 +1,211 @@
+"""Adapt a labelled source dataset to a target dataset with several methods and compare them.
+
+:func:`run_adaptation` is what ``transferkit adapt`` calls: it checks the two datasets against each other,
+extracts frozen backbone features once (cached), fits every requested method as a
+:class:`DomainAdaptClassifier` on those features (deep methods train a bottleneck over them), picks
+``auto`` by the target-aware scorers, compares every method with source-only training (the
+negative-transfer guard) and measures domain distances before and after adaptation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import clone
+
+from ..data import Dataset
+from ..errors import DataError
+from ._choose import MethodScores, choose_method, score_methods
+from ._classifier import DomainAdaptClassifier
+from ._guard import GuardVerdict, negative_transfer_guard, unsupervised_guard
+from ._inputs import check_adaptation_data, stack_domains
+from ._methods import METHODS, NEEDS_TARGET_LABELS, SOURCE_ONLY, default_candidates
+
+__all__ = ["AdaptationRun", "parse_methods", "run_adaptation"]
+
+#: Rows per domain used for the distances and the embedding plot (they are O(n^2)).
+_MAX_ROWS_DISTANCE = 500
+
+
+@dataclass
+class AdaptationRun:
+    """Everything one comparison produced (see :func:`run_adaptation`)."""
+
+    backbone: str
+    methods: list[str]
+    predictions: dict[str, NDArray[Any]]
+    fit_seconds: dict[str, float]
+    guard: list[GuardVerdict]
+    evaluated: bool
+    auto_choice: str | None
+    selection: MethodScores | None
+    distances: dict[str, dict[str, float]]
+    embeddings: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def accuracy(self) -> dict[str, float]:
+        return {v.method: v.value for v in self.guard} if self.evaluated else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backbone": self.backbone, "methods": self.methods, "evaluated": self.evaluated,
+            "auto_choice": self.auto_choice, "fit_seconds": self.fit_seconds,
+            "guard": [v.to_dict() for v in self.guard], "distances": self.distances,
+            "selection_scores": self.selection.scores if self.selection else None, "summary": self.summary,
+        }
+
+
+def parse_methods(names: Sequence[str], *, has_target_labels: bool) -> tuple[list[str], bool]:
+    """Expand ``all`` and check names: (methods to fit, whether ``auto`` was asked). Source-only is always
+    included (the baseline of the guard)."""
+    wanted = [n.strip().lower() for n in names if n.strip()]
+    if not wanted:
+        raise DataError(f"no method given; choose from: {', '.join(METHODS)}, auto, all")
+    unknown = [n for n in wanted if n not in METHODS and n not in ("auto", "all")]
+    if unknown:
+        raise DataError(f"unknown adaptation method {unknown[0]!r}; choose from: {', '.join(METHODS)}, auto, all")
+    if not has_target_labels:
+        needing = [n for n in wanted if n in NEEDS_TARGET_LABELS]
+        if needing:
+            raise DataError(f"{needing[0]} needs a few labelled target examples (--target-labels)")
+    auto = "auto" in wanted or "all" in wanted
+    methods = [SOURCE_ONLY]
+    for n in wanted:
+        expanded = default_candidates(has_target_labels) if n == "all" else [] if n == "auto" else [n]
+        methods += [m for m in expanded if m not in methods]
+    return methods, auto
+
+
+def _subsample(F: NDArray[np.float64], n: int, rng: np.random.Generator, p: NDArray[np.float64] | None = None,
+               ) -> NDArray[np.float64]:
+    if p is None and len(F) <= n:
+        return F
+    idx = rng.choice(len(F), size=min(n, len(F)) if p is None else n, replace=p is not None, p=p)
+    return F[np.sort(idx)]
+
+
+def _distances(Fs: NDArray[np.float64], Ft: NDArray[np.float64], random_state: int) -> dict[str, float]:
+    from ..selection import coral_distance, mmd_rbf, proxy_a_distance
+
+    return {"mmd_rbf": mmd_rbf(Fs, Ft, random_state=random_state),
+            "proxy_a": proxy_a_distance(Fs, Ft, random_state=random_state),
+            "coral": coral_distance(Fs, Ft)}
+
+
+def run_adaptation(
+    source: Dataset,
+    target: Dataset,
+    *,
+    methods: Sequence[str] = ("all",),
+    backbone: str,
+    target_labels: Dataset | None = None,
+    evaluate: bool = True,
+    selection: str = "dev",
+    image_size: int | None = None,
+    max_length: int | None = None,
+    cache: bool | str | Path = True,
+    random_state: int = 0,
+    echo: Any = None,
+) -> AdaptationRun:
+    """Fit every method on source + target, evaluate on the target when its labels are known.
+
+    Parameters
+    ----------
+    source : Dataset
+        Labelled source data.
+    target : Dataset
+        Target data; its labels, if any, are used for evaluation only (``evaluate``), never for training.
+    methods : sequence of str, default=("all",)
+        Names of :data:`METHODS`, ``"auto"`` or ``"all"`` (every method that applies, plus auto).
+    backbone : str
+        Feature extractor for both domains.
+    target_labels : Dataset, optional
+        A few labelled target examples (for TrAdaBoost); they join the target rows with their labels.
+    selection : {"dev", "iwv", "entropy"}, default="dev"
+        Scorer that picks ``auto``.
+
+    Returns
+    -------
+    AdaptationRun
+    """
+    from ..features import FeatureExtractor
+    from ..workflows import check_compatible
+
+    say = echo or (lambda s: None)
+    check_adaptation_data(source, target, target_labels=target_labels)
+    check_compatible(source, backbone)
+    names, auto = parse_methods(methods, has_target_labels=target_labels is not None)
+    evaluated = evaluate and target.y is not None
+    X, y, dom = stack_domains(source, target, target_labels=target_labels)
+    n_src, n_few = len(source.X), 0 if target_labels is None else len(target_labels.X)
+    say(f"extracting {backbone} features of {len(X)} rows ...")
+    if backbone == "identity":
+        F = np.asarray(X, dtype=np.float64)
+    else:
+        F = np.asarray(FeatureExtractor(backbone=backbone, image_size=image_size, max_length=max_length, cache=cache,
+                                        random_state=random_state).fit_transform(X), dtype=np.float64)
+    target_rows = np.arange(n_src + n_few, len(F))
+    template = DomainAdaptClassifier(backbone="identity", random_state=random_state)
+    unsup_labels = y.copy()
+    unsup_labels[dom < 0] = None  # auto and the unsupervised guard never see a target label
+    selection_scores: MethodScores | None = None
+    choice = None
+    if auto or not evaluated:
+        # auto chooses among every unsupervised method; the unsupervised guard compares those asked for
+        candidates = default_candidates(False) if auto else [m for m in names if m not in NEEDS_TARGET_LABELS]
+        say(f"scoring {len(candidates)} candidates on a source holdout ({selection}) ...")
+        selection_scores = score_methods(template, F, unsup_labels, dom, candidates, random_state=random_state)
+        if auto:
+            choice = choose_method(selection_scores, by=selection, seed=random_state)
+            if choice not in names:
+                names.append(choice)
+    predictions: dict[str, NDArray[Any]] = {}
+    fit_seconds: dict[str, float] = {}
+    fitted: dict[str, DomainAdaptClassifier] = {}
+    for name in names:
+        say(f"fitting {name} ...")
+        t0 = time.perf_counter()
+        est = clone(template).set_params(method=name)
+        est.fit(F, y if name in NEEDS_TARGET_LABELS else unsup_labels, sample_domain=dom)
+        fit_seconds[name] = time.perf_counter() - t0
+        predictions[name] = est.predict(F[target_rows])
+        fitted[name] = est
+    if auto and choice is not None:
+        predictions["auto"] = predictions[choice]
+        fit_seconds["auto"] = fit_seconds[choice]
+    if evaluated:
+        truth = np.asarray(target.y).astype(str)
+        guard = negative_transfer_guard(truth, predictions, seed=random_state)
+    else:
+        assert selection_scores is not None
+        guard = unsupervised_guard(selection_scores.scores, by=selection)
+    rng = np.random.default_rng(random_state)
+    Fs, Ft = F[:n_src], F[target_rows]
+    Fs_d, Ft_d = _subsample(Fs, _MAX_ROWS_DISTANCE, rng), _subsample(Ft, _MAX_ROWS_DISTANCE, rng)
+    say("measuring domain distances ...")
+    distances = {"before adaptation": _distances(Fs_d, Ft_d, random_state)}
+    embeddings = {"before adaptation": (Fs_d, Ft_d)}
+    for name, est in fitted.items():
+        if name == SOURCE_ONLY:
+            continue
+        weights = est.source_weights()
+        if weights is not None:  # reweighting: the source as the weights see it, by weighted resampling
+            w = weights[:n_src]
+            after_s = _subsample(Fs, min(_MAX_ROWS_DISTANCE, n_src), rng, p=w / w.sum())
+            after_t = Ft_d
+        else:
+            after_s = _subsample(est.adapted_features(Fs, np.ones(n_src, dtype=int)), _MAX_ROWS_DISTANCE, rng)
+            after_t = _subsample(est.adapted_features(Ft), _MAX_ROWS_DISTANCE, rng)
+        distances[name] = _distances(after_s, after_t, random_state)
+        embeddings[name] = (after_s, after_t)
+    summary = {"source": source.source or "source", "target": target.source or "target", "source rows": n_src,
+               "target rows": len(target_rows), "labelled target examples": n_few, "backbone": backbone,
+               "modality": source.modality, "feature width": F.shape[1], "auto selection score": selection}
+    return AdaptationRun(backbone, names, predictions, fit_seconds, guard, evaluated, choice, selection_scores,
+                         distances, embeddings, summary)

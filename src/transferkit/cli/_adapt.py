@@ -1,0 +1,81 @@
+"""``transferkit adapt``: adapt a labelled source dataset to a target dataset and compare methods.
+
+Thin: parse, load the data, call :func:`transferkit.adaptation.run_adaptation`, print, write the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import TransferkitError
+from ._commands import _apply, _load, cli, data_options
+from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
+
+
+@cli.command()
+@click.option("--source", "-s", "source", required=True,
+              help="Labelled source DATA: a folder, a table file or a packaged name (e.g. chinese-sentiment:hotel).")
+@click.option("--target", "-t", "target", required=True,
+              help="Target DATA; labels, if it has them, are used only to evaluate (see --eval-labels).")
+@click.option("--target-labels", default=None,
+              help="DATA of a few labelled target examples (e.g. few.csv), used for training by tradaboost.")
+@click.option("--eval-labels/--no-eval-labels", default=True, show_default=True,
+              help="Score every method on the target's own labels when it has them.")
+@click.option("--method", "-m", "methods", default="all", show_default=True,
+              help="Comma-separated: coral, sa, tca, kmm, kliep, discriminator, dann, mmd, deep-coral, tradaboost, "
+                   "source-only, auto, or all (every method that applies, and auto).")
+@click.option("--selection", type=click.Choice(["dev", "iwv", "entropy"]), default="dev", show_default=True,
+              help="Score that picks auto without target labels.")
+@click.option("--backbone", "-b", required=True, help="Feature extractor for both domains (see `transferkit backbones`).")
+@_apply(selection_options)
+@_apply(data_options)
+@click.option("--no-tsne", is_flag=True, help="Leave the t-SNE plot out of the report (faster).")
+@click.option("--out", "-o", default="transferkit-adapt", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html and adapt.json.")
+def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool, methods: str, selection: str,
+          backbone: str, no_tsne: bool, out: str, **kw: Any) -> None:
+    """Adapt a classifier from labelled SOURCE data to TARGET data whose labels it does not see.
+
+    Every method is compared with source-only training; with target labels (for evaluation only) as
+    accuracy with 95% intervals, without them by a target-aware score. Deep methods (dann, mmd,
+    deep-coral) train a bottleneck over the frozen backbone features."""
+    from ..adaptation._report import adaptation_report
+    from ..adaptation._workflow import parse_methods, run_adaptation
+    from ..backbones import backbone_modality
+
+    backbone_modality(backbone)  # names first: a typo fails before any data is read
+    parse_methods(_names(methods), has_target_labels=target_labels is not None)
+    src = _load(source, kw)
+    tgt = _load_unlabelled(target, kw)
+    few = _load(target_labels, {**kw, "per_class": None}) if target_labels else None
+    try:
+        run = run_adaptation(src, tgt, methods=_names(methods), backbone=backbone, target_labels=few,
+                             evaluate=eval_labels, selection=selection, image_size=kw["image_size"],
+                             max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"],
+                             echo=lambda s: click.echo(s, err=True))
+    except ValueError as exc:  # numerical trouble inside a method: one line, not a trace
+        if isinstance(exc, TransferkitError):
+            raise
+        raise click.ClickException(f"adaptation failed: {exc}") from exc
+    basis = "target accuracy" if run.evaluated else f"{selection} score (estimated, no target labels)"
+    click.echo(f"\n{'method':<20} {basis:>16} {'gain vs source-only':>26}  verdict")
+    for v in run.guard:
+        gain = (f"{100 * v.gain:+.1f} pts [{100 * v.gain_low:+.1f}, {100 * v.gain_high:+.1f}]"
+                if v.gain_low is not None and v.gain_high is not None and v.basis == "target accuracy"
+                else f"{v.gain:+.4f}")
+        click.echo(f"{v.method:<20} {v.value:>16.4f} {gain:>26}  {v.verdict}")
+    if run.auto_choice is not None:
+        acc = run.accuracy().get(run.auto_choice)
+        click.echo(f"\nauto choice: {run.auto_choice}" + (f" (target accuracy {acc:.4f})" if acc is not None else ""))
+    hurt = [v.method for v in run.guard if v.hurt]
+    if hurt:
+        click.echo(f"adaptation hurt: {', '.join(hurt)}")
+    report = adaptation_report(run, title=f"transferkit adapt: {source} -> {target}", tsne=not no_tsne,
+                               random_state=kw["seed"])
+    folder = Path(out)
+    _write_folder(folder, {"report.html": report.render(),
+                           "adapt.json": json.dumps(run.to_dict(), indent=1, default=str)})
+    click.echo(f"report: {folder / 'report.html'}")

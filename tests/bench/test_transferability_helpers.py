@@ -1,0 +1,70 @@
+"""Helpers of bench/bench_transferability.py (the benchmark itself is not part of the suite)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from bench.bench_transferability import (
+    SCORE_NAMES,
+    TARGETS,
+    correlations,
+    mean_of,
+    rank_correlation,
+    split_per_class,
+    summarize,
+)
+
+
+def test_split_per_class_is_disjoint_balanced_and_seeded() -> None:
+    y = np.repeat(["a", "b", "c"], [10, 12, 9])
+    train, test = split_per_class(y, 4, 5, random_state=0)
+    assert not set(train) & set(test)
+    assert all((y[train] == c).sum() == 4 and (y[test] == c).sum() == 5 for c in "abc")
+    again = split_per_class(y, 4, 5, random_state=0)
+    assert np.array_equal(train, again[0]) and np.array_equal(test, again[1])
+    assert not np.array_equal(train, split_per_class(y, 4, 5, random_state=1)[0])
+    with pytest.raises(ValueError, match="class 'c' has 9 examples, 10 are needed"):
+        split_per_class(y, 5, 5, random_state=0)
+
+
+def test_rank_correlation_agrees_reverses_and_skips_missing_scores() -> None:
+    acc = {"a": 0.9, "b": 0.7, "c": 0.5, "d": 0.3}
+    same = rank_correlation({"a": 4.0, "b": 3.0, "c": 2.0, "d": 1.0}, acc)
+    assert same["n"] == 4 and same["tau"] == pytest.approx(1.0) and same["weighted_tau"] == pytest.approx(1.0)
+    rev = rank_correlation({"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0}, acc)
+    assert rev["tau"] == pytest.approx(-1.0) and rev["weighted_tau"] == pytest.approx(-1.0)
+    # one swap among the top two costs weighted tau more than the same swap at the bottom
+    top = rank_correlation({"a": 3.0, "b": 4.0, "c": 2.0, "d": 1.0}, acc)
+    bottom = rank_correlation({"a": 4.0, "b": 3.0, "c": 1.0, "d": 2.0}, acc)
+    assert math.isclose(top["tau"], bottom["tau"]) and top["weighted_tau"] < bottom["weighted_tau"]
+    partial = rank_correlation({"a": 3.0, "b": None, "c": 2.0, "d": 1.0}, acc)
+    assert partial["n"] == 3 and partial["tau"] == pytest.approx(1.0)
+    assert rank_correlation({"a": 1.0, "b": None, "c": 2.0, "d": None}, acc)["tau"] is None  # too few
+    assert rank_correlation({"a": 1.0, "b": 1.0, "c": 1.0}, acc)["tau"] is None  # constant score
+    # equal up to round-off (H-score saturated at n_classes - 1): no ranking by float noise
+    assert rank_correlation({"a": 9.0, "b": 9.0 + 1e-12, "c": 9.0 - 1e-12, "d": 9.0}, acc)["tau"] is None
+
+
+def test_correlations_cover_every_score_and_target() -> None:
+    rows = {n: {"scores": {"logme": v, "leep": None}, "probe_accuracy": v, "finetune_accuracy": -v}
+            for n, v in {"a": 1.0, "b": 2.0, "c": 3.0}.items()}
+    out = correlations(rows)
+    assert set(out) == set(SCORE_NAMES) and all(set(v) == set(TARGETS) for v in out.values())
+    assert out["logme"]["probe_accuracy"]["tau"] == pytest.approx(1.0)
+    assert out["logme"]["finetune_accuracy"]["tau"] == pytest.approx(-1.0)
+    assert out["leep"]["probe_accuracy"] == {"n": 0, "tau": None, "weighted_tau": None}
+
+
+def test_summaries_average_defined_values_per_modality() -> None:
+    assert mean_of([None, 1.0, 0.0, float("nan")]) == 0.5 and mean_of([None]) is None
+
+    def dataset(modality: str, tau: float | None) -> dict[str, object]:
+        cell = {"n": 4, "tau": tau, "weighted_tau": tau}
+        return {"modality": modality, "correlations": {s: {t: cell for t in TARGETS} for s in SCORE_NAMES}}
+
+    out = summarize([dataset("image", 1.0), dataset("image", 0.0), dataset("text", None)])
+    assert out["image"]["logme/probe_accuracy"] == {"tau": 0.5, "weighted_tau": 0.5, "n_datasets": 2}
+    assert out["text"]["leep/finetune_accuracy"]["tau"] is None
+    assert out["all"]["nce/probe_accuracy"]["n_datasets"] == 2
