@@ -14,7 +14,9 @@ __all__ = ["cli", "main"]
 from . import (  # noqa: E402
     _adapt,  # noqa: F401  adapt
     _audit,  # noqa: F401  audit
+    _ensemble,  # noqa: F401  ensemble
     _select,  # noqa: F401  select
     _selection,  # noqa: F401  rank, distance
     _training,  # noqa: F401  lr-find
+    _tune,  # noqa: F401  tune
 )

@@ -1,0 +1,114 @@
+"""Cost of a 20-trial head search on cached features, in units of one feature-extraction pass.
+
+For each dataset, in one process, ``--repeats`` rounds of, in turn:
+
+* ``extract``: one extraction pass over the data, cache off (what every trial would cost if it
+  re-extracted);
+* ``search (cold)``: ``transferkit.tuning.tune`` with an empty feature cache and a fresh SQLite study:
+  one extraction pass plus 20 trials of 5-fold CV on the in-memory features (median pruner);
+* ``search (warm)``: the same search again with the cache already filled (a resumed or repeated search).
+
+The backbone is loaded and run once on a few items before timing (model loading is not counted on
+either side). The figure is median(search) / median(extract); the naive re-extract-per-trial search
+would cost ``trials x extract + search`` and is computed, not run. Timings on a shared 2-core CPU are
+noisy; taking turns within each round makes the drifting load hit both alike.
+
+    .venv/bin/python bench/bench_tune.py --out bench/results/tune.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def load(which: str, n_per_class: int) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    if which == "text":
+        from transferkit.datasets import load_chinese_sentiment
+
+        data = load_chinese_sentiment(deduplicate=True, n_per_class=n_per_class, random_state=0)
+        return data.X, data.y, {"backbone": "minilm-l6", "max_length": 128, "image_size": None}
+    from transferkit.datasets import load_fashion_mnist
+
+    data = load_fashion_mnist("train", n_per_class=n_per_class, random_state=0)
+    return data.X, data.y, {"backbone": "efficientnet-lite0", "image_size": 112, "max_length": None}
+
+
+def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path) -> dict[str, Any]:
+    from transferkit.features import FeatureExtractor
+    from transferkit.tuning import tune
+
+    X, y, cfg = load(which, n_per_class)
+    bb = {"backbone": cfg["backbone"], "image_size": cfg["image_size"], "max_length": cfg["max_length"]}
+    FeatureExtractor(**bb, cache=False).fit(X[:8]).transform(X[:8])  # warm-up: load weights, kernels
+    times: dict[str, list[float]] = {"extract": [], "search_cold": [], "search_warm": []}
+    details: list[dict[str, Any]] = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        FeatureExtractor(**bb, cache=False).fit(X).transform(X)
+        times["extract"].append(time.perf_counter() - t0)
+        cache = workdir / f"{which}-cache-{r}"
+        for label in ("search_cold", "search_warm"):
+            t0 = time.perf_counter()
+            result = tune(X, y, **bb, n_trials=trials, sampler="tpe", pruner="median", cv=5, cache=cache,
+                          storage=workdir / f"{which}-{label}-{r}.db", random_state=0)
+            times[label].append(time.perf_counter() - t0)
+            details.append({"round": r, "run": label, "extract_seconds": result.extract_seconds,
+                            "search_seconds": result.search_seconds, "best_accuracy": result.best_score,
+                            "trials": result.counts()})
+        print(f"{which} round {r}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items()), flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    warm_search = statistics.median(d["search_seconds"] for d in details if d["run"] == "search_warm")
+    return {
+        "dataset": which, "n_items": len(y), "classes": len(np.unique(y)), **bb, "trials": trials, "cv": 5,
+        "seconds": times, "median_seconds": med,
+        "search_cold_over_extract": med["search_cold"] / med["extract"],
+        "search_warm_over_extract": med["search_warm"] / med["extract"],
+        "naive_over_extract": (trials * med["extract"] + warm_search) / med["extract"],
+        "runs": details,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default="text,image")
+    parser.add_argument("--text-per-class", type=int, default=500, help="Chinese sentiment texts per class")
+    parser.add_argument("--image-per-class", type=int, default=50, help="Fashion-MNIST images per class")
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default="bench/results/tune.json")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for which in [d.strip() for d in args.datasets.split(",") if d.strip()]:
+            per_class = args.text_per_class if which == "text" else args.image_per_class
+            results.append(run(which, per_class, args.trials, args.repeats, Path(tmp)))
+    payload = {
+        "command": " ".join([sys.executable.rsplit("/", 1)[-1], *sys.argv]),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+        "results": results,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(payload, indent=1))
+    for r in results:
+        print(f"{r['dataset']}: extract {r['median_seconds']['extract']:.1f}s; 20-trial search cold "
+              f"{r['search_cold_over_extract']:.2f}x, warm {r['search_warm_over_extract']:.2f}x; naive "
+              f"{r['naive_over_extract']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

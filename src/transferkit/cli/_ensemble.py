@@ -1,0 +1,59 @@
+"""``transferkit ensemble``: score an ensemble of transfer models and baselines, and each member, on the
+same folds. Thin: parse, call :func:`transferkit.ensembles.compare_ensemble`, print, write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._commands import _apply, _load, cli, data_options
+from ._selection import _cache, _names, _write_folder, selection_options
+
+
+@cli.command()
+@click.argument("data")
+@click.option("--members", "-m", required=True,
+              help="Comma-separated members: BACKBONE[:STRATEGY] (e.g. minilm-l6:linear, efficientnet-lite0) "
+                   "or 'baseline' (the no-transfer baseline).")
+@click.option("--method", type=click.Choice(["stacking", "voting", "bagging", "boosting"]), default="stacking",
+              show_default=True, help="How members are combined (bagging/boosting: of each member's head).")
+@click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--n-estimators", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Bagged copies per member (boosting: x5 rounds).")
+@_apply(selection_options)
+@_apply(data_options)
+@click.option("--progress/--no-progress", default=False, show_default=True, help="One line per fold and model.")
+@click.option("--out", "-o", default="transferkit-ensemble", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.html and ensemble.json.")
+def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, progress: bool, out: str,
+             **kw: Any) -> None:
+    """Cross-validate an ensemble of MEMBERS on DATA, with every member scored on the same folds.
+
+    DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. Members on the
+    same backbone share its cached features."""
+    from ..ensembles import TransferEnsemble, compare_ensemble, ensemble_report
+
+    specs = _names(members)
+    if any(s != "baseline" for s in specs):  # names first: a typo fails before the data is read
+        TransferEnsemble(members=specs, method=method).named_members()
+    dataset = _load(data, kw)
+    result = compare_ensemble(dataset.X, dataset.y, members=specs, method=method, cv=cv, modality=dataset.modality,
+                              image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
+                              n_estimators=n_estimators, random_state=kw["seed"], verbose=int(progress))
+    rows = result.table()
+    width = max(len("model"), *(len(r["model"]) for r in rows))
+    click.echo(f"\n{result.evaluation.scheme}")
+    click.echo(f"{'model':<{width}} {'role':<9} {'accuracy':>9} {'± folds':>8} {'macro-F1':>9}")
+    for r in rows:
+        click.echo(f"{r['model']:<{width}} {r['role']:<9} {r['accuracy (mean over folds)']:>9.3f} "
+                   f"{r['± (std over folds)']:>8.3f} {r['macro F1 (mean over folds)']:>9.3f}")
+    click.echo(result.verdict())
+    report = ensemble_report(result, title=f"transferkit ensemble ({method}): {dataset.source or data}",
+                             summary={"data": dataset.source or data, "members": ", ".join(specs), "method": method})
+    folder = Path(out)
+    _write_folder(folder, {"report.html": report.render(),
+                           "ensemble.json": json.dumps(result.to_dict(), indent=1, default=str)})
+    click.echo(f"report: {folder / 'report.html'}")

@@ -1,0 +1,89 @@
+"""``transferkit tune``: hyperparameter search of a probe head on cached features. Thin: parse, call
+:func:`transferkit.tuning.tune`, print, write best.json and report.html (and refit on request)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._commands import _apply, _load, cli, data_options
+from ._selection import _cache, selection_options
+
+
+def _space(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    from ..tuning import TuningError
+
+    try:
+        space = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TuningError(f"--space is not valid JSON ({exc.msg}): {text!r}") from exc
+    if not isinstance(space, dict):
+        raise TuningError(f"--space must be a JSON object of parameter -> choices or range, got {text!r}")
+    return space
+
+
+@cli.command()
+@click.argument("data")
+@click.option("--backbone", "-b", required=True, help="Backbone whose features the head is searched on.")
+@click.option("--head", default="logistic", show_default=True,
+              type=click.Choice(["logistic", "pca-logistic", "mlp"]), help="Head preset to search.")
+@click.option("--space", default=None,
+              help='Search space as JSON, e.g. \'{"logisticregression__C": {"low": 0.001, "high": 100, "log": true}, '
+                   '"logisticregression__class_weight": [null, "balanced"]}\' (default: the head\'s own).')
+@click.option("--trials", "-n", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Finished trials the study should hold; re-running resumes up to this number.")
+@click.option("--sampler", type=click.Choice(["tpe", "random", "grid"]), default="tpe", show_default=True)
+@click.option("--pruner", type=click.Choice(["median", "halving", "none"]), default="median", show_default=True,
+              help="Stop trials whose running mean over folds falls behind.")
+@click.option("--storage", default=None,
+              help="Optuna storage URL (sqlite:///file.db, postgresql://...) or a SQLite file path "
+                   "[default: OUT/study.db].")
+@click.option("--study", "study_name", default=None, help="Study name [default: BACKBONE-HEAD]; the same name resumes.")
+@click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--scoring", default="accuracy", show_default=True, help="scikit-learn scorer name.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Start no new trial after this many seconds.")
+@click.option("--refit", is_flag=True, help="Fit the best configuration on all data and save it to OUT/model.")
+@_apply(selection_options)
+@_apply(data_options)
+@click.option("--progress/--no-progress", default=True, show_default=True, help="One line per trial.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False),
+              help="Folder for best.json, report.html and (by default) the study database.")
+def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sampler: str, pruner: str,
+         storage: str | None, study_name: str | None, cv: int, scoring: str, timeout: float | None, refit: bool,
+         progress: bool, out: str, **kw: Any) -> None:
+    """Search head hyperparameters for BACKBONE on DATA with Optuna; features are extracted once.
+
+    DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. The study is
+    stored (OUT/study.db unless --storage) and resumes: an interrupted search picks up where it stopped."""
+    from ..backbones import backbone_modality
+    from ..tuning import load_best, refit_to_folder, write_tune_outputs
+    from ..tuning import tune as run_tune
+    from ..workflows import check_compatible
+
+    backbone_modality(backbone)  # a typo fails before the data is read
+    parsed = _space(space)
+    dataset = _load(data, kw)
+    check_compatible(dataset, backbone)
+    result = run_tune(dataset.X, dataset.y, backbone=backbone, head=head, space=parsed, n_trials=trials,
+                      sampler=sampler, pruner=pruner, storage=storage, study_name=study_name, out=out, cv=cv,
+                      scoring=scoring, image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
+                      timeout=timeout, random_state=kw["seed"], verbose=int(progress))
+    counts = result.counts()
+    params = ", ".join(f"{k} = {v}" for k, v in result.best_params.items())
+    click.echo(f"\nbest {scoring}: {result.best_score:.4f} (trial {result.study.best_trial.number}): {params}")
+    click.echo(f"study {result.study.study_name!r} in {result.storage}: "
+               + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" (this run: {result.trials_run})")
+    click.echo(f"features: {result.extract_seconds:.1f} s (one pass or cache); search: {result.search_seconds:.1f} s")
+    paths = write_tune_outputs(result, out, title=f"transferkit tune: {dataset.source or data}",
+                               summary={"data": dataset.source or data})
+    click.echo(f"best configuration: {paths['best']}\nreport: {paths['report']}")
+    if refit:
+        folder = refit_to_folder(load_best(paths["best"]), dataset.X, dataset.y, Path(out) / "model",
+                                 best=result.to_dict(), overwrite=True)
+        click.echo(f"model saved to {folder}")

@@ -1,0 +1,126 @@
+"""Score an ensemble and each of its members on the same cross-validation splits, against the
+no-transfer baseline (via :func:`transferkit.evaluation.evaluate`), and report ensemble vs the best
+single member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..evaluation import BASELINE, EvaluationResult, Report, add_evaluation, evaluate, make_baseline, mean_ci
+from ._ensemble import TransferEnsemble
+from ._members import BASELINE_SPEC, EnsembleError
+
+
+@dataclass
+class EnsembleComparison:
+    """Per-member and ensemble scores on shared folds."""
+
+    evaluation: EvaluationResult
+    method: str
+    ensemble: str
+    members: list[str]
+
+    def _folds(self, name: str, metric: str = "accuracy") -> np.ndarray:
+        return np.asarray([f[metric] for f in self.evaluation.models[name].folds])
+
+    def best_member(self) -> str:
+        """The member with the highest mean accuracy over folds."""
+        return max(self.members, key=lambda n: float(self._folds(n).mean()))
+
+    def versus_best(self) -> dict[str, float | str]:
+        """Ensemble minus best member, accuracy averaged over folds, with a Student-t 95% interval over
+        the paired fold differences."""
+        best = self.best_member()
+        diff = self._folds(self.ensemble) - self._folds(best)
+        mean, low, high = mean_ci(diff.tolist())
+        return {"best_member": best, "ensemble_accuracy": float(self._folds(self.ensemble).mean()),
+                "best_member_accuracy": float(self._folds(best).mean()), "gain": mean, "gain_low": low,
+                "gain_high": high}
+
+    def table(self) -> list[dict[str, Any]]:
+        rows = []
+        for name in [*self.members, self.ensemble]:
+            acc, f1 = self._folds(name), self._folds(name, "macro_f1")
+            rows.append({"model": name, "role": "ensemble" if name == self.ensemble else "member",
+                         "accuracy (mean over folds)": float(acc.mean()),
+                         "± (std over folds)": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                         "macro F1 (mean over folds)": float(f1.mean()),
+                         "fit seconds (all folds)": float(np.sum(self.evaluation.models[name].fit_seconds))})
+        return rows
+
+    def verdict(self) -> str:
+        v = self.versus_best()
+        pts = (f"{100 * float(v['gain']):+.1f} accuracy points (95% CI {100 * float(v['gain_low']):+.1f} to "
+               f"{100 * float(v['gain_high']):+.1f} over folds)")
+        return (f"The {self.method} ensemble scores {float(v['ensemble_accuracy']):.3f} against "
+                f"{float(v['best_member_accuracy']):.3f} for its best member, {v['best_member']}: {pts}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "ensemble": self.ensemble, "members": self.members,
+                "versus_best": self.versus_best(), "table": self.table(), "evaluation": self.evaluation.to_dict()}
+
+
+def compare_ensemble(
+    X: Any,
+    y: Any,
+    *,
+    members: Any,
+    method: str = "stacking",
+    cv: int = 5,
+    modality: str | None = None,
+    image_size: int | None = None,
+    max_length: int | None = None,
+    cache: Any = True,
+    n_estimators: int = 10,
+    random_state: int = 0,
+    verbose: int = 0,
+) -> EnsembleComparison:
+    """Cross-validate each member and the ensemble on the same stratified folds.
+
+    A ``"baseline"`` member is the no-transfer baseline row itself (voting, stacking); with bagging or
+    boosting each member enters with its swapped head, and is scored that way. Every model also gets
+    its gain over the plain no-transfer baseline with a 95% interval.
+
+    Returns
+    -------
+    EnsembleComparison
+    """
+    ensemble = TransferEnsemble(members=members, method=method, cv=min(cv, 5), n_estimators=n_estimators,
+                                modality=modality, image_size=image_size, max_length=max_length, cache=cache,
+                                random_state=random_state)
+    modality = modality or ensemble._modality()
+    if modality is None:
+        raise EnsembleError("the data modality is unknown; pass modality= when every member is a baseline")
+    ensemble.set_params(modality=modality)
+    pairs = ensemble.named_members()  # also checks names and the method before any data work
+    suffix = f" ({method})" if method in ("bagging", "boosting") else ""
+    models: dict[str, Any] = {}
+    names = []
+    for name, est in pairs:
+        if name == BASELINE_SPEC and not suffix:
+            names.append(BASELINE)  # the baseline member is evaluate's own baseline row
+            continue
+        models[name + suffix] = est
+        names.append(name + suffix)
+    label = f"ensemble ({method})"
+    models[label] = ensemble
+    result = evaluate(models, X, y, cv=cv, baseline=make_baseline(modality, random_state=random_state),
+                      modality=modality, random_state=random_state, verbose=verbose)
+    return EnsembleComparison(evaluation=result, method=method, ensemble=label, members=names)
+
+
+def ensemble_report(comparison: EnsembleComparison, *, title: str, summary: dict[str, Any] | None = None) -> Report:
+    """Ensemble vs best member first, then the full evaluation against the baseline."""
+    report = Report(title)
+    v = comparison.versus_best()
+    css = "positive" if float(v["gain_low"]) > 0 else "negative" if float(v["gain_high"]) < 0 else "inconclusive"
+    report.paragraph(comparison.verdict(), css)
+    report.heading("Ensemble vs its members (same folds)")
+    report.table(comparison.table())
+    if summary:
+        report.table([{"setting": k, "value": val} for k, val in summary.items()])
+    add_evaluation(report, comparison.evaluation)
+    return report

@@ -1,0 +1,151 @@
+"""Ensemble members: parse specs (``minilm-l6:linear``, ``baseline``) into estimators, name their
+failures, and swap a member's head for a bagged or boosted one on the same (cached) features."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import TransferkitError
+
+BASELINE_SPEC = "baseline"
+
+
+class EnsembleError(TransferkitError, ValueError):
+    """An ensemble member cannot be built or fitted; the message names the member and the cause."""
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """``"backbone:strategy"`` -> (backbone, strategy); a spec without a known strategy suffix is a
+    backbone probed linearly (backbone names may contain colons: ``random:tiny-text``)."""
+    from ..strategies import STRATEGIES
+
+    backbone, sep, strategy = spec.rpartition(":")
+    if sep and strategy in STRATEGIES:
+        return backbone, strategy
+    return spec, "linear"
+
+
+def member_estimator(spec: str, *, modality: str | None = None, image_size: int | None = None,
+                     max_length: int | None = None, cache: Any = True, random_state: int = 0) -> BaseEstimator:
+    """The estimator of one member spec: the no-transfer baseline, or a TransferClassifier."""
+    from ..backbones import backbone_modality
+    from ..estimators import TransferClassifier
+    from ..evaluation import make_baseline
+    from ..workflows import make_strategy
+
+    spec = spec.strip()
+    if spec == BASELINE_SPEC:
+        if modality is None:
+            raise EnsembleError("member 'baseline' needs the data's modality; give another member first or the modality")
+        return make_baseline(modality, random_state=random_state)
+    backbone, strategy = split_spec(spec)
+    try:
+        member_modality = backbone_modality(backbone)
+        est = make_strategy(strategy)
+    except (TransferkitError, KeyError) as exc:
+        raise EnsembleError(f"ensemble member {spec!r}: {exc}") from exc
+    if modality is not None and member_modality != modality:
+        raise EnsembleError(f"ensemble member {spec!r} reads {member_modality} data, but the data holds {modality}")
+    return TransferClassifier(backbone=backbone, strategy=est, image_size=image_size, max_length=max_length,
+                              cache=cache, random_state=random_state)
+
+
+def member_modality(specs: list[str]) -> str | None:
+    """The modality of the first member with a backbone (None if all are baselines)."""
+    from ..backbones import backbone_modality
+
+    for spec in specs:
+        if spec.strip() != BASELINE_SPEC:
+            try:
+                return backbone_modality(split_spec(spec.strip())[0])
+            except KeyError as exc:
+                raise EnsembleError(f"ensemble member {spec!r}: {exc}") from exc
+    return None
+
+
+class NamedMember(ClassifierMixin, BaseEstimator):
+    """A member that names itself when it fails: fitting errors become :class:`EnsembleError`
+    ("ensemble member 'x' failed to fit: cause"), wherever scikit-learn's ensemble fits it.
+
+    Parameters
+    ----------
+    estimator : classifier with ``predict_proba``
+    name : str
+    """
+
+    def __init__(self, *, estimator: Any = None, name: str = "") -> None:
+        self.estimator = estimator
+        self.name = name
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NamedMember:
+        est = clone(self.estimator)
+        try:
+            if sample_weight is None:
+                est.fit(X, y)
+            else:
+                est.fit(X, y, sample_weight=sample_weight)
+        except EnsembleError:
+            raise
+        except Exception as exc:  # any cause: the member is named, the cause kept
+            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EnsembleError(f"ensemble member {self.name!r} failed to fit: {cause}") from exc
+        self.estimator_ = est
+        self.classes_ = est.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return np.asarray(self.estimator_.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return np.asarray(self.estimator_.predict(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if self.estimator is not None:
+            inner = self.estimator.__sklearn_tags__()
+            tags.input_tags = inner.input_tags
+        return tags
+
+
+def bagged(head: BaseEstimator, n_estimators: int, random_state: int) -> BaseEstimator:
+    """Bootstrap aggregation of ``head`` (Breiman, 1996, "Bagging predictors")."""
+    return BaggingClassifier(estimator=head, n_estimators=n_estimators, random_state=random_state)
+
+
+def boosted(n_estimators: int, random_state: int) -> BaseEstimator:
+    """AdaBoost (SAMME; Zhu et al., 2009, "Multi-class AdaBoost") of depth-2 trees: it takes dense
+    backbone features and sparse TF-IDF alike."""
+    return AdaBoostClassifier(estimator=DecisionTreeClassifier(max_depth=2), n_estimators=n_estimators,
+                              learning_rate=0.5, random_state=random_state)
+
+
+def with_head(name: str, est: BaseEstimator, method: str, n_estimators: int, random_state: int) -> BaseEstimator:
+    """``est`` with its classifier replaced by a bagged copy (``bagging``) or a boosted model
+    (``boosting``) on the same features: a probe's head on cached backbone features, or the last
+    step of a baseline pipeline."""
+    from ..estimators import TransferClassifier
+    from ..strategies import LinearProbe, default_head
+
+    def swap(head: BaseEstimator) -> BaseEstimator:
+        return bagged(head, n_estimators, random_state) if method == "bagging" else boosted(n_estimators, random_state)
+
+    if isinstance(est, TransferClassifier):
+        strategy = est.strategy if est.strategy is not None else LinearProbe()
+        if not isinstance(strategy, LinearProbe):
+            raise EnsembleError(f"ensemble member {name!r}: {method} refits a head on extracted features, which "
+                                f"a {type(strategy).__name__} model does not have; use {name.rpartition(':')[0]}:linear")
+        head = strategy.head if strategy.head is not None else default_head()
+        return clone(est).set_params(strategy=LinearProbe(head=swap(head)))
+    if isinstance(est, Pipeline):
+        last_name, last = est.steps[-1]
+        return clone(est).set_params(**{last_name: swap(last)})
+    return swap(est)

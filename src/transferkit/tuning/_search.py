@@ -1,0 +1,393 @@
+"""Hyperparameter search of probe heads on features extracted once, with Optuna.
+
+The backbone runs once over the data (or not at all when the feature cache already holds it); every
+trial then fits only a head on the in-memory features, on the same stratified folds, reporting the
+running mean score after each fold so a pruner can stop unpromising trials early.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
+
+from ..errors import DataError
+from ._errors import TuningError
+from ._space import HEADS, Space, check_space, default_space, grid_size, make_head, space_grid, space_to_dict
+from ._storage import (
+    check_study_matches,
+    display_url,
+    fail_stale,
+    finished_trials,
+    open_storage,
+    storage_url,
+)
+
+SAMPLERS = ("tpe", "random", "grid")
+PRUNERS = ("median", "halving", "none")
+
+#: Errors of one configuration (e.g. a degenerate head) fail that trial only; the search goes on.
+TRIAL_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+@dataclass
+class TuneResult:
+    """What a search found, with the study it ran in.
+
+    Attributes
+    ----------
+    study : optuna.Study
+        Every trial of the study (also those of earlier, resumed runs).
+    backbone_params : dict
+        ``backbone``, ``image_size``, ``max_length``, ``cache``, ``random_state``: rebuild the feature step.
+    head_name : str or None
+        The head preset searched (None for a head given as an estimator).
+    head : estimator
+        The unfitted head template whose parameters were searched.
+    space : dict
+        The search space (parameter path -> dimension).
+    extract_seconds : float
+        Time spent getting the features (one extraction pass, or cache reads).
+    search_seconds : float
+        Time spent in this run's trials.
+    """
+
+    study: Any
+    backbone_params: dict[str, Any]
+    head_name: str | None
+    head: BaseEstimator
+    space: Space
+    scoring: str
+    cv: int
+    storage: str
+    n_samples: int
+    n_features: int
+    extract_seconds: float
+    search_seconds: float
+    trials_run: int
+    fingerprint: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.study.best_trial.params)
+
+    @property
+    def best_score(self) -> float:
+        return float(self.study.best_value)
+
+    def counts(self) -> dict[str, int]:
+        """Trials of the study by state (complete, pruned, fail, running, waiting)."""
+        out: dict[str, int] = {}
+        for t in self.study.get_trials(deepcopy=False):
+            out[t.state.name.lower()] = out.get(t.state.name.lower(), 0) + 1
+        return out
+
+    def best_head(self) -> BaseEstimator:
+        """An unfitted copy of the head with the best parameters."""
+        return clone(self.head).set_params(**self.best_params)
+
+    def best_estimator(self) -> Any:
+        """An unfitted :class:`~transferkit.TransferClassifier`: the backbone with a probe of the best head."""
+        from ..estimators import TransferClassifier
+        from ..strategies import LinearProbe
+
+        return TransferClassifier(strategy=LinearProbe(head=self.best_head()), **self.backbone_params)
+
+    def refit(self, X: Any, y: Any) -> Any:
+        """Fit the best configuration on ``X``, ``y`` (features come from the cache when it is on)."""
+        return self.best_estimator().fit(X, y)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The best configuration as JSON-ready data (``best.json``): enough to refit it with
+        :func:`load_best` when the head is a preset."""
+        return {
+            "format": "transferkit-tune", "format_version": 1,
+            "study_name": self.study.study_name, "storage": self.storage,
+            "backbone": self.backbone_params, "head": self.head_name, "best_params": self.best_params,
+            "best_score": self.best_score, "scoring": self.scoring, "cv_folds": self.cv,
+            "best_trial": self.study.best_trial.number, "trials": self.counts(), "trials_run": self.trials_run,
+            "space": space_to_dict(self.space), "n_samples": self.n_samples, "n_features": self.n_features,
+            "extract_seconds": self.extract_seconds, "search_seconds": self.search_seconds,
+            "data_fingerprint": self.fingerprint,
+        }
+
+
+def _sampler(name: Any, space: Space, seed: int) -> Any:
+    import optuna
+
+    if isinstance(name, optuna.samplers.BaseSampler):
+        return name
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "grid":
+        return optuna.samplers.GridSampler(space_grid(space), seed=seed)
+    raise TuningError(f"unknown sampler {name!r}; choose one of: {', '.join(SAMPLERS)}")
+
+
+def _pruner(name: Any) -> Any:
+    import optuna
+
+    if isinstance(name, optuna.pruners.BasePruner):
+        return name
+    if name == "median":  # a trial below the median of earlier ones at the same fold stops there
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    if name == "halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if name in ("none", None):
+        return optuna.pruners.NopPruner()
+    raise TuningError(f"unknown pruner {name!r}; choose one of: {', '.join(PRUNERS)}")
+
+
+def data_fingerprint(X: Any, y: np.ndarray, modality: str) -> str:
+    """Content key of the data and labels: a study may only be resumed on the same data."""
+    from ..features._hashing import config_key, item_keys
+
+    return config_key(item_keys(X, modality), [str(v) for v in y])
+
+
+def _splits(y: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    labels, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        raise DataError(f"class {labels[counts.argmin()]!r} has only {counts.min()} example; a search needs "
+                        "at least 2 per class for cross-validation")
+    k = min(cv, int(counts.min()))
+    return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+def _requeue_failed_grid_points(study: Any, grid: dict[str, list[Any]]) -> None:
+    """Optuna's grid sampler counts a failed grid point as visited, so after an interrupted trial it
+    would never come back. Once a trial has failed, queue every grid point that no finished, running or
+    queued trial holds: the grid is still covered exactly once."""
+    import itertools
+
+    from optuna.trial import TrialState
+
+    if not study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        return
+    taken = [t.params for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED,
+                                                                          TrialState.WAITING, TrialState.RUNNING))]
+    for values in itertools.product(*grid.values()):
+        params = dict(zip(grid, values, strict=True))
+        if params not in taken:
+            study.enqueue_trial(params)
+
+
+def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: np.ndarray,
+                   splits: list[tuple[np.ndarray, np.ndarray]], scoring: str) -> Any:
+    """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold."""
+    import optuna
+    from sklearn.metrics import get_scorer
+
+    scorer = get_scorer(scoring)
+
+    def objective(trial: Any) -> float:
+        params = {key: dim.suggest(trial, key) for key, dim in space.items()}
+        # Each report and pruning question is a database round trip: none after the last fold (the
+        # trial completes then anyway), none at all without a pruner.
+        prunable = not isinstance(trial.study.pruner, optuna.pruners.NopPruner)
+        scores: list[float] = []
+        for step, (tr, te) in enumerate(splits):
+            model = clone(head).set_params(**params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(features[tr], y[tr])
+            scores.append(float(scorer(model, features[te], y[te])))
+            if prunable and step < len(splits) - 1:
+                trial.report(float(np.mean(scores)), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after fold {step + 1}")
+        return float(np.mean(scores))
+
+    return objective
+
+
+def tune(
+    X: Any,
+    y: Any,
+    *,
+    backbone: str = "minilm-l6",
+    head: str | BaseEstimator = "logistic",
+    space: dict[str, Any] | None = None,
+    n_trials: int = 20,
+    sampler: Any = "tpe",
+    pruner: Any = "median",
+    storage: str | Path | None = None,
+    study_name: str | None = None,
+    out: str | Path | None = None,
+    cv: int = 5,
+    scoring: str = "accuracy",
+    image_size: int | None = None,
+    max_length: int | None = None,
+    batch_size: int = 64,
+    cache: bool | str | Path = True,
+    device: str = "auto",
+    timeout: float | None = None,
+    random_state: int = 0,
+    verbose: int = 0,
+) -> TuneResult:
+    """Search the hyperparameters of a probe head on ``backbone`` features with Optuna.
+
+    Features are extracted once (and cached); each trial fits only the head on stratified folds.
+    The study persists in ``storage`` and resumes: ``n_trials`` is the number of finished (complete
+    or pruned) trials the study should hold, so running the same call again after an interruption
+    runs only the missing trials and never repeats finished ones.
+
+    Parameters
+    ----------
+    X, y : images, texts or a feature table, and their labels.
+    backbone : str, default="minilm-l6"
+    head : str or estimator, default="logistic"
+        A preset (``logistic``, ``pca-logistic``, ``mlp``; see :data:`HEADS`) or any classifier with
+        ``predict_proba``.
+    space : dict, optional
+        Parameter path of the head -> :class:`Float`, :class:`Int`, :class:`Categorical` or their JSON
+        form (a list of choices, or ``{"low": .., "high": .., "log": true}``). Default: the preset's.
+    n_trials : int, default=20
+        Finished trials the study should hold (the grid sampler stops when the grid is covered).
+    sampler : {"tpe", "random", "grid"} or optuna sampler, default="tpe"
+    pruner : {"median", "halving", "none"} or optuna pruner, default="median"
+        Pruning uses the running mean score after each fold.
+    storage : str or path, optional
+        Optuna storage URL (``sqlite:///study.db``, ``postgresql://...``) or a SQLite file path.
+        Default: ``out/study.db`` when ``out`` is given, else in memory (not resumable).
+    study_name : str, optional
+        Default ``"<backbone>-<head>"``. The same name in the same storage resumes that study.
+    out : path, optional
+        Folder for the default SQLite storage (created if missing).
+    cv : int, default=5
+        Stratified folds (fewer when a class is smaller).
+    scoring : str, default="accuracy"
+        A scikit-learn scorer name (``balanced_accuracy``, ``f1_macro``, ``neg_log_loss``...).
+    image_size, max_length, batch_size, cache, device : feature extraction settings, as in
+        :class:`~transferkit.FeatureExtractor`.
+    timeout : float, optional
+        Stop starting new trials after this many seconds.
+    random_state : int, default=0
+        Seeds the folds and the sampler.
+    verbose : int, default=0
+        1 prints one line per trial and shows extraction progress.
+
+    Returns
+    -------
+    TuneResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from transferkit.tuning import tune
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 4)), np.repeat(["a", "b"], 30)
+    >>> X[y == "b"] += 1.5
+    >>> result = tune(X, y, backbone="tiny-mlp", n_trials=4, sampler="random", cv=3, cache=False)
+    >>> sorted(result.best_params), result.counts()["complete"] + result.counts().get("pruned", 0)
+    (['logisticregression__C', 'logisticregression__class_weight'], 4)
+    """
+    import optuna
+
+    from ..backbones import backbone_modality
+    from ..estimators._classifier import check_targets
+    from ..features import FeatureExtractor
+
+    # --- every check before any work: names, space, scorer, storage, study ---------------------------
+    modality = backbone_modality(backbone)
+    if n_trials < 1:
+        raise TuningError(f"n_trials must be at least 1, got {n_trials}")
+    head_name = head if isinstance(head, str) else None
+    template = make_head(head) if isinstance(head, str) else head
+    if not hasattr(template, "predict_proba"):
+        raise TuningError(f"the head {type(template).__name__} has no predict_proba")
+    if space is None:
+        space = default_space(head_name) if head_name else _no_space(template)
+    parsed = check_space(space, template)
+    try:
+        from sklearn.metrics import get_scorer
+
+        get_scorer(scoring)
+    except ValueError as exc:
+        raise TuningError(f"unknown scoring {scoring!r}; use a scikit-learn scorer name such as accuracy, "
+                          "balanced_accuracy or f1_macro") from exc
+    chosen_pruner = _pruner(pruner)
+    _sampler(sampler, parsed, random_state)  # the name check
+    y = check_targets(y, len(X))
+    splits = _splits(y, cv, random_state)
+    if out is not None and storage is None:  # the default study database lives there
+        Path(out).mkdir(parents=True, exist_ok=True)
+    url = storage_url(storage, out)
+    backing = open_storage(url)
+    name = study_name or f"{backbone}-{head_name or type(template).__name__}"
+    fingerprint = data_fingerprint(X, y, modality)
+    expected = {"backbone": backbone, "image_size": image_size, "max_length": max_length,
+                "head": head_name or repr(template), "space": space_to_dict(parsed), "scoring": scoring,
+                "cv_folds": len(splits), "cv_seed": random_state, "data": fingerprint}
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose > 1 else optuna.logging.ERROR)
+    try:
+        try:
+            study = optuna.create_study(storage=backing, study_name=name, direction="maximize",
+                                        load_if_exists=True, pruner=chosen_pruner)
+        except Exception as exc:
+            raise TuningError(f"cannot open study {name!r} in {display_url(url or 'memory')!r}: {exc}") from exc
+        check_study_matches(study, expected, url)
+        fail_stale(study)
+
+        # --- features: one extraction pass (or cache reads) ---------------------------------------
+        t0 = time.perf_counter()
+        extractor = FeatureExtractor(backbone=backbone, image_size=image_size, max_length=max_length,
+                                     batch_size=batch_size, cache=cache, device=device, progress=verbose > 0,
+                                     random_state=random_state)
+        features = extractor.fit(X).transform(X)
+        extract_seconds = time.perf_counter() - t0
+
+        # --- trials still to run ------------------------------------------------------------------
+        target = n_trials
+        if sampler == "grid":
+            target = min(n_trials, grid_size(space_grid(parsed)))
+            _requeue_failed_grid_points(study, space_grid(parsed))
+        remaining = max(0, target - len(finished_trials(study)))
+        # Random and TPE draw afresh on resume (a new seed); the grid keeps its seed, as it numbers its points.
+        study.sampler = _sampler(sampler, parsed, random_state + (0 if sampler == "grid" else len(study.trials)))
+        objective = make_objective(template, parsed, features, y, splits, scoring)
+        callbacks = [_print_trial] if verbose else []
+        t1 = time.perf_counter()
+        before = len(study.trials)
+        if remaining:
+            study.optimize(objective, n_trials=remaining, timeout=timeout, catch=TRIAL_ERRORS, callbacks=callbacks)
+        search_seconds = time.perf_counter() - t1
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+        reason = failed[-1].system_attrs.get("fail_reason", "") if failed else "every trial was pruned"
+        raise TuningError(f"no trial of study {name!r} completed; last failure: {reason}")
+    return TuneResult(
+        study=study, backbone_params={"backbone": backbone, "image_size": image_size, "max_length": max_length,
+                                      "batch_size": batch_size, "cache": cache, "device": device,
+                                      "random_state": random_state},
+        head_name=head_name, head=template, space=parsed, scoring=scoring, cv=len(splits),
+        storage=display_url(url) if url else "memory", n_samples=len(y), n_features=int(features.shape[1]),
+        extract_seconds=extract_seconds, search_seconds=search_seconds, trials_run=len(study.trials) - before,
+        fingerprint=fingerprint,
+    )
+
+
+def _no_space(template: BaseEstimator) -> dict[str, Any]:
+    raise TuningError(f"a custom head ({type(template).__name__}) needs an explicit search space; presets with "
+                      f"default spaces: {', '.join(HEADS)}")
+
+
+def _print_trial(study: Any, trial: Any) -> None:
+    value = "" if trial.value is None else f"{trial.value:.4f}"
+    params = ", ".join(f"{k.split('__')[-1]}={v:.4g}" if isinstance(v, float) else f"{k.split('__')[-1]}={v}"
+                       for k, v in trial.params.items())
+    print(f"  trial {trial.number:>3} {trial.state.name.lower():<8} {value:>7}  {params}", flush=True)

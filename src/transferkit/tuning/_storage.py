@@ -1,0 +1,113 @@
+"""Persistent Optuna studies: open a storage URL, resume a study, recover trials cut off mid-way.
+
+A study lives in a database (SQLite file by default; any URL SQLAlchemy and Optuna accept, so workers
+on several machines can share one study). Trials record a heartbeat, so a trial whose process was
+killed is marked failed by the next run once its heartbeat is older than :data:`GRACE_PERIOD_S`; a
+trial interrupted with Ctrl-C is marked failed at once. Failed trials never count as done.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from ._errors import TuningError
+
+#: Seconds between heartbeats of a running trial, and the age after which a silent trial is stale.
+HEARTBEAT_S = 10
+GRACE_PERIOD_S = 60
+
+
+def storage_url(storage: str | Path | None, out: str | Path | None) -> str | None:
+    """The storage URL to use: the one given (a bare path means a SQLite file), else ``out/study.db``,
+    else None (in memory: nothing persists)."""
+    if storage is None:
+        return None if out is None else f"sqlite:///{Path(out).resolve() / 'study.db'}"
+    text = str(storage)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).resolve()}"
+    return text
+
+
+def display_url(url: str) -> str:
+    """``url`` with any password hidden, for messages and reports."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: it is shown as given in the error that follows
+        return url
+
+
+def open_storage(url: str | None) -> Any:
+    """An Optuna storage for ``url`` (in-memory for None); a URL that cannot be opened raises
+    :class:`TuningError` naming it."""
+    import optuna
+
+    if url is None:
+        return optuna.storages.InMemoryStorage()
+    if url.startswith("sqlite:///"):
+        folder = Path(url[len("sqlite:///"):]).parent
+        if not folder.is_dir():
+            raise TuningError(f"cannot open study storage {display_url(url)!r}: folder {str(folder)!r} does not exist")
+    engine_kwargs = {"creator": _sqlite_connector(url)} if url.startswith("sqlite:///") else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S,
+                                              grace_period=GRACE_PERIOD_S)
+    except Exception as exc:  # SQLAlchemy/driver errors of every kind: the cause goes in the message
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: {cause}") from exc
+
+
+def _sqlite_connector(url: str) -> Any:
+    """Connections to a SQLite study in write-ahead-log mode with ``synchronous=NORMAL``: Optuna commits
+    a few times per fold, and with the default rollback journal every commit waits for an fsync (about
+    half of a head search's time on a busy disk). WAL keeps readers and one writer from blocking each
+    other, and a crashed process still loses nothing that was committed (SQLite's WAL guarantees)."""
+    import sqlite3
+
+    path = url[len("sqlite:///"):]
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    return connect
+
+
+def check_study_matches(study: Any, expected: dict[str, Any], url: str | None) -> None:
+    """A resumed study must have been run on the same data, backbone, head, space and CV; otherwise
+    its trials would not be comparable with new ones."""
+    stored = study.user_attrs.get("transferkit")
+    if stored is None:
+        if study.trials:
+            raise TuningError(f"study {study.study_name!r} in {display_url(url or 'memory')!r} was not made by "
+                              "transferkit; choose another study name")
+        study.set_user_attr("transferkit", expected)
+        return
+    for key, value in expected.items():
+        if stored.get(key) != value:
+            raise TuningError(
+                f"study {study.study_name!r} in {display_url(url or 'memory')!r} was run with {key}="
+                f"{stored.get(key)!r}, not {value!r}; resume it with the same settings or choose another study name")
+
+
+def finished_trials(study: Any) -> list[Any]:
+    """Trials that count as done: complete or pruned (failed and running ones do not)."""
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+def fail_stale(study: Any) -> None:
+    """Mark trials of killed processes (stale heartbeat) as failed before new trials start."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)

@@ -1,0 +1,41 @@
+"""``transferkit ensemble`` end to end (in-process with click's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+TEXT = ["--text-column", "review", "--label-column", "sentiment"]
+
+
+def test_ensemble_prints_member_and_ensemble_scores_and_writes_the_report(reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ens"
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-text:linear,baseline", "--method", "stacking",
+                         "--cv", "3", *TEXT, "--out", out)
+    assert code == 0, text
+    lines = text.splitlines()
+    assert any(line.startswith("tiny-text:linear") and "member" in line for line in lines)
+    assert any(line.startswith("no-transfer baseline") and "member" in line for line in lines)
+    assert any(line.startswith("ensemble (stacking)") and "ensemble" in line for line in lines)
+    assert "against" in text and "for its best member" in text
+    assert sorted(p.name for p in out.iterdir()) == ["ensemble.json", "report.html"]
+    data = json.loads((out / "ensemble.json").read_text())
+    assert data["method"] == "stacking" and len(data["table"]) == 3
+    assert "Ensemble vs its members" in (out / "report.html").read_text()
+
+
+def test_ensemble_on_an_image_folder_with_bagging(image_folder: Path, tmp_path: Path) -> None:
+    code, text = run_cli("ensemble", image_folder, "--members", "tiny-cnn,baseline", "--method", "bagging",
+                         "--n-estimators", "2", "--cv", "2", "--image-size", "16", "--out", tmp_path / "e")
+    assert code == 0, text
+    assert "tiny-cnn (bagging)" in text and "ensemble (bagging)" in text
+
+
+def test_ensemble_member_errors_name_the_member(reviews: Path, tmp_path: Path) -> None:
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-text,tiny-cnn", *TEXT, "--out", tmp_path / "e")
+    assert code == 1 and "ensemble member 'tiny-cnn' reads image data, but the data holds text" in text
+    assert not (tmp_path / "e").exists()
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-txt:linear", *TEXT, "--out", tmp_path / "e")
+    assert code == 1 and "ensemble member 'tiny-txt:linear'" in text

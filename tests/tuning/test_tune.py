@@ -1,0 +1,209 @@
+"""Head search with Optuna: one extraction, resumable persistent studies, samplers, errors, refit."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+from tests.helpers import InferenceCounter, blobs, polarity_texts, stripe_images
+
+from transferkit.estimators import load_model
+from transferkit.tuning import (
+    Categorical,
+    Float,
+    TuningError,
+    _search,
+    _storage,
+    load_best,
+    refit_to_folder,
+    space_grid,
+    tune,
+    write_tune_outputs,
+)
+
+
+def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+def test_search_extracts_features_once_and_resuming_extracts_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    X, y = stripe_images(10, size=16)
+    counter = InferenceCounter(monkeypatch)
+    result = tune(X, y, backbone="tiny-cnn", image_size=16, n_trials=5, sampler="random", cv=3, out=tmp_path)
+    assert counter.items == len(X)  # 5 trials x 3 folds, one extraction pass
+    assert len(_finished(result.study)) == 5 and result.trials_run == 5
+    assert set(result.best_params) == {"logisticregression__C", "logisticregression__class_weight"}
+    again = tune(X, y, backbone="tiny-cnn", image_size=16, n_trials=7, sampler="random", cv=3, out=tmp_path)
+    assert counter.items == len(X)  # the resumed search read the feature cache
+    assert again.trials_run == 2 and len(_finished(again.study)) == 7
+    assert (tmp_path / "study.db").is_file()
+
+
+def test_every_trial_reports_each_fold_for_pruning() -> None:
+    X, y = blobs(15)
+    result = tune(X, y, backbone="tiny-mlp", n_trials=10, sampler="random", pruner="median", cv=3, cache=False)
+    for t in result.study.trials:
+        steps = sorted(t.intermediate_values)
+        assert steps == list(range(len(steps))) and 1 <= len(steps) <= 2  # every fold but the last
+        if t.state == TrialState.COMPLETE:
+            assert len(steps) == 2
+        else:
+            assert t.state == TrialState.PRUNED and t.intermediate_values[steps[-1]] < result.best_score
+    unpruned = tune(X, y, backbone="tiny-mlp", n_trials=2, sampler="random", pruner="none", cv=3, cache=False)
+    assert all(not t.intermediate_values for t in unpruned.study.trials)  # no pruner: no reports
+
+
+def test_an_interrupted_search_resumes_without_losing_or_redoing_trials(monkeypatch: pytest.MonkeyPatch,
+                                                                           tmp_path: Path) -> None:
+    X, y = blobs(15)
+    real = _search.make_objective
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        objective = real(*args, **kwargs)
+
+        def wrapped(trial):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise KeyboardInterrupt  # Ctrl-C in the middle of the fourth trial
+            return objective(trial)
+
+        return wrapped
+
+    monkeypatch.setattr(_search, "make_objective", interrupted)
+    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with pytest.raises(KeyboardInterrupt):
+        tune(X, y, backbone="tiny-mlp", n_trials=10, sampler="tpe", storage=storage, study_name="s", cv=3, cache=False)
+    study = optuna.load_study(study_name="s", storage=storage)
+    first = [(t.number, t.params) for t in _finished(study)]
+    assert len(first) == 3 and [t.state for t in study.trials].count(TrialState.FAIL) == 1
+
+    result = tune(X, y, backbone="tiny-mlp", n_trials=10, sampler="tpe", storage=storage, study_name="s", cv=3,
+                  cache=False)
+    assert calls["n"] == 4 + 7  # only the 7 missing trials ran
+    done = _finished(result.study)
+    assert len(done) == 10 and [(t.number, t.params) for t in done][:3] == first
+    assert result.trials_run == 7
+
+
+def test_a_killed_trial_is_failed_by_its_stale_heartbeat_and_replaced(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    monkeypatch.setattr(_storage, "HEARTBEAT_S", 1)
+    monkeypatch.setattr(_storage, "GRACE_PERIOD_S", 1)
+    X, y = blobs(15)
+    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    tune(X, y, backbone="tiny-mlp", n_trials=2, storage=storage, study_name="s", cv=3, cache=False)
+    backing = _storage.open_storage(storage)
+    study = optuna.load_study(study_name="s", storage=backing)
+    orphan = study.ask()  # a worker that started a trial and was killed (kill -9): it stays RUNNING
+    backing.record_heartbeat(orphan._trial_id)
+    time.sleep(2.2)
+    result = tune(X, y, backbone="tiny-mlp", n_trials=4, storage=storage, study_name="s", cv=3, cache=False)
+    states = {t.number: t.state for t in result.study.trials}
+    assert states[orphan.number] == TrialState.FAIL
+    assert len(_finished(result.study)) == 4 and TrialState.RUNNING not in states.values()
+
+
+def test_grid_sampler_covers_the_grid_once_even_across_an_interruption(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    X, y = blobs(12)
+    space = {"logisticregression__C": Float(0.01, 10.0, log=True),
+             "logisticregression__class_weight": Categorical((None, "balanced"))}
+    grid = space_grid(space, 3)
+    monkeypatch.setattr(_search, "space_grid", lambda s: space_grid(s, 3))
+    real = _search.make_objective
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        objective = real(*args, **kwargs)
+
+        def wrapped(trial):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            return objective(trial)
+
+        return wrapped
+
+    monkeypatch.setattr(_search, "make_objective", interrupted)
+    kw = dict(backbone="tiny-mlp", space=space, sampler="grid", pruner="none", out=tmp_path, cv=2, cache=False)
+    with pytest.raises(KeyboardInterrupt):
+        tune(X, y, n_trials=100, **kw)
+    result = tune(X, y, n_trials=100, **kw)
+    seen = sorted((t.params["logisticregression__C"], str(t.params["logisticregression__class_weight"]))
+                  for t in _finished(result.study))
+    expected = sorted((c, str(w)) for c in grid["logisticregression__C"] for w in grid["logisticregression__class_weight"])
+    assert seen == expected  # all 6 points, none twice, the interrupted one included
+
+
+@pytest.mark.parametrize("url", ["sqlite:////no/such/folder/study.db", "nosuchdialect://host/db",
+                                 "postgresql://user:secret@127.0.0.1:1/db"])
+def test_a_storage_url_that_cannot_be_opened_is_one_clear_error(url: str, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = blobs(10)
+    counter = InferenceCounter(monkeypatch)
+    with pytest.raises(TuningError, match="cannot open study storage") as err:
+        tune(X, y, backbone="tiny-mlp", storage=url, n_trials=2, cv=2, cache=False, out=tmp_path / "o")
+    message = str(err.value)
+    assert "\n" not in message and url.split("://")[0] in message and "secret" not in message
+    assert counter.items == 0  # failed before any extraction
+    assert not Path("/no/such/folder").exists() and not (tmp_path / "o").exists()  # nothing written
+
+
+def test_a_study_is_only_resumed_on_the_same_data_and_backbone(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, out=tmp_path, study_name="s", cache=False)
+    with pytest.raises(TuningError, match="was run with data="):
+        tune(X + 1, y, backbone="tiny-mlp", n_trials=3, cv=2, out=tmp_path, study_name="s", cache=False)
+    with pytest.raises(TuningError, match="scoring"):
+        tune(X, y, backbone="tiny-mlp", n_trials=3, cv=2, out=tmp_path, study_name="s", scoring="f1_macro",
+             cache=False)
+
+
+def test_bad_names_fail_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = blobs(10)
+    counter = InferenceCounter(monkeypatch)
+    with pytest.raises(TuningError, match="'logisticregression__c' is not a parameter.*logisticregression__C"):
+        tune(X, y, backbone="tiny-mlp", space={"logisticregression__c": [1, 2]}, cache=False)
+    with pytest.raises(TuningError, match="unknown sampler 'cmaes'"):
+        tune(X, y, backbone="tiny-mlp", sampler="cmaes", cache=False)
+    with pytest.raises(TuningError, match="unknown scoring 'acc'"):
+        tune(X, y, backbone="tiny-mlp", scoring="acc", cache=False)
+    with pytest.raises(TuningError, match="unknown head 'svm'"):
+        tune(X, y, backbone="tiny-mlp", head="svm", cache=False)
+    with pytest.raises(TuningError, match="low < high"):
+        tune(X, y, backbone="tiny-mlp", space={"logisticregression__C": {"low": 1, "high": 0.1}}, cache=False)
+    assert counter.items == 0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_best_configuration_is_saved_and_refits_into_a_model_folder(tmp_path: Path) -> None:
+    X, y = polarity_texts(10)
+    result = tune(X, y, backbone="tiny-text", head="mlp", n_trials=3, sampler="random", cv=2, out=tmp_path,
+                  space={"mlpclassifier__hidden_layer_sizes": [8, 16], "mlpclassifier__alpha": [1e-4, 1e-2],
+                         "mlpclassifier__max_iter": [60]})
+    paths = write_tune_outputs(result, tmp_path)
+    html = paths["report"].read_text()
+    assert "Optimisation history" in html and "Parameter importances" in html and html.count("<img") >= 1
+    est = load_best(tmp_path)
+    head = est.strategy.head
+    assert head.get_params()["mlpclassifier__alpha"] == result.best_params["mlpclassifier__alpha"]
+    folder = refit_to_folder(est, X, y, tmp_path / "model", best=result.to_dict())
+    loaded = load_model(folder)
+    assert (folder / "best.json").is_file()
+    np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), rtol=1e-5)
+    assert result.refit(X, y).score(X, y) == est.score(X, y)
+
+
+def test_importance_plot_is_drawn_once_trials_vary(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = np.where(X[:, 0] + rng.normal(scale=0.5, size=60) > 0, "a", "b")  # overlapping: C matters
+    result = tune(X, y, backbone="identity", n_trials=8, sampler="random", pruner="none", cv=2, cache=False,
+                  space={"logisticregression__C": Float(1e-4, 1.0, log=True)})
+    html = write_tune_outputs(result, tmp_path)["report"].read_text()
+    assert html.count("<img") == 2  # history + importances
