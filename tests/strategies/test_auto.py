@@ -29,16 +29,16 @@ def test_budget_parsing() -> None:
 
 def test_auto_falls_back_to_the_baseline_under_negative_transfer(tmp_path) -> None:  # type: ignore[no-untyped-def]
     X, y = _hard_table()
-    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget="1s")).fit(X, y)
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget=0.001)).fit(X, y)
     info = clf.fit_info_["auto"]
     acc = {c["name"]: c["val_accuracy"] for c in info["candidates"]}
     assert acc["no-transfer baseline"] > acc["linear probe"]
     assert info["choice"] == "no-transfer baseline"
     assert any("negative transfer guard" in r for r in info["reasons"])
-    assert any("more than the" in r for r in info["reasons"])  # 1 s leaves no room for fine-tuning
+    assert any("more than the" in r for r in info["reasons"])  # 1 ms leaves no room for fine-tuning
     again = load_model(clf.save(tmp_path / "m"))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
-    off = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget="1s", fallback=False)).fit(X, y)
+    off = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget=0.001, fallback=False)).fit(X, y)
     assert off.fit_info_["auto"]["choice"] != "no-transfer baseline"
 
 

@@ -87,7 +87,10 @@ def test_probe_head_weights_reproduce_the_logistic_regression(n_classes: int) ->
     X = X * np.arange(1, 6) + 3  # unequal scales and offsets: the folding must undo them
     y_enc = np.unique(y, return_inverse=True)[1]
     w, b = probe_head_weights(X, y_enc, n_classes, C=0.5, seed=0)
-    ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000, random_state=0)).fit(X, y_enc)
+    scaler = StandardScaler().fit(X)
+    scaler.scale_ = np.full(5, np.sqrt(scaler.var_.mean()))  # one global scale (see probe_head_weights)
+    ref = make_pipeline(scaler, LogisticRegression(C=0.5, max_iter=2000, random_state=0))
+    ref.steps[1][1].fit(scaler.transform(X), y_enc)
     logits = X @ w.T + b
     proba = np.exp(logits - logits.max(1, keepdims=True))
     proba /= proba.sum(1, keepdims=True)
@@ -232,3 +235,16 @@ def test_lr_find_suggests_a_rate_from_the_sweep() -> None:
     result = lr_find(TransferClassifier(backbone="tiny-cnn", cache=False, strategy=FullFineTune(batch_size=4)),
                      X, y, num_steps=10)
     assert len(result.lrs) == len(result.losses) <= 10 and result.lrs[0] == pytest.approx(1e-7)
+
+
+def test_lpft_keeps_batchnorm_statistics_so_the_probe_fits_the_features() -> None:
+    X, y = stripe_images(12)
+    before = _backbone_state()
+    clf = TransferClassifier(backbone="tiny-cnn", cache=False,
+                             strategy=LPFT(epochs=2, lr=1e-2, val_fraction=0.0)).fit(X, y)
+    after = _fitted_backbone(clf)
+    assert torch.equal(before["stem.1.running_mean"], after["stem.1.running_mean"])  # statistics fixed
+    assert not torch.equal(before["stem.0.weight"], after["stem.0.weight"])  # weights trained
+    plain = TransferClassifier(backbone="tiny-cnn", cache=False,
+                               strategy=FullFineTune(epochs=2, lr=1e-2, val_fraction=0.0)).fit(X, y)
+    assert not torch.equal(before["stem.1.running_mean"], _fitted_backbone(plain)["stem.1.running_mean"])

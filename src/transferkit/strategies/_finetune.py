@@ -151,6 +151,10 @@ class FullFineTune(Strategy):
         value of each batch's feature matrix, against negative transfer of untransferable directions.
     augment : Augment, optional
         Image augmentation of training batches (see :class:`~transferkit.strategies.Augment`).
+    bn_eval : bool, default=False
+        Keep every BatchNorm layer's running statistics fixed (eval mode) while its scale and shift still
+        train: the usual choice with small batches, or images unlike the pretraining ones, whose batch
+        statistics would replace the pretrained ones.
     checkpoint_dir : str, optional
         Folder for a checkpoint after every epoch (see ``resume``).
     resume : bool, default=False
@@ -178,6 +182,7 @@ class FullFineTune(Strategy):
     l2_sp: float = 0.0
     bss: float = 0.0
     augment: Augment | None = None
+    bn_eval: bool = False
     checkpoint_dir: str | None = None
     resume: bool = False
 
@@ -230,7 +235,7 @@ class FullFineTune(Strategy):
         return terms
 
     def callbacks(self, has_validation: bool) -> list[Any]:
-        callbacks: list[Any] = [FrozenBatchNormEval()]
+        callbacks: list[Any] = [FrozenBatchNormEval(all_layers=self.bn_eval)]
         if has_validation:
             callbacks.append(EarlyStopping("val_loss", self.patience))
         return callbacks

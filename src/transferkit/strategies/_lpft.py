@@ -15,7 +15,13 @@ from ._finetune import FullFineTune
 
 
 def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a standardised logistic regression on ``features`` and fold the scaling into one linear layer.
+    """Fit a logistic regression on centred features scaled by one global factor, and fold the scaling into
+    one linear layer.
+
+    One factor for all features (the root mean variance), not one per feature: per-feature
+    standardisation gives near-constant features (dead channels) huge weights, and once fine-tuning
+    moves those features the logits explode (LP-FT then collapsed to 0.29 accuracy on Fashion-MNIST where
+    its probe had 0.80).
 
     Returns ``(weight (n_classes, d), bias (n_classes,))`` such that ``features @ weight.T + bias`` are the
     probe's logits (for two classes, the symmetric pair ``-z/2, z/2``, which has the same softmax).
@@ -24,6 +30,7 @@ def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(features)
+    scaler.scale_ = np.full_like(scaler.scale_, max(float(np.sqrt(np.mean(scaler.var_))), 1e-12))
     lr = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit(scaler.transform(features), y)
     coef, intercept = lr.coef_, lr.intercept_
     if coef.shape[0] == 1:  # binary: one logit z for class 1
@@ -43,8 +50,11 @@ class LPFT(FullFineTune):
     pretrained features are distorted less than with a random head.
 
     The probe reads the cached features of the same backbone (no extra pass when they are cached). The
-    head trains at ``head_lr``, by default the backbone's ``lr``: it is already fitted. Other parameters
-    are those of :class:`FullFineTune`.
+    head trains at ``head_lr``, by default the backbone's ``lr``: it is already fitted. BatchNorm layers
+    keep their pretrained statistics by default (``bn_eval=True``): the probe was fitted on features
+    computed with them, and batch statistics would move every feature under the fitted head at the first
+    step (with them, LP-FT fell from its probe's 0.80 to 0.49 on Fashion-MNIST). Other parameters are
+    those of :class:`FullFineTune`.
 
     Parameters
     ----------
@@ -56,6 +66,7 @@ class LPFT(FullFineTune):
 
     lr: float = 5e-5
     head_lr: float = 5e-5
+    bn_eval: bool = True
     probe_C: float = 1.0
 
     def _check(self) -> None:

@@ -38,7 +38,11 @@ class FrozenBatchNormEval(Callback):
     """Keep normalisation layers whose parameters are all frozen in eval mode during training, so their
     running statistics stay the pretrained ones (a frozen layer that kept updating its statistics would
     drift away from the weights it was trained with). Frozen means ``requires_grad`` off or not yet
-    unfrozen by the learning-rate schedule (gradual unfreezing)."""
+    unfrozen by the learning-rate schedule (gradual unfreezing). With ``all_layers`` every normalisation
+    layer keeps its statistics (its affine parameters still train)."""
+
+    def __init__(self, all_layers: bool = False) -> None:
+        self.all_layers = all_layers
 
     def on_train_mode(self, trainer: Trainer) -> None:
         from torch import nn
@@ -47,7 +51,7 @@ class FrozenBatchNormEval(Callback):
         for module in trainer.unwrapped_model.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 params = list(module.parameters())
-                if params and all(id(p) in frozen for p in params):
+                if self.all_layers or (params and all(id(p) in frozen for p in params)):
                     module.eval()
 
 
