@@ -16,6 +16,7 @@ from sklearn.utils import check_array
 
 from ..errors import DataError
 from ..evaluation import corrected_resampled_ci
+from ..evaluation._evaluate import _plain
 from ._rankings import METHODS, check_method, check_non_negative
 from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, default_probe
 
@@ -63,16 +64,6 @@ class SelectorComparison:
 
     def to_dict(self) -> dict[str, Any]:
         return _plain({**asdict(self), "table": self.table()})
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
 
 
 def _time_predictions(models: dict[str, Any], X: np.ndarray, repeats: int) -> dict[str, float]:
