@@ -133,14 +133,11 @@ class AutoStrategy(Strategy):
         """Seconds of one training step (forward + backward + AdamW) on this machine, measured."""
         import torch
 
-        from ..training import make_loader
-
         with torch.random.fork_rng(devices=[]):
             net = ctx.trainable_backbone().with_head(ctx.n_classes)
             n = min(batch_size, len(X))
-            items = X[:n] if isinstance(X, np.ndarray) else [X[i] for i in range(n)]
-            inputs, targets, _ = next(iter(make_loader(items, np.zeros(n, dtype=int), preprocess=net.backbone.preprocess,
-                                                       batch_size=n, shuffle=False, seed=0)))
+            items: Any = X[:n] if isinstance(X, np.ndarray) else [X[i] for i in range(n)]
+            inputs, targets = net.backbone.preprocess(items), torch.zeros(n, dtype=torch.long)
             opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-5)
             times = []
             for _ in range(2):  # the first step pays one-off allocation costs
@@ -157,8 +154,6 @@ class AutoStrategy(Strategy):
         from ..backbones import backbone_modality
         from ..evaluation import make_baseline
         from ._finetune import validation_split
-        from ._lpft import LPFT
-        from ._partial import PartialFreeze
         from ._probe import LinearProbe
 
         if not 0 < self.val_fraction < 1:
@@ -194,7 +189,7 @@ class AutoStrategy(Strategy):
         base.fit(Xtr if modality != "text" else [str(t) for t in Xtr], ytr)
         record("no-transfer baseline", BaselineModel(base, modality), None, time.perf_counter() - t0)
 
-        finetune = self._finetune_candidate(ctx, Xtr, counts, info, budget, start, LPFT, PartialFreeze)
+        finetune = self._finetune_candidate(ctx, Xtr, counts, info, budget, start)
         if finetune is not None:
             name, strategy = finetune
             t0 = time.perf_counter()
@@ -224,7 +219,10 @@ class AutoStrategy(Strategy):
         return AutoModel(model, strategy, best["name"])
 
     def _finetune_candidate(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
-                            budget: float | None, start: float, lpft_cls: Any, partial_cls: Any) -> tuple[str, Any] | None:
+                            budget: float | None, start: float) -> tuple[str, Any] | None:
+        from ._lpft import LPFT
+        from ._partial import PartialFreeze
+
         backbone = ctx.shared_backbone()
         if not any(True for _ in backbone.parameters()) or not backbone.parameter_groups():
             info["reasons"].append(f"{ctx.backbone} cannot be fine-tuned (a frozen engine): probe only")
@@ -243,8 +241,8 @@ class AutoStrategy(Strategy):
         left = None if budget is None else budget - (time.perf_counter() - start)
         n_groups = len(backbone.parameter_groups())
         options = [
-            ("LP-FT", lpft_cls(epochs=self.epochs), 1.15),  # + the probe it starts from (features are cached)
-            ("partial (top half)", partial_cls(epochs=self.epochs, n_trainable=max(1, n_groups // 2)), 0.6),
+            ("LP-FT", LPFT(epochs=self.epochs), 1.15),  # + the probe it starts from (features are cached)
+            ("partial (top half)", PartialFreeze(epochs=self.epochs, n_trainable=max(1, n_groups // 2)), 0.6),
         ]
         for name, strategy, factor in options:
             cost = factor * self.epochs * epoch

@@ -252,7 +252,6 @@ class FullFineTune(Strategy):
 
     # --- fitting ------------------------------------------------------------------------------------
     def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> NetModel:
-        self._check()
         with torch.random.fork_rng(devices=[]):
             run = self.build(ctx, X, y, sample_weight)
             history = run.trainer.fit(run.net, run.param_groups, run.train_loader, run.val_loader)
