@@ -72,7 +72,7 @@ def _data(kind: str, budget: int, seed: int) -> tuple[Any, Any, Any, Any]:
     return X[train_idx], full.y[train_idx], X[test_idx], full.y[test_idx]
 
 
-def run(kind: str, budget: int, seed: int) -> list[dict[str, Any]]:
+def run(kind: str, budget: int, seed: int, models: list[str] | None = None) -> list[dict[str, Any]]:
     from sklearn.metrics import accuracy_score, f1_score
 
     from transferkit import TransferClassifier
@@ -87,6 +87,8 @@ def run(kind: str, budget: int, seed: int) -> list[dict[str, Any]]:
                  "accuracy": accuracy_score(yte, pred), "macro_f1": f1_score(yte, pred, average="macro")})
     backbone = {"image": "efficientnet-lite0", "text": "minilm-l6"}[kind]
     for name, strategy in _strategies(kind).items():
+        if models and name not in models and name != "linear probe":  # the probe is the time reference
+            continue
         clf = TransferClassifier(backbone=backbone, strategy=strategy, image_size=112 if kind == "image" else None,
                                  max_length=64 if kind == "text" else None, random_state=seed)
         t0 = time.perf_counter()
@@ -95,7 +97,10 @@ def run(kind: str, budget: int, seed: int) -> list[dict[str, Any]]:
         pred = clf.predict(Xte)
         hist = getattr(clf.model_, "history", None)
         n_epochs = len(hist.epochs) if hist is not None else None
+        auto = clf.fit_info_.get("auto")
         rows.append({"model": name, "fit_seconds": fit_s, "epochs": n_epochs,
+                     "auto_choice": auto["choice"] if auto else None,
+                     "auto_candidates": auto["candidates"] if auto else None,
                      "seconds_per_epoch": (sum(e["seconds"] for e in hist.epochs) / n_epochs) if n_epochs else None,
                      "accuracy": accuracy_score(yte, pred), "macro_f1": f1_score(yte, pred, average="macro")})
         print(f"  {kind} {budget}/class seed {seed} {name}: {rows[-1]['accuracy']:.3f} ({fit_s:.0f} s)", flush=True)
@@ -112,6 +117,7 @@ def main() -> None:
     parser.add_argument("--text-budgets", type=int, nargs="+", default=[16, 64], help="texts per class")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", choices=["image", "text"], default=None)
+    parser.add_argument("--models", default=None, help="comma-separated subset of the strategies (default: all)")
     parser.add_argument("--out", default="bench/results/strategies.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -123,7 +129,7 @@ def main() -> None:
                 continue
             for budget in budgets:
                 for seed in args.seeds:
-                    rows += run(kind, budget, seed)
+                    rows += run(kind, budget, seed, args.models.split(",") if args.models else None)
     Path(args.out).write_text(json.dumps(rows, indent=1))
     print("\n| data | per class | model | accuracy | macro-F1 | epochs | s/epoch | fit time / probe |")
     print("|---|---|---|---|---|---|---|---|")
@@ -142,6 +148,28 @@ def main() -> None:
               f"{np.mean([r['fit_vs_probe'] for r in rs]):.1f}x |" if spe else
               f"| {'Fashion-MNIST' if kind == 'image' else 'Chinese sentiment'} | {budget} | {model} | "
               f"{acc.mean():.3f}{spread} | {f1.mean():.3f} | {ep} | - | {np.mean([r['fit_vs_probe'] for r in rs]):.2f}x |")
+    print(average_table(rows))
+
+
+def average_table(rows: list[dict[str, Any]]) -> str:
+    """Each model's mean accuracy and macro-F1 over every (data, budget, seed) run where all models ran, and
+    how often it was best; auto's choices."""
+    runs = sorted({(r["kind"], r["budget"], r["seed"]) for r in rows})
+    models = sorted({r["model"] for r in rows})
+    complete = [k for k in runs if {r["model"] for r in rows if (r["kind"], r["budget"], r["seed"]) == k} == set(models)]
+    if not complete:
+        return ""
+    by = {(r["kind"], r["budget"], r["seed"], r["model"]): r for r in rows}
+    lines = [f"\nMean over {len(complete)} runs (data x budget x seed) where every model ran:",
+             "| model | mean accuracy | mean macro-F1 | best in runs |", "|---|---|---|---|"]
+    best = {k: max(models, key=lambda m: by[(*k, m)]["accuracy"]) for k in complete}
+    means = {m: np.mean([by[(*k, m)]["accuracy"] for k in complete]) for m in models}
+    for m in sorted(models, key=lambda m: -means[m]):
+        f1 = np.mean([by[(*k, m)]["macro_f1"] for k in complete])
+        lines.append(f"| {m} | {means[m]:.3f} | {f1:.3f} | {sum(b == m for b in best.values())} |")
+    choices = [f"{k[0]} {k[1]}/class seed {k[2]}: {by[(*k, 'auto')]['auto_choice']}" for k in complete
+               if (*k, "auto") in by]
+    return "\n".join(lines + (["", "auto chose: " + "; ".join(choices)] if choices else []))
 
 
 if __name__ == "__main__":

@@ -149,6 +149,8 @@ def add_auto_explanation(report: Report, info: dict[str, Any] | None) -> None:
                        "fit seconds": f"{c['seconds']:.1f}"} for c in info["candidates"]])
     for reason in info["reasons"]:
         report.paragraph(f"- {reason}")
+    if info.get("refit"):
+        report.paragraph(f"- refit of the chosen fine-tuned model: {info['refit']}")
 
 
 def add_fit_audit(report: Report, estimator: Any, data: Dataset) -> None:

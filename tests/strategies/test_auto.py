@@ -42,17 +42,37 @@ def test_auto_falls_back_to_the_baseline_under_negative_transfer(tmp_path) -> No
     assert off.fit_info_["auto"]["choice"] != "no-transfer baseline"
 
 
-def test_auto_tries_a_fine_tuning_candidate_when_budget_and_data_allow(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_auto_tries_fine_tuning_candidates_when_budget_and_data_allow(tmp_path) -> None:  # type: ignore[no-untyped-def]
     X, y = _hard_table(80)
     clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(epochs=3)).fit(X, y)
     info = clf.fit_info_["auto"]
-    assert [c["name"] for c in info["candidates"]] == ["linear probe", "no-transfer baseline", "LP-FT"]
+    assert [c["name"] for c in info["candidates"]] == ["linear probe", "no-transfer baseline", "LP-FT", "LoRA"]
     assert info["estimated_seconds_per_epoch"] > 0
     best = max(info["candidates"], key=lambda c: c["val_accuracy"])["val_accuracy"]
     chosen = next(c for c in info["candidates"] if c["name"] == info["choice"])
     assert chosen["val_accuracy"] == best
+    if info["choice"] in ("LP-FT", "LoRA"):  # no budget: a fine-tuned winner is refitted on all the data
+        assert info["refit"].startswith("yes") and info["refit_seconds"] > 0
     again = load_model(clf.save(tmp_path / "m"))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_candidates_follow_data_size_and_settings() -> None:
+    X, y = _hard_table(80)
+    # 64+ training examples in the smallest class: full fine-tuning replaces LoRA as the second candidate
+    big = TransferClassifier(backbone="tiny-mlp", cache=False,
+                             strategy=AutoStrategy(epochs=1, full_per_class=20, refit=False)).fit(X, y)
+    info = big.fit_info_["auto"]
+    assert [c["name"] for c in info["candidates"]][2:] == ["LP-FT", "full fine-tune (layer decay 0.75)"]
+    if info["choice"] not in ("linear probe", "no-transfer baseline"):
+        assert info["refit"].startswith("no (refit=False)")
+    one = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(epochs=1, max_finetune=1)).fit(X, y)
+    assert [c["name"] for c in one.fit_info_["auto"]["candidates"]][2:] == ["LP-FT"]
+    none = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(max_finetune=0)).fit(X, y)
+    assert len(none.fit_info_["auto"]["candidates"]) == 2
+    for bad, match in (({"refit": "sometimes"}, "refit must be"), ({"max_finetune": -1}, "max_finetune must be")):
+        with pytest.raises(StrategyError, match=match):
+            TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(**bad)).fit(X, y)
 
 
 def test_auto_skips_fine_tuning_for_tiny_classes_and_frozen_engines() -> None:

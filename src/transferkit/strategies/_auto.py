@@ -5,16 +5,21 @@ The choice is made on a stratified validation split of the training data, never 
 1. Cheap signals: features from the (cached) backbone, a linear probe and the no-transfer baseline fitted on
    the training part and scored on the validation part, the data size per class, and the measured time of one
    fine-tuning step on this machine.
-2. At most one fine-tuning candidate, the best one whose estimated cost fits the remaining budget: LP-FT
-   (Kumar et al., ICLR 2022: never starts from a random head, so it rarely does worse than its own probe),
-   else partial freezing of the top half, else nothing. Fine-tuning is skipped when the backbone cannot
-   train (a frozen engine), when classes have fewer than ``min_per_class`` examples (too few to fine-tune
-   without overfitting), or when the probe is already nearly perfect on validation.
+2. Fine-tuning candidates, in order of preference, each tried when its estimated cost fits what is left of
+   the budget (at most ``max_finetune`` of them): LP-FT (Kumar et al., ICLR 2022: never starts from a random
+   head, so it rarely does worse than its own probe); then LoRA (Hu et al., ICLR 2022: few trainable
+   weights, little overfitting on small data) or, from ``full_per_class`` examples per class on, full
+   fine-tuning with layer-wise learning-rate decay (with that much data, updating every layer pays: Kornblith
+   et al., CVPR 2019); partial freezing of the top half is the cheap candidate when neither fits the budget.
+   Fine-tuning is skipped when the backbone cannot train (a frozen engine), when classes have fewer than
+   ``min_per_class`` examples (too few to fine-tune without overfitting), or when the probe is already
+   nearly perfect on validation.
 3. The candidate with the best validation accuracy wins; ties go to the cheaper one. When the no-transfer
    baseline beats every transfer candidate, the guard falls back to the baseline and says so.
 
-The winner is refitted on all the data when it is cheap (probe, baseline); a fine-tuned winner keeps the
-weights trained on the training part (refitting would double the cost).
+The winner is refitted on all the data: always when it is cheap (probe, baseline), and a fine-tuned winner
+when the time it took on the training part, scaled to all the data, fits what is left of the budget
+(``refit``); otherwise it keeps the weights trained on the training part.
 """
 
 from __future__ import annotations
@@ -100,8 +105,9 @@ class AutoModel:
 
 
 class AutoStrategy(Strategy):
-    """Choose among the linear probe, LP-FT, partial freezing and the no-transfer baseline (see the module
-    docstring for the rules) within a time budget, and record why in ``fit_info_["auto"]``.
+    """Choose among the linear probe, LP-FT, LoRA, full fine-tuning, partial freezing and the no-transfer
+    baseline (see the module docstring for the rules) within a time budget, and record why in
+    ``fit_info_["auto"]``.
 
     Parameters
     ----------
@@ -112,20 +118,32 @@ class AutoStrategy(Strategy):
     min_per_class : int, default=8
         Fewer training examples than this in some class: no fine-tuning.
     epochs : int, default=6
-        Epochs of the fine-tuning candidate (early stopping may end it sooner).
+        Epochs of each fine-tuning candidate (early stopping may end it sooner).
     fallback : bool, default=True
         Fall back to the no-transfer baseline when it beats every transfer candidate on validation.
+    max_finetune : int, default=2
+        At most this many fine-tuning candidates (0: probe and baseline only).
+    full_per_class : int, default=300
+        From this many examples in the smallest class on, the second candidate is full fine-tuning (with
+        layer-wise learning-rate decay) instead of LoRA.
+    refit : bool or "auto", default="auto"
+        Refit a fine-tuned winner on all the data: ``"auto"`` when the budget allows it (always without a
+        budget), True always, False never (it keeps the weights trained on the training part).
     """
 
     cli_name = "auto"
 
     def __init__(self, *, budget: str | float | None = None, val_fraction: float = 0.2, min_per_class: int = 8,
-                 epochs: int = 6, fallback: bool = True) -> None:
+                 epochs: int = 6, fallback: bool = True, max_finetune: int = 2, full_per_class: int = 300,
+                 refit: bool | str = "auto") -> None:
         self.budget = budget
         self.val_fraction = val_fraction
         self.min_per_class = min_per_class
         self.epochs = epochs
         self.fallback = fallback
+        self.max_finetune = max_finetune
+        self.full_per_class = full_per_class
+        self.refit = refit
 
     # --- signals ---------------------------------------------------------------------------------------
     @staticmethod
@@ -158,6 +176,11 @@ class AutoStrategy(Strategy):
 
         if not 0 < self.val_fraction < 1:
             raise StrategyError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        if self.max_finetune < 0 or self.full_per_class < 1:
+            raise StrategyError(f"max_finetune must be >= 0 and full_per_class >= 1; got {self.max_finetune} and "
+                                f"{self.full_per_class}")
+        if self.refit not in (True, False, "auto"):
+            raise StrategyError(f"refit must be True, False or 'auto', got {self.refit!r}")
         start = time.perf_counter()
         budget = parse_budget(self.budget)
         modality = backbone_modality(ctx.backbone)
@@ -189,9 +212,7 @@ class AutoStrategy(Strategy):
         base.fit(Xtr if modality != "text" else [str(t) for t in Xtr], ytr)
         record("no-transfer baseline", BaselineModel(base, modality), None, time.perf_counter() - t0)
 
-        finetune = self._finetune_candidate(ctx, Xtr, counts, info, budget, start)
-        if finetune is not None:
-            name, strategy = finetune
+        for name, strategy in self._finetune_candidates(ctx, Xtr, counts, info, budget, start):
             t0 = time.perf_counter()
             record(name, strategy.fit_transfer(ctx, Xtr, ytr, sw_tr), strategy, time.perf_counter() - t0)
 
@@ -213,45 +234,77 @@ class AutoStrategy(Strategy):
             base.fit(X if modality != "text" else [str(t) for t in X], y)
             info["seconds"] = time.perf_counter() - start
             return AutoModel(BaselineModel(base, modality), None, best["name"])
-        info["seconds"] = time.perf_counter() - start
-        info["refit"] = "no: the fine-tuned model keeps its weights from the training part"
         model, strategy = models[best["name"]]
+        assert strategy is not None  # only the baseline has none, and it returned above
+        estimate = best["seconds"] * len(y) / len(ytr)
+        left = None if budget is None else budget - (time.perf_counter() - start)
+        if self.refit is True or (self.refit == "auto" and (left is None or estimate <= left)):
+            info["refit"] = f"yes: refitted on all {len(y)} examples (estimated {estimate:.0f} s)"
+            t0 = time.perf_counter()
+            model = strategy.fit_transfer(ctx, X, y, sample_weight)
+            info["refit_seconds"] = time.perf_counter() - t0
+        elif self.refit is False:
+            info["refit"] = "no (refit=False): the fine-tuned model keeps its weights from the training part"
+        else:
+            info["refit"] = (f"no: refitting on all the data would take about {estimate:.0f} s, more than the "
+                             f"{left:.0f} s left; the fine-tuned model keeps its weights from the training part")
+        info["seconds"] = time.perf_counter() - start
         return AutoModel(model, strategy, best["name"])
 
-    def _finetune_candidate(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
-                            budget: float | None, start: float) -> tuple[str, Any] | None:
+    def _finetune_candidates(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
+                             budget: float | None, start: float) -> list[tuple[str, Any]]:
+        from ._finetune import FullFineTune
+        from ._lora import LoRA
         from ._lpft import LPFT
         from ._partial import PartialFreeze
 
+        if self.max_finetune == 0:
+            info["reasons"].append("max_finetune=0: probe and baseline only")
+            return []
         backbone = ctx.shared_backbone()
         if not any(True for _ in backbone.parameters()) or not backbone.parameter_groups():
             info["reasons"].append(f"{ctx.backbone} cannot be fine-tuned (a frozen engine): probe only")
-            return None
+            return []
         if counts.min() < self.min_per_class:
             info["reasons"].append(f"smallest class has {counts.min()} examples (< {self.min_per_class}): too few to "
                                    "fine-tune without overfitting; probe only")
-            return None
+            return []
         probe_acc = info["candidates"][0]["val_accuracy"]
         if probe_acc >= 0.99:
             info["reasons"].append(f"the probe is already at {probe_acc:.3f} on validation: nothing to gain from fine-tuning")
-            return None
+            return []
         step = self._step_seconds(ctx, Xtr, 32)
         epoch = step * -(-len(Xtr) // 32)
         info["estimated_seconds_per_epoch"] = epoch
-        left = None if budget is None else budget - (time.perf_counter() - start)
         n_groups = len(backbone.parameter_groups())
+        if counts.min() >= self.full_per_class:
+            second = ("full fine-tune (layer decay 0.75)", FullFineTune(epochs=self.epochs, layer_decay=0.75), 1.0,
+                      f"the smallest class has {counts.min()} examples (>= {self.full_per_class}): enough to update "
+                      "every layer")
+        else:
+            second = ("LoRA", LoRA(epochs=self.epochs), 0.9,
+                      f"the smallest class has {counts.min()} examples (< {self.full_per_class}): few trainable weights")
         options = [
-            ("LP-FT", LPFT(epochs=self.epochs), 1.15),  # + the probe it starts from (features are cached)
-            ("partial (top half)", PartialFreeze(epochs=self.epochs, n_trainable=max(1, n_groups // 2)), 0.6),
+            ("LP-FT", LPFT(epochs=self.epochs), 1.15, "starts from the probe's head"),  # + the probe (cached features)
+            second,
+            ("partial (top half)", PartialFreeze(epochs=self.epochs, n_trainable=max(1, n_groups // 2)), 0.6,
+             "the cheapest fine-tuning"),
         ]
-        for name, strategy, factor in options:
+        chosen: list[tuple[str, Any]] = []
+        planned = 0.0
+        for name, strategy, factor, why in options:
+            if len(chosen) == self.max_finetune or (name.startswith("partial") and chosen):
+                break  # partial freezing only stands in when nothing better fits
             cost = factor * self.epochs * epoch
+            left = None if budget is None else budget - (time.perf_counter() - start) - planned
             if left is None or cost <= left:
-                info["reasons"].append(f"fine-tuning candidate {name}: estimated {cost:.0f} s"
+                info["reasons"].append(f"fine-tuning candidate {name} ({why}): estimated {cost:.0f} s"
                                        + ("" if left is None else f" of {left:.0f} s left"))
-                return name, strategy
-            info["reasons"].append(f"{name} would take about {cost:.0f} s, more than the {left:.0f} s left")
-        return None
+                chosen.append((name, strategy))
+                planned += cost
+            else:
+                info["reasons"].append(f"{name} would take about {cost:.0f} s, more than the {left:.0f} s left")
+        return chosen
 
     def _refit_probe(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None,
                      info: dict[str, Any], start: float) -> AutoModel:

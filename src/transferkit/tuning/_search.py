@@ -29,6 +29,7 @@ from ._storage import (
     open_storage,
     storage_url,
 )
+from ._warm import WarmStarts, warm_startable
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "halving", "none")
@@ -184,11 +185,16 @@ def _requeue_failed_grid_points(study: Any, grid: dict[str, list[Any]]) -> None:
 
 def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: np.ndarray,
                    splits: list[tuple[np.ndarray, np.ndarray]], scoring: str) -> Any:
-    """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold."""
+    """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold.
+
+    A logistic-regression head starts each fold's fit from the nearest earlier solution of that fold
+    (:class:`~transferkit.tuning._warm.WarmStarts`): the same optimum, reached in about half the time.
+    """
     import optuna
     from sklearn.metrics import get_scorer
 
     scorer = get_scorer(scoring)
+    warm = WarmStarts() if warm_startable(head) else None
 
     def objective(trial: Any) -> float:
         params = {key: dim.suggest(trial, key) for key, dim in space.items()}
@@ -198,9 +204,13 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
         scores: list[float] = []
         for step, (tr, te) in enumerate(splits):
             model = clone(head).set_params(**params)
+            if warm is not None:
+                warm.prime(model, step, params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(features[tr], y[tr])
+            if warm is not None:
+                warm.remember(model, step, params)
             scores.append(float(scorer(model, features[te], y[te])))
             if prunable and step < len(splits) - 1:
                 trial.report(float(np.mean(scores)), step)

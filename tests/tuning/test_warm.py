@@ -1,0 +1,53 @@
+"""Warm starts of logistic heads across trials: same solutions, fewer solver iterations."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.neural_network import MLPClassifier
+
+from transferkit.tuning._space import make_head
+from transferkit.tuning._warm import WarmStarts, warm_startable
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 40))
+    y = np.argmax(X[:, :3] + 0.8 * rng.normal(size=(300, 3)), axis=1)
+    return X, y
+
+
+def test_only_logistic_heads_warm_start() -> None:
+    assert warm_startable(make_head("logistic")) and warm_startable(make_head("pca-logistic"))
+    assert not warm_startable(make_head("mlp")) and not warm_startable(MLPClassifier())
+
+
+def test_a_warm_start_reaches_the_cold_solution_in_fewer_iterations() -> None:
+    X, y = _data()
+    warm = WarmStarts()
+    for C in (0.05, 0.5):  # remembered solutions on fold 0
+        params = {"logisticregression__C": C}
+        first = clone(make_head("logistic")).set_params(**params).fit(X, y)
+        warm.remember(first, 0, params)
+    params = {"logisticregression__C": 0.6}
+    cold = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params).fit(X, y)
+    primed = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params)
+    warm.prime(primed, 0, params)
+    np.testing.assert_allclose(primed[-1].coef_, first[-1].coef_)  # the nearest C (0.5) was chosen
+    primed.fit(X, y)
+    assert primed[-1].n_iter_.max() < cold[-1].n_iter_.max()
+    np.testing.assert_allclose(primed[-1].coef_, cold[-1].coef_, atol=1e-4)
+    np.testing.assert_array_equal(primed.predict(X), cold.predict(X))
+
+
+def test_warm_starts_are_kept_apart_by_fold_and_by_the_other_parameters() -> None:
+    X, y = _data()
+    warm = WarmStarts()
+    params = {"pca__n_components": 0.9, "logisticregression__C": 1.0}
+    fitted = clone(make_head("pca-logistic")).set_params(**params).fit(X, y)
+    warm.remember(fitted, 0, params)
+    for fold, other in ((1, params), (0, {**params, "pca__n_components": 0.6})):
+        fresh = clone(make_head("pca-logistic")).set_params(**other)
+        warm.prime(fresh, fold, other)
+        assert not hasattr(fresh[-1], "coef_") and fresh[-1].warm_start is False
+        fresh.fit(X, y)  # a different PCA width would not fit the remembered coefficients
