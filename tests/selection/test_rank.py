@@ -171,7 +171,7 @@ def source_backbones(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _direct_leep(name: str, X: np.ndarray, y: np.ndarray) -> float:
-    bb = FeatureExtractor(backbone=name, cache=False).fit(X).backbone_
+    bb = FeatureExtractor(backbone=name, cache=False).fit(X).backbone_.cpu()  # extraction may have used a GPU
     with torch.inference_mode():
         logits = bb.source_logits(bb.preprocess(X)).numpy()
     return leep(softmax(logits.astype(np.float64), axis=1), y)

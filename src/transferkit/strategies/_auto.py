@@ -151,11 +151,15 @@ class AutoStrategy(Strategy):
         """Seconds of one training step (forward + backward + AdamW) on this machine, measured."""
         import torch
 
+        # the device the training loop will use (the shared backbone may sit wherever extraction ran)
+        cuda = torch.cuda.is_available() and ctx.device != "cpu"
+        device = torch.device(ctx.device if ctx.device not in ("auto", "cpu") else ("cuda" if cuda else "cpu"))
         with torch.random.fork_rng(devices=[]):
-            net = ctx.trainable_backbone().with_head(ctx.n_classes)
+            net = ctx.trainable_backbone().with_head(ctx.n_classes).to(device)
             n = min(batch_size, len(X))
             items: Any = X[:n] if isinstance(X, np.ndarray) else [X[i] for i in range(n)]
-            inputs, targets = net.backbone.preprocess(items), torch.zeros(n, dtype=torch.long)
+            inputs = {k: v.to(device) for k, v in net.backbone.preprocess(items).items()}
+            targets = torch.zeros(n, dtype=torch.long, device=device)
             opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-5)
             times = []
             for _ in range(2):  # the first step pays one-off allocation costs
@@ -163,6 +167,8 @@ class AutoStrategy(Strategy):
                 torch.nn.functional.cross_entropy(net(inputs), targets).backward()
                 opt.step()
                 opt.zero_grad()
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
                 times.append(time.perf_counter() - t0)
         return times[-1] * batch_size / n
 

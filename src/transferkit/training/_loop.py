@@ -159,7 +159,12 @@ class Trainer:
     # --- setup -----------------------------------------------------------------------------------
     def _accelerator(self) -> Any:
         from accelerate import Accelerator
+        from accelerate.state import AcceleratorState
 
+        # Accelerate keeps one process-wide state and refuses a second Accelerator with another mixed
+        # precision ("restart your runtime"); each fit configures its own, so forget the last one's. The
+        # process group (PartialState) of a distributed launch is kept.
+        AcceleratorState._reset_state(reset_partial_state=False)
         cpu = self.config.device == "cpu" or (self.config.device == "auto" and not torch.cuda.is_available())
         return Accelerator(
             cpu=cpu, mixed_precision=self.config.mixed_precision, gradient_accumulation_steps=self.config.grad_accum
