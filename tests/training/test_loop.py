@@ -145,3 +145,36 @@ def test_gradient_accumulation_runs(accum: int) -> None:
     hist = Trainer(TrainConfig(epochs=1, device="cpu", grad_accum=accum), weighted_cross_entropy()).fit(
         model, [{"params": list(model.parameters()), "lr": 0.1}], loader)
     assert np.isfinite(hist.epochs[0]["train_loss"])
+
+
+def test_conv_nets_train_channels_last_on_cpu_and_come_back_in_the_default_layout(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import torch
+    from tests.helpers import stripe_images
+
+    from transferkit import TransferClassifier
+    from transferkit.strategies import FullFineTune
+
+    seen: list[bool] = []
+    conv_forward = torch.nn.Conv2d.forward
+
+    def spy(self, x):  # type: ignore[no-untyped-def]
+        if self.training:
+            seen.append(x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous())
+        return conv_forward(self, x)
+
+    X, y = stripe_images(10)
+
+    def fit() -> TransferClassifier:
+        return TransferClassifier(backbone="tiny-cnn", cache=False, device="cpu",
+                                  strategy=FullFineTune(epochs=2, val_fraction=0.2, lr=1e-2)).fit(X, y)
+
+    with monkeypatch.context() as m:
+        m.setattr(torch.nn.Conv2d, "forward", spy)
+        clf = fit()
+    assert seen and all(seen)  # every training convolution saw channels-last input
+    assert all(p.is_contiguous() for p in clf.model_.net.parameters())  # saved and served as usual
+    monkeypatch.setattr(Trainer, "_on_cpu", lambda self: False)  # the default layout (still on this CPU)
+    plain = fit()
+    losses = [[e[k] for e in c.model_.history.epochs for k in ("train_loss", "val_loss")] for c in (clf, plain)]
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)  # the same training, only faster
+    np.testing.assert_allclose(clf.predict_proba(X), plain.predict_proba(X), atol=1e-4)

@@ -155,6 +155,7 @@ class Trainer:
         self._batch_index = 0
         self.needs_features = any(getattr(t, "needs_features", False) for t in self.terms)
         self.resumed_from: Path | None = None
+        self._channels_last = False
 
     # --- setup -----------------------------------------------------------------------------------
     def _accelerator(self) -> Any:
@@ -165,10 +166,22 @@ class Trainer:
         # precision ("restart your runtime"); each fit configures its own, so forget the last one's. The
         # process group (PartialState) of a distributed launch is kept.
         AcceleratorState._reset_state(reset_partial_state=False)
-        cpu = self.config.device == "cpu" or (self.config.device == "auto" and not torch.cuda.is_available())
         return Accelerator(
-            cpu=cpu, mixed_precision=self.config.mixed_precision, gradient_accumulation_steps=self.config.grad_accum
+            cpu=self._on_cpu(), mixed_precision=self.config.mixed_precision, gradient_accumulation_steps=self.config.grad_accum
         )
+
+    def _on_cpu(self) -> bool:
+        return self.config.device == "cpu" or (self.config.device == "auto" and not torch.cuda.is_available())
+
+    def _layout(self, inputs: Any) -> Any:
+        """Image batches channels-last when the network trains that way (see :meth:`fit`)."""
+        if not self._channels_last:
+            return inputs
+        if isinstance(inputs, dict):
+            return {k: self._layout(v) for k, v in inputs.items()}
+        if isinstance(inputs, torch.Tensor) and inputs.ndim == 4 and inputs.is_floating_point():
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
 
     @property
     def unwrapped_model(self) -> nn.Module:
@@ -200,7 +213,27 @@ class Trainer:
         train_loader: DataLoader,
         val_loader: DataLoader | None = None,
     ) -> History:
-        """Run the configured epochs (or until a callback stops it). Returns the history."""
+        """Run the configured epochs (or until a callback stops it). Returns the history.
+
+        On CPU a network with 2-D convolutions trains channels-last (oneDNN's fast layout: EfficientNet-Lite0
+        trains ~1.2x faster on 2 cores); its weights are back in the default layout when ``fit`` returns.
+        """
+        self._channels_last = self._on_cpu() and any(isinstance(m, nn.Conv2d) for m in model.modules())
+        if self._channels_last:
+            model.to(memory_format=torch.channels_last)  # in place: parameter objects (and groups) stay
+        try:
+            return self._fit(model, param_groups, train_loader, val_loader)
+        finally:
+            if self._channels_last:
+                model.to(memory_format=torch.contiguous_format)
+
+    def _fit(
+        self,
+        model: nn.Module,
+        param_groups: list[dict[str, Any]],
+        train_loader: DataLoader,
+        val_loader: DataLoader | None,
+    ) -> History:
         from ._checkpoint import CheckpointError, complete_checkpoints, load_checkpoint, save_checkpoint
 
         start = time.perf_counter()
@@ -295,6 +328,7 @@ class Trainer:
 
     def train_step(self, batch: tuple[Any, ...]) -> float:
         inputs, targets, weights, *rest = batch
+        inputs = self._layout(inputs)
         with self.accelerator.accumulate(self.model):
             features = None
             if self.needs_features:
@@ -329,7 +363,7 @@ class Trainer:
 
     @torch.no_grad()
     def eval_step(self, batch: tuple[Any, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs, targets = batch[0], batch[1]
+        inputs, targets = self._layout(batch[0]), batch[1]
         logits = self.model(inputs)
         return self.accelerator.gather_for_metrics((logits, targets))
 
