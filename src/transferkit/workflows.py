@@ -146,6 +146,8 @@ def add_auto_explanation(report: Report, info: dict[str, Any] | None) -> None:
     )
     if info["candidates"]:
         report.table([{"candidate": c["name"], "validation accuracy": f"{c['val_accuracy']:.3f}",
+                       "cross-validated accuracy": f"{c['cv_accuracy']:.3f}" if "cv_accuracy" in c else "-",
+                       "estimated accuracy": f"{c['estimate']:.3f}" if "estimate" in c else "-",
                        "fit seconds": f"{c['seconds']:.1f}"} for c in info["candidates"]])
     for reason in info["reasons"]:
         report.paragraph(f"- {reason}")

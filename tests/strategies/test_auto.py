@@ -31,7 +31,7 @@ def test_auto_falls_back_to_the_baseline_under_negative_transfer(tmp_path) -> No
     X, y = _hard_table()
     clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget=0.001)).fit(X, y)
     info = clf.fit_info_["auto"]
-    acc = {c["name"]: c["val_accuracy"] for c in info["candidates"]}
+    acc = {c["name"]: c["cv_accuracy"] for c in info["candidates"]}
     assert acc["no-transfer baseline"] > acc["linear probe"]
     assert info["choice"] == "no-transfer baseline"
     assert any("negative transfer guard" in r for r in info["reasons"])
@@ -48,9 +48,13 @@ def test_auto_tries_fine_tuning_candidates_when_budget_and_data_allow(tmp_path) 
     info = clf.fit_info_["auto"]
     assert [c["name"] for c in info["candidates"]] == ["linear probe", "no-transfer baseline", "LP-FT", "LoRA"]
     assert info["estimated_seconds_per_epoch"] > 0
-    best = max(info["candidates"], key=lambda c: c["val_accuracy"])["val_accuracy"]
+    best = max(info["candidates"], key=lambda c: c["estimate"])["estimate"]
     chosen = next(c for c in info["candidates"] if c["name"] == info["choice"])
-    assert chosen["val_accuracy"] == best
+    assert chosen["estimate"] == best
+    est = {c["name"]: c for c in info["candidates"]}
+    for name in ("LP-FT", "LoRA"):  # the probe's cross-validated score plus the paired gain on validation
+        gain = est[name]["val_accuracy"] - est["linear probe"]["val_accuracy"]
+        assert est[name]["estimate"] == pytest.approx(est["linear probe"]["cv_accuracy"] + gain)
     if info["choice"] in ("LP-FT", "LoRA"):  # no budget: a fine-tuned winner is refitted on all the data
         assert info["refit"].startswith("yes") and info["refit_seconds"] > 0
     again = load_model(clf.save(tmp_path / "m"))

@@ -14,8 +14,11 @@ The choice is made on a stratified validation split of the training data, never 
    Fine-tuning is skipped when the backbone cannot train (a frozen engine), when classes have fewer than
    ``min_per_class`` examples (too few to fine-tune without overfitting), or when the probe is already
    nearly perfect on validation.
-3. The candidate with the best validation accuracy wins; ties go to the cheaper one. When the no-transfer
-   baseline beats every transfer candidate, the guard falls back to the baseline and says so.
+3. Each candidate gets an estimated accuracy: the probe and the baseline by k-fold cross-validation over all
+   the data (cheap: features are cached), a fine-tuned candidate by the probe's score plus its paired gain
+   over the probe on the validation split (a handful of validation examples alone decide little). The best
+   estimate wins; ties go to the cheaper candidate. When the no-transfer baseline is at least as good as
+   every transfer candidate, the guard falls back to it and says so.
 
 The winner is refitted on all the data: always when it is cheap (probe, baseline), and a fine-tuned winner
 when the time it took on the training part, scaled to all the data, fits what is left of the budget
@@ -126,6 +129,8 @@ class AutoStrategy(Strategy):
     full_per_class : int, default=300
         From this many examples in the smallest class on, the second candidate is full fine-tuning (with
         layer-wise learning-rate decay) instead of LoRA.
+    cv : int, default=5
+        Folds of the cross-validation that scores the probe and the baseline (fewer for small classes).
     refit : bool or "auto", default="auto"
         Refit a fine-tuned winner on all the data: ``"auto"`` when the budget allows it (always without a
         budget), True always, False never (it keeps the weights trained on the training part).
@@ -135,7 +140,7 @@ class AutoStrategy(Strategy):
 
     def __init__(self, *, budget: str | float | None = None, val_fraction: float = 0.2, min_per_class: int = 8,
                  epochs: int = 6, fallback: bool = True, max_finetune: int = 2, full_per_class: int = 300,
-                 refit: bool | str = "auto") -> None:
+                 cv: int = 5, refit: bool | str = "auto") -> None:
         self.budget = budget
         self.val_fraction = val_fraction
         self.min_per_class = min_per_class
@@ -143,6 +148,7 @@ class AutoStrategy(Strategy):
         self.fallback = fallback
         self.max_finetune = max_finetune
         self.full_per_class = full_per_class
+        self.cv = cv
         self.refit = refit
 
     # --- signals ---------------------------------------------------------------------------------------
@@ -222,17 +228,18 @@ class AutoStrategy(Strategy):
             t0 = time.perf_counter()
             record(name, strategy.fit_transfer(ctx, Xtr, ytr, sw_tr), strategy, time.perf_counter() - t0)
 
+        self._estimate(ctx, X, y, modality, info)
         transfer = [c for c in info["candidates"] if c["name"] != "no-transfer baseline"]
-        best = max(transfer, key=lambda c: (c["val_accuracy"], -c["seconds"]))
+        best = max(transfer, key=lambda c: (c["estimate"], -c["seconds"]))
         baseline = next(c for c in info["candidates"] if c["name"] == "no-transfer baseline")
-        if self.fallback and baseline["val_accuracy"] > best["val_accuracy"]:
+        if self.fallback and (baseline["estimate"], -baseline["seconds"]) > (best["estimate"], -best["seconds"]):
             info["reasons"].append(
-                f"negative transfer guard: the no-transfer baseline ({baseline['val_accuracy']:.3f}) beats every "
-                f"transfer candidate on validation (best {best['name']}: {best['val_accuracy']:.3f}); falling back "
-                "to the baseline")
+                f"negative transfer guard: the no-transfer baseline ({baseline['estimate']:.3f}) is at least as "
+                f"accurate as every transfer candidate (best {best['name']}: {best['estimate']:.3f}) and cheaper; "
+                "falling back to the baseline")
             best = baseline
         info["choice"] = best["name"]
-        info["reasons"].append(f"chose {best['name']}: best validation accuracy ({best['val_accuracy']:.3f})")
+        info["reasons"].append(f"chose {best['name']}: best estimated accuracy ({best['estimate']:.3f})")
         if best["name"] == "linear probe":
             return self._refit_probe(ctx, X, y, sample_weight, info, start)
         if best is baseline:
@@ -256,6 +263,36 @@ class AutoStrategy(Strategy):
                              f"{left:.0f} s left; the fine-tuned model keeps its weights from the training part")
         info["seconds"] = time.perf_counter() - start
         return AutoModel(model, strategy, best["name"])
+
+    def _estimate(self, ctx: FitContext, X: Any, y: np.ndarray, modality: str, info: dict[str, Any]) -> None:
+        """Each candidate's estimated accuracy (``estimate``): a few validation examples decide little, so the
+        cheap candidates (probe, baseline) are scored by stratified k-fold cross-validation over all the data
+        (features come from the cache), and a fine-tuned candidate by the probe's CV score plus its paired
+        gain over the probe on the validation split."""
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+        from ..evaluation import make_baseline
+        from ._probe import default_head
+
+        by_name = {c["name"]: c for c in info["candidates"]}
+        k = min(self.cv, int(np.bincount(y).min()))
+        if k < 2:
+            for c in info["candidates"]:
+                c["estimate"] = c["val_accuracy"]
+            return
+        folds = StratifiedKFold(k, shuffle=True, random_state=ctx.random_state)
+        features = ctx.extractor().fit_transform(X)
+        probe = by_name["linear probe"]
+        probe["cv_accuracy"] = float(cross_val_score(clone(default_head()), features, y, cv=folds).mean())
+        base = by_name["no-transfer baseline"]
+        Xb = X if modality != "text" else [str(t) for t in X]
+        base["cv_accuracy"] = float(cross_val_score(make_baseline(modality, random_state=ctx.random_state), Xb, y,
+                                                    cv=folds).mean())
+        for c in info["candidates"]:
+            c["estimate"] = c.get("cv_accuracy", probe["cv_accuracy"] + c["val_accuracy"] - probe["val_accuracy"])
+        info["reasons"].append(f"probe and baseline scored by {k}-fold cross-validation on all {len(y)} examples; "
+                               "fine-tuned candidates by the probe's score plus their gain over it on validation")
 
     def _finetune_candidates(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
                              budget: float | None, start: float) -> list[tuple[str, Any]]:
