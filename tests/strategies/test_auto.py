@@ -52,9 +52,11 @@ def test_auto_tries_fine_tuning_candidates_when_budget_and_data_allow(tmp_path) 
     chosen = next(c for c in info["candidates"] if c["name"] == info["choice"])
     assert chosen["estimate"] == best
     est = {c["name"]: c for c in info["candidates"]}
-    for name in ("LP-FT", "LoRA"):  # the probe's cross-validated score plus the paired gain on validation
+    for name in ("LP-FT", "LoRA"):  # the probe's CV score plus the paired gain on validation, less its SE
         gain = est[name]["val_accuracy"] - est["linear probe"]["val_accuracy"]
-        assert est[name]["estimate"] == pytest.approx(est["linear probe"]["cv_accuracy"] + gain)
+        assert est[name]["val_gain"] == pytest.approx(gain) and est[name]["val_gain_se"] >= 0
+        assert est[name]["estimate"] == pytest.approx(est["linear probe"]["cv_accuracy"] + gain
+                                                      - est[name]["val_gain_se"])
     if info["choice"] in ("LP-FT", "LoRA"):  # no budget: a fine-tuned winner is refitted on all the data
         assert info["refit"].startswith("yes") and info["refit_seconds"] > 0
     again = load_model(clf.save(tmp_path / "m"))

@@ -16,7 +16,8 @@ The choice is made on a stratified validation split of the training data, never 
    nearly perfect on validation.
 3. Each candidate gets an estimated accuracy: the probe and the baseline by k-fold cross-validation over all
    the data (cheap: features are cached), a fine-tuned candidate by the probe's score plus its paired gain
-   over the probe on the validation split (a handful of validation examples alone decide little). The best
+   over the probe on the validation split less one standard error of that gain (a handful of validation
+   examples alone decide little; the one-standard-error rule keeps gains they cannot resolve). The best
    estimate wins; ties go to the cheaper candidate. When the no-transfer baseline is at least as good as
    every transfer candidate, the guard falls back to it and says so.
 
@@ -179,8 +180,6 @@ class AutoStrategy(Strategy):
         return times[-1] * batch_size / n
 
     def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
-        from sklearn.metrics import accuracy_score
-
         from ..backbones import backbone_modality
         from ..evaluation import make_baseline
         from ._finetune import validation_split
@@ -209,10 +208,11 @@ class AutoStrategy(Strategy):
         sw_tr = None if sample_weight is None else sample_weight[tr]
 
         models: dict[str, tuple[Any, Strategy | None]] = {}
+        correct: dict[str, np.ndarray] = {}  # per validation example: right or wrong
 
         def record(name: str, model: Any, strategy: Strategy | None, seconds: float) -> None:
-            acc = float(accuracy_score(yva, np.argmax(model.predict_proba(Xva), axis=1)))
-            info["candidates"].append({"name": name, "val_accuracy": acc, "seconds": seconds,
+            correct[name] = np.argmax(model.predict_proba(Xva), axis=1) == yva
+            info["candidates"].append({"name": name, "val_accuracy": float(correct[name].mean()), "seconds": seconds,
                                        "strategy": repr(strategy) if strategy is not None else None})
             models[name] = (model, strategy)
 
@@ -228,7 +228,7 @@ class AutoStrategy(Strategy):
             t0 = time.perf_counter()
             record(name, strategy.fit_transfer(ctx, Xtr, ytr, sw_tr), strategy, time.perf_counter() - t0)
 
-        self._estimate(ctx, X, y, modality, info)
+        self._estimate(ctx, X, y, modality, info, correct)
         transfer = [c for c in info["candidates"] if c["name"] != "no-transfer baseline"]
         best = max(transfer, key=lambda c: (c["estimate"], -c["seconds"]))
         baseline = next(c for c in info["candidates"] if c["name"] == "no-transfer baseline")
@@ -264,11 +264,14 @@ class AutoStrategy(Strategy):
         info["seconds"] = time.perf_counter() - start
         return AutoModel(model, strategy, best["name"])
 
-    def _estimate(self, ctx: FitContext, X: Any, y: np.ndarray, modality: str, info: dict[str, Any]) -> None:
+    def _estimate(self, ctx: FitContext, X: Any, y: np.ndarray, modality: str, info: dict[str, Any],
+                  correct: dict[str, np.ndarray]) -> None:
         """Each candidate's estimated accuracy (``estimate``): a few validation examples decide little, so the
         cheap candidates (probe, baseline) are scored by stratified k-fold cross-validation over all the data
         (features come from the cache), and a fine-tuned candidate by the probe's CV score plus its paired
-        gain over the probe on the validation split."""
+        gain over the probe on the validation split, less one standard error of that gain (the one-standard-
+        error rule, Hastie et al., ESL 7.10: a gain the validation split cannot tell from noise is not
+        bought with fine-tuning's cost and risk)."""
         from sklearn.base import clone
         from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -290,9 +293,16 @@ class AutoStrategy(Strategy):
         base["cv_accuracy"] = float(cross_val_score(make_baseline(modality, random_state=ctx.random_state), Xb, y,
                                                     cv=folds).mean())
         for c in info["candidates"]:
-            c["estimate"] = c.get("cv_accuracy", probe["cv_accuracy"] + c["val_accuracy"] - probe["val_accuracy"])
+            if "cv_accuracy" in c:
+                c["estimate"] = c["cv_accuracy"]
+                continue
+            gain = correct[c["name"]].astype(float) - correct["linear probe"].astype(float)
+            c["val_gain"] = float(gain.mean())
+            c["val_gain_se"] = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
+            c["estimate"] = probe["cv_accuracy"] + c["val_gain"] - c["val_gain_se"]
         info["reasons"].append(f"probe and baseline scored by {k}-fold cross-validation on all {len(y)} examples; "
-                               "fine-tuned candidates by the probe's score plus their gain over it on validation")
+                               "fine-tuned candidates by the probe's score plus their gain over it on validation, "
+                               "less one standard error of the gain")
 
     def _finetune_candidates(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
                              budget: float | None, start: float) -> list[tuple[str, Any]]:
