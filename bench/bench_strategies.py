@@ -119,7 +119,17 @@ def main() -> None:
     parser.add_argument("--only", choices=["image", "text"], default=None)
     parser.add_argument("--models", default=None, help="comma-separated subset of the strategies (default: all)")
     parser.add_argument("--out", default="bench/results/strategies.json")
+    parser.add_argument("--table", nargs="+", default=None, metavar="JSON",
+                        help="print the tables of saved results instead of running; a later file's rows replace "
+                             "an earlier file's rows of the same data, budget, seed and model")
     args = parser.parse_args()
+    if args.table:
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for f in args.table:
+            for r in json.loads(Path(f).read_text()):
+                merged[(r["kind"], r["budget"], r["seed"], r["model"])] = r
+        print_tables(list(merged.values()))
+        return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +141,11 @@ def main() -> None:
                 for seed in args.seeds:
                     rows += run(kind, budget, seed, args.models.split(",") if args.models else None)
     Path(args.out).write_text(json.dumps(rows, indent=1))
+    print_tables(rows)
+
+
+def print_tables(rows: list[dict[str, Any]]) -> None:
+    """The per-setting table (mean ± sd over seeds) and the average over settings."""
     print("\n| data | per class | model | accuracy | macro-F1 | epochs | s/epoch | fit time / probe |")
     print("|---|---|---|---|---|---|---|---|")
     keys = sorted({(r["kind"], r["budget"], r["model"]) for r in rows}, key=lambda k: (k[0], k[1]))
