@@ -272,7 +272,6 @@ class AutoStrategy(Strategy):
         gain over the probe on the validation split, less one standard error of that gain (the one-standard-
         error rule, Hastie et al., ESL 7.10: a gain the validation split cannot tell from noise is not
         bought with fine-tuning's cost and risk)."""
-        from sklearn.base import clone
         from sklearn.model_selection import StratifiedKFold, cross_val_score
 
         from ..evaluation import make_baseline
@@ -287,7 +286,7 @@ class AutoStrategy(Strategy):
         folds = StratifiedKFold(k, shuffle=True, random_state=ctx.random_state)
         features = ctx.extractor().fit_transform(X)
         probe = by_name["linear probe"]
-        probe["cv_accuracy"] = float(cross_val_score(clone(default_head()), features, y, cv=folds).mean())
+        probe["cv_accuracy"] = float(cross_val_score(default_head(), features, y, cv=folds).mean())
         base = by_name["no-transfer baseline"]
         Xb = X if modality != "text" else [str(t) for t in X]
         base["cv_accuracy"] = float(cross_val_score(make_baseline(modality, random_state=ctx.random_state), Xb, y,
