@@ -158,9 +158,9 @@ class AutoStrategy(Strategy):
         """Seconds of one training step (forward + backward + AdamW) on this machine, measured."""
         import torch
 
-        # the device the training loop will use (the shared backbone may sit wherever extraction ran)
-        cuda = torch.cuda.is_available() and ctx.device != "cpu"
-        device = torch.device(ctx.device if ctx.device not in ("auto", "cpu") else ("cuda" if cuda else "cpu"))
+        from ..features import resolve_device
+
+        device = resolve_device(ctx.device)  # the loop's (the shared backbone may sit wherever extraction ran)
         with torch.random.fork_rng(devices=[]):
             net = ctx.trainable_backbone().with_head(ctx.n_classes).to(device)
             n = min(batch_size, len(X))

@@ -266,7 +266,7 @@ class FullFineTune(Strategy):
         """Everything a run needs, ready for ``trainer.fit`` (seeds the global RNG: call it inside
         ``torch.random.fork_rng``). The learning-rate finder reuses it with another schedule."""
         self._check()
-        if self.mixed_precision == "fp16" and (ctx.device == "cpu" or not torch.cuda.is_available()):
+        if self.mixed_precision == "fp16" and resolve_device(ctx.device).type == "cpu":
             raise StrategyError("mixed_precision='fp16' needs a GPU (it would silently train in float32 here); "
                                 "use 'bf16' on CPU")
         torch.manual_seed(ctx.random_state)

@@ -171,7 +171,9 @@ class Trainer:
         )
 
     def _on_cpu(self) -> bool:
-        return self.config.device == "cpu" or (self.config.device == "auto" and not torch.cuda.is_available())
+        from ..features import resolve_device
+
+        return resolve_device(self.config.device).type == "cpu"
 
     def _layout(self, inputs: Any) -> Any:
         """Image batches channels-last when the network trains that way (see :meth:`fit`)."""
