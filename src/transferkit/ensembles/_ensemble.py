@@ -9,6 +9,7 @@ member, fold or stacking split asks for it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,8 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
     ----------
     ensemble_ : the fitted scikit-learn ensemble
     classes_ : ndarray
+
+    A fitted ensemble saves to a model folder (:meth:`save`) that :func:`transferkit.load_model` reads.
 
     Examples
     --------
@@ -151,6 +154,14 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "ensemble_")
         return np.asarray(self.ensemble_.predict(X))
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save the fitted ensemble to a model folder, atomically: one sub-folder per member (a transferkit
+        model folder, or skops for a scikit-learn member), the combiner in skops, no pickle. Load it with
+        :func:`transferkit.load_model`; ``transferkit predict`` reads it too."""
+        from ._folder import save_ensemble
+
+        return save_ensemble(self, Path(path), overwrite=overwrite)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,38 +64,16 @@ def check_writable(path: Path, *, overwrite: bool) -> None:
         raise ModelFolderError(f"cannot write into {str(parent)!r} (permission denied)")
 
 
-def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: dict[str, bytes] | None = None) -> Path:
-    """Write ``est`` (a fitted TransferClassifier) to the folder ``path``, atomically."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(est, "model_")
+@contextmanager
+def atomic_folder(path: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write into; on success it replaces ``path`` (an existing
+    folder only once the new one is complete), on any error it is removed and ``path`` is untouched."""
     check_writable(path, overwrite=overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        model_cfg = est.model_.save(tmp)
-        classes = [_jsonable(c) for c in est.classes_.tolist()]
-        for name, data in (extra_files or {}).items():
-            (tmp / name).write_bytes(data)
-        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
-        config = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "transferkit_version": __version__,
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "estimator": type(est).__name__,
-            "params": {k: _jsonable(getattr(est, k)) for k in _PARAMS},
-            "n_features_in": getattr(est, "n_features_in_", None),
-            "strategy": _strategy_config(est.strategy_),
-            "model": {"kind": est.model_.kind, **model_cfg},
-            "classes": classes,
-            "classes_dtype": str(est.classes_.dtype),
-            "backbone_fingerprint": _backbone_fingerprint(est),
-            "files": files,
-        }
-        (tmp / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
-        (tmp / "transferkit.json").write_text(json.dumps(config, indent=2, ensure_ascii=False))
+        yield tmp
         old = None
         if path.exists():
             old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
@@ -104,6 +84,36 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_config(folder: Path, est: Any, config: dict[str, Any]) -> None:
+    """Write ``labels.json`` and ``transferkit.json`` (format header, classes and the SHA-256 of every
+    file below ``folder``, sub-folders included) for the fitted classifier ``est``."""
+    classes = [_jsonable(c) for c in est.classes_.tolist()]
+    files = {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "transferkit_version": __version__,
+              "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "estimator": type(est).__name__}
+    full = {**header, **config, "classes": classes, "classes_dtype": str(est.classes_.dtype), "files": files}
+    (folder / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
+    (folder / "transferkit.json").write_text(json.dumps(full, indent=2, ensure_ascii=False))
+
+
+def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: dict[str, bytes] | None = None) -> Path:
+    """Write ``est`` (a fitted TransferClassifier) to the folder ``path``, atomically."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, "model_")
+    with atomic_folder(path, overwrite=overwrite) as tmp:
+        model_cfg = est.model_.save(tmp)
+        for name, data in (extra_files or {}).items():
+            (tmp / name).write_bytes(data)
+        write_config(tmp, est, {
+            "params": {k: _jsonable(getattr(est, k)) for k in _PARAMS},
+            "n_features_in": getattr(est, "n_features_in_", None),
+            "strategy": _strategy_config(est.strategy_),
+            "model": {"kind": est.model_.kind, **model_cfg},
+            "backbone_fingerprint": _backbone_fingerprint(est),
+        })
     return path
 
 
@@ -148,7 +158,8 @@ def strategy_from_config(config: dict[str, Any], *, where: str = "the model fold
 
 
 def load_model(path: str | Path) -> Any:
-    """Load a model folder written by :meth:`TransferClassifier.save`.
+    """Load a model folder written by :meth:`TransferClassifier.save` or :meth:`TransferEnsemble.save
+    <transferkit.ensembles.TransferEnsemble.save>`.
 
     Checks the format version and every weight file's checksum; for probe models also that the
     backbone weights are the ones the head was trained on.
@@ -157,6 +168,10 @@ def load_model(path: str | Path) -> Any:
 
     path = Path(path)
     config = read_config(path)
+    if config.get("estimator") == "TransferEnsemble":
+        from ..ensembles._folder import load_ensemble
+
+        return load_ensemble(path, config)
     strategy = strategy_from_config(config["strategy"], where=str(path))
     est = TransferClassifier(strategy=strategy, **config["params"])
     if config["n_features_in"] is not None:
