@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
+from .._blas import one_blas_thread
 from ..errors import DataError
 from ._errors import TuningError
 from ._space import HEADS, Space, check_space, default_space, grid_size, make_head, space_grid, space_to_dict
@@ -371,7 +372,9 @@ def tune(
         t1 = time.perf_counter()
         before = len(study.trials)
         if remaining:
-            study.optimize(objective, n_trials=remaining, timeout=timeout, catch=TRIAL_ERRORS, callbacks=callbacks)
+            with one_blas_thread():
+                study.optimize(objective, n_trials=remaining, timeout=timeout, catch=TRIAL_ERRORS,
+                               callbacks=callbacks)
         search_seconds = time.perf_counter() - t1
     finally:
         optuna.logging.set_verbosity(verbosity)
