@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 
 def blobs(n_per_class: int = 20, n_features: int = 6, n_classes: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -58,3 +59,16 @@ def run_cli(*args: object) -> tuple[int, str]:
 
     result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
     return result.exit_code, result.output
+
+
+class BlasThreadsSpy(LogisticRegression):
+    """A logistic head that records, in the class-wide ``seen`` (clones included; clear it first), the
+    BLAS thread counts in effect while it fits."""
+
+    seen: ClassVar[list[int]] = []
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BlasThreadsSpy:
+        from threadpoolctl import threadpool_info
+
+        BlasThreadsSpy.seen += [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        return super().fit(X, y, sample_weight)

@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .._blas import one_blas_thread
 from ._checks import check_features_labels, check_positive_int, class_sums
 
 __all__ = ["h_score", "h_score_shrinkage", "linear_probe_score"]
@@ -164,4 +165,5 @@ def linear_probe_score(features: ArrayLike, labels: ArrayLike, *, cv: int = 5, r
     n_folds = min(n_folds, int(np.bincount(codes).min()))
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
-    return float(np.mean(cross_val_score(model, f, codes, cv=folds, scoring="accuracy")))
+    with one_blas_thread():
+        return float(np.mean(cross_val_score(model, f, codes, cv=folds, scoring="accuracy")))

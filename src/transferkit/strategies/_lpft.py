@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._blas import one_blas_thread
 from ..backbones import TransferNet
 from ..errors import StrategyError
 from ._base import FitContext
@@ -31,7 +32,8 @@ def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C
 
     scaler = StandardScaler().fit(features)
     scaler.scale_ = np.full_like(scaler.scale_, max(float(np.sqrt(np.mean(scaler.var_))), 1e-12))
-    lr = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit(scaler.transform(features), y)
+    with one_blas_thread():
+        lr = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit(scaler.transform(features), y)
     coef, intercept = lr.coef_, lr.intercept_
     if coef.shape[0] == 1:  # binary: one logit z for class 1
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
