@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
+from .._blas import one_blas_thread
 from ..errors import DataError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
 from ._metrics import classification_metrics, corrected_resampled_ci, mean_ci, paired_bootstrap_ci
@@ -276,11 +277,12 @@ def evaluate(
             if verbose:
                 print(f"  split {fold + 1}/{len(splits)}: {name}", flush=True)
             model = clone(est)
-            t0 = time.perf_counter()
-            model.fit(Xtr, ytr)
-            t1 = time.perf_counter()
-            pred, proba = _predict(model, Xte, classes)
-            t2 = time.perf_counter()
+            with one_blas_thread():  # scikit-learn heads and baselines (see transferkit._blas); torch keeps its threads
+                t0 = time.perf_counter()
+                model.fit(Xtr, ytr)
+                t1 = time.perf_counter()
+                pred, proba = _predict(model, Xte, classes)
+                t2 = time.perf_counter()
             r = results[name]
             r.fit_seconds.append(t1 - t0)
             r.predict_seconds.append(t2 - t1)

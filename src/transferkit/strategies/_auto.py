@@ -180,6 +180,12 @@ class AutoStrategy(Strategy):
         return times[-1] * batch_size / n
 
     def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
+        from .._blas import one_blas_thread
+
+        with one_blas_thread():  # many small scikit-learn fits (CV of probe and baseline); torch keeps its threads
+            return self._fit_transfer(ctx, X, y, sample_weight)
+
+    def _fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> Any:
         from ..backbones import backbone_modality
         from ..evaluation import make_baseline
         from ._finetune import validation_split
