@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers import BlasThreadsSpy, blobs, polarity_texts, stripe_images
+from tests.helpers import blobs, polarity_texts, stripe_images
 
 from transferkit import FullFineTune, LinearProbe, TransferClassifier, load_model
 from transferkit.errors import DataError, ModelFolderError, StrategyError
@@ -168,13 +168,3 @@ def test_pretrained_probe_beats_raw_pixels_and_a_random_weight_control_on_fashio
     assert pretrained > 0.8
     assert res.gains["pretrained"]["accuracy"].verdict == "positive", (pretrained, pixels)
     assert random < pixels - 0.1 and res.gains["random"]["accuracy"].verdict == "negative"
-
-
-def test_a_probe_fits_its_head_on_one_blas_thread() -> None:
-    from threadpoolctl import threadpool_limits
-
-    X, y = blobs(12)
-    BlasThreadsSpy.seen.clear()
-    with threadpool_limits(limits=2, user_api="blas"):
-        TransferClassifier(backbone="tiny-mlp", strategy=LinearProbe(head=BlasThreadsSpy()), cache=False).fit(X, y)
-    assert set(BlasThreadsSpy.seen) == {1}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from tests.helpers import BlasThreadsSpy, blobs, polarity_texts, stripe_images
+from tests.helpers import blobs, polarity_texts, stripe_images
 
 from transferkit import TransferClassifier, evaluate
 from transferkit.errors import DataError
@@ -77,13 +77,3 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
     assert html.count("data:image/png;base64,") >= 5  # class counts, examples, bars, 2 confusion matrices
     assert "http://" not in html and "https://" not in html, "no external resources"
     assert not list(tmp_path.glob("*.tmp"))
-
-
-def test_models_and_the_baseline_fit_on_one_blas_thread() -> None:
-    from threadpoolctl import threadpool_limits
-
-    X, y = blobs(10)
-    BlasThreadsSpy.seen.clear()
-    with threadpool_limits(limits=2, user_api="blas"):
-        evaluate({"spy": BlasThreadsSpy()}, X, y, cv=2, baseline=BlasThreadsSpy(), modality="table")
-    assert len(BlasThreadsSpy.seen) >= 4 and set(BlasThreadsSpy.seen) == {1}

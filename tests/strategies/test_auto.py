@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.helpers import BlasThreadsSpy, blobs
+from tests.helpers import blobs
 
 from transferkit import TransferClassifier, load_model
 from transferkit.errors import StrategyError
@@ -88,16 +88,3 @@ def test_auto_skips_fine_tuning_for_tiny_classes_and_frozen_engines() -> None:
     assert "LP-FT" not in [c["name"] for c in info["candidates"]]
     info = TransferClassifier(backbone="identity", cache=False, strategy=AutoStrategy()).fit(*_hard_table()).fit_info_["auto"]
     assert any("cannot be fine-tuned" in r for r in info["reasons"])
-
-
-def test_the_cross_validation_of_probe_and_baseline_runs_on_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    from threadpoolctl import threadpool_limits
-
-    from transferkit.strategies import _probe
-
-    monkeypatch.setattr(_probe, "default_head", BlasThreadsSpy)
-    BlasThreadsSpy.seen.clear()
-    X, y = blobs(20)
-    with threadpool_limits(limits=2, user_api="blas"):
-        TransferClassifier(backbone="tiny-mlp", strategy=AutoStrategy(max_finetune=0), cache=False).fit(X, y)
-    assert len(BlasThreadsSpy.seen) >= 5 and set(BlasThreadsSpy.seen) == {1}

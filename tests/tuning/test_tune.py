@@ -9,7 +9,7 @@ import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
-from tests.helpers import BlasThreadsSpy, InferenceCounter, blobs, polarity_texts, stripe_images
+from tests.helpers import InferenceCounter, blobs, polarity_texts, stripe_images
 
 from transferkit.estimators import load_model
 from transferkit.tuning import (
@@ -200,17 +200,3 @@ def test_importance_plot_is_drawn_once_trials_vary(tmp_path: Path) -> None:
                   space={"logisticregression__C": Float(1e-4, 1.0, log=True)})
     html = write_tune_outputs(result, tmp_path)["report"].read_text()
     assert html.count("<img") == 2  # history + importances
-
-
-def test_trials_fit_heads_on_one_blas_thread_and_the_limit_is_lifted_after() -> None:
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    X, y = blobs(12)
-    head = BlasThreadsSpy()
-    BlasThreadsSpy.seen.clear()
-    with threadpool_limits(limits=2, user_api="blas"):  # what a 2-core machine starts with
-        tune(X, y, backbone="tiny-mlp", head=head, space={"C": Float(0.1, 10, log=True)}, n_trials=2, cv=2,
-             cache=False)
-        after = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
-    assert BlasThreadsSpy.seen and set(BlasThreadsSpy.seen) == {1}
-    assert after == {2}

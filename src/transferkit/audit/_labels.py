@@ -17,6 +17,8 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .._blas import one_blas_thread
+
 __all__ = ["confident_label_issues", "out_of_fold_probabilities", "per_class_thresholds"]
 
 
@@ -118,5 +120,6 @@ def out_of_fold_probabilities(
     n_splits = max(2, min(cv, smallest))
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state))
     splitter: Any = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    probs = cross_val_predict(probe, features, labels, groups=groups, cv=splitter, method="predict_proba")
+    with one_blas_thread():
+        probs = cross_val_predict(probe, features, labels, groups=groups, cv=splitter, method="predict_proba")
     return np.asarray(probs), n_splits

@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from .._blas import one_blas_thread
 from ._members import BASELINE_SPEC, EnsembleError, NamedMember, member_estimator, member_modality, with_head
 
 METHODS = ("voting", "stacking", "bagging", "boosting")
@@ -143,7 +144,8 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
             if counts.min() < self.cv:
                 raise EnsembleError(f"stacking with cv={self.cv} needs at least {self.cv} examples per class; the "
                                     f"smallest class has {counts.min()} (lower cv or use method='voting')")
-        self.ensemble_ = self._ensemble().fit(X, y)
+        with one_blas_thread():  # baselines, heads, the combiner: small scikit-learn fits (torch keeps its threads)
+            self.ensemble_ = self._ensemble().fit(X, y)
         self.classes_ = self.ensemble_.classes_
         return self
 

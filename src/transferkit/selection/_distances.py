@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .._blas import one_blas_thread
 from ..errors import DataError
 from ._checks import check_domains, check_positive_int
 
@@ -157,7 +158,8 @@ def proxy_a_distance(source: ArrayLike, target: ArrayLike, *, cv: int = 5, rando
     domain = np.repeat([0, 1], [len(xs), len(xt)])
     folds = StratifiedKFold(n_splits=min(n_folds, len(xs), len(xt)), shuffle=True, random_state=random_state)
     model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=1000))
-    error = 1.0 - float(np.mean(cross_val_score(model, x, domain, cv=folds, scoring="balanced_accuracy")))
+    with one_blas_thread():
+        error = 1.0 - float(np.mean(cross_val_score(model, x, domain, cv=folds, scoring="balanced_accuracy")))
     return float(np.clip(2.0 * (1.0 - 2.0 * error), 0.0, 2.0))
 
 
