@@ -4,13 +4,12 @@ datasets through one backbone). Thin: parse, call :mod:`transferkit.selection`, 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .._atomic import write_text_atomic
 from ..errors import TransferkitError
 from ._commands import _apply, _load, cli, data_options
 
@@ -35,14 +34,7 @@ def _write_folder(out: Path, files: dict[str, str]) -> None:
     """Write every file atomically (temporary file, then rename), only once all contents exist."""
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, out / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(out / name, text)
 
 
 def _load_unlabelled(data: str, kw: dict[str, Any]) -> Any:

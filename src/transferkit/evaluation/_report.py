@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,17 +73,11 @@ class Report:
 
     def write(self, path: str | Path) -> Path:
         """Write atomically (temporary file, then rename)."""
+        from .._atomic import write_text_atomic
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".html.tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.render())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_text_atomic(path, self.render())
 
 
 def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | None = None) -> Report:

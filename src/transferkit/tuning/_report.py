@@ -4,13 +4,12 @@ importances, drawn with matplotlib from Optuna's importance evaluator), and refi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._atomic import write_text_atomic
 from ..errors import ModelFolderError
 from ..evaluation import Report
 from ..evaluation._plots import _figure, _png
@@ -108,18 +107,6 @@ def tune_report(result: TuneResult, *, title: str | None = None, summary: dict[s
     return report
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_tune_outputs(result: TuneResult, out: str | Path, *, title: str | None = None,
                        summary: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write ``best.json`` and ``report.html`` into ``out`` (each atomically)."""
@@ -127,8 +114,8 @@ def write_tune_outputs(result: TuneResult, out: str | Path, *, title: str | None
     out.mkdir(parents=True, exist_ok=True)
     report = tune_report(result, title=title, summary=summary).render()
     best = json.dumps(result.to_dict(), indent=1, default=str)
-    _write_atomic(out / "best.json", best)
-    _write_atomic(out / "report.html", report)
+    write_text_atomic(out / "best.json", best)
+    write_text_atomic(out / "report.html", report)
     return {"best": out / "best.json", "report": out / "report.html"}
 
 

@@ -1,0 +1,27 @@
+"""Atomic text files: write a temporary sibling, then rename, so a reader never sees half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (UTF-8) through a temporary file in the same folder and a rename.
+
+    The file gets mode 0644 like any file written with ``open`` under the usual umask (``mkstemp`` alone
+    would leave 0600, unreadable to anyone else on the machine). On any error the temporary file is
+    removed and an existing ``path`` is untouched.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
