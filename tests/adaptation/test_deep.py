@@ -174,7 +174,8 @@ def test_deepda_is_not_a_plain_transfer_strategy() -> None:
         DeepDA().fit_transfer(ctx(), X, y)
 
 
-@pytest.mark.parametrize("bad", [dict(method="adda"), dict(weight=-1.0), dict(bottleneck=0), dict(batch_size=2)])
+@pytest.mark.parametrize("bad", [dict(method="adda"), dict(weight=-1.0), dict(bottleneck=0), dict(batch_size=2),
+                                 dict(mixed_precision="fp16")])  # fp16 on the CPU device
 def test_deepda_checks_its_parameters(bad) -> None:  # type: ignore[no-untyped-def]
     X, y, dom = shifted_problem()
     with pytest.raises(StrategyError):

@@ -240,6 +240,7 @@ class DeepDA(FullFineTune):
         negative on target rows.
         """
         self._check()
+        self.check_precision(ctx)
         y, domain = np.asarray(y, dtype=np.int64), np.asarray(sample_domain, dtype=np.int64)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(ctx.random_state)

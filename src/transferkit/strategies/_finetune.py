@@ -262,13 +262,17 @@ class FullFineTune(Strategy):
             p.requires_grad_(False)
         return self.finish(net, ctx, history)  # type: ignore[arg-type]
 
+    def check_precision(self, ctx: FitContext) -> None:
+        """fp16 autocast needs a GPU: on a CPU it would silently train in float32."""
+        if self.mixed_precision == "fp16" and resolve_device(ctx.device).type == "cpu":
+            raise StrategyError("mixed_precision='fp16' needs a GPU (it would silently train in float32 here); "
+                                "use 'bf16' on CPU")
+
     def build(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> TrainingRun:
         """Everything a run needs, ready for ``trainer.fit`` (seeds the global RNG: call it inside
         ``torch.random.fork_rng``). The learning-rate finder reuses it with another schedule."""
         self._check()
-        if self.mixed_precision == "fp16" and resolve_device(ctx.device).type == "cpu":
-            raise StrategyError("mixed_precision='fp16' needs a GPU (it would silently train in float32 here); "
-                                "use 'bf16' on CPU")
+        self.check_precision(ctx)
         torch.manual_seed(ctx.random_state)
         gen = torch.Generator().manual_seed(ctx.random_state)
         backbone = ctx.trainable_backbone()
