@@ -14,6 +14,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
@@ -22,10 +23,6 @@ from ._members import EnsembleError, NamedMember
 
 _PLACEHOLDER = "transferkit-member:"
 _PARAMS = ("method", "cv", "n_estimators", "modality", "image_size", "max_length", "random_state")
-
-
-def _member_names(ens: Any) -> list[str]:
-    return [m.name for m in ens.ensemble_.estimators_]
 
 
 def _check_skops_safe(obj: Any, what: str) -> None:
@@ -74,8 +71,7 @@ def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
 
     check_is_fitted(ens, "ensemble_")
     skeleton = copy.copy(ens.ensemble_)  # shallow: the members are swapped out, the original is untouched
-    names = _member_names(ens)
-    holders = [f"{_PLACEHOLDER}{i}" for i in range(len(names))]
+    holders = [f"{_PLACEHOLDER}{i}" for i in range(len(ens.ensemble_.estimators_))]
     skeleton.estimators_ = list(holders)
     skeleton.estimators = [(key, h) for (key, _), h in zip(ens.ensemble_.estimators, holders, strict=True)]
     skeleton.named_estimators_ = Bunch(**{key: h for (key, _), h in zip(ens.ensemble_.estimators, holders, strict=True)})
@@ -108,8 +104,6 @@ def _load_member(path: Path, entry: dict[str, Any]) -> Any:
 
 def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     """The :class:`TransferEnsemble` saved in ``path`` (``config``: its checked ``transferkit.json``)."""
-    import numpy as np
-
     from ..strategies._serialize import load_sklearn
     from ._ensemble import TransferEnsemble
 
