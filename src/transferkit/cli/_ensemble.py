@@ -64,8 +64,8 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
                            "ensemble.json": json.dumps(result.to_dict(), indent=1, default=str)})
     click.echo(f"report: {folder / 'report.html'}")
     if save_dir is not None:
-        final = TransferEnsemble(members=specs, method=method, cv=min(cv, 5), n_estimators=n_estimators,
-                                 modality=dataset.modality, image_size=kw["image_size"], max_length=kw["max_length"],
-                                 cache=_cache(kw), random_state=kw["seed"]).fit(dataset.X, dataset.y)
+        from sklearn.base import clone
+
+        final = clone(result.estimator).fit(dataset.X, dataset.y)  # the ensemble just cross-validated
         final.save(save_dir, overwrite=overwrite)
         click.echo(f"ensemble fitted on all {len(dataset.y)} examples and saved to {save_dir}")

@@ -4,7 +4,7 @@ single member."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,8 @@ class EnsembleComparison:
     method: str
     ensemble: str
     members: list[str]
+    #: The unfitted ensemble that was cross-validated: ``clone(...).fit(X, y)`` fits it on all the data.
+    estimator: TransferEnsemble | None = field(default=None, repr=False)
 
     def _folds(self, name: str, metric: str = "accuracy") -> np.ndarray:
         return np.asarray([f[metric] for f in self.evaluation.models[name].folds])
@@ -109,7 +111,7 @@ def compare_ensemble(
     models[label] = ensemble
     result = evaluate(models, X, y, cv=cv, baseline=make_baseline(modality, random_state=random_state),
                       modality=modality, random_state=random_state, verbose=verbose)
-    return EnsembleComparison(evaluation=result, method=method, ensemble=label, members=names)
+    return EnsembleComparison(evaluation=result, method=method, ensemble=label, members=names, estimator=ensemble)
 
 
 def ensemble_report(comparison: EnsembleComparison, *, title: str, summary: dict[str, Any] | None = None) -> Report:
