@@ -1,6 +1,8 @@
 """Cost of a 20-trial head search on cached features, in units of one feature-extraction pass.
 
-For each dataset, in one process, ``--repeats`` rounds of, in turn:
+Datasets: 1,000 Chinese sentiment texts (MiniLM-L6, 128 tokens) and 500 Fashion-MNIST images
+(EfficientNet-Lite0, at 224 px, its default input size, and at 112 px, where extraction is 4x cheaper
+and the search therefore relatively dearer). For each, in one process, ``--repeats`` rounds of, in turn:
 
 * ``extract``: one extraction pass over the data, cache off (what every trial would cost if it
   re-extracted);
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 
 
-def load(which: str, n_per_class: int) -> tuple[Any, np.ndarray, dict[str, Any]]:
+def load(which: str, n_per_class: int, image_size: int) -> tuple[Any, np.ndarray, dict[str, Any]]:
     if which == "text":
         from transferkit.datasets import load_chinese_sentiment
 
@@ -43,14 +45,15 @@ def load(which: str, n_per_class: int) -> tuple[Any, np.ndarray, dict[str, Any]]
     from transferkit.datasets import load_fashion_mnist
 
     data = load_fashion_mnist("train", n_per_class=n_per_class, random_state=0)
-    return data.X, data.y, {"backbone": "efficientnet-lite0", "image_size": 112, "max_length": None}
+    return data.X, data.y, {"backbone": "efficientnet-lite0", "image_size": image_size, "max_length": None}
 
 
-def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path) -> dict[str, Any]:
+def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, image_size: int = 224) -> dict[str, Any]:
     from transferkit.features import FeatureExtractor
     from transferkit.tuning import tune
 
-    X, y, cfg = load(which, n_per_class)
+    X, y, cfg = load(which, n_per_class, image_size)
+    which = which if which == "text" else f"image{image_size}"  # names the files and the printed lines
     bb = {"backbone": cfg["backbone"], "image_size": cfg["image_size"], "max_length": cfg["max_length"]}
     FeatureExtractor(**bb, cache=False).fit(X[:8]).transform(X[:8])  # warm-up: load weights, kernels
     # ... and the search's one-off imports (Optuna, SQLAlchemy, the storage schema code), excluded like
@@ -97,6 +100,8 @@ def main() -> None:
     parser.add_argument("--datasets", default="text,image")
     parser.add_argument("--text-per-class", type=int, default=500, help="Chinese sentiment texts per class")
     parser.add_argument("--image-per-class", type=int, default=50, help="Fashion-MNIST images per class")
+    parser.add_argument("--image-sizes", default="224,112",
+                        help="image sides in pixels, one image run each (224: EfficientNet-Lite0's default)")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default="bench/results/tune.json")
@@ -108,8 +113,11 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for which in [d.strip() for d in args.datasets.split(",") if d.strip()]:
-            per_class = args.text_per_class if which == "text" else args.image_per_class
-            results.append(run(which, per_class, args.trials, args.repeats, Path(tmp)))
+            if which == "text":
+                results.append(run(which, args.text_per_class, args.trials, args.repeats, Path(tmp)))
+                continue
+            for size in [int(s) for s in args.image_sizes.split(",") if s.strip()]:
+                results.append(run(which, args.image_per_class, args.trials, args.repeats, Path(tmp), size))
     payload = {
         "command": " ".join([sys.executable.rsplit("/", 1)[-1], *sys.argv]),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
@@ -119,7 +127,7 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(payload, indent=1))
     for r in results:
         rounds = ", ".join(f"{v:.2f}" for v in r["search_cold_over_extract_per_round"])
-        print(f"{r['dataset']}: extract {r['median_seconds']['extract']:.1f}s; 20-trial search cold "
+        print(f"{r['dataset']} {r['image_size'] or ''}: extract {r['median_seconds']['extract']:.1f}s; 20-trial search cold "
               f"{r['search_cold_over_extract']:.2f}x (rounds {rounds}; over its own extraction "
               f"{r['search_cold_over_own_extract']:.2f}x), warm {r['search_warm_over_extract']:.2f}x; naive "
               f"{r['naive_over_extract']:.1f}x")

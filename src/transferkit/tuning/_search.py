@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from .._blas import one_blas_thread
 from ..errors import DataError
 from ._errors import TuningError
+from ._prefix import FoldPrefix
 from ._space import HEADS, Space, check_space, default_space, grid_size, make_head, space_grid, space_to_dict
 from ._storage import (
     check_study_matches,
@@ -142,7 +143,9 @@ def _pruner(name: Any) -> Any:
     if isinstance(name, optuna.pruners.BasePruner):
         return name
     if name == "median":  # a trial below the median of earlier ones at the same fold stops there
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+        from ._pruning import TrialSnapshotPruner
+
+        return TrialSnapshotPruner(optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0))
     if name == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name in ("none", None):
@@ -188,14 +191,18 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
                    splits: list[tuple[np.ndarray, np.ndarray]], scoring: str) -> Any:
     """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold.
 
-    A logistic-regression head starts each fold's fit from the nearest earlier solution of that fold
-    (:class:`~transferkit.tuning._warm.WarmStarts`): the same optimum, reached in about half the time.
+    The pipeline steps before the first searched one are fitted once per fold, and an L2 logistic
+    regression on fewer rows than features is fitted in the span of its rows
+    (:class:`~transferkit.tuning._prefix.FoldPrefix`); a logistic-regression head starts each fold's fit
+    from the nearest earlier solution of that fold (:class:`~transferkit.tuning._warm.WarmStarts`). Each
+    reaches the same optimum as a plain fit, in less time.
     """
     import optuna
     from sklearn.metrics import get_scorer
 
     scorer = get_scorer(scoring)
     warm = WarmStarts() if warm_startable(head) else None
+    fixed = FoldPrefix(head, space)
 
     def objective(trial: Any) -> float:
         params = {key: dim.suggest(trial, key) for key, dim in space.items()}
@@ -204,15 +211,17 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
         prunable = not isinstance(trial.study.pruner, optuna.pruners.NopPruner)
         scores: list[float] = []
         for step, (tr, te) in enumerate(splits):
-            model = clone(head).set_params(**params)
+            model = fixed.split(clone(head).set_params(**params))
+            X_train, X_test = fixed.transform(step, features[tr], y[tr], features[te], model)
+            fold = (step, X_train.shape[1])  # warm starts only from solutions of the same width
             if warm is not None:
-                warm.prime(model, step, params)
+                warm.prime(model, fold, params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(features[tr], y[tr])
+                model.fit(X_train, y[tr])
             if warm is not None:
-                warm.remember(model, step, params)
-            scores.append(float(scorer(model, features[te], y[te])))
+                warm.remember(model, fold, params)
+            scores.append(float(scorer(model, X_test, y[te])))
             if prunable and step < len(splits) - 1:
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():

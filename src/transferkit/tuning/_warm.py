@@ -10,6 +10,7 @@ datasets this halves the head-fitting time of a search (docs/BENCHMARKS.md).
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -36,15 +37,15 @@ class WarmStarts:
     """Solutions of earlier trials, per fold, keyed by every parameter except the final ``C``."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[int, str], list[tuple[float, np.ndarray, np.ndarray]]] = {}
+        self._seen: dict[tuple[Hashable, str], list[tuple[float, np.ndarray, np.ndarray]]] = {}
 
     @staticmethod
-    def _key(model: BaseEstimator, fold: int, params: dict[str, Any]) -> tuple[tuple[int, str], float]:
+    def _key(model: BaseEstimator, fold: Hashable, params: dict[str, Any]) -> tuple[tuple[Hashable, str], float]:
         prefix, final = _final(model)
         others = sorted((k, repr(v)) for k, v in params.items() if k != prefix + "C")
         return (fold, repr(others)), math.log(float(final.get_params()["C"]))
 
-    def prime(self, model: BaseEstimator, fold: int, params: dict[str, Any]) -> None:
+    def prime(self, model: BaseEstimator, fold: Hashable, params: dict[str, Any]) -> None:
         """Give ``model``'s logistic regression the nearest earlier solution of this fold to start from."""
         key, log_c = self._key(model, fold, params)
         earlier = self._seen.get(key)
@@ -55,7 +56,7 @@ class WarmStarts:
         final.set_params(warm_start=True)
         final.coef_, final.intercept_ = coef.copy(), intercept.copy()
 
-    def remember(self, model: BaseEstimator, fold: int, params: dict[str, Any]) -> None:
+    def remember(self, model: BaseEstimator, fold: Hashable, params: dict[str, Any]) -> None:
         """Keep the fitted solution of ``model`` for later trials of this fold."""
         key, log_c = self._key(model, fold, params)
         _, final = _final(model)
