@@ -25,25 +25,27 @@ _PLACEHOLDER = "transferkit-member:"
 _PARAMS = ("method", "cv", "n_estimators", "modality", "image_size", "max_length", "random_state")
 
 
-def _check_skops_safe(obj: Any, what: str) -> None:
-    """Refuse, before anything is written, an object that :func:`load_sklearn` would not load back."""
+def _skops_bytes(obj: Any, what: str) -> bytes:
+    """``obj`` as a skops file's bytes; refuses, before anything is written, an object that
+    :func:`~transferkit.strategies._serialize.load_sklearn` would not load back."""
     import skops.io as sio
 
     from ..strategies._serialize import TRUSTED_PREFIXES
 
     try:
-        untrusted = sio.get_untrusted_types(data=sio.dumps(obj))
+        data = sio.dumps(obj)
+        untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops cannot represent it at all
         raise EnsembleError(f"{what} cannot be saved without pickle: {exc}") from exc
     refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
     if refused:
         raise EnsembleError(f"{what} cannot be saved: it holds types a model folder may not load "
                             f"({', '.join(refused)})")
+    return data
 
 
 def _save_member(est: Any, name: str, folder: Path) -> dict[str, Any]:
     from ..estimators import TransferClassifier, save_model
-    from ..strategies._serialize import save_sklearn
 
     if isinstance(est, TransferClassifier):
         try:
@@ -51,9 +53,9 @@ def _save_member(est: Any, name: str, folder: Path) -> dict[str, Any]:
         except (TypeError, ValueError) as exc:
             raise EnsembleError(f"ensemble member {name!r} cannot be saved: {exc}") from exc
         return {"name": name, "kind": "transferkit", "folder": folder.name}
-    _check_skops_safe(est, f"ensemble member {name!r}")
+    data = _skops_bytes(est, f"ensemble member {name!r}")
     folder.mkdir()
-    save_sklearn(est, folder / "member.skops")
+    (folder / "member.skops").write_bytes(data)
     return {"name": name, "kind": "sklearn", "folder": folder.name}
 
 
@@ -67,7 +69,6 @@ def _members_param(ens: Any) -> Any:
 def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
     """Write the fitted ensemble ``ens`` to the folder ``path``, atomically (nothing is left on error)."""
     from ..estimators._folder import _jsonable, atomic_folder, write_config
-    from ..strategies._serialize import save_sklearn
 
     check_is_fitted(ens, "ensemble_")
     skeleton = copy.copy(ens.ensemble_)  # shallow: the members are swapped out, the original is untouched
@@ -75,12 +76,12 @@ def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
     skeleton.estimators_ = list(holders)
     skeleton.estimators = [(key, h) for (key, _), h in zip(ens.ensemble_.estimators, holders, strict=True)]
     skeleton.named_estimators_ = Bunch(**{key: h for (key, _), h in zip(ens.ensemble_.estimators, holders, strict=True)})
-    _check_skops_safe(skeleton, "the ensemble's combiner")
+    combiner = _skops_bytes(skeleton, "the ensemble's combiner")  # checked before anything is written
     with atomic_folder(path, overwrite=overwrite) as tmp:
         (tmp / "members").mkdir()
         members = [_save_member(m.estimator_, m.name, tmp / "members" / str(i))
                    for i, m in enumerate(ens.ensemble_.estimators_)]
-        save_sklearn(skeleton, tmp / "ensemble.skops")
+        (tmp / "ensemble.skops").write_bytes(combiner)
         write_config(tmp, ens, {
             "params": {k: _jsonable(getattr(ens, k)) for k in _PARAMS},
             "member_specs": _members_param(ens),
