@@ -124,7 +124,7 @@ def test_row_span_holds_every_row_and_only_pays_off_for_wide_data() -> None:
 
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_a_fit_in_the_row_span_predicts_like_the_full_width_fit(n_classes: int) -> None:
-    X, y = blobs(15, n_features=60, n_classes=n_classes)  # 60 features, 30-60 rows
+    X, y = blobs(15, n_features=100, n_classes=n_classes)  # 100 features, 30-60 rows
     X = X + np.random.default_rng(1).normal(scale=4.0, size=X.shape)  # overlapping classes
     tr, te = np.arange(len(y)) % 3 != 0, np.arange(len(y)) % 3 == 0
     Q = row_span(X[tr])
@@ -157,3 +157,9 @@ def test_a_search_on_wide_features_fits_in_the_row_span_with_the_full_fits_score
     for trial in study.trials:
         full = [clone(head).set_params(**trial.params).fit(X[tr], y[tr]).score(X[te], y[te]) for tr, te in splits]
         assert trial.value == pytest.approx(np.mean(full), abs=1e-9)
+
+
+def test_the_row_span_is_only_used_when_it_at_least_halves_the_columns() -> None:
+    rng = np.random.default_rng(0)
+    assert row_span(rng.normal(size=(20, 40))) is not None  # 20 rows, 40 features: half
+    assert row_span(rng.normal(size=(21, 40))) is None  # the one-off QR would hardly pay off

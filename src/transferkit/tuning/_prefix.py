@@ -6,8 +6,8 @@ searched step: the steps before it are fitted once per fold (lazily) and their o
 trial fits only the rest. scikit-learn's ``Pipeline(memory=...)`` does the same through a disk cache
 keyed by hashing the data on every call; here the folds are fixed for the whole search, so the
 transformed folds are simply kept in memory. When what is left is an L2-penalised logistic regression
-and a fold has fewer rows than features, the fold is also kept in the span of its training rows
-(:mod:`~transferkit.tuning._rowspace`): the same fit on fewer columns.
+and a fold has at most half as many rows as features, the fold is also kept in the span of its
+training rows (:mod:`~transferkit.tuning._rowspace`): the same fit on fewer columns.
 """
 
 from __future__ import annotations

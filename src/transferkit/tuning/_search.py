@@ -192,7 +192,7 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
     """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold.
 
     The pipeline steps before the first searched one are fitted once per fold, and an L2 logistic
-    regression on fewer rows than features is fitted in the span of its rows
+    regression on at most half as many rows as features is fitted in the span of its rows
     (:class:`~transferkit.tuning._prefix.FoldPrefix`); a logistic-regression head starts each fold's fit
     from the nearest earlier solution of that fold (:class:`~transferkit.tuning._warm.WarmStarts`). Each
     reaches the same optimum as a plain fit, in less time.
