@@ -24,7 +24,10 @@ class _SnapshotStudy:
         self._study = study
 
     def get_trials(self, deepcopy: bool = True, states: Any = None) -> list[optuna.trial.FrozenTrial]:
-        return self._study._get_trials(deepcopy=deepcopy, states=states, use_cache=True)
+        snapshot = getattr(self._study, "_get_trials", None)  # private Optuna API (>= 3.0): fall back if it goes
+        if snapshot is None:
+            return self._study.get_trials(deepcopy=deepcopy, states=states)
+        return snapshot(deepcopy=deepcopy, states=states, use_cache=True)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._study, name)
