@@ -163,3 +163,13 @@ def test_the_row_span_is_only_used_when_it_at_least_halves_the_columns() -> None
     rng = np.random.default_rng(0)
     assert row_span(rng.normal(size=(20, 40))) is not None  # 20 rows, 40 features: half
     assert row_span(rng.normal(size=(21, 40))) is None  # the one-off QR would hardly pay off
+
+
+def test_the_snapshot_falls_back_to_the_public_trials_without_optunas_private_cache() -> None:
+    from transferkit.tuning._pruning import _SnapshotStudy
+
+    class PublicOnly:
+        def get_trials(self, deepcopy: bool = True, states: Any = None) -> list[str]:
+            return ["from the storage"]
+
+    assert _SnapshotStudy(PublicOnly()).get_trials(deepcopy=False) == ["from the storage"]
