@@ -24,16 +24,7 @@ from ..backbones import Backbone, Batch, ParameterGroup, TransferNet
 from ..errors import StrategyError
 from ..strategies import FitContext, FullFineTune, NetModel
 from ..strategies._finetune import decay_split, validation_split
-from ..training import (
-    UNLABELED,
-    EarlyStopping,
-    FrozenBatchNormEval,
-    LossTerm,
-    TrainConfig,
-    Trainer,
-    make_loader,
-    weighted_cross_entropy,
-)
+from ..training import UNLABELED, LossTerm, Trainer, make_loader, weighted_cross_entropy
 from ..training._data import Collate, _Indices
 from ._deep_terms import CORALTerm, DANNTerm, MMDTerm
 
@@ -256,14 +247,8 @@ class DeepDA(FullFineTune):
             if isinstance(term, nn.Module):  # its parameters train with the network (and move with it)
                 net.add_module("domain_discriminator", term)
             self.prepare(net, ctx.backbone)
-            w = sample_weight
             labelled = np.flatnonzero(y != UNLABELED)
-            if self.class_weight == "balanced":
-                from sklearn.utils.class_weight import compute_sample_weight
-
-                balanced = np.ones(len(y))
-                balanced[labelled] = compute_sample_weight("balanced", y[labelled])
-                w = balanced if w is None else w * balanced
+            w = self.sample_weights(y, sample_weight, labelled)
             src_lab = labelled[domain[labelled] > 0]
             _, val_local = validation_split(y[src_lab], self.val_fraction, ctx.random_state)
             val_idx = None if val_local is None else src_lab[val_local]
@@ -276,12 +261,8 @@ class DeepDA(FullFineTune):
                 take = X[val_idx] if isinstance(X, np.ndarray) else [X[i] for i in val_idx]
                 val_loader = make_loader(take, y[val_idx], preprocess=backbone.preprocess, batch_size=ctx.batch_size,
                                          shuffle=False, seed=ctx.random_state)
-            callbacks: list[Any] = [FrozenBatchNormEval()]
-            if val_loader is not None:
-                callbacks.append(EarlyStopping("val_loss", self.patience))
-            config = TrainConfig(epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
-                                 mixed_precision=self.mixed_precision, device=ctx.device, progress=ctx.verbose > 0)
-            trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), terms=[term], callbacks=callbacks)
+            trainer = Trainer(self.train_config(ctx), weighted_cross_entropy(self.label_smoothing),
+                              terms=[term, *self.loss_terms(net)], callbacks=self.callbacks(val_loader is not None))
             history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
             net = trainer.unwrapped_model.cpu().eval()  # type: ignore[assignment]
             if hasattr(net, "domain_discriminator"):
@@ -289,4 +270,4 @@ class DeepDA(FullFineTune):
                 del net.domain_discriminator  # not part of the predictor
         for p in net.parameters():
             p.requires_grad_(False)
-        return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history)
+        return self.finish(net, ctx, history)

@@ -284,12 +284,7 @@ class FullFineTune(Strategy):
         ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
         take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
         self.warm_start(net, ctx, take(train_idx), y[train_idx])
-        w = sample_weight
-        if self.class_weight == "balanced":
-            from sklearn.utils.class_weight import compute_sample_weight
-
-            balanced = compute_sample_weight("balanced", y)
-            w = balanced if w is None else w * balanced
+        w = self.sample_weights(y, sample_weight)
         train_loader = make_loader(
             take(train_idx), y[train_idx], preprocess=self.train_preprocess(backbone), batch_size=self.batch_size,
             shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
@@ -299,15 +294,33 @@ class FullFineTune(Strategy):
         if val_idx is not None:
             val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
                                      batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
-        config = TrainConfig(
-            epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
-            grad_accum=self.grad_accum, mixed_precision=self.mixed_precision, device=ctx.device,
-            progress=ctx.verbose > 0, checkpoint_dir=self.checkpoint_dir, resume=self.resume,
-            run_key=self.run_key(ctx, y, sample_weight),
-        )
-        trainer = Trainer(config, weighted_cross_entropy(self.label_smoothing), terms=self.loss_terms(net),
+        trainer = Trainer(self.train_config(ctx, self.run_key(ctx, y, sample_weight)),
+                          weighted_cross_entropy(self.label_smoothing), terms=self.loss_terms(net),
                           callbacks=self.callbacks(val_loader is not None))
         return TrainingRun(net, trainer, self.param_groups(net), train_loader, val_loader)
+
+    def sample_weights(self, y: np.ndarray, sample_weight: np.ndarray | None,
+                       labelled: np.ndarray | None = None) -> np.ndarray | None:
+        """``sample_weight`` times balanced class weights when ``class_weight="balanced"`` (computed over the
+        ``labelled`` rows only, when given; other rows keep weight 1)."""
+        if self.class_weight != "balanced":
+            return sample_weight
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        if labelled is None:
+            balanced = compute_sample_weight("balanced", y)
+        else:
+            balanced = np.ones(len(y))
+            balanced[labelled] = compute_sample_weight("balanced", y[labelled])
+        return balanced if sample_weight is None else sample_weight * balanced
+
+    def train_config(self, ctx: FitContext, run_key: str = "") -> TrainConfig:
+        """The loop's settings for this strategy on ``ctx`` (``run_key`` names the run's checkpoints)."""
+        return TrainConfig(
+            epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
+            grad_accum=self.grad_accum, mixed_precision=self.mixed_precision, device=ctx.device,
+            progress=ctx.verbose > 0, checkpoint_dir=self.checkpoint_dir, resume=self.resume, run_key=run_key,
+        )
 
     def train_preprocess(self, backbone: Any) -> Any:
         """The training batches' preprocessing: the backbone's, with augmentation when configured."""
