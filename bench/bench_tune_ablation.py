@@ -96,7 +96,9 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for spec in [d.strip() for d in args.datasets.split(",") if d.strip()]:
-            which, size = ("text", 0) if spec == "text" else ("image", int(spec.removeprefix("image") or 224))
+            if spec != "text" and not (spec.startswith("image") and spec.removeprefix("image").isdigit()):
+                parser.error(f"unknown dataset {spec!r}: use text or image<pixels> (image224, image112)")
+            which, size = ("text", 0) if spec == "text" else ("image", int(spec.removeprefix("image")))
             per_class = 500 if which == "text" else 50
             results.append(run(which, per_class, size, args.trials, args.repeats, Path(tmp)))
     payload = {"command": " ".join([sys.executable.rsplit("/", 1)[-1], *sys.argv]),
