@@ -93,11 +93,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    specs = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    for spec in specs:  # every name checked before any work
+        if spec != "text" and not (spec.startswith("image") and spec.removeprefix("image").isdigit()):
+            parser.error(f"unknown dataset {spec!r}: use text or image<pixels> (image224, image112)")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for spec in [d.strip() for d in args.datasets.split(",") if d.strip()]:
-            if spec != "text" and not (spec.startswith("image") and spec.removeprefix("image").isdigit()):
-                parser.error(f"unknown dataset {spec!r}: use text or image<pixels> (image224, image112)")
+        for spec in specs:
             which, size = ("text", 0) if spec == "text" else ("image", int(spec.removeprefix("image")))
             per_class = 500 if which == "text" else 50
             results.append(run(which, per_class, size, args.trials, args.repeats, Path(tmp)))
