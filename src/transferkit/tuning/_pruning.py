@@ -2,10 +2,11 @@
 
 Optuna's samplers read the study's trials once per trial (``Study.ask`` drops the cached list: "sync
 storage once every trial"). Its median pruner does not: every ``should_prune`` call, after each fold,
-reads all trials from the storage again, a database round trip of a few milliseconds with SQLite and
-about a fifth of a head search on cached features. :class:`TrialSnapshotPruner` hands the pruner the
-per-trial snapshot the sampler uses. The trial's own intermediate values still come fresh (Optuna
-passes the trial in); only trials that other workers finish *during* this trial are seen one trial later.
+reads all trials from the storage again, a database round trip of a few milliseconds with SQLite
+(5-15% of a head search's trials on cached features, docs/BENCHMARKS.md). :class:`TrialSnapshotPruner`
+hands the pruner the per-trial snapshot the sampler uses. The trial's own intermediate values still
+come fresh (Optuna passes the trial in); only trials that other workers finish *during* this trial are
+seen one trial later.
 
 Imported lazily (it imports Optuna).
 """

@@ -1,5 +1,5 @@
-"""Fit an L2-penalised logistic regression in the span of its training rows when there are fewer
-examples than features.
+"""Fit an L2-penalised logistic regression in the span of its training rows when there are at most half
+as many examples as features.
 
 Transfer features are wide and labelled sets small: 400 training rows of 1280 EfficientNet features
 is the usual case. With an L2 penalty, the weights of a logistic regression (or any linear model with
