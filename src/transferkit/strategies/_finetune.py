@@ -307,11 +307,9 @@ class FullFineTune(Strategy):
             return sample_weight
         from sklearn.utils.class_weight import compute_sample_weight
 
-        if labelled is None:
-            balanced = compute_sample_weight("balanced", y)
-        else:
-            balanced = np.ones(len(y))
-            balanced[labelled] = compute_sample_weight("balanced", y[labelled])
+        rows = np.arange(len(y)) if labelled is None else labelled
+        balanced = np.ones(len(y))
+        balanced[rows] = compute_sample_weight("balanced", y[rows])
         return balanced if sample_weight is None else sample_weight * balanced
 
     def train_config(self, ctx: FitContext, run_key: str = "") -> TrainConfig:
