@@ -56,11 +56,11 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
     which = which if which == "text" else f"image{image_size}"  # names the files and the printed lines
     bb = {"backbone": cfg["backbone"], "image_size": cfg["image_size"], "max_length": cfg["max_length"]}
     FeatureExtractor(**bb, cache=False).fit(X[:8]).transform(X[:8])  # warm-up: load weights, kernels
-    # ... and the search's one-off imports (Optuna, SQLAlchemy, the storage schema code), excluded like
-    # model loading on the extraction side: a tiny search on random features, in its own SQLite file.
+    # ... and the search's one-off imports (Optuna and its storage code), excluded like model loading on
+    # the extraction side: a tiny search on random features, in its own study journal.
     rng = np.random.default_rng(0)
     tune(rng.normal(size=(20, 4)), np.repeat([0, 1], 10), backbone="tiny-mlp", n_trials=2, cv=2, cache=False,
-         storage=workdir / f"{which}-warmup.db", random_state=0)
+         out=workdir / f"{which}-warmup", random_state=0)
     times: dict[str, list[float]] = {"extract": [], "search_cold": [], "search_warm": []}
     details: list[dict[str, Any]] = []
     for r in range(repeats):
@@ -71,7 +71,7 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
         for label in ("search_cold", "search_warm"):
             t0 = time.perf_counter()
             result = tune(X, y, **bb, n_trials=trials, sampler="tpe", pruner="median", cv=5, cache=cache,
-                          storage=workdir / f"{which}-{label}-{r}.db", random_state=0)
+                          out=workdir / f"{which}-{label}-{r}", random_state=0)  # the default storage
             times[label].append(time.perf_counter() - t0)
             details.append({"round": r, "run": label, "extract_seconds": result.extract_seconds,
                             "search_seconds": result.search_seconds, "best_accuracy": result.best_score,

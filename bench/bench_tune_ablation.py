@@ -6,13 +6,14 @@ One process, features already cached (so only the trials are timed), ``--repeats
 * ``no row span``: L2 logistic heads fitted on the full feature width, not in the span of the fold's
   training rows (``transferkit.tuning._rowspace``; only matters when a fold has fewer rows than features);
 * ``no fold prefix``: the head's scaler refitted in every trial and fold (``transferkit.tuning._prefix``);
-* ``no snapshot``: Optuna's plain ``MedianPruner``, which reads every trial from SQLite at each fold
-  (``transferkit.tuning._pruning``);
-* ``in memory``: not a saving turned off but the SQLite study replaced by Optuna's in-memory storage
-  (``storage=None``; nothing persists, nothing resumes): what the database round trips still cost.
+* ``no snapshot``: Optuna's plain ``MedianPruner``, which reads every trial from the storage at each
+  fold (``transferkit.tuning._pruning``);
+* ``sqlite``: the study in a SQLite file (the default before the journal file) instead of a journal;
+* ``in memory``: not a saving turned off but the journal replaced by Optuna's in-memory storage
+  (``storage=None``; nothing persists, nothing resumes): what the persistent study still costs.
 
-Each switch is a monkeypatch of one helper; everything else (data, folds, TPE seed, SQLite study) is the
-same. The figure is median(variant) / median(search as shipped).
+Each switch is a monkeypatch of one helper or one storage argument; everything else (data, folds, TPE
+seed, journal study) is the same. The figure is median(variant) / median(search as shipped).
 
     .venv/bin/python bench/bench_tune_ablation.py --out bench/results/tune_ablation.json
 """
@@ -35,7 +36,7 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_tune import load  # noqa: E402
 
-VARIANTS = ("all", "no row span", "no fold prefix", "no snapshot", "in memory")
+VARIANTS = ("all", "no row span", "no fold prefix", "no snapshot", "sqlite", "in memory")
 
 
 @contextlib.contextmanager
@@ -53,6 +54,8 @@ def variant(name: str) -> Iterator[dict[str, Any]]:
             yield {"pruner": "median"}
     elif name == "no snapshot":
         yield {"pruner": optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)}
+    elif name == "sqlite":
+        yield {"pruner": "median", "suffix": ".db"}
     elif name == "in memory":
         yield {"pruner": "median", "storage": None}
     else:
@@ -67,12 +70,14 @@ def run(which: str, n_per_class: int, image_size: int, trials: int, repeats: int
     bb = {"backbone": cfg["backbone"], "image_size": cfg["image_size"], "max_length": cfg["max_length"]}
     cache = workdir / f"{name}-cache"
     tune(X, y, **bb, n_trials=2, cv=5, cache=cache, storage=workdir / f"{name}-fill.db", random_state=0)
+    tune(X, y, **bb, n_trials=2, cv=5, cache=cache, storage=workdir / f"{name}-fill.journal", random_state=0)
     seconds: dict[str, list[float]] = {v: [] for v in VARIANTS}
     best: dict[str, float] = {}
     for r in range(repeats):
         for v in VARIANTS:
             with variant(v) as kwargs:
-                kwargs.setdefault("storage", workdir / f"{name}-{v.replace(' ', '-')}-{r}.db")
+                suffix = kwargs.pop("suffix", ".journal")
+                kwargs.setdefault("storage", workdir / f"{name}-{v.replace(' ', '-')}-{r}{suffix}")
                 result = tune(X, y, **bb, n_trials=trials, sampler="tpe", cv=5, cache=cache, random_state=0,
                               **kwargs)
             seconds[v].append(result.search_seconds)

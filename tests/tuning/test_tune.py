@@ -61,7 +61,7 @@ def test_search_extracts_features_once_and_resuming_extracts_none(monkeypatch: p
     again = tune(X, y, backbone="tiny-cnn", image_size=16, n_trials=7, sampler="random", cv=3, out=tmp_path)
     assert counter.items == len(X)  # the resumed search read the feature cache
     assert again.trials_run == 2 and len(_finished(again.study)) == 7
-    assert (tmp_path / "study.db").is_file()
+    assert (tmp_path / "study.journal").is_file()  # the default storage
 
 
 def test_every_trial_reports_each_fold_for_pruning() -> None:
@@ -78,14 +78,15 @@ def test_every_trial_reports_each_fold_for_pruning() -> None:
     assert all(not t.intermediate_values for t in unpruned.study.trials)  # no pruner: no reports
 
 
-def test_an_interrupted_search_resumes_without_losing_or_redoing_trials(monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_an_interrupted_search_resumes_without_losing_or_redoing_trials(kind: str, monkeypatch: pytest.MonkeyPatch,
                                                                            tmp_path: Path) -> None:
     X, y = blobs(15)
     calls = _interrupt_trial(monkeypatch, 4)  # Ctrl-C in the middle of the fourth trial
-    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    storage = f"sqlite:///{tmp_path / 'db.sqlite'}" if kind == "sqlite" else str(tmp_path / "s.journal")
     with pytest.raises(KeyboardInterrupt):
         tune(X, y, backbone="tiny-mlp", n_trials=10, sampler="tpe", storage=storage, study_name="s", cv=3, cache=False)
-    study = optuna.load_study(study_name="s", storage=storage)
+    study = optuna.load_study(study_name="s", storage=_storage.open_storage(_storage.storage_url(storage, None)))
     first = [(t.number, t.params) for t in _finished(study)]
     assert len(first) == 3 and [t.state for t in study.trials].count(TrialState.FAIL) == 1
 
@@ -134,7 +135,7 @@ def test_grid_sampler_covers_the_grid_once_even_across_an_interruption(monkeypat
 
 
 @pytest.mark.parametrize("url", ["sqlite:////no/such/folder/study.db", "nosuchdialect://host/db",
-                                 "postgresql://user:secret@127.0.0.1:1/db"])
+                                 "postgresql://user:secret@127.0.0.1:1/db", "/no/such/folder/study.journal"])
 def test_a_storage_url_that_cannot_be_opened_is_one_clear_error(url: str, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = blobs(10)

@@ -29,6 +29,7 @@ from ._storage import (
     fail_stale,
     finished_trials,
     open_storage,
+    recording_worker,
     storage_url,
 )
 from ._warm import WarmStarts, warm_startable
@@ -278,12 +279,14 @@ def tune(
     pruner : {"median", "halving", "none"} or optuna pruner, default="median"
         Pruning uses the running mean score after each fold.
     storage : str or path, optional
-        Optuna storage URL (``sqlite:///study.db``, ``postgresql://...``) or a SQLite file path.
-        Default: ``out/study.db`` when ``out`` is given, else in memory (not resumable).
+        A journal file path (``study.journal``: Optuna's append-only ``JournalStorage``), a SQLite file
+        path (any other suffix), or an Optuna storage URL (``sqlite:///study.db``, ``postgresql://...``,
+        ``journal:///abs/path.journal``). Default: ``out/study.journal`` when ``out`` is given (or
+        ``out/study.db`` if one from an earlier version is there), else in memory (not resumable).
     study_name : str, optional
         Default ``"<backbone>-<head>"``. The same name in the same storage resumes that study.
     out : path, optional
-        Folder for the default SQLite storage (created if missing).
+        Folder for the default journal storage (created if missing).
     cv : int, default=5
         Stratified folds (fewer when a class is smaller).
     scoring : str, default="accuracy"
@@ -340,7 +343,7 @@ def tune(
     _sampler(sampler, parsed, random_state)  # the name check
     y = check_targets(y, len(X))
     splits = _splits(y, cv, random_state)
-    if out is not None and storage is None:  # the default study database lives there
+    if out is not None and storage is None:  # the default study journal lives there
         Path(out).mkdir(parents=True, exist_ok=True)
     url = storage_url(storage, out)
     backing = open_storage(url)
@@ -358,7 +361,7 @@ def tune(
         except Exception as exc:
             raise TuningError(f"cannot open study {name!r} in {display_url(url or 'memory')!r}: {exc}") from exc
         check_study_matches(study, expected, url)
-        fail_stale(study)
+        fail_stale(study, backing)
 
         # --- features: one extraction pass (or cache reads) ---------------------------------------
         t0 = time.perf_counter()
@@ -382,7 +385,7 @@ def tune(
         before = len(study.trials)
         if remaining:
             with one_blas_thread():
-                study.optimize(objective, n_trials=remaining, timeout=timeout, catch=TRIAL_ERRORS,
+                study.optimize(recording_worker(objective), n_trials=remaining, timeout=timeout, catch=TRIAL_ERRORS,
                                callbacks=callbacks)
         search_seconds = time.perf_counter() - t1
     finally:

@@ -1,0 +1,158 @@
+"""Study storages: the default journal file, SQLite kept for studies that have one, stale trials of killed
+processes in a journal, damaged journals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from tests.helpers import InferenceCounter, blobs
+
+from transferkit.tuning import TuningError, _storage, tune
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(("given", "scheme"), [("s.journal", "journal:///"), ("s.log", "journal:///"),
+                                               ("s.db", "sqlite:///"), ("s", "sqlite:///")])
+def test_a_bare_path_is_a_journal_by_its_suffix_else_sqlite(given: str, scheme: str, tmp_path: Path) -> None:
+    url = _storage.storage_url(tmp_path / given, None)
+    assert url == f"{scheme}{(tmp_path / given).resolve()}"
+    assert _storage.storage_url(None, None) is None
+
+
+def test_the_default_storage_is_a_journal_and_an_earlier_sqlite_study_still_resumes(tmp_path: Path) -> None:
+    X, y = blobs(12)
+    kw = dict(backbone="tiny-mlp", sampler="random", cv=2, cache=False)
+    fresh = tune(X, y, n_trials=3, out=tmp_path / "new", **kw)
+    assert fresh.storage.startswith("journal:///") and (tmp_path / "new" / "study.journal").is_file()
+    assert not (tmp_path / "new" / "study.db").exists()
+    assert isinstance(fresh.study._storage, optuna.storages.JournalStorage)
+
+    old = tmp_path / "old"
+    old.mkdir()
+    tune(X, y, n_trials=3, storage=old / "study.db", **kw)  # as an earlier version wrote it
+    resumed = tune(X, y, n_trials=5, out=old, **kw)
+    assert resumed.trials_run == 2 and resumed.storage.startswith("sqlite:///")
+    assert not (old / "study.journal").exists()
+
+
+def test_stale_worker_judges_only_dead_processes_of_this_machine() -> None:
+    host = _storage.worker_id()["host"]
+    now = datetime.now()
+    assert _storage.stale_worker({"host": host, "pid": _dead_pid()}, now)
+    assert not _storage.stale_worker({"host": host, "pid": os.getpid()}, now)  # this process
+    assert not _storage.stale_worker({"host": host, "pid": os.getppid()}, now)  # alive
+    assert not _storage.stale_worker({"host": host + "-elsewhere", "pid": _dead_pid()}, now)  # cannot check
+    old = now - timedelta(seconds=_storage.GRACE_PERIOD_S + 5)
+    assert _storage.stale_worker(None, old)  # killed before it recorded its worker
+    assert not _storage.stale_worker(None, now)  # may be starting right now
+
+
+def test_a_trial_of_a_killed_process_is_failed_and_replaced_in_a_journal(tmp_path: Path) -> None:
+    """A real ``kill -9`` of a search in another process, mid-trial; the next run fails that trial and runs
+    the missing ones."""
+    journal = tmp_path / "s.journal"
+    script = textwrap.dedent(f"""
+        import time, numpy as np
+        from transferkit.tuning import _search, tune
+        real = _search.make_objective
+        def slow(*a, **k):
+            objective = real(*a, **k)
+            def run(trial):
+                if trial.number == 2:
+                    print("hanging", flush=True)
+                    time.sleep(600)
+                return objective(trial)
+            return run
+        _search.make_objective = slow
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(24, 3)); y = np.repeat(["a", "b"], 12); X[12:] += 2
+        tune(X, y, backbone="tiny-mlp", n_trials=6, sampler="random", storage={str(journal)!r}, study_name="s",
+             cv=2, cache=False)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "hanging"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    study = optuna.load_study(study_name="s", storage=_storage.open_storage(f"journal:///{journal}"))
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.RUNNING]
+    assert study.trials[2].user_attrs[_storage.WORKER_ATTR]["pid"] == child.pid
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(24, 3)), np.repeat(["a", "b"], 12)
+    X[12:] += 2
+    result = tune(X, y, backbone="tiny-mlp", n_trials=6, sampler="random", storage=journal, study_name="s", cv=2,
+                  cache=False)
+    after = [t.state for t in result.study.trials]
+    assert after[2] == TrialState.FAIL and TrialState.RUNNING not in after
+    assert result.trials_run == 4 and after.count(TrialState.COMPLETE) + after.count(TrialState.PRUNED) == 6
+
+
+def test_a_running_trial_of_a_live_process_is_left_alone(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    journal = tmp_path / "s.journal"
+    tune(X, y, backbone="tiny-mlp", n_trials=2, storage=journal, study_name="s", cv=2, cache=False)
+    backing = _storage.open_storage(_storage.storage_url(journal, None))
+    study = optuna.load_study(study_name="s", storage=backing)
+    live = study.ask()  # another worker, still running (its parent process here)
+    live.set_user_attr(_storage.WORKER_ATTR, {"host": _storage.worker_id()["host"], "pid": os.getppid()})
+    result = tune(X, y, backbone="tiny-mlp", n_trials=3, storage=journal, study_name="s", cv=2, cache=False)
+    assert result.study.trials[live.number].state == TrialState.RUNNING and result.trials_run == 1
+
+
+@pytest.mark.parametrize("content", [b'{"op_code": 0, "worker_id": "x"\n{"op_code": 1}\n', b"\x00\x01binary\n\x02\n",
+                                     b"not json at all\n", b'{"op_code": 0', b"[1, 2]\n"])
+def test_a_damaged_journal_is_one_clear_error_and_is_left_as_it_was(content: bytes, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = tmp_path / "s.journal"
+    journal.write_bytes(content)
+    X, y = blobs(10)
+    counter = InferenceCounter(monkeypatch)
+    with pytest.raises(TuningError, match="cannot open study storage") as err:
+        tune(X, y, backbone="tiny-mlp", storage=journal, n_trials=2, cv=2, cache=False)
+    assert "\n" not in str(err.value) and str(journal) in str(err.value) and "journal" in str(err.value)
+    assert counter.items == 0 and journal.read_bytes() == content  # nothing read past, nothing written
+
+
+def test_a_folder_given_as_the_journal_is_a_clear_error(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    (tmp_path / "d.journal").mkdir()
+    with pytest.raises(TuningError, match="it is a folder, not a file"):
+        tune(X, y, backbone="tiny-mlp", storage=tmp_path / "d.journal", n_trials=2, cv=2, cache=False)
+
+
+def test_a_journal_cut_mid_line_by_a_crash_still_opens(tmp_path: Path) -> None:
+    """A process killed while appending leaves a partial last line; Optuna ignores it and the study resumes."""
+    X, y = blobs(10)
+    journal = tmp_path / "s.journal"
+    tune(X, y, backbone="tiny-mlp", n_trials=2, storage=journal, study_name="s", cv=2, cache=False)
+    complete = journal.read_bytes()
+    with journal.open("ab") as f:
+        f.write(b'{"op_code": 4, "worker_id"')
+    with pytest.warns(RuntimeWarning, match="dropped an incomplete last record"):
+        result = tune(X, y, backbone="tiny-mlp", n_trials=3, storage=journal, study_name="s", cv=2, cache=False)
+    assert result.trials_run == 1 and journal.read_bytes().startswith(complete)
+    again = tune(X, y, backbone="tiny-mlp", n_trials=4, storage=journal, study_name="s", cv=2, cache=False)
+    assert again.trials_run == 1 and len(again.study.trials) == 4  # the log reads back whole
+    assert not Path(f"{journal}.lock").exists()
