@@ -6,12 +6,14 @@ and the search therefore relatively dearer). For each, in one process, ``--repea
 
 * ``extract``: one extraction pass over the data, cache off (what every trial would cost if it
   re-extracted);
-* ``search (cold)``: ``transferkit.tuning.tune`` with an empty feature cache and a fresh SQLite study:
-  one extraction pass plus 20 trials of 5-fold CV on the in-memory features (median pruner);
+* ``search (cold)``: ``transferkit.tuning.tune`` with an empty feature cache and a fresh study in the
+  default storage (``OUT/study.db``, SQLite): one extraction pass plus 20 trials of 5-fold CV on the
+  in-memory features (median pruner);
+* ``search (cold, journal)``: the same with the study in a journal file (``--storage OUT/study.journal``);
 * ``search (warm)``: the same search again with the cache already filled (a resumed or repeated search).
 
 The backbone is loaded and run once on a few items, and a 2-trial search on random numbers runs
-once, before timing: model loading and the one-off imports of Optuna and SQLAlchemy are not counted on
+once, before timing: model loading and the one-off imports of Optuna and its storage code are not counted on
 either side. The figure is median(search) / median(extract), also given per round and against the cold search's own
 extraction pass ((its extraction + its trials) / its extraction); the naive re-extract-per-trial search
 would cost ``trials x extract + search`` and is computed, not run. Timings on a shared 2-core CPU are
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -61,17 +64,22 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
     rng = np.random.default_rng(0)
     tune(rng.normal(size=(20, 4)), np.repeat([0, 1], 10), backbone="tiny-mlp", n_trials=2, cv=2, cache=False,
          out=workdir / f"{which}-warmup", random_state=0)
-    times: dict[str, list[float]] = {"extract": [], "search_cold": [], "search_warm": []}
+    times: dict[str, list[float]] = {"extract": [], "search_cold": [], "search_cold_journal": [], "search_warm": []}
     details: list[dict[str, Any]] = []
     for r in range(repeats):
         t0 = time.perf_counter()
         FeatureExtractor(**bb, cache=False).fit(X).transform(X)
         times["extract"].append(time.perf_counter() - t0)
         cache = workdir / f"{which}-cache-{r}"
-        for label in ("search_cold", "search_warm"):
+        for label in ("search_cold", "search_cold_journal", "search_warm"):
+            if label == "search_cold_journal":  # the same cold search, its study in a journal file
+                shutil.rmtree(cache)
+            folder = workdir / f"{which}-{label}-{r}"
+            storage = folder / "study.journal" if label == "search_cold_journal" else None  # None: OUT/study.db
+            folder.mkdir()
             t0 = time.perf_counter()
             result = tune(X, y, **bb, n_trials=trials, sampler="tpe", pruner="median", cv=5, cache=cache,
-                          out=workdir / f"{which}-{label}-{r}", random_state=0)  # the default storage
+                          out=folder, storage=storage, random_state=0)
             times[label].append(time.perf_counter() - t0)
             details.append({"round": r, "run": label, "extract_seconds": result.extract_seconds,
                             "search_seconds": result.search_seconds, "best_accuracy": result.best_score,
@@ -80,6 +88,7 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
     med = {k: statistics.median(v) for k, v in times.items()}
     warm_search = statistics.median(d["search_seconds"] for d in details if d["run"] == "search_warm")
     cold = [d for d in details if d["run"] == "search_cold"]
+    journal = [d for d in details if d["run"] == "search_cold_journal"]
     return {
         "dataset": which, "n_items": len(y), "classes": len(np.unique(y)), **bb, "trials": trials, "cv": 5,
         "seconds": times, "median_seconds": med,
@@ -89,6 +98,11 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
         # the cold search against its own extraction pass: (its extraction + its trials) / its extraction
         "search_cold_over_own_extract": statistics.median(
             (d["extract_seconds"] + d["search_seconds"]) / d["extract_seconds"] for d in cold),
+        "search_cold_journal_over_extract": med["search_cold_journal"] / med["extract"],
+        "search_cold_journal_over_extract_per_round": [
+            c / e for c, e in zip(times["search_cold_journal"], times["extract"], strict=True)],
+        "search_cold_journal_over_own_extract": statistics.median(
+            (d["extract_seconds"] + d["search_seconds"]) / d["extract_seconds"] for d in journal),
         "search_warm_over_extract": med["search_warm"] / med["extract"],
         "naive_over_extract": (trials * med["extract"] + warm_search) / med["extract"],
         "runs": details,
@@ -127,10 +141,12 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(payload, indent=1))
     for r in results:
         rounds = ", ".join(f"{v:.2f}" for v in r["search_cold_over_extract_per_round"])
+        journal = ", ".join(f"{v:.2f}" for v in r["search_cold_journal_over_extract_per_round"])
         print(f"{r['dataset']} {r['image_size'] or ''}: extract {r['median_seconds']['extract']:.1f}s; 20-trial search cold "
               f"{r['search_cold_over_extract']:.2f}x (rounds {rounds}; over its own extraction "
-              f"{r['search_cold_over_own_extract']:.2f}x), warm {r['search_warm_over_extract']:.2f}x; naive "
-              f"{r['naive_over_extract']:.1f}x")
+              f"{r['search_cold_over_own_extract']:.2f}x), with a journal {r['search_cold_journal_over_extract']:.2f}x "
+              f"(rounds {journal}; over its own extraction {r['search_cold_journal_over_own_extract']:.2f}x), warm "
+              f"{r['search_warm_over_extract']:.2f}x; naive {r['naive_over_extract']:.1f}x")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def test_tune_writes_best_json_and_report_resumes_and_refits(reviews: Path, tmp_
                          "--cv", "3", "--out", out, "--no-progress")
     assert code == 0, text
     assert "best accuracy:" in text and "(this run: 4)" in text
-    assert {"best.json", "report.html", "study.journal"} <= {p.name for p in out.iterdir()}
+    assert {"best.json", "report.html", "study.db"} <= {p.name for p in out.iterdir()}
     best = json.loads((out / "best.json").read_text())
     assert best["backbone"]["backbone"] == "tiny-text" and best["head"] == "logistic"
     assert set(best["best_params"]) == {"logisticregression__C", "logisticregression__class_weight"}
@@ -41,7 +41,7 @@ def test_tune_grid_with_an_explicit_space_and_a_shared_storage(reviews: Path, tm
                          "--trials", "50", "--storage", f"sqlite:///{db}", "--study", "grid-run", "--cv", "2",
                          "--pruner", "none", "--out", tmp_path / "o", "--no-progress")
     assert code == 0, text
-    assert "3 complete" in text and db.is_file() and not (tmp_path / "o" / "study.journal").exists()
+    assert "3 complete" in text and db.is_file() and not (tmp_path / "o" / "study.db").exists()
 
 
 def test_tune_errors_are_one_line(reviews: Path, tmp_path: Path) -> None:

@@ -35,20 +35,18 @@ def test_a_bare_path_is_a_journal_by_its_suffix_else_sqlite(given: str, scheme: 
     assert _storage.storage_url(None, None) is None
 
 
-def test_the_default_storage_is_a_journal_and_an_earlier_sqlite_study_still_resumes(tmp_path: Path) -> None:
+def test_the_default_storage_is_sqlite_and_a_journal_is_chosen_by_its_path(tmp_path: Path) -> None:
     X, y = blobs(12)
     kw = dict(backbone="tiny-mlp", sampler="random", cv=2, cache=False)
-    fresh = tune(X, y, n_trials=3, out=tmp_path / "new", **kw)
-    assert fresh.storage.startswith("journal:///") and (tmp_path / "new" / "study.journal").is_file()
-    assert not (tmp_path / "new" / "study.db").exists()
-    assert isinstance(fresh.study._storage, optuna.storages.JournalStorage)
-
-    old = tmp_path / "old"
-    old.mkdir()
-    tune(X, y, n_trials=3, storage=old / "study.db", **kw)  # as an earlier version wrote it
-    resumed = tune(X, y, n_trials=5, out=old, **kw)
-    assert resumed.trials_run == 2 and resumed.storage.startswith("sqlite:///")
-    assert not (old / "study.journal").exists()
+    default = tune(X, y, n_trials=3, out=tmp_path / "a", **kw)
+    assert default.storage.startswith("sqlite:///") and (tmp_path / "a" / "study.db").is_file()
+    journal = tune(X, y, n_trials=3, out=tmp_path / "b", storage=tmp_path / "study.journal", **kw)
+    assert journal.storage.startswith("journal:///") and not (tmp_path / "b" / "study.db").exists()
+    assert isinstance(journal.study._storage, optuna.storages.JournalStorage)
+    assert all(_storage.WORKER_ATTR in t.user_attrs for t in journal.study.trials)
+    assert not any(_storage.WORKER_ATTR in t.user_attrs for t in default.study.trials)  # no extra SQL write
+    resumed = tune(X, y, n_trials=5, storage=f"journal:///{tmp_path / 'study.journal'}", **kw)
+    assert resumed.trials_run == 2
 
 
 def test_stale_worker_judges_only_dead_processes_of_this_machine() -> None:

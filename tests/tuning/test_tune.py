@@ -61,7 +61,7 @@ def test_search_extracts_features_once_and_resuming_extracts_none(monkeypatch: p
     again = tune(X, y, backbone="tiny-cnn", image_size=16, n_trials=7, sampler="random", cv=3, out=tmp_path)
     assert counter.items == len(X)  # the resumed search read the feature cache
     assert again.trials_run == 2 and len(_finished(again.study)) == 7
-    assert (tmp_path / "study.journal").is_file()  # the default storage
+    assert (tmp_path / "study.db").is_file()  # the default storage
 
 
 def test_every_trial_reports_each_fold_for_pruning() -> None:

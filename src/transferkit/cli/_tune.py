@@ -42,8 +42,8 @@ def _space(text: str | None) -> dict[str, Any] | None:
               help="Stop trials whose running mean over folds falls behind.")
 @click.option("--storage", default=None,
               help="A journal file (FILE.journal), a SQLite file (any other path) or an Optuna storage URL "
-                   "(sqlite:///file.db, postgresql://...) [default: OUT/study.journal, or OUT/study.db if an "
-                   "earlier version wrote one].")
+                   "(sqlite:///file.db, postgresql://...) [default: OUT/study.db]. A journal makes trials about a "
+                   "fifth cheaper.")
 @click.option("--study", "study_name", default=None, help="Study name [default: BACKBONE-HEAD]; the same name resumes.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--scoring", default="accuracy", show_default=True, help="scikit-learn scorer name.")
@@ -54,14 +54,14 @@ def _space(text: str | None) -> dict[str, Any] | None:
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="One line per trial.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False),
-              help="Folder for best.json, report.html and (by default) the study journal.")
+              help="Folder for best.json, report.html and (by default) the study database.")
 def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sampler: str, pruner: str,
          storage: str | None, study_name: str | None, cv: int, scoring: str, timeout: float | None, refit: bool,
          progress: bool, out: str, **kw: Any) -> None:
     """Search head hyperparameters for BACKBONE on DATA with Optuna; features are extracted once.
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. The study is
-    stored (OUT/study.journal unless --storage) and resumes: an interrupted search picks up where it stopped."""
+    stored (OUT/study.db unless --storage) and resumes: an interrupted search picks up where it stopped."""
     from ..backbones import backbone_modality
     from ..tuning import load_best, refit_to_folder, write_tune_outputs
     from ..tuning import tune as run_tune

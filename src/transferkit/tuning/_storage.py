@@ -2,12 +2,12 @@
 
 A study lives in one of two kinds of storage:
 
-* a journal file (Optuna's ``JournalStorage``; the default, ``OUT/study.journal``): an append-only log
-  of the study's operations, replayed in memory. Several processes on one machine (or on a shared file
-  system) can run the same study; a write costs one small append, where a database commit costs a
-  SQLAlchemy round trip (a fifth of a head search's trial time with SQLite);
-* a database (a SQLite file, or any URL SQLAlchemy and Optuna accept, so workers on several machines
-  can share one study).
+* a database: a SQLite file (the default, ``OUT/study.db``), or any URL SQLAlchemy and Optuna accept, so
+  workers on several machines can share one study;
+* a journal file (Optuna's ``JournalStorage``; a path ending in ``.journal``): an append-only log of the
+  study's operations, replayed in memory. Several processes on one machine (or on a shared file system)
+  can run the same study. A write costs one small append where a database commit costs a SQLAlchemy
+  round trip: a head search's trials take about a fifth less time.
 
 A trial interrupted with Ctrl-C is marked failed at once. A trial whose process was killed outright
 (``kill -9``, a crash) stays "running" in the storage; the next run marks it failed: in a database once
@@ -44,15 +44,9 @@ WORKER_ATTR = "transferkit_worker"
 
 def storage_url(storage: str | Path | None, out: str | Path | None) -> str | None:
     """The storage URL to use: the one given (a bare path means a journal file if it ends in ``.journal``
-    or ``.log``, else a SQLite file), else ``out/study.journal`` (``out/study.db`` if an earlier version
-    left one there, so its study resumes), else None (in memory: nothing persists)."""
+    or ``.log``, else a SQLite file), else ``out/study.db``, else None (in memory: nothing persists)."""
     if storage is None:
-        if out is None:
-            return None
-        folder = Path(out).resolve()
-        if (folder / "study.db").is_file():
-            return f"sqlite:///{folder / 'study.db'}"
-        return f"{JOURNAL_SCHEME}{folder / 'study.journal'}"
+        return None if out is None else f"sqlite:///{Path(out).resolve() / 'study.db'}"
     text = str(storage)
     if "://" not in text:
         path = Path(text).resolve()
@@ -261,9 +255,14 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def recording_worker(objective: Callable[[Any], float]) -> Callable[[Any], float]:
-    """``objective`` that first records this process on the trial, so a later run can tell that a trial
-    left running by a killed process is stale (journal storages have no heartbeat)."""
+def recording_worker(objective: Callable[[Any], float], storage: Any) -> Callable[[Any], float]:
+    """For a journal ``storage``, ``objective`` that first records this process on the trial, so a later
+    run can tell that a trial left running by a killed process is stale (journals have no heartbeat);
+    ``objective`` itself for other storages."""
+    from optuna.storages import JournalStorage
+
+    if not isinstance(storage, JournalStorage):
+        return objective
     worker = worker_id()
 
     def run(trial: Any) -> float:
