@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -72,14 +71,13 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
         times["extract"].append(time.perf_counter() - t0)
         cache = workdir / f"{which}-cache-{r}"
         for label in ("search_cold", "search_cold_journal", "search_warm"):
-            if label == "search_cold_journal":  # the same cold search, its study in a journal file
-                shutil.rmtree(cache)
             folder = workdir / f"{which}-{label}-{r}"
             storage = folder / "study.journal" if label == "search_cold_journal" else None  # None: OUT/study.db
             folder.mkdir()
             t0 = time.perf_counter()
-            result = tune(X, y, **bb, n_trials=trials, sampler="tpe", pruner="median", cv=5, cache=cache,
-                          out=folder, storage=storage, random_state=0)
+            # the journal's cold search gets its own empty cache; the warm search reads the first one
+            result = tune(X, y, **bb, n_trials=trials, sampler="tpe", pruner="median", cv=5, out=folder,
+                          cache=Path(f"{cache}-journal") if storage else cache, storage=storage, random_state=0)
             times[label].append(time.perf_counter() - t0)
             details.append({"round": r, "run": label, "extract_seconds": result.extract_seconds,
                             "search_seconds": result.search_seconds, "best_accuracy": result.best_score,

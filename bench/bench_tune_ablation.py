@@ -8,12 +8,13 @@ One process, features already cached (so only the trials are timed), ``--repeats
 * ``no fold prefix``: the head's scaler refitted in every trial and fold (``transferkit.tuning._prefix``);
 * ``no snapshot``: Optuna's plain ``MedianPruner``, which reads every trial from the storage at each
   fold (``transferkit.tuning._pruning``);
-* ``sqlite``: the study in a SQLite file (the default before the journal file) instead of a journal;
-* ``in memory``: not a saving turned off but the journal replaced by Optuna's in-memory storage
-  (``storage=None``; nothing persists, nothing resumes): what the persistent study still costs.
+* ``journal``: not a saving turned off but the other persistent storage, the study in a journal file
+  (``storage="....journal"``) instead of the default SQLite file;
+* ``in memory``: the study in Optuna's in-memory storage (``storage=None``; nothing persists, nothing
+  resumes): what any persistent study costs.
 
 Each switch is a monkeypatch of one helper or one storage argument; everything else (data, folds, TPE
-seed, journal study) is the same. The figure is median(variant) / median(search as shipped).
+seed, SQLite study) is the same. The figure is median(variant) / median(search as shipped).
 
     .venv/bin/python bench/bench_tune_ablation.py --out bench/results/tune_ablation.json
 """
@@ -36,7 +37,7 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_tune import load  # noqa: E402
 
-VARIANTS = ("all", "no row span", "no fold prefix", "no snapshot", "sqlite", "in memory")
+VARIANTS = ("all", "no row span", "no fold prefix", "no snapshot", "journal", "in memory")
 
 
 @contextlib.contextmanager
@@ -54,8 +55,8 @@ def variant(name: str) -> Iterator[dict[str, Any]]:
             yield {"pruner": "median"}
     elif name == "no snapshot":
         yield {"pruner": optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)}
-    elif name == "sqlite":
-        yield {"pruner": "median", "suffix": ".db"}
+    elif name == "journal":
+        yield {"pruner": "median", "suffix": ".journal"}
     elif name == "in memory":
         yield {"pruner": "median", "storage": None}
     else:
@@ -76,7 +77,7 @@ def run(which: str, n_per_class: int, image_size: int, trials: int, repeats: int
     for r in range(repeats):
         for v in VARIANTS:
             with variant(v) as kwargs:
-                suffix = kwargs.pop("suffix", ".journal")
+                suffix = kwargs.pop("suffix", ".db")
                 kwargs.setdefault("storage", workdir / f"{name}-{v.replace(' ', '-')}-{r}{suffix}")
                 result = tune(X, y, **bb, n_trials=trials, sampler="tpe", cv=5, cache=cache, random_state=0,
                               **kwargs)
