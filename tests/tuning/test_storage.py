@@ -16,7 +16,7 @@ import pytest
 from optuna.trial import TrialState
 from tests.helpers import InferenceCounter, blobs
 
-from transferkit.tuning import TuningError, _storage, tune
+from transferkit.tuning import TuningError, _journal, _storage, tune
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,22 +43,22 @@ def test_the_default_storage_is_sqlite_and_a_journal_is_chosen_by_its_path(tmp_p
     journal = tune(X, y, n_trials=3, out=tmp_path / "b", storage=tmp_path / "study.journal", **kw)
     assert journal.storage.startswith("journal:///") and not (tmp_path / "b" / "study.db").exists()
     assert isinstance(journal.study._storage, optuna.storages.JournalStorage)
-    assert all(_storage.WORKER_ATTR in t.user_attrs for t in journal.study.trials)
-    assert not any(_storage.WORKER_ATTR in t.user_attrs for t in default.study.trials)  # no extra SQL write
+    assert all(_journal.WORKER_ATTR in t.user_attrs for t in journal.study.trials)
+    assert not any(_journal.WORKER_ATTR in t.user_attrs for t in default.study.trials)  # no extra SQL write
     resumed = tune(X, y, n_trials=5, storage=f"journal:///{tmp_path / 'study.journal'}", **kw)
     assert resumed.trials_run == 2
 
 
 def test_stale_worker_judges_only_dead_processes_of_this_machine() -> None:
-    host = _storage.worker_id()["host"]
+    host = _journal.worker_id()["host"]
     now = datetime.now()
-    assert _storage.stale_worker({"host": host, "pid": _dead_pid()}, now)
-    assert not _storage.stale_worker({"host": host, "pid": os.getpid()}, now)  # this process
-    assert not _storage.stale_worker({"host": host, "pid": os.getppid()}, now)  # alive
-    assert not _storage.stale_worker({"host": host + "-elsewhere", "pid": _dead_pid()}, now)  # cannot check
-    old = now - timedelta(seconds=_storage.GRACE_PERIOD_S + 5)
-    assert _storage.stale_worker(None, old)  # killed before it recorded its worker
-    assert not _storage.stale_worker(None, now)  # may be starting right now
+    assert _journal.stale_worker({"host": host, "pid": _dead_pid()}, now)
+    assert not _journal.stale_worker({"host": host, "pid": os.getpid()}, now)  # this process
+    assert not _journal.stale_worker({"host": host, "pid": os.getppid()}, now)  # alive
+    assert not _journal.stale_worker({"host": host + "-elsewhere", "pid": _dead_pid()}, now)  # cannot check
+    old = now - timedelta(seconds=_journal.STARTING_GRACE_S + 5)
+    assert _journal.stale_worker(None, old)  # killed before it recorded its worker
+    assert not _journal.stale_worker(None, now)  # may be starting right now
 
 
 def test_a_trial_of_a_killed_process_is_failed_and_replaced_in_a_journal(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_a_trial_of_a_killed_process_is_failed_and_replaced_in_a_journal(tmp_pat
     study = optuna.load_study(study_name="s", storage=_storage.open_storage(f"journal:///{journal}"))
     states = [t.state for t in study.trials]
     assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.RUNNING]
-    assert study.trials[2].user_attrs[_storage.WORKER_ATTR]["pid"] == child.pid
+    assert study.trials[2].user_attrs[_journal.WORKER_ATTR]["pid"] == child.pid
 
     import numpy as np
 
@@ -114,7 +114,7 @@ def test_a_running_trial_of_a_live_process_is_left_alone(tmp_path: Path) -> None
     backing = _storage.open_storage(_storage.storage_url(journal, None))
     study = optuna.load_study(study_name="s", storage=backing)
     live = study.ask()  # another worker, still running (its parent process here)
-    live.set_user_attr(_storage.WORKER_ATTR, {"host": _storage.worker_id()["host"], "pid": os.getppid()})
+    live.set_user_attr(_journal.WORKER_ATTR, {"host": _journal.worker_id()["host"], "pid": os.getppid()})
     result = tune(X, y, backbone="tiny-mlp", n_trials=3, storage=journal, study_name="s", cv=2, cache=False)
     assert result.study.trials[live.number].state == TrialState.RUNNING and result.trials_run == 1
 

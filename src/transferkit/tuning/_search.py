@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from .._blas import one_blas_thread
 from ..errors import DataError
 from ._errors import TuningError
+from ._journal import recording_worker
 from ._prefix import FoldPrefix
 from ._space import HEADS, Space, check_space, default_space, grid_size, make_head, space_grid, space_to_dict
 from ._storage import (
@@ -29,7 +30,6 @@ from ._storage import (
     fail_stale,
     finished_trials,
     open_storage,
-    recording_worker,
     storage_url,
 )
 from ._warm import WarmStarts, warm_startable

@@ -17,30 +17,16 @@ the trial starts) is gone from this machine. Failed trials never count as done.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import time
 import warnings
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ._errors import TuningError
+from ._journal import JOURNAL_SCHEME, JOURNAL_SUFFIXES, fail_dead_workers, open_journal
 
 #: Seconds between heartbeats of a running trial, and the age after which a silent trial is stale.
 HEARTBEAT_S = 10
 GRACE_PERIOD_S = 60
-
-#: URL scheme of a journal file (``journal:///abs/path/study.journal``); bare paths with these suffixes
-#: are journals too, any other bare path a SQLite file.
-JOURNAL_SCHEME = "journal:///"
-JOURNAL_SUFFIXES = (".journal", ".log")
-
-#: User attribute of a trial naming the process that runs it (for stale-trial recovery in journals).
-WORKER_ATTR = "transferkit_worker"
-
 
 def storage_url(storage: str | Path | None, out: str | Path | None) -> str | None:
     """The storage URL to use: the one given (a bare path means a journal file if it ends in ``.journal``
@@ -80,7 +66,7 @@ def open_storage(url: str | None) -> Any:
             if path.is_dir():
                 raise TuningError(f"cannot open study storage {display_url(url)!r}: it is a folder, not a file")
     if url.startswith(JOURNAL_SCHEME):
-        return _open_journal(url)
+        return open_journal(url)
     engine_kwargs = {"creator": _sqlite_connector(url)} if url.startswith("sqlite:///") else None
     try:
         with warnings.catch_warnings():
@@ -90,79 +76,6 @@ def open_storage(url: str | None) -> Any:
     except Exception as exc:  # SQLAlchemy/driver errors of every kind: the cause goes in the message
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TuningError(f"cannot open study storage {display_url(url)!r}: {cause}") from exc
-
-
-def _open_journal(url: str) -> Any:
-    """A journal-file storage; a log that cannot be replayed (not a journal, a damaged line) raises
-    :class:`TuningError` naming the file (:func:`check_journal`)."""
-    import optuna
-    from optuna.storages.journal import JournalFileBackend
-
-    check_journal(Path(url[len(JOURNAL_SCHEME):]), display_url(url))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.JournalStorage(JournalFileBackend(url[len(JOURNAL_SCHEME):]))
-    except Exception as exc:  # JSON, format and OS errors of the replay: the cause goes in the message
-        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: not a readable Optuna journal "
-                          f"({cause})") from exc
-
-
-def check_journal(path: Path, name: str) -> None:
-    """Refuse a file that is not an Optuna journal, and drop an incomplete last record.
-
-    Optuna skips a last line without its newline (a process killed mid-append) when it replays the log,
-    but its next append would then continue that line and make the log unreadable from there on. The
-    incomplete record is cut off first (under the journal's own lock, with a warning). A file whose first
-    line is not a complete journal record is refused untouched: a journal would be appended to it.
-    """
-    from optuna.storages.journal import JournalFileSymlinkLock
-
-    if not path.is_file() or path.stat().st_size == 0:
-        return
-    with path.open("rb") as f:
-        first = f.readline()
-    try:
-        record = json.loads(first)
-    except ValueError:
-        record = None
-    if not first.endswith(b"\n") or not isinstance(record, dict) or "op_code" not in record:
-        raise TuningError(f"cannot open study storage {name!r}: not an Optuna journal (its first line is not a "
-                          "complete journal record); name another file, or remove this one to start afresh")
-    if _last_byte(path) == b"\n":
-        return
-    lock = JournalFileSymlinkLock(str(path))
-    lock.acquire()
-    try:
-        end = _after_last_newline(path)
-        dropped = path.stat().st_size - end
-        if dropped:
-            os.truncate(path, end)
-            warnings.warn(f"{path}: dropped an incomplete last record ({dropped} bytes) that a process killed "
-                          "while writing left behind", RuntimeWarning, stacklevel=3)
-    finally:
-        lock.release()
-
-
-def _last_byte(path: Path) -> bytes:
-    with path.open("rb") as f:
-        f.seek(-1, os.SEEK_END)
-        return f.read(1)
-
-
-def _after_last_newline(path: Path, chunk: int = 1 << 16) -> int:
-    """Offset just past the last newline of ``path`` (0 if it has none)."""
-    with path.open("rb") as f:
-        end = f.seek(0, os.SEEK_END)
-        while end > 0:
-            start = max(0, end - chunk)
-            f.seek(start)
-            at = f.read(end - start).rfind(b"\n")
-            if at >= 0:
-                return start + at + 1
-            end = start
-    return 0
 
 
 def _sqlite_connector(url: str) -> Any:
@@ -209,64 +122,11 @@ def finished_trials(study: Any) -> list[Any]:
 
 def fail_stale(study: Any, storage: Any) -> None:
     """Mark trials of killed processes as failed before new trials start: by their stale heartbeat in a
-    database, by their worker process being gone in a journal (:func:`stale_worker`). ``storage`` is the
+    database, by their worker process being gone in a journal (:func:`~transferkit.tuning._journal.stale_worker`). ``storage`` is the
     study's storage, as :func:`open_storage` returned it."""
     import optuna
-    from optuna.storages import JournalStorage
-    from optuna.trial import TrialState
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # a no-op for storages without heartbeats
-    if not isinstance(storage, JournalStorage):
-        return
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if stale_worker(trial.user_attrs.get(WORKER_ATTR), trial.datetime_start):
-            study.tell(trial.number, state=TrialState.FAIL)
-
-
-def worker_id() -> dict[str, Any]:
-    """This process, as recorded on the trials it runs."""
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def stale_worker(worker: Any, started: datetime | None, now: float | None = None) -> bool:
-    """Whether a running trial's process is known to be gone: it ran on this machine and its process no
-    longer exists. A trial with no worker recorded (killed within milliseconds of starting) is stale once
-    it is :data:`GRACE_PERIOD_S` old. Trials of other machines are never judged (their process cannot be
-    checked from here), nor are this process's own."""
-    if not isinstance(worker, dict):
-        age = (now if now is not None else time.time()) - started.timestamp() if started is not None else 0.0
-        return age > GRACE_PERIOD_S
-    if worker.get("host") != socket.gethostname() or worker.get("pid") == os.getpid():
-        return False
-    return not _process_exists(int(worker.get("pid", -1)))
-
-
-def _process_exists(pid: int) -> bool:
-    if pid <= 0 or os.name != "posix":  # os.kill(pid, 0) would signal the process on Windows
-        return pid > 0
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by another user
-        return True
-    return True
-
-
-def recording_worker(objective: Callable[[Any], float], storage: Any) -> Callable[[Any], float]:
-    """For a journal ``storage``, ``objective`` that first records this process on the trial, so a later
-    run can tell that a trial left running by a killed process is stale (journals have no heartbeat);
-    ``objective`` itself for other storages."""
-    from optuna.storages import JournalStorage
-
-    if not isinstance(storage, JournalStorage):
-        return objective
-    worker = worker_id()
-
-    def run(trial: Any) -> float:
-        trial.set_user_attr(WORKER_ATTR, worker)
-        return objective(trial)
-
-    return run
+    fail_dead_workers(study, storage)
