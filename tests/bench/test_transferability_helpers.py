@@ -9,8 +9,10 @@ import pytest
 from bench.bench_transferability import (
     SCORE_NAMES,
     TARGETS,
+    best_over_grid,
     correlations,
     mean_of,
+    parse_grid,
     rank_correlation,
     split_per_class,
     summarize,
@@ -68,3 +70,15 @@ def test_summaries_average_defined_values_per_modality() -> None:
     assert out["image"]["logme/probe_accuracy"] == {"tau": 0.5, "weighted_tau": 0.5, "n_datasets": 2}
     assert out["text"]["leep/finetune_accuracy"]["tau"] is None
     assert out["all"]["nce/probe_accuracy"]["n_datasets"] == 2
+
+
+def test_learning_rate_grid_parsing_and_best_choice() -> None:
+    assert parse_grid("1e-4, 5e-4,2e-3") == [1e-4, 5e-4, 2e-3]
+    assert parse_grid(None) == [] and parse_grid(" ") == []
+    with pytest.raises(ValueError, match="'fast' is not a number"):
+        parse_grid("1e-4,fast")
+    with pytest.raises(ValueError, match="'-1' is not a positive number"):
+        parse_grid("-1")
+    assert best_over_grid({1e-3: 0.7, 1e-4: 0.8, 5e-4: 0.8}) == (1e-4, 0.8)  # a tie goes to the smaller rate
+    with pytest.raises(ValueError, match="no learning rate"):
+        best_over_grid({})
