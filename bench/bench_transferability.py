@@ -95,7 +95,7 @@ def rank_correlation(scores: Mapping[str, float | None], accuracies: Mapping[str
     out: dict[str, Any] = {"n": len(names), "tau": None, "weighted_tau": None}
     if len(names) < 3:
         return out
-    s = np.array([scores[n] for n in names], dtype=float)
+    s = merge_near_ties(np.array([scores[n] for n in names], dtype=float))
     a = np.array([accuracies[n] for n in names], dtype=float)
     if _constant(s) or _constant(a):  # e.g. H-score saturated at n_classes - 1 for every candidate
         return out
@@ -103,6 +103,25 @@ def rank_correlation(scores: Mapping[str, float | None], accuracies: Mapping[str
     wtau = float(weightedtau(s, a).statistic)
     out["tau"] = tau if math.isfinite(tau) else None
     out["weighted_tau"] = wtau if math.isfinite(wtau) else None
+    return out
+
+
+def merge_near_ties(values: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """``values`` with those within ``rtol`` (relative to the largest magnitude) of their neighbour in
+    sorted order made exactly equal, so that a score saturated at the same value for several candidates
+    (plain H-score at n_classes - 1: 0.9999999999999999, 1.0, 1.0000000000000022) ties instead of being
+    ranked by round-off."""
+    out = values.astype(float).copy()
+    if out.size < 2:
+        return out
+    tol = rtol * max(1.0, float(np.abs(out).max()))
+    order = np.argsort(out, kind="stable")
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or out[order[i]] - out[order[i - 1]] > tol:
+            group = order[start:i]
+            out[group] = out[group].mean()
+            start = i
     return out
 
 

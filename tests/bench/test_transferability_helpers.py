@@ -12,6 +12,7 @@ from bench.bench_transferability import (
     best_over_grid,
     correlations,
     mean_of,
+    merge_near_ties,
     parse_grid,
     rank_correlation,
     split_per_class,
@@ -82,3 +83,14 @@ def test_learning_rate_grid_parsing_and_best_choice() -> None:
     assert best_over_grid({1e-3: 0.7, 1e-4: 0.8, 5e-4: 0.8}) == (1e-4, 0.8)  # a tie goes to the smaller rate
     with pytest.raises(ValueError, match="no learning rate"):
         best_over_grid({})
+
+
+def test_scores_equal_up_to_round_off_tie_instead_of_ranking_by_it() -> None:
+    saturated = np.array([0.9999999999999999, 1.0, 1.0000000000000022, 0.16, 1.0000000000000004])
+    merged = merge_near_ties(saturated)
+    assert len(set(merged[[0, 1, 2, 4]])) == 1 and merged[3] == 0.16
+    assert np.array_equal(merge_near_ties(np.array([0.1, 0.2, 0.3])), [0.1, 0.2, 0.3])  # real gaps kept
+    accuracies = {"a": 0.9, "b": 0.5, "c": 0.7, "d": 0.2, "e": 0.6}
+    scores = dict(zip("abcde", saturated.tolist(), strict=True))
+    flipped = dict(scores, a=1.0000000000000022, c=0.9999999999999999)  # the same scores, other round-off
+    assert rank_correlation(scores, accuracies) == rank_correlation(flipped, accuracies)
