@@ -8,8 +8,9 @@
    on ``AutoModelForSequenceClassification`` from the same folder, same texts, batch, epochs, learning rate,
    warm-up and clipping. HF gets its texts pre-tokenised (its usual recipe); ours tokenises inside the loop.
 
-Runs alternate (ours, theirs, ours, theirs, ...) so load drifts hit both; the ratio is the median of the
-per-pair ratios of training samples per second (> 1: ours is faster).
+Runs alternate in pairs, every other pair with theirs first, so load drifts and warm starts hit both; the
+ratio is the median of the per-pair ratios of training samples per second (> 1: ours is faster), with a
+percentile-bootstrap 95% interval of that median.
 Results: bench/results/loop_throughput.json.
 """
 
@@ -55,6 +56,15 @@ def _image_setup(n: int) -> tuple[Any, Any]:
 def _groups(net: Any) -> list[dict[str, Any]]:
     return [{"params": [p for p in net.backbone.parameters() if p.requires_grad], "lr": 1e-4},
             {"params": list(net.head.parameters()), "lr": 1e-3}]
+
+
+def median_ci(values: list[float], level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap confidence interval of the median of ``values`` (seeded)."""
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    medians = np.median(rng.choice(data, size=(n_boot, len(data)), replace=True), axis=1)
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(medians, tail)), float(np.percentile(medians, 100 - tail))
 
 
 def _sync(device: str) -> None:
@@ -172,14 +182,19 @@ def main() -> None:
     for name, ours, theirs, n in runs:
         ours(), theirs()  # warm-up: first-call costs (allocations, lazy imports) out of the timing
         pairs = []
-        for _ in range(args.repeats):
-            a, b = ours(), theirs()
-            pairs.append({"ours_s": a, "theirs_s": b, "ratio": b / a})
+        for i in range(args.repeats):
+            if i % 2:  # every other pair runs theirs first, so neither side always has the warmer start
+                b, a = theirs(), ours()
+            else:
+                a, b = ours(), theirs()
+            pairs.append({"ours_s": a, "theirs_s": b, "ratio": b / a, "ours_first": i % 2 == 0})
             print(f"{name}: ours {n / a:.1f}/s, theirs {n / b:.1f}/s, ratio {b / a:.2f}", flush=True)
         ratios = [p["ratio"] for p in pairs]
+        low, high = median_ci(ratios)
         result[name] = {"samples": n, "pairs": pairs, "median_ratio": float(np.median(ratios)),
-                        "min_ratio": float(min(ratios)), "max_ratio": float(max(ratios))}
-        print(f"== {name}: median ratio {np.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})")
+                        "median_ci95": [low, high], "min_ratio": float(min(ratios)), "max_ratio": float(max(ratios))}
+        print(f"== {name}: median ratio {np.median(ratios):.3f} (95% CI {low:.3f}-{high:.3f}; "
+              f"range {min(ratios):.2f}-{max(ratios):.2f})")
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 
