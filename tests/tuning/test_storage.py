@@ -154,3 +154,15 @@ def test_a_journal_cut_mid_line_by_a_crash_still_opens(tmp_path: Path) -> None:
     again = tune(X, y, backbone="tiny-mlp", n_trials=4, storage=journal, study_name="s", cv=2, cache=False)
     assert again.trials_run == 1 and len(again.study.trials) == 4  # the log reads back whole
     assert not Path(f"{journal}.lock").exists()
+
+
+def test_a_study_file_named_inside_a_new_out_folder_creates_it(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    for name in ("study.journal", "study.db"):
+        out = tmp_path / f"new-{name}"
+        result = tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, cache=False, out=out, storage=out / name)
+        assert (out / name).is_file() and result.trials_run == 2
+    with pytest.raises(TuningError, match="does not exist"):  # any other missing folder stays an error
+        tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, cache=False, out=tmp_path / "o",
+             storage=tmp_path / "elsewhere" / "s.journal")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "elsewhere").exists()

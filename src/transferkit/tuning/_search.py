@@ -30,6 +30,7 @@ from ._storage import (
     fail_stale,
     finished_trials,
     open_storage,
+    storage_folder,
     storage_url,
 )
 from ._warm import WarmStarts, warm_startable
@@ -344,9 +345,9 @@ def tune(
     _sampler(sampler, parsed, random_state)  # the name check
     y = check_targets(y, len(X))
     splits = _splits(y, cv, random_state)
-    if out is not None and storage is None:  # the default study database lives there
-        Path(out).mkdir(parents=True, exist_ok=True)
     url = storage_url(storage, out)
+    if out is not None and storage_folder(url) == Path(out).resolve():  # the study file lives there
+        Path(out).mkdir(parents=True, exist_ok=True)
     backing = open_storage(url)
     name = study_name or f"{backbone}-{head_name or type(template).__name__}"
     fingerprint = data_fingerprint(X, y, modality)

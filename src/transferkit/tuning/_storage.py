@@ -40,6 +40,14 @@ def storage_url(storage: str | Path | None, out: str | Path | None) -> str | Non
     return text
 
 
+def storage_folder(url: str | None) -> Path | None:
+    """The folder of a file storage (SQLite or journal), None for a server database or memory."""
+    for scheme in ("sqlite:///", JOURNAL_SCHEME):
+        if url is not None and url.startswith(scheme):
+            return Path(url[len(scheme):]).resolve().parent
+    return None
+
+
 def display_url(url: str) -> str:
     """``url`` with any password hidden, for messages and reports."""
     try:
