@@ -115,14 +115,13 @@ def worker_id() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
-def stale_worker(worker: Any, started: datetime | None, now: float | None = None) -> bool:
+def stale_worker(worker: Any, started: datetime | None) -> bool:
     """Whether a running trial's process is known to be gone: it ran on this machine and its process no
     longer exists. A trial with no worker recorded (killed within milliseconds of starting) is stale once
     it is :data:`STARTING_GRACE_S` old. Trials of other machines are never judged (their process cannot be
     checked from here), nor are this process's own."""
     if not isinstance(worker, dict):
-        age = (now if now is not None else time.time()) - started.timestamp() if started is not None else 0.0
-        return age > STARTING_GRACE_S
+        return started is not None and time.time() - started.timestamp() > STARTING_GRACE_S
     if worker.get("host") != socket.gethostname() or worker.get("pid") == os.getpid():
         return False
     return not _process_exists(int(worker.get("pid", -1)))

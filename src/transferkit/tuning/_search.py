@@ -30,7 +30,7 @@ from ._storage import (
     fail_stale,
     finished_trials,
     open_storage,
-    storage_folder,
+    storage_file,
     storage_url,
 )
 from ._warm import WarmStarts, warm_startable
@@ -346,7 +346,8 @@ def tune(
     y = check_targets(y, len(X))
     splits = _splits(y, cv, random_state)
     url = storage_url(storage, out)
-    if out is not None and storage_folder(url) == Path(out).resolve():  # the study file lives there
+    file = storage_file(url)  # a study file named inside OUT: OUT is created for it
+    if out is not None and file is not None and file.resolve().parent == Path(out).resolve():
         Path(out).mkdir(parents=True, exist_ok=True)
     backing = open_storage(url)
     name = study_name or f"{backbone}-{head_name or type(template).__name__}"
@@ -387,8 +388,8 @@ def tune(
         before = len(study.trials)
         if remaining:
             with one_blas_thread():
-                study.optimize(recording_worker(objective, backing), n_trials=remaining, timeout=timeout, catch=TRIAL_ERRORS,
-                               callbacks=callbacks)
+                study.optimize(recording_worker(objective, backing), n_trials=remaining, timeout=timeout,
+                               catch=TRIAL_ERRORS, callbacks=callbacks)
         search_seconds = time.perf_counter() - t1
     finally:
         optuna.logging.set_verbosity(verbosity)

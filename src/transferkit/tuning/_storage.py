@@ -28,6 +28,7 @@ from ._journal import JOURNAL_SCHEME, JOURNAL_SUFFIXES, fail_dead_workers, open_
 HEARTBEAT_S = 10
 GRACE_PERIOD_S = 60
 
+
 def storage_url(storage: str | Path | None, out: str | Path | None) -> str | None:
     """The storage URL to use: the one given (a bare path means a journal file if it ends in ``.journal``
     or ``.log``, else a SQLite file), else ``out/study.db``, else None (in memory: nothing persists)."""
@@ -40,11 +41,11 @@ def storage_url(storage: str | Path | None, out: str | Path | None) -> str | Non
     return text
 
 
-def storage_folder(url: str | None) -> Path | None:
-    """The folder of a file storage (SQLite or journal), None for a server database or memory."""
+def storage_file(url: str | None) -> Path | None:
+    """The file of a file storage (SQLite or journal), None for a server database or memory."""
     for scheme in ("sqlite:///", JOURNAL_SCHEME):
         if url is not None and url.startswith(scheme):
-            return Path(url[len(scheme):]).resolve().parent
+            return Path(url[len(scheme):])
     return None
 
 
@@ -65,14 +66,12 @@ def open_storage(url: str | None) -> Any:
 
     if url is None:
         return optuna.storages.InMemoryStorage()
-    for scheme in ("sqlite:///", JOURNAL_SCHEME):
-        if url.startswith(scheme):
-            path = Path(url[len(scheme):])
-            if not path.parent.is_dir():
-                raise TuningError(f"cannot open study storage {display_url(url)!r}: folder {str(path.parent)!r} "
-                                  "does not exist")
-            if path.is_dir():
-                raise TuningError(f"cannot open study storage {display_url(url)!r}: it is a folder, not a file")
+    path = storage_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: folder {str(path.parent)!r} "
+                          "does not exist")
+    if path is not None and path.is_dir():
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: it is a folder, not a file")
     if url.startswith(JOURNAL_SCHEME):
         return open_journal(url)
     engine_kwargs = {"creator": _sqlite_connector(url)} if url.startswith("sqlite:///") else None
@@ -130,8 +129,8 @@ def finished_trials(study: Any) -> list[Any]:
 
 def fail_stale(study: Any, storage: Any) -> None:
     """Mark trials of killed processes as failed before new trials start: by their stale heartbeat in a
-    database, by their worker process being gone in a journal (:func:`~transferkit.tuning._journal.stale_worker`). ``storage`` is the
-    study's storage, as :func:`open_storage` returned it."""
+    database, by their worker process being gone in a journal (``_journal.stale_worker``). ``storage`` is
+    the study's storage, as :func:`open_storage` returned it."""
     import optuna
 
     with warnings.catch_warnings():
