@@ -48,3 +48,10 @@ class StrategyError(TransferkitError, ValueError):
 
 class ModelFolderError(TransferkitError):
     """A saved model folder is missing, incomplete or does not match this version."""
+
+
+def error_cause(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its class name when the message is empty): the cause to quote
+    in a one-line error."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from transferkit.errors import DataError
+from transferkit.errors import DataError, error_cause
 
 __all__ = ["TABLE_EXTENSIONS", "read_table"]
 
@@ -80,6 +80,6 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"Table file '{path}' is empty; it needs a header row and data rows.") from None
     except (ValueError, OSError, UnicodeError) as exc:  # ParserError and ArrowInvalid are ValueErrors
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = error_cause(exc)
         hint = " If it holds one JSON object per line, name it .jsonl." if suffix == ".json" else ""
         raise DataError(f"Cannot read table file '{path}' as {kind}: {detail}.{hint}") from None

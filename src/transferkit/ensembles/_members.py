@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from ..errors import TransferkitError
+from ..errors import TransferkitError, error_cause
 
 BASELINE_SPEC = "baseline"
 
@@ -94,7 +94,7 @@ class NamedMember(ClassifierMixin, BaseEstimator):
         except EnsembleError:
             raise
         except Exception as exc:  # any cause: the member is named, the cause kept
-            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            cause = error_cause(exc)
             raise EnsembleError(f"ensemble member {self.name!r} failed to fit: {cause}") from exc
         self.estimator_ = est
         self.classes_ = est.classes_

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import error_cause
 from ._errors import TuningError
 
 #: Seconds after which a running trial that recorded no worker (killed within milliseconds of starting)
@@ -43,13 +44,14 @@ def open_journal(url: str) -> Any:
     import optuna
     from optuna.storages.journal import JournalFileBackend
 
-    check_journal(Path(url[len(JOURNAL_SCHEME):]), url)
+    path = url[len(JOURNAL_SCHEME):]
+    check_journal(Path(path), url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.JournalStorage(JournalFileBackend(url[len(JOURNAL_SCHEME):]))
+            return optuna.storages.JournalStorage(JournalFileBackend(path))
     except Exception as exc:  # JSON, format and OS errors of the replay: the cause goes in the message
-        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        cause = error_cause(exc)
         raise TuningError(f"cannot open study storage {url!r}: not a readable Optuna journal "
                           f"({cause})") from exc
 

@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..errors import error_cause
 from ._errors import TuningError
 from ._journal import JOURNAL_SCHEME, JOURNAL_SUFFIXES, fail_dead_workers, open_journal
 
@@ -81,7 +82,7 @@ def open_storage(url: str | None) -> Any:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S,
                                               grace_period=GRACE_PERIOD_S)
     except Exception as exc:  # SQLAlchemy/driver errors of every kind: the cause goes in the message
-        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        cause = error_cause(exc)
         raise TuningError(f"cannot open study storage {display_url(url)!r}: {cause}") from exc
 
 
