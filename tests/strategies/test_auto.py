@@ -88,3 +88,16 @@ def test_auto_skips_fine_tuning_for_tiny_classes_and_frozen_engines() -> None:
     assert "LP-FT" not in [c["name"] for c in info["candidates"]]
     info = TransferClassifier(backbone="identity", cache=False, strategy=AutoStrategy()).fit(*_hard_table()).fit_info_["auto"]
     assert any("cannot be fine-tuned" in r for r in info["reasons"])
+
+
+def test_an_auto_fitted_classifier_pickles_and_copies() -> None:
+    """The chosen model's wrapper forwards attributes to the inner model; unpickling and deep-copying
+    look up ``__setstate__`` before the wrapper's own fields exist, which must read as absent."""
+    import copy
+    import pickle
+
+    X, y = _hard_table()
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(max_finetune=0)).fit(X, y)
+    for twin in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
+        np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+        assert twin.model_.name == clf.model_.name

@@ -91,7 +91,11 @@ class AutoModel:
         self.inner, self.chosen, self.name = inner, chosen, name
 
     def __getattr__(self, attr: str) -> Any:  # kind, history, extractor, net, features ...
-        return getattr(self.__dict__["inner"], attr)
+        try:
+            inner = self.__dict__["inner"]
+        except KeyError:  # not set yet (unpickling, copying looks up __setstate__ before filling __dict__)
+            raise AttributeError(attr) from None
+        return getattr(inner, attr)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return self.inner.predict_proba(X)
