@@ -72,6 +72,17 @@ def test_string_labels_and_none_masks() -> None:
     assert set(clf.predict(X[:5])) <= {"neg", "pos"}
 
 
+@pytest.mark.parametrize("method", ["source-only", "coral", "auto"])
+def test_integer_labels_masked_with_none(method: str) -> None:
+    """None masks non-string labels too (an object array of ints and None; scikit-learn cannot type it)."""
+    X, y, dom, _ = problem(n_s=60, n_t=40)
+    labels = np.array([3, 7], dtype=object)[np.clip(y, 0, 1)]
+    labels[dom < 0] = None
+    clf = DomainAdaptClassifier(method=method).fit(X, labels, sample_domain=dom)
+    assert clf.classes_.tolist() == [3, 7]
+    assert set(clf.predict(X[:10]).tolist()) <= {3, 7}
+
+
 def test_tradaboost_uses_the_few_target_labels() -> None:
     X, y, dom, yt = problem()
     y_few = y.copy()

@@ -77,6 +77,24 @@ def test_split_domains_nan_and_none_mask_targets_and_minus_one_can_be_a_class() 
     assert split_domains(X, [-1, 1, 1, -1, 1, 1], SD).target_labelled.all()
 
 
+def test_numeric_labels_masked_with_none_become_numeric() -> None:
+    """scikit-learn cannot type an object array of numbers: None-masked integer labels come out as
+    integers masked with -1 (NaN when -1 is a class), None-masked floats with NaN."""
+    ints = np.array([3, 7, 3, None, 7, None], dtype=object)
+    split = split_domains(X, ints, SD)
+    assert split.y_source.dtype.kind == "i" and split.y_source.tolist() == [3, 7, 3]
+    assert split.y_target.tolist() == [7] and split.target_labelled.tolist() == [False, True, False]
+    with_minus_one = split_domains(X, np.array([-1, 7, 7, None, -1, None], dtype=object), SD)
+    assert with_minus_one.y_source.dtype.kind == "f" and with_minus_one.y_target.tolist() == [-1.0]
+    floats = split_domains(X, np.array([0.5, 1.5, 0.5, None, 1.5, None], dtype=object), SD)
+    assert floats.y_source.dtype.kind == "f" and floats.y_target.tolist() == [1.5]
+    text_with_minus_one = np.array(["a", "b", "a", -1, "b", None], dtype=object)  # -1 masks text labels too
+    assert split_domains(X, text_with_minus_one, SD).y_target.tolist() == ["b"]
+    mixed = np.array(["a", 1, "a", None, 1, None], dtype=object)
+    with pytest.raises(DataError, match="y mixes text and non-text labels \\(e.g. 'a' and 1\\)"):
+        split_domains(X, mixed, SD)
+
+
 def test_split_domains_rejects_target_labels_outside_the_source_classes() -> None:
     with pytest.raises(DataError, match="target labels 7 do not occur in the source labels"):
         split_domains(X, [0, 1, 0, 7, -1, 1], SD)

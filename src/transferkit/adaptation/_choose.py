@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from sklearn.base import clone
 
 from ..errors import DataError
+from ._domain import as_labels
 from ._methods import SOURCE_ONLY
 from ._scorers import SCORERS, SourceHoldoutSplit, _take
 
@@ -51,7 +52,7 @@ def score_methods(
     all target rows, and scored on the held-out source rows and the target rows; no target label is used.
     """
     dom = np.asarray(sample_domain)
-    labels = np.asarray(y)
+    labels = as_labels(y)
     train, test = next(SourceHoldoutSplit(test_size=test_size, random_state=random_state).split(X, labels, dom))
     rows = np.arange(len(dom))
     X_train, X_test = _take(X, np.isin(rows, train)), _take(X, np.isin(rows, test))

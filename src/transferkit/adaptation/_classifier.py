@@ -15,7 +15,7 @@ from ..errors import DataError
 from ..training import UNLABELED
 from ._choose import choose_method, score_methods
 from ._deep import DeepDA
-from ._domain import _as_features, split_domain_labels
+from ._domain import _as_features, as_labels, split_domain_labels
 from ._estimators import BaseReweighter, _MappingAdapter
 from ._methods import SOURCE_ONLY, default_candidates, make_method
 from ._pipeline import DAPipeline
@@ -175,7 +175,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         is_target = dom < 0
         self.X_target_ = X[is_target] if isinstance(X, np.ndarray) else [x for x, t in zip(X, is_target, strict=True) if t]
         self.method_ = self._resolve_method(X, y, dom, has_target_labels=bool(target_labelled.any()))
-        labels = np.asarray(y)
+        labels = as_labels(y)
         self.extractor_ = None
         if self.backbone != "identity":
             from ..features import FeatureExtractor

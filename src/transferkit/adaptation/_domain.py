@@ -9,6 +9,7 @@ names it.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -134,6 +135,37 @@ def _missing(labels: NDArray[Any]) -> NDArray[np.bool_]:
     return np.fromiter((is_missing(v) for v in labels), dtype=bool, count=len(labels))
 
 
+def _is_mask_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) and v == MASKED_LABEL
+
+
+def as_labels(y: ArrayLike) -> NDArray[Any]:
+    """``y`` as an array, with numeric labels masked by None turned numeric: scikit-learn cannot tell
+    the type of an object array of numbers (``type_of_target`` says "unknown"). Integer labels get the
+    mask -1 (or NaN, as floats, when -1 is itself a label); float labels get NaN. Text labels are
+    returned as given; a mix of text and numbers is refused."""
+    labels = np.asarray(y)
+    if labels.dtype != object or labels.ndim != 1:
+        return labels
+    missing = _missing(labels)
+    present = labels[~missing].tolist()
+    text = [isinstance(v, str | bytes) for v in present]
+    others = [v for v, t in zip(present, text, strict=True) if not t and not _is_mask_number(v)]
+    if any(text) and others:  # text labels with a numeric -1 mask are fine
+        first = present[text.index(True)], others[0]
+        raise DataError(f"y mixes text and non-text labels (e.g. {first[0]!r} and {first[1]!r}); give every "
+                        "label the same type")
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in present)
+    if not present or not numeric:
+        return labels
+    if all(isinstance(v, numbers.Integral) for v in present) and MASKED_LABEL not in present:
+        out: NDArray[Any] = np.full(len(labels), MASKED_LABEL, dtype=np.int64)
+    else:
+        out = np.full(len(labels), np.nan)
+    out[~missing] = present
+    return out
+
+
 def _masked(labels: NDArray[Any], source_labels: NDArray[Any]) -> NDArray[np.bool_]:
     """Which target labels are masked: None, NaN, or -1 when -1 is not itself a source class."""
     masked = _missing(labels)
@@ -198,7 +230,7 @@ def _split_labels(
     """Source labels, unmasked target labels and the target-labelled flags (see :func:`split_domains`)."""
     if y is None:
         raise DataError("y is required: pass labels for the source rows (target rows may be masked with -1).")
-    labels = np.asarray(y)
+    labels = as_labels(y)
     if labels.ndim != 1:
         raise DataError(f"y must be 1-D, got an array with {labels.ndim} dimension(s).")
     if labels.shape[0] != source_mask.shape[0]:

@@ -30,6 +30,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.model_selection._split import BaseCrossValidator
 
 from ..errors import DataError
+from ._domain import as_labels
 from ._reweight import discriminator_weights
 
 __all__ = [
@@ -218,7 +219,7 @@ class _DomainScorer:
             return _take(X, is_source), np.empty(0), target
         if y is None:
             raise DataError(f"{type(self).__name__} needs the labels of the source rows")
-        labels = np.asarray(y)
+        labels = as_labels(y)
         classes = np.asarray(estimator.classes_)
         known = is_source & np.isin(labels, classes)
         if not known.any():
