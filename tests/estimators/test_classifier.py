@@ -168,3 +168,21 @@ def test_pretrained_probe_beats_raw_pixels_and_a_random_weight_control_on_fashio
     assert pretrained > 0.8
     assert res.gains["pretrained"]["accuracy"].verdict == "positive", (pretrained, pixels)
     assert random < pixels - 0.1 and res.gains["random"]["accuracy"].verdict == "negative"
+
+
+def test_refit_on_another_modality_forgets_the_table_width(tmp_path: Path) -> None:
+    """A classifier and an extractor refitted from a table to texts (and back) keep no stale
+    ``n_features_in_``: the saved text model loads and predicts, and the extractor refits both ways."""
+    from transferkit import FeatureExtractor
+
+    X, y = blobs()
+    texts, yt = polarity_texts()
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False).fit(X, y)
+    clf.set_params(backbone="tiny-text").fit(texts, yt)
+    assert not hasattr(clf, "n_features_in_")
+    again = load_model(clf.save(tmp_path / "text"))
+    np.testing.assert_array_equal(again.predict(texts), clf.predict(texts))
+    fe = FeatureExtractor(backbone="tiny-mlp", cache=False).fit(X)
+    assert fe.set_params(backbone="tiny-text").fit(texts).transform(texts).shape[0] == len(texts)
+    assert not hasattr(fe, "n_features_in_")
+    assert fe.set_params(backbone="tiny-mlp").fit(X).transform(X).shape[0] == len(X) and fe.n_features_in_ == 6

@@ -138,8 +138,10 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             elif arr.shape[1] != self.n_features_in_:
                 raise DataError(f"X has {arr.shape[1]} features but the model was fitted on {self.n_features_in_}.")
             return arr
-        from ..data._check import check_input
+        from ..data._check import check_input, forget_table_width
 
+        if reset:
+            forget_table_width(self)
         return check_input(X, modality)
 
     def domain_features(self, X: Any) -> NDArray[np.float64]:

@@ -57,3 +57,10 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
         if arr.ndim not in (3, 4) or (arr.ndim == 4 and arr.shape[-1] not in (1, 3, 4)):
             raise DataError(f"images must be (N, H, W) or (N, H, W, C) with C in 1, 3, 4; got {arr.shape}")
     return arr
+
+
+def forget_table_width(estimator: Any) -> None:
+    """Drop ``n_features_in_`` / ``feature_names_in_`` from an estimator refitted on images or texts, so
+    an earlier fit on a table does not leave its width behind (it would be taken for the new input's)."""
+    for attr in ("n_features_in_", "feature_names_in_"):
+        estimator.__dict__.pop(attr, None)

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..backbones import backbone_modality
-from ..data._check import check_input
+from ..data._check import check_input, forget_table_width
 from ..errors import DataError
 from ..strategies import FitContext, LinearProbe, Strategy, TransferModel
 
@@ -129,6 +129,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     def _validate_X(self, X: Any, *, reset: bool) -> Any:
         modality = backbone_modality(self.backbone)  # unknown names fail here, before any work
         if modality in ("image", "text"):
+            if reset:
+                forget_table_width(self)
             return check_input(X, modality)
         return validate_data(self, X, reset=reset, dtype=np.float32)
 

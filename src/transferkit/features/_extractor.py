@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..backbones import Backbone, create_backbone
 from ..backbones import backbone_modality as backbone_modality
-from ..data._check import check_input
+from ..data._check import check_input, forget_table_width
 from ._cache import FeatureCache, default_cache_dir
 from ._hashing import config_key, item_keys
 
@@ -186,9 +186,12 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             return None
 
     def _check_X(self, X: Any, *, reset: bool) -> Any:
-        modality = backbone_modality(self.backbone) if not hasattr(self, "backbone_") else self.backbone_.spec.modality
+        # fit (reset) checks against the backbone asked for now; transform against the one loaded
+        modality = backbone_modality(self.backbone) if reset else self.backbone_.spec.modality
         if modality == "table":
             return validate_data(self, X, reset=reset, dtype=np.float32)
+        if reset:
+            forget_table_width(self)
         return check_input(X, modality)
 
     def fit(self, X: Any, y: Any = None) -> FeatureExtractor:
