@@ -12,11 +12,13 @@ from transferkit.adaptation import (
     CORALAdapter,
     DAPipeline,
     DiscriminatorReweighter,
+    DomainAdaptClassifier,
     KLIEPReweighter,
     KMMReweighter,
     ReweightedClassifier,
     SubspaceAlignmentAdapter,
     TCAAdapter,
+    TrAdaBoostClassifier,
     coral,
     discriminator_weights,
     kliep_weights,
@@ -135,3 +137,18 @@ def test_adapters_reject_bad_input(adapter: BaseEstimator, data: Data) -> None:
         fitted.transform(X[:, :2])
     with pytest.raises(DataError, match="sample_domain has 3 entries but X has"):
         fitted.transform(X, sample_domain=sd[:3])
+
+
+@pytest.mark.parametrize("estimator", [
+    ReweightedClassifier(KMMReweighter(B=5.0), LogisticRegression()),
+    DAPipeline(TCAAdapter(n_components=2), LogisticRegression()),
+    TrAdaBoostClassifier(),
+    DomainAdaptClassifier(method="coral"),
+], ids=lambda e: type(e).__name__)
+def test_unfitted_classifiers_raise_not_fitted(estimator: BaseEstimator, data: Data) -> None:
+    """Every prediction method of an unfitted classifier says it is not fitted (no AttributeError)."""
+    X, y, _ = data
+    for method in ("predict", "predict_proba", "decision_function", "score"):
+        if hasattr(estimator, method):
+            with pytest.raises(NotFittedError):
+                getattr(clone(estimator), method)(*((X, y) if method == "score" else (X,)))

@@ -282,7 +282,8 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.model_.predict_proba(F), dtype=np.float64)
 
     def predict(self, X: Any, sample_domain: Any = None) -> NDArray[Any]:
-        return np.asarray(self.classes_[np.argmax(self.predict_proba(X, sample_domain), axis=1)])
+        proba = self.predict_proba(X, sample_domain)  # checks the model is fitted first
+        return np.asarray(self.classes_[np.argmax(proba, axis=1)])
 
     def adapted_features(self, X: Any, sample_domain: Any = None) -> NDArray[np.float64]:
         """The representation the final classifier sees: mapped features (CORAL, SA, TCA), the

@@ -101,16 +101,20 @@ class ReweightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         arr, _ = check_transform_input(X, None, self.n_features_in_)
         return arr
 
+    # each method checks X (and that the model is fitted) before it touches ``estimator_``
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        return np.asarray(self.estimator_.predict(self._check(X)))
+        arr = self._check(X)
+        return np.asarray(self.estimator_.predict(arr))
 
     @available_if(_delegates("predict_proba"))
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        return np.asarray(self.estimator_.predict_proba(self._check(X)))
+        arr = self._check(X)
+        return np.asarray(self.estimator_.predict_proba(arr))
 
     @available_if(_delegates("decision_function"))
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
-        return np.asarray(self.estimator_.decision_function(self._check(X)))
+        arr = self._check(X)
+        return np.asarray(self.estimator_.decision_function(arr))
 
 
 class DAPipeline(MetaEstimatorMixin, BaseEstimator):
@@ -186,20 +190,25 @@ class DAPipeline(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "adapter_")
         return np.asarray(self.adapter_.transform(X, sample_domain), dtype=np.float64)
 
+    # each method transforms X (which checks the pipeline is fitted) before it touches ``estimator_``
     def predict(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[Any]:
-        return np.asarray(self.estimator_.predict(self.transform(X, sample_domain)))
+        Z = self.transform(X, sample_domain)
+        return np.asarray(self.estimator_.predict(Z))
 
     @available_if(_delegates("predict_proba"))
     def predict_proba(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
-        return np.asarray(self.estimator_.predict_proba(self.transform(X, sample_domain)))
+        Z = self.transform(X, sample_domain)
+        return np.asarray(self.estimator_.predict_proba(Z))
 
     @available_if(_delegates("decision_function"))
     def decision_function(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
-        return np.asarray(self.estimator_.decision_function(self.transform(X, sample_domain)))
+        Z = self.transform(X, sample_domain)
+        return np.asarray(self.estimator_.decision_function(Z))
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_domain: ArrayLike | None = None) -> float:
         """The estimator's own score (accuracy for classifiers, R^2 for regressors) on adapted ``X``."""
-        return float(self.estimator_.score(self.transform(X, sample_domain), y))
+        Z = self.transform(X, sample_domain)
+        return float(self.estimator_.score(Z, y))
 
 
 def make_da_pipeline(adapter: Any = None, estimator: Any = None) -> DAPipeline:

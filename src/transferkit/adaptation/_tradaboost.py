@@ -110,4 +110,5 @@ class TrAdaBoostClassifier(ClassifierMixin, BaseEstimator):
         return np.where(total > 0, votes / np.where(total > 0, total, 1.0), 1.0 / len(self.classes_))
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)])
+        proba = self.predict_proba(X)  # checks the model is fitted first
+        return np.asarray(self.classes_[np.argmax(proba, axis=1)])
