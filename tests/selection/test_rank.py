@@ -30,6 +30,7 @@ from transferkit.selection import (
     leep,
     linear_probe_score,
     mmd_rbf,
+    nce,
     rank_backbones,
     ranking_report,
 )
@@ -55,9 +56,9 @@ def test_rows_hold_the_scores_of_the_extracted_features() -> None:
     for name in ("logme", "h_score", "h_score_shrinkage"):
         assert row.scores[name] == pytest.approx(SCORES[name](features, y), rel=1e-5)
     assert row.scores["linear_probe"] == pytest.approx(linear_probe_score(features, y, random_state=3))
-    assert list(row.scores) == ["logme", "h_score", "h_score_shrinkage", "linear_probe", "leep"]
-    assert row.scores["leep"] is None, "tiny backbones have no source classifier"
-    assert "leep" not in row.score_seconds
+    assert list(row.scores) == ["logme", "h_score", "h_score_shrinkage", "linear_probe", "leep", "nce"]
+    assert row.scores["leep"] is None and row.scores["nce"] is None, "tiny backbones have no source classifier"
+    assert "leep" not in row.score_seconds and "nce" not in row.score_seconds
     assert set(row.score_seconds) == {"logme", "h_score", "h_score_shrinkage", "linear_probe"}
     assert row.feature_seconds > 0 and all(t >= 0 for t in row.score_seconds.values())
     assert row.n_features == 16 and result.n_samples == 20 and result.n_classes == 2
@@ -73,7 +74,7 @@ def test_raw_features_rank_above_a_random_network_that_mixes_them() -> None:
     assert identity.n_features == 32 and identity.pretrained is False
     table = result.table()
     assert [t["rank"] for t in table] == [1, 2] and table[0]["backbone"] == "identity"
-    assert set(table[0]) == {"rank", "backbone", "h_score_shrinkage", "linear_probe", "leep", "n_features",
+    assert set(table[0]) == {"rank", "backbone", "h_score_shrinkage", "linear_probe", "leep", "nce", "n_features",
                              "feature_seconds", "score_seconds"}
 
 
@@ -86,7 +87,7 @@ def test_ranked_puts_missing_primary_scores_last_and_keeps_ties_in_order() -> No
     result = RankingResult([row("a", None), row("b", -1.0), row("c", -0.5), row("d", -0.5), row("e", math.nan)],
                            ("leep", "logme"), "image", 10, 2)
     assert [r.backbone for r in result.ranked()] == ["c", "d", "b", "a", "e"]
-    assert result.columns == ["leep", "logme"], "leep is not repeated when asked for"
+    assert result.columns == ["leep", "logme", "nce"], "leep is not repeated when asked for"
 
 
 def test_to_dict_is_json_ready_and_ranked() -> None:
@@ -185,13 +186,19 @@ def test_leep_is_computed_from_the_source_classifier(monkeypatch: pytest.MonkeyP
     source, control, plain = result.rows
     assert source.scores["leep"] == pytest.approx(_direct_leep("test-source-cnn", X, y), abs=1e-5)
     assert source.scores["leep"] <= 0 and "leep" in source.score_seconds
-    assert control.scores["leep"] is None, "a random head predicts no source task"
-    assert plain.scores["leep"] is None
+    bb = FeatureExtractor(backbone="test-source-cnn", cache=False).fit(X).backbone_.cpu()
+    with torch.inference_mode():
+        hard = bb.source_logits(bb.preprocess(X)).numpy().argmax(axis=1)
+    assert source.scores["nce"] == pytest.approx(nce(hard, y)) and source.scores["nce"] <= 0
+    assert control.scores["leep"] is None and control.scores["nce"] is None, "a random head predicts no source task"
+    assert plain.scores["leep"] is None and plain.scores["nce"] is None
     assert counter.items == 3 * len(X), "LEEP reads the cached features: one pass per backbone"
     FeatureCache.clear_memory()
     again = rank_backbones(X, y, ["test-source-cnn"], scores=["leep", "logme"])
     assert counter.items == 3 * len(X), "a second ranking runs no network, LEEP included"
     assert again.primary == "leep" and again.rows[0].scores["leep"] == pytest.approx(source.scores["leep"])
+    by_nce = rank_backbones(X, y, ["test-source-cnn", "tiny-cnn"], scores=["nce"])
+    assert by_nce.primary == "nce" and [r.backbone for r in by_nce.ranked()] == ["test-source-cnn", "tiny-cnn"]
 
 
 @pytest.mark.usefixtures("source_backbones")
@@ -324,7 +331,8 @@ def test_leep_of_efficientnet_lite0_on_fashion_mnist(monkeypatch: pytest.MonkeyP
     pretrained, control = result.rows
     assert math.isfinite(pretrained.scores["leep"]) and pretrained.scores["leep"] <= 0
     assert pretrained.scores["leep"] > -math.log(10), "ImageNet classes tell more than a uniform guess"
-    assert control.scores["leep"] is None
-    assert all(math.isfinite(v) for r in result.rows for k, v in r.scores.items() if k != "leep")
+    assert control.scores["leep"] is None and control.scores["nce"] is None
+    assert -math.log(10) < pretrained.scores["nce"] <= 0, "NCE lies between -H(Y) and 0"
+    assert all(math.isfinite(v) for r in result.rows for k, v in r.scores.items() if k not in ("leep", "nce"))
     assert pretrained.n_features == 1280
     assert counter.items == 2 * len(data.X), "LEEP came from the cached features, not a second pass"

@@ -56,9 +56,9 @@ def _cell(value: Any, width: int) -> str:
 @click.option("--backbones", "-b", required=True,
               help="Comma-separated backbone names; random:<name> adds that architecture with random weights "
                    "as a control.")
-@click.option("--scores", default="logme,h_score_shrinkage,linear_probe", show_default=True,
-              help="Comma-separated scores (logme, h_score, h_score_shrinkage, linear_probe, leep); the first "
-                   "orders the ranking. LEEP is added where the backbone keeps its source classifier.")
+@click.option("--scores", default="linear_probe,logme,h_score_shrinkage", show_default=True,
+              help="Comma-separated scores (linear_probe, logme, h_score, h_score_shrinkage, leep, nce); the first "
+                   "orders the ranking. LEEP and NCE are added where the backbone keeps its source classifier.")
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")

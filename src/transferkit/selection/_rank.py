@@ -2,8 +2,8 @@
 
 Each backbone turns the target data into features once (through :class:`~transferkit.FeatureExtractor`,
 so the features land in the on-disk cache and a second ranking reads them back), then every requested
-transferability score of :data:`transferkit.selection.SCORES` is computed on those features; LEEP is
-added for pretrained backbones that keep their source classifier. ``random:<name>`` stands for the
+transferability score of :data:`transferkit.selection.SCORES` is computed on those features; LEEP and
+NCE are added for pretrained backbones that keep their source classifier. ``random:<name>`` stands for the
 same architecture with random weights: a control that a pretrained backbone should beat.
 """
 
@@ -38,11 +38,14 @@ __all__ = [
 
 #: Prefix naming a backbone's architecture with random weights (a negative control).
 RANDOM_PREFIX = "random:"
-#: The cross-validated probe ranked best in docs/transferability.md (mean weighted tau 0.74 against probe
-#: accuracy over 6 datasets), LogME second (0.63; best on text); h_score_shrinkage ranked a random-weight
+#: The cross-validated probe ranked best in docs/transferability.md (mean weighted tau 0.69 against probe
+#: accuracy over 6 datasets), LogME second (0.58; best on text); h_score_shrinkage ranked a random-weight
 #: control first and is available on request only.
 DEFAULT_SCORES = ("linear_probe", "logme")
 LEEP = "leep"
+NCE = "nce"
+#: Scores from the backbone's source classifier: in every row, None where there is none.
+SOURCE_SCORES = (LEEP, NCE)
 #: Items on which a source head applied to cached features is checked against ``source_logits``.
 _HEAD_CHECK_ITEMS = 4
 
@@ -56,6 +59,8 @@ SCORE_DESCRIPTIONS = {
     "linear_probe": "Cross-validated accuracy of a logistic regression on the features (stratified folds).",
     LEEP: "LEEP (Nguyen et al., ICML 2020): log-likelihood of the source classifier's predictions mapped to the "
           "target labels; only for pretrained backbones that keep their source classifier (else blank).",
+    NCE: "NCE (Tran et al., ICCV 2019): negative conditional entropy of the target labels given the source "
+         "classifier's predicted classes; only for pretrained backbones that keep their source classifier.",
 }
 
 
@@ -136,8 +141,8 @@ def feature_extractor(choice: BackboneChoice, *, image_size: int | None, max_len
 class BackboneScores:
     """One row of a ranking: every score of one backbone on the target data, with timings.
 
-    ``scores`` maps each requested score, and ``"leep"``, to its value (None where LEEP is not
-    available). ``feature_seconds`` covers loading the backbone and extracting (or reading cached)
+    ``scores`` maps each requested score, and ``"leep"`` and ``"nce"``, to its value (None where the
+    backbone has no source classifier). ``feature_seconds`` covers loading the backbone and extracting (or reading cached)
     features; ``score_seconds`` maps each computed score to its time.
     """
 
@@ -186,7 +191,7 @@ class RankingResult:
     columns: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.columns = [*self.scores, *([LEEP] if LEEP not in self.scores else [])]
+        self.columns = [*self.scores, *(s for s in SOURCE_SCORES if s not in self.scores)]
 
     @property
     def primary(self) -> str:
@@ -233,10 +238,10 @@ def _check_scores(scores: Sequence[str]) -> tuple[str, ...]:
         scores = (scores,)
     names = tuple(scores)
     if not names:
-        raise DataError(f"no score requested; choose from: {', '.join([*SCORES, LEEP])}")
-    unknown = [s for s in names if s not in SCORES and s != LEEP]
+        raise DataError(f"no score requested; choose from: {', '.join([*SCORES, *SOURCE_SCORES])}")
+    unknown = [s for s in names if s not in SCORES and s not in SOURCE_SCORES]
     if unknown:
-        raise DataError(f"unknown score {unknown[0]!r}; choose from: {', '.join([*SCORES, LEEP])}")
+        raise DataError(f"unknown score {unknown[0]!r}; choose from: {', '.join([*SCORES, *SOURCE_SCORES])}")
     if len(set(names)) != len(names):
         raise DataError(f"score {next(s for s in names if names.count(s) > 1)!r} is requested twice")
     return names
@@ -306,9 +311,10 @@ def rank_backbones(
     backbones : sequence of str
         Candidate names (see :func:`transferkit.backbones.list_backbones`); ``random:<name>`` is the
         same architecture with random weights, a control for the others.
-    scores : sequence of str, default=("logme", "h_score_shrinkage", "linear_probe")
-        Names from :data:`transferkit.selection.SCORES` (or ``"leep"``); the first orders the ranking.
-        LEEP is added to every row anyway, None where the backbone has no source classifier.
+    scores : sequence of str, default=("linear_probe", "logme")
+        Names from :data:`transferkit.selection.SCORES` (or ``"leep"``, ``"nce"``); the first orders the
+        ranking. LEEP and NCE are added to every row anyway, None where the backbone has no source
+        classifier.
     image_size : int, optional
         Square input size for image backbones (default: each backbone's own).
     max_length : int, optional
@@ -377,38 +383,39 @@ def _score_backbone(choice: BackboneChoice, items: Any, labels: NDArray[Any], na
     seconds: dict[str, float] = {}
     try:
         for name in names:
-            if name == LEEP:
+            if name in SOURCE_SCORES:
                 continue
             start = time.perf_counter()
             values[name] = float(_score_function(name, options["random_state"])(features, labels))
             seconds[name] = time.perf_counter() - start
         start = time.perf_counter()
-        values[LEEP] = _leep(choice, extractor.backbone_, items, features, labels)
+        values.update(_source_scores(choice, extractor.backbone_, items, features, labels))
         if values[LEEP] is not None:
-            seconds[LEEP] = time.perf_counter() - start
+            seconds[LEEP] = seconds[NCE] = (time.perf_counter() - start) / 2  # one pass of the source head
     except DataError as exc:  # e.g. a random network whose features overflow: say which backbone
         raise DataError(f"backbone {choice.name!r}: {exc}") from exc
-    ordered = {n: values[n] for n in [*names, *([LEEP] if LEEP not in names else [])]}
+    ordered = {n: values[n] for n in [*names, *(s for s in SOURCE_SCORES if s not in names)]}
     return BackboneScores(choice.name, ordered, feature_seconds, seconds, int(features.shape[1]),
                           choice.pretrained and bool(extractor.backbone_.spec.pretrained))
 
 
-# --- LEEP from the source classifier ------------------------------------------------------------------
-def _leep(choice: BackboneChoice, backbone: Backbone, items: Any, features: np.ndarray,
-          labels: NDArray[Any]) -> float | None:
-    """LEEP of the backbone's source classifier, or None without one (or with random weights: a random
-    head predicts no source task)."""
+# --- LEEP and NCE from the source classifier ----------------------------------------------------------
+def _source_scores(choice: BackboneChoice, backbone: Backbone, items: Any, features: np.ndarray,
+                   labels: NDArray[Any]) -> dict[str, float | None]:
+    """LEEP (from the source classifier's probabilities) and NCE (from its predicted classes), both None
+    without a source classifier (or with random weights: a random head predicts no source task)."""
     from scipy.special import softmax
 
-    from . import leep
+    from . import leep, nce
 
+    none: dict[str, float | None] = dict.fromkeys(SOURCE_SCORES)
     if not (choice.pretrained and backbone.spec.has_source_head):
-        return None
+        return none
     try:
-        logits = _source_logits(backbone, items, features)
+        logits = _source_logits(backbone, items, features).astype(np.float64)
     except NotImplementedError:
-        return None
-    return float(leep(softmax(logits.astype(np.float64), axis=1), labels))
+        return none
+    return {LEEP: float(leep(softmax(logits, axis=1), labels)), NCE: float(nce(logits.argmax(axis=1), labels))}
 
 
 def _source_logits(backbone: Backbone, items: Any, features: np.ndarray) -> np.ndarray:
