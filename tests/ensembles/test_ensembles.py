@@ -99,3 +99,28 @@ def test_the_ensemble_is_a_clonable_estimator() -> None:
     ens = TransferEnsemble(members=["tiny-mlp:linear", "baseline"], method="stacking", cv=2)
     copy = clone(ens)
     assert copy.get_params()["members"] == ["tiny-mlp:linear", "baseline"] and not hasattr(copy, "ensemble_")
+
+
+def test_table_input_is_checked_before_any_member_fits() -> None:
+    """Table ensembles validate X like any scikit-learn classifier: width recorded and checked, sparse,
+    empty and label-less input refused with the usual errors."""
+    import scipy.sparse as sp
+
+    from transferkit.errors import DataError
+    from transferkit.estimators._classifier import check_targets
+
+    X, y = blobs()
+    ens = TransferEnsemble(members=["tiny-mlp:linear", "baseline"], method="voting", cache=False)
+    with pytest.raises(TypeError, match="Sparse data was passed"):
+        clone(ens).fit(sp.csr_matrix(X), y)
+    with pytest.raises(ValueError, match="0 sample"):
+        clone(ens).fit(np.empty((0, X.shape[1])), np.array([]))
+    with pytest.raises(DataError, match="no labels: the data is empty"):
+        check_targets(np.array([]), 0)
+    fitted = clone(ens).fit(X, y)
+    assert fitted.n_features_in_ == X.shape[1]
+    with pytest.raises(ValueError, match="X has 3 features"):
+        fitted.predict(X[:, :3])
+    texts, yt = polarity_texts()
+    text_ens = clone(ens).set_params(members=["tiny-text:linear", "baseline"])
+    assert not hasattr(text_ens.fit(texts, yt), "n_features_in_")

@@ -138,6 +138,7 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         """Fit every member (and, for stacking, the combiner on out-of-fold probabilities)."""
         from ..estimators._classifier import check_targets
 
+        X = self._check_X(X, reset=True)
         y = check_targets(y, len(X))
         if self.method == "stacking":
             _, counts = np.unique(y, return_counts=True)
@@ -149,13 +150,27 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         self.classes_ = self.ensemble_.classes_
         return self
 
+    def _check_X(self, X: Any, *, reset: bool) -> Any:
+        """Tables through scikit-learn's checks (``n_features_in_``, no sparse input), images and texts
+        through transferkit's; with only your own members (modality unknown) ``X`` goes to them as given."""
+        from sklearn.utils.validation import validate_data
+
+        from ..data._check import check_input, forget_table_width
+
+        modality = self._modality()
+        if modality == "table":
+            return validate_data(self, X, reset=reset, dtype=np.float32)
+        if reset:
+            forget_table_width(self)
+        return check_input(X, modality) if modality in ("image", "text") else X
+
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "ensemble_")
-        return np.asarray(self.ensemble_.predict_proba(X))
+        return np.asarray(self.ensemble_.predict_proba(self._check_X(X, reset=False)))
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "ensemble_")
-        return np.asarray(self.ensemble_.predict(X))
+        return np.asarray(self.ensemble_.predict(self._check_X(X, reset=False)))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save the fitted ensemble to a model folder, atomically: one sub-folder per member (a transferkit

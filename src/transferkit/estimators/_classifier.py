@@ -36,6 +36,8 @@ def check_targets(y: Any, n_samples: int) -> np.ndarray:
         raise DataError(f"label {next(i for i, v in enumerate(y) if v is None)} is missing (None)")
     check_classification_targets(y)  # "Unknown label type: continuous" for regression targets
     classes = np.unique(y)
+    if len(classes) == 0:
+        raise DataError("no labels: the data is empty")
     if len(classes) < 2:
         raise DataError(f"only one class ({classes.tolist()[0]!r}) in the labels; a classifier needs at least two")
     return y
