@@ -94,6 +94,19 @@ def test_tradaboost_uses_the_few_target_labels() -> None:
         DomainAdaptClassifier(method="tradaboost").fit(X, y, sample_domain=dom)
 
 
+def test_refits_start_clean_and_fitted_state_does_not_share_the_method_object() -> None:
+    X, y, dom, _ = problem(n_s=60, n_t=40)
+    method = CORALAdapter(eps=0.5)
+    clf = DomainAdaptClassifier(method="auto").fit(X, y, sample_domain=dom)
+    assert hasattr(clf, "selection_scores_")
+    clf.set_params(method=method).fit(X, y, sample_domain=dom)
+    assert not hasattr(clf, "selection_scores_"), "the auto fit's scores do not describe this fit"
+    assert clf.method_ is not method and clf.method_.get_params() == method.get_params()
+    before = clf.predict_proba(X)
+    clf.set_params(method__eps=50.0)  # changes the parameter, not the fitted model
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
 def test_method_objects_are_searchable_parameters() -> None:
     clf = DomainAdaptClassifier(method=CORALAdapter(eps=0.5))
     assert clf.get_params()["method__eps"] == 0.5

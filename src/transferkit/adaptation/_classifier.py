@@ -237,10 +237,12 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         return int(self.extractor_.backbone_.num_features)
 
     def _resolve_method(self, X: Any, y: Any, dom: NDArray[np.int64], *, has_target_labels: bool) -> Any:
+        self.__dict__.pop("selection_scores_", None)  # an earlier fit's auto scores do not describe this one
         if self.method != "auto":
             if isinstance(self.method, str):
                 make_method(self.method, 1)  # an unknown name fails before any work
-            return self.method
+                return self.method
+            return clone(self.method)  # fitted state must not share the parameter object
         candidates = list(self.candidates) if self.candidates is not None else default_candidates(has_target_labels)
         if SOURCE_ONLY not in candidates:
             candidates.insert(0, SOURCE_ONLY)  # the guard: adapt only when a method scores above the baseline
