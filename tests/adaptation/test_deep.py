@@ -21,7 +21,7 @@ from transferkit.adaptation import (
 )
 from transferkit.errors import StrategyError
 from transferkit.selection import coral_distance, mmd_rbf
-from transferkit.strategies import FitContext
+from transferkit.strategies import Augment, FitContext
 from transferkit.training import UNLABELED, Step
 
 
@@ -175,7 +175,8 @@ def test_deepda_is_not_a_plain_transfer_strategy() -> None:
 
 
 @pytest.mark.parametrize("bad", [dict(method="adda"), dict(weight=-1.0), dict(bottleneck=0), dict(batch_size=2),
-                                 dict(mixed_precision="fp16")])  # fp16 on the CPU device
+                                 dict(mixed_precision="fp16"),  # fp16 on the CPU device
+                                 dict(augment=Augment(mixup=0.2)), dict(l2_sp=-1.0), dict(grad_accum=0)])
 def test_deepda_checks_its_parameters(bad) -> None:  # type: ignore[no-untyped-def]
     X, y, dom = shifted_problem()
     with pytest.raises(StrategyError):
@@ -254,3 +255,28 @@ def test_finetune_end_to_end_on_a_tiny_cnn() -> None:
     after = dict(model.net.backbone.named_parameters())
     assert any(not torch.equal(before[n], after[n]) for n in before)
     assert model.predict_proba(Xt).shape == (len(Xt), 2)
+
+
+def test_deepda_takes_the_fine_tuning_options_it_inherits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The FullFineTune options are DeepDA parameters too (grid-searchable), and they act: augmentation
+    transforms the images of both domains, checkpoints are written and a finished run resumes."""
+    from sklearn.base import clone
+    from tests.helpers import stripe_images
+
+    from transferkit.adaptation import DomainAdaptClassifier
+
+    options = dict(grad_accum=2, l2_sp=0.01, bss=0.001, bn_eval=True, augment=Augment(flip=True))
+    da = DeepDA(method="coral", epochs=2, bottleneck=8, checkpoint_dir=str(tmp_path / "ckpt"), **options)
+    params = da.get_params()
+    assert all(params[k] == v for k, v in options.items()) and params["augment__flip"] is True
+    assert clone(DomainAdaptClassifier(method=da)).set_params(method__l2_sp=0.5).method.l2_sp == 0.5
+    Xs, ys = stripe_images(8, seed=0)
+    Xt, _ = stripe_images(8, seed=1)
+    X = np.concatenate([Xs, Xt])
+    y = np.r_[(ys == "top").astype(np.int64), np.full(len(Xt), UNLABELED)]
+    dom = np.r_[np.ones(len(Xs), dtype=np.int64), -np.ones(len(Xt), dtype=np.int64)]
+    first = da.fit_domains(FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu"), X, y, dom)
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir())
+    again = clone(da).set_params(resume=True).fit_domains(
+        FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu"), X, y, dom)
+    np.testing.assert_allclose(again.predict_proba(Xt), first.predict_proba(Xt), atol=1e-6)

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from ..backbones import Backbone, Batch, ParameterGroup, TransferNet
 from ..errors import StrategyError
-from ..strategies import FitContext, FullFineTune, NetModel
+from ..strategies import Augment, FitContext, FullFineTune, NetModel
 from ..strategies._finetune import decay_split, validation_split
 from ..training import UNLABELED, LossTerm, Trainer, make_loader, weighted_cross_entropy
 from ..training._data import Collate, _Indices
@@ -125,7 +125,8 @@ class DeepDA(FullFineTune):
     ``TransferClassifier``. Parameters other than those below are those of
     :class:`~transferkit.strategies.FullFineTune`; ``val_fraction`` defaults to 0 here, since early
     stopping on the source validation loss would stop the adaptation (choose with the target-aware scorers
-    instead).
+    instead). ``augment`` transforms the images of both domains; MixUp and CutMix are refused (a target row
+    has no label to mix). Checkpoints (``checkpoint_dir``, ``resume``) are keyed by the labels and domains.
 
     Parameters
     ----------
@@ -169,12 +170,20 @@ class DeepDA(FullFineTune):
         mixed_precision: str = "no",
         layer_decay: float = 1.0,
         class_weight: str | None = None,
+        grad_accum: int = 1,
+        l2_sp: float = 0.0,
+        bss: float = 0.0,
+        augment: Augment | None = None,
+        bn_eval: bool = False,
+        checkpoint_dir: str | None = None,
+        resume: bool = False,
     ) -> None:
         super().__init__(
             epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
             warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, max_grad_norm=max_grad_norm,
             label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
-            class_weight=class_weight,
+            class_weight=class_weight, grad_accum=grad_accum, l2_sp=l2_sp, bss=bss, augment=augment,
+            bn_eval=bn_eval, checkpoint_dir=checkpoint_dir, resume=resume,
         )
         self.method = method
         self.weight = weight
@@ -193,6 +202,9 @@ class DeepDA(FullFineTune):
             raise StrategyError(f"bottleneck must be a positive width or None, got {self.bottleneck!r}")
         if self.batch_size < 4:
             raise StrategyError(f"batch_size must be at least 4 (two rows of each domain), got {self.batch_size}")
+        if self.augment is not None and (self.augment.mixup or self.augment.cutmix):
+            raise StrategyError("DeepDA cannot mix batches (augment mixup/cutmix): target rows have no label to "
+                                "mix; keep the image transforms and set mixup=0, cutmix=0")
 
     def make_term(self, in_features: int) -> LossTerm:
         """The loss term of ``method`` for features of width ``in_features``."""
@@ -254,14 +266,15 @@ class DeepDA(FullFineTune):
             val_idx = None if val_local is None else src_lab[val_local]
             train_rows = np.setdiff1d(np.arange(len(y)), val_idx if val_idx is not None else [])
             ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
-            train_loader = domain_loader(X, y, domain, preprocess=backbone.preprocess, batch_size=self.batch_size,
-                                         seed=ctx.random_state, rows=train_rows, weights=w)
+            train_loader = domain_loader(X, y, domain, preprocess=self.train_preprocess(backbone),
+                                         batch_size=self.batch_size, seed=ctx.random_state, rows=train_rows, weights=w)
             val_loader = None
             if val_idx is not None:
                 take = X[val_idx] if isinstance(X, np.ndarray) else [X[i] for i in val_idx]
                 val_loader = make_loader(take, y[val_idx], preprocess=backbone.preprocess, batch_size=ctx.batch_size,
                                          shuffle=False, seed=ctx.random_state)
-            trainer = Trainer(self.train_config(ctx), weighted_cross_entropy(self.label_smoothing),
+            run_key = self.run_key(ctx, np.stack([y, domain]), sample_weight)  # labels and domains name the run
+            trainer = Trainer(self.train_config(ctx, run_key), weighted_cross_entropy(self.label_smoothing),
                               terms=[term, *self.loss_terms(net)], callbacks=self.callbacks(val_loader is not None))
             history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
             net = trainer.unwrapped_model.cpu().eval()  # type: ignore[assignment]
