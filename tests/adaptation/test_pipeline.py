@@ -141,3 +141,14 @@ def test_meta_estimators_reject_bad_input() -> None:
         fitted = model.fit(X, y, sample_domain=sd)
         with pytest.raises(DataError, match="X has 3 features but the model was fitted on 2"):
             fitted.predict(np.c_[Xt, Xt[:, :1]])
+
+
+def test_tags_declare_the_transform_so_scikit_learn_checks_can_run() -> None:
+    """``check_estimator`` refuses an estimator with ``transform`` but no transformer tags."""
+    from sklearn.utils import get_tags
+
+    from transferkit.adaptation import DAPipeline
+
+    tags = get_tags(DAPipeline())
+    assert tags.transformer_tags is not None and tags.transformer_tags.preserves_dtype == ["float64"]
+    assert tags.estimator_type == "classifier"

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone, is_classifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils import get_tags
+from sklearn.utils import TransformerTags, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
@@ -156,6 +156,8 @@ class DAPipeline(MetaEstimatorMixin, BaseEstimator):
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
+        # ``transform`` gives the adapted features (float64), so scikit-learn's checks see a transformer too
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
         return tags
 
     def _split(self, X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None) -> DomainSplit:
