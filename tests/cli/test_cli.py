@@ -161,3 +161,20 @@ def test_quick_demo_runs_on_packaged_weights_and_data(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "demo" / "results.json").read_text())
     image = next(v for k, v in results.items() if k.startswith("Images"))
     assert image["models"]["efficientnet-lite0 linear probe"]["pooled"]["accuracy"] > 0.5
+
+
+def test_the_default_backbone_follows_the_data(tmp_path: Path) -> None:
+    """Without --backbone, fit and evaluate use the packaged default for the data's modality (here a
+    table: its raw columns); option mistakes still fail before the data is read."""
+    from tests.helpers import blobs
+
+    X, y = blobs()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]).assign(label=y)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    code, text = run("fit", tmp_path / "table.csv", "-s", "linear", "--out", tmp_path / "m", "--no-progress")
+    assert code == 0, text
+    assert "backbone: identity (the default for table data" in text
+    assert json.loads((tmp_path / "m" / "transferkit.json").read_text())["params"]["backbone"] == "identity"
+    code, text = run("evaluate", tmp_path / "table.csv", "--cv", "2", "--out", tmp_path / "e", "--no-progress")
+    assert code == 0 and "identity + linear" in text, text
+    _bad(tmp_path, [tmp_path / "not-read.csv", "-s", "adapterfusion"], "unknown strategy 'adapterfusion'")

@@ -26,6 +26,8 @@ from ._labels import confident_label_issues, out_of_fold_probabilities
 __all__ = ["DEFAULT_BACKBONES", "audit"]
 
 #: Backbones that ``backbone="auto"`` picks per modality; tables use their own (standardised) features.
+#: ``transferkit.backbones.DEFAULT_BACKBONES`` (not imported here: it loads torch), except tables, which
+#: are audited on their raw columns (tested to agree).
 DEFAULT_BACKBONES = {"text": "minilm-l6", "image": "efficientnet-lite0", "table": None}
 _RAW = "raw features"
 _MIN_OUTLIER_ITEMS = 10

@@ -3,9 +3,11 @@ sentence-transformers, local folders, packaged offline weights)."""
 
 from ._base import Backbone, Batch, ParameterGroup, TransferNet
 from ._registry import (
+    DEFAULT_BACKBONES,
     PREFIXES,
     backbone_modality,
     create_backbone,
+    default_backbone,
     get_spec,
     is_registered,
     list_backbones,
@@ -14,6 +16,7 @@ from ._registry import (
 from ._spec import BackboneSpec
 
 __all__ = [
+    "DEFAULT_BACKBONES",
     "PREFIXES",
     "Backbone",
     "BackboneSpec",
@@ -22,6 +25,7 @@ __all__ = [
     "ParameterGroup",
     "TransferNet",
     "create_backbone",
+    "default_backbone",
     "get_spec",
     "is_registered",
     "list_backbones",

@@ -68,6 +68,17 @@ def is_registered(name: str) -> bool:
 
 _PREFIX_MODALITY = {"timm:": "image", "torchvision:": "image", "hf:": "text", "st:": "text"}
 
+#: The packaged backbone used for each modality when none is named (the CLI's ``--backbone auto``):
+#: offline weights for images and texts, the raw columns for tables.
+DEFAULT_BACKBONES = {"image": "efficientnet-lite0", "text": "minilm-l6", "table": "identity"}
+
+
+def default_backbone(modality: str) -> str:
+    """The packaged default backbone for ``modality`` ("image", "text" or "table")."""
+    if modality not in DEFAULT_BACKBONES:
+        raise ValueError(f"unknown modality {modality!r}; choose from: {', '.join(DEFAULT_BACKBONES)}")
+    return DEFAULT_BACKBONES[modality]
+
 
 def backbone_modality(name: str) -> str:
     """The modality a backbone name reads, known without building it.

@@ -54,8 +54,10 @@ data_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, subsampling and training."),
 ]
 model_options = [
-    click.option("--backbone", "-b", default="minilm-l6", show_default=True,
-                 help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder."),
+    click.option("--backbone", "-b", default="auto", show_default=True,
+                 help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
+                      "auto: the packaged default for the data (images efficientnet-lite0, texts minilm-l6, "
+                      "tables identity, i.e. the raw columns)."),
     click.option("--strategy", "-s", default=None,
                  help="auto (choose on a validation split within --budget; fit's default), linear (probe on "
                       "frozen features; evaluate's default), finetune (all layers), partial (freeze the first "
@@ -151,13 +153,26 @@ def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
     return {f"{kw['backbone']} + {s}": _estimator(s, kw, strict=len(strategies) == 1) for s in strategies}
 
 
+def _resolve_backbone(kw: dict[str, Any], data: Any) -> bool:
+    """Replace ``--backbone auto`` by the packaged default for the data's modality; True if it did."""
+    from ..backbones import default_backbone
+
+    if kw["backbone"] != "auto":
+        return False
+    kw["backbone"] = default_backbone(data.modality)
+    click.echo(f"backbone: {kw['backbone']} (the default for {data.modality} data; choose with --backbone)")
+    return True
+
+
 def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any:
-    """Build (and check: backbone name, strategy name) the estimator before any data is read."""
+    """Build (and check: backbone name, strategy name) the estimator before any data is read. With
+    ``--backbone auto`` the options are checked on a stand-in; rebuild once the data says its modality."""
     from ..backbones import backbone_modality
     from ..estimators import TransferClassifier
     from ..workflows import make_strategy
 
-    backbone_modality(kw["backbone"])
+    if kw["backbone"] != "auto":
+        backbone_modality(kw["backbone"])
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),
@@ -241,6 +256,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
         kw["checkpoint_dir"] = f"{Path(out)}.checkpoints"
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
+    if _resolve_backbone(kw, dataset):
+        est = _estimator(kw["strategy"], kw)
     outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
     if default_ckpt:
         shutil.rmtree(kw["checkpoint_dir"], ignore_errors=True)
@@ -307,8 +324,11 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder
 
-    models = _estimators([s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()], kw)
+    strategies = [s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()]
+    models = _estimators(strategies, kw)
     dataset = _load(data, kw)
+    if _resolve_backbone(kw, dataset):
+        models = _estimators(strategies, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, repeats=repeats, random_state=kw["seed"],
                                 verbose=int(kw["progress"]))

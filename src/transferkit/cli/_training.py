@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ._commands import _apply, _estimator, _load, cli, data_options, model_options
+from ._commands import _apply, _estimator, _load, _resolve_backbone, cli, data_options, model_options
 
 
 @cli.command(name="lr-find")
@@ -29,6 +29,8 @@ def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str,
         kw["strategy"] = "finetune"
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
+    if _resolve_backbone(kw, dataset):
+        est = _estimator(kw["strategy"], kw)
     check_compatible(dataset, est.backbone)
     result = lr_find(est, dataset.X, dataset.y, start_lr=start_lr, end_lr=end_lr, num_steps=steps)
     folder = Path(out)
