@@ -178,3 +178,69 @@ def test_the_default_backbone_follows_the_data(tmp_path: Path) -> None:
     code, text = run("evaluate", tmp_path / "table.csv", "--cv", "2", "--out", tmp_path / "e", "--no-progress")
     assert code == 0 and "identity + linear" in text, text
     _bad(tmp_path, [tmp_path / "not-read.csv", "-s", "adapterfusion"], "unknown strategy 'adapterfusion'")
+
+
+def _table(tmp_path: Path, name: str = "table.csv") -> Path:
+    from tests.helpers import blobs
+
+    X, y = blobs()
+    path = tmp_path / name
+    pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]).assign(label=y).to_csv(path, index=False)
+    return path
+
+
+def test_outputs_that_cannot_be_written_fail_before_any_work(tmp_path: Path) -> None:
+    """An output under a file, or in a folder nothing can be created in, is refused when the options are
+    parsed: one line, no traceback, nothing written."""
+    table = _table(tmp_path)
+    for command in (["fit", table, "-b", "tiny-mlp", "-s", "linear"], ["evaluate", table, "-b", "tiny-mlp"],
+                    ["rank", table, "-b", "tiny-mlp"], ["tune", table, "-b", "tiny-mlp"]):
+        code, text = run(*command, "-o", table / "out", "--no-progress")
+        assert code == 2 and "is a file, not a folder" in text and "Traceback" not in text, text
+    if Path("/proc").is_dir():  # nothing can be created there, not even by root
+        code, text = run("evaluate", table, "-b", "tiny-mlp", "-o", "/proc/transferkit-out", "--no-progress")
+        assert code == 2 and "cannot write in '/proc'" in text, text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+
+
+def test_outputs_never_replace_or_land_inside_the_input(tmp_path: Path, image_folder: Path) -> None:
+    table = _table(tmp_path)
+    before = table.read_bytes()
+    code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "m", "--no-progress")
+    assert code == 0, text
+    (tmp_path / "notes.tmp").write_text("mine")
+    code, text = run("predict", tmp_path / "m", table, "-o", table)
+    assert code == 1 and "is the input" in text and table.read_bytes() == before
+    code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "notes.csv")
+    assert code == 0 and (tmp_path / "notes.tmp").read_text() == "mine", "an unrelated .tmp file survives"
+    assert len(pd.read_csv(tmp_path / "notes.csv")) == len(pd.read_csv(table))
+    listing = sorted(p.relative_to(image_folder) for p in image_folder.rglob("*"))
+    for command in (["fit", image_folder, "-b", "tiny-cnn", "-s", "linear", "-o", image_folder / "model"],
+                    ["evaluate", image_folder, "-b", "tiny-cnn", "-o", image_folder],
+                    ["audit", image_folder, "-b", "none", "-o", image_folder / "top" / "report"]):
+        code, text = run(*command, "--no-progress")
+        assert code == 1 and "write somewhere else" in text, text
+    assert sorted(p.relative_to(image_folder) for p in image_folder.rglob("*")) == listing
+
+
+def test_tables_with_missing_or_non_numeric_cells_are_named(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    frame = pd.read_csv(table)
+    frame.loc[2, "f1"] = np.nan
+    frame.loc[5, "f3"] = np.inf
+    frame.to_csv(tmp_path / "nan.csv", index=False)
+    _bad(tmp_path, [tmp_path / "nan.csv", "-b", "tiny-mlp"], "missing or infinite feature values in rows 3, 6",
+         "column 'f1'")
+    frame = pd.read_csv(table).astype({"f2": object})
+    frame.loc[3, "f2"] = "abc"
+    frame.to_csv(tmp_path / "abc.csv", index=False)
+    _bad(tmp_path, [tmp_path / "abc.csv", "-b", "tiny-mlp"], "Column 'f2'", "not numeric in row 4", "'abc'")
+
+
+def test_lr_find_refuses_what_it_cannot_sweep(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    code, text = run("lr-find", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "lr")
+    assert code == 2 and "has none to sweep" in text
+    code, text = run("lr-find", table, "-b", "tiny-mlp", "--lr", "0.1", "-o", tmp_path / "lr")
+    assert code == 2 and "drop --lr" in text
+    assert not (tmp_path / "lr").exists()

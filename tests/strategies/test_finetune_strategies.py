@@ -75,6 +75,12 @@ def test_partial_freeze_and_gradual_reject_bad_settings_before_training() -> Non
         TransferClassifier(backbone="tiny-cnn", cache=False, strategy=PartialFreeze(n_frozen=7)).fit(X, y)
     with pytest.raises(StrategyError, match="unfreeze_every"):
         TransferClassifier(backbone="tiny-cnn", cache=False, strategy=GradualUnfreeze(unfreeze_every=0)).fit(X, y)
+    for bad, match in (({"lr": -1.0}, "lr must be a positive number, got -1.0"),
+                       ({"head_lr": float("nan")}, "head_lr must be a positive number"),
+                       ({"lr": 0}, "lr must be a positive number, got 0"),
+                       ({"weight_decay": -0.1}, "weight_decay must be >= 0")):
+        with pytest.raises(StrategyError, match=match):
+            TransferClassifier(backbone="tiny-cnn", cache=False, strategy=PartialFreeze(**bad)).fit(X, y)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -12,6 +12,7 @@ import click
 
 from ..errors import TransferkitError
 from ._commands import _apply, _load, cli, data_options
+from ._paths import OutputPath, check_outside_inputs
 from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
 
 
@@ -33,7 +34,7 @@ from ._selection import _cache, _load_unlabelled, _names, _write_folder, selecti
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--no-tsne", is_flag=True, help="Leave the t-SNE plot out of the report (faster).")
-@click.option("--out", "-o", default="transferkit-adapt", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-adapt", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and adapt.json.")
 def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool, methods: str, selection: str,
           backbone: str, no_tsne: bool, out: str, **kw: Any) -> None:
@@ -46,6 +47,7 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
     from ..adaptation._workflow import parse_methods, run_adaptation
     from ..backbones import backbone_modality
 
+    check_outside_inputs(out, source, target, target_labels)
     backbone_modality(backbone)  # names first: a typo fails before any data is read
     parse_methods(_names(methods), has_target_labels=target_labels is not None)
     src = _load(source, kw)

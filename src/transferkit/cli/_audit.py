@@ -12,6 +12,7 @@ import click
 
 from ..errors import DataError
 from ._commands import _apply, cli, data_options
+from ._paths import OutputPath, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
 
 
@@ -45,7 +46,7 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
               help="Cosine similarity (of centred embeddings) from which two items are near-duplicates.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,
               help="Folds of the out-of-fold probabilities for label errors.")
-@click.option("--fix", "fix_out", type=click.Path(file_okay=False), default=None,
+@click.option("--fix", "fix_out", type=OutputPath(file_okay=False), default=None,
               help="Write a cleaned copy to this new folder, with audit_log.json/.csv (the input is never edited).")
 @click.option("--drop", default="", help="With --fix, also remove these checks' items: outliers, label-errors, "
                                          "near-duplicates (comma-separated).")
@@ -54,7 +55,7 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
-@click.option("--out", "-o", default="transferkit-audit", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-audit", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and audit.json.")
 def audit_command(data: str, test_data: str | None, backbone: str, threshold: float, cv: int, fix_out: str | None,
                   drop: str, keep: str, overwrite: bool, out: str, progress: bool, **kw: Any) -> None:
@@ -65,6 +66,7 @@ def audit_command(data: str, test_data: str | None, backbone: str, threshold: fl
     dataset name. Prints a table of findings and writes report.html; --fix writes a cleaned copy."""
     from ..audit import audit, audit_report, fix
 
+    check_outside_inputs(out, data, test_data)
     if (drop or keep) and not fix_out:
         raise DataError("--drop and --keep choose what --fix removes; add --fix OUT.")
     checks = _drop(drop, keep)  # names first: a typo fails before the data is read

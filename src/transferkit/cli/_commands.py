@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 
+from .._atomic import write_text_atomic
 from ..errors import TransferkitError
+from ._paths import OutputPath, check_outside_inputs
 
 
 class _Group(click.Group):
@@ -21,6 +23,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TransferkitError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # a file that cannot be read or written (outputs are also checked up front)
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -71,7 +76,8 @@ model_options = [
                  help="Local weight file for a timm:/torchvision: architecture."),
     click.option("--random-init", is_flag=True, help="Random backbone weights (a negative control)."),
     click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
-    click.option("--lr", type=float, default=None, help="Fine-tuning learning rate of the backbone."),
+    click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
+                 help="Fine-tuning learning rate of the backbone."),
     click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
     click.option("--freeze", type=click.IntRange(min=0), default=None,
                  help="partial: freeze this many parameter groups from the input side."),
@@ -99,7 +105,7 @@ model_options = [
                  help="Mini-batches per optimiser step."),
     click.option("--mixed-precision", type=click.Choice(["no", "fp16", "bf16"]), default=None,
                  help="Mixed precision (bf16 works on recent CPUs, fp16 on GPUs)."),
-    click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+    click.option("--cache-dir", type=OutputPath(file_okay=False), default=None,
                  help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
     click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
     click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars."),
@@ -228,11 +234,11 @@ def datasets() -> None:
 @click.argument("data")
 @_apply(model_options)
 @_apply(data_options)
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Model folder to write.")
+@click.option("--out", "-o", required=True, type=OutputPath(file_okay=False), help="Model folder to write.")
 @click.option("--holdout", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
               help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
-@click.option("--checkpoint-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--checkpoint-dir", type=OutputPath(file_okay=False), default=None,
               help="Fine-tuning: a checkpoint after every epoch here (default OUT.checkpoints, removed after "
                    "a successful run).")
 @click.option("--resume", is_flag=True, help="Continue a killed fine-tuning run from its last checkpoint.")
@@ -246,6 +252,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
+    check_outside_inputs(out, data)
+    check_outside_inputs(kw["checkpoint_dir"], data)
     kw["strategy"] = kw["strategy"] or "auto"
     strategy_cls = STRATEGIES.get(kw["strategy"])
     trains_network = strategy_cls is not None and "checkpoint_dir" in strategy_cls._get_param_names()
@@ -278,7 +286,7 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--label-column", default="label", show_default=True,
               help="Labels, if present, are shown beside predictions.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+@click.option("--output", "-o", type=OutputPath(dir_okay=False), default=None,
               help="Write predictions to this CSV instead of printing them.")
 def predict(model_dir: str, data: str, text_column: str, label_column: str, output: str | None) -> None:
     """Predict DATA with a saved model; prints or writes labels and class probabilities.
@@ -288,6 +296,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     from ..estimators import load_model
     from ..workflows import predict_frame, resolve_data, unlabeled_images
 
+    check_outside_inputs(output, data, model_dir)
     model = load_model(model_dir)
     path = Path(data)
     if path.is_dir() and any(p.is_file() for p in path.iterdir()) and not any(p.is_dir() for p in path.iterdir()):
@@ -301,9 +310,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
             dataset = resolve_data(data, text_column=text_column, label_column=None)
     frame = predict_frame(model, dataset)
     if output:
-        tmp = Path(output).with_suffix(".tmp")
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, output)
+        write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
         click.echo(f"{len(frame)} predictions written to {output}")
     else:
         click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -318,12 +325,13 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
               help="Repeat the stratified CV with differently shuffled folds (seeds); intervals then use the "
                    "corrected resampled t-test.")
-@click.option("--out", "-o", default="transferkit-evaluation", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-evaluation", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and evaluation.json.")
 def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: str, **kw: Any) -> None:
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder
 
+    check_outside_inputs(out, data, test_data)
     strategies = [s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()]
     models = _estimators(strategies, kw)
     dataset = _load(data, kw)
@@ -337,7 +345,7 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
 
 
 @cli.command()
-@click.option("--out", "-o", default="transferkit-demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", "-o", default="transferkit-demo", show_default=True, type=OutputPath(file_okay=False))
 @click.option("--quick", is_flag=True, help="Smaller data and fewer epochs (about a minute).")
 @click.option("--only", type=click.Choice(["image", "text"]), default=None, help="Run one half of the demo.")
 def demo(out: str, quick: bool, only: str | None) -> None:

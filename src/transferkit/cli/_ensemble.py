@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, cli, data_options
+from ._paths import OutputPath, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
 
 
@@ -26,9 +27,9 @@ from ._selection import _cache, _names, _write_folder, selection_options
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=False, show_default=True, help="One line per fold and model.")
-@click.option("--out", "-o", default="transferkit-ensemble", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-ensemble", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and ensemble.json.")
-@click.option("--save", "save_dir", default=None, type=click.Path(file_okay=False),
+@click.option("--save", "save_dir", default=None, type=OutputPath(file_okay=False),
               help="Also fit the ensemble on all of DATA and save it to this model folder (for `transferkit predict`).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --save folder.")
 def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, progress: bool, out: str,
@@ -40,6 +41,8 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
     from ..ensembles import TransferEnsemble, compare_ensemble, ensemble_report
     from ..estimators import check_writable
 
+    check_outside_inputs(out, data)
+    check_outside_inputs(save_dir, data)
     if save_dir is not None:
         check_writable(Path(save_dir), overwrite=overwrite)  # before any work
     specs = _names(members)

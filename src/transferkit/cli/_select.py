@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, cli, data_options
+from ._paths import OutputPath, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
 
 
@@ -29,7 +30,7 @@ from ._selection import _cache, _names, _write_folder, selection_options
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress output.")
-@click.option("--out", "-o", default="transferkit-select", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-select", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and selection.json.")
 def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector_cv: int, fractions: str, out: str,
            progress: bool, **kw: Any) -> None:
@@ -42,6 +43,7 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
     from ..feature_selection import compare_on_data, selection_report
     from ..feature_selection._rankings import check_method
 
+    check_outside_inputs(out, data)
     names = _names(methods)
     for m in names or [""]:
         check_method(m)  # names first: a typo fails before the data is read

@@ -12,11 +12,12 @@ import click
 from .._atomic import write_text_atomic
 from ..errors import TransferkitError
 from ._commands import _apply, _load, cli, data_options
+from ._paths import OutputPath, check_outside_inputs
 
 selection_options = [
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
     click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
-    click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+    click.option("--cache-dir", type=OutputPath(file_okay=False), default=None,
                  help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
     click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
 ]
@@ -62,7 +63,7 @@ def _cell(value: Any, width: int) -> str:
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
-@click.option("--out", "-o", default="transferkit-ranking", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-ranking", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and ranking.json.")
 def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw: Any) -> None:
     """Rank backbones for labelled DATA by transferability scores, before training any of them.
@@ -72,6 +73,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
     from ..selection import rank_backbones, ranking_report
     from ..selection._rank import check_request
 
+    check_outside_inputs(out, data)
     check_request(_names(backbones), _names(scores))  # names first: a typo fails before the data is read
     dataset = _load(data, kw)
     result = rank_backbones(dataset, None, _names(backbones), scores=_names(scores), image_size=kw["image_size"],
@@ -105,7 +107,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
               help="Comma-separated distances (mmd_rbf, proxy_a, coral).")
 @_apply(selection_options)
 @_apply(data_options)
-@click.option("--out", "-o", default="transferkit-distance", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-distance", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and distance.json.")
 def distance(first: str, second: str, backbone: str, metrics: str, out: str, **kw: Any) -> None:
     """Distances between datasets FIRST and SECOND as BACKBONE sees them (lower: closer domains).
@@ -114,6 +116,8 @@ def distance(first: str, second: str, backbone: str, metrics: str, out: str, **k
     labels are not needed."""
     from ..selection import distance_report, domain_distance
     from ..selection._distance_report import check_distance_request
+
+    check_outside_inputs(out, first, second)
 
     check_distance_request(backbone, _names(metrics))  # names first: a typo fails before the data is read
     a, b = _load_unlabelled(first, kw), _load_unlabelled(second, kw)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ._commands import _apply, _estimator, _load, _resolve_backbone, cli, data_options, model_options
+from ._paths import OutputPath, check_outside_inputs
 
 
 @cli.command(name="lr-find")
@@ -18,15 +19,21 @@ from ._commands import _apply, _estimator, _load, _resolve_backbone, cli, data_o
 @click.option("--start-lr", type=click.FloatRange(0, min_open=True), default=1e-7, show_default=True)
 @click.option("--end-lr", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True)
 @click.option("--steps", type=click.IntRange(min=5), default=100, show_default=True, help="Steps of the sweep.")
-@click.option("--out", "-o", default="transferkit-lr-find", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", default="transferkit-lr-find", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for lr_find.png and lr_find.json.")
 def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str, **kw: Any) -> None:
     """Sweep the learning rate of a fine-tuning strategy on DATA and suggest one (Smith's range test)."""
     from ..estimators import lr_find
     from ..workflows import check_compatible
 
-    if kw["strategy"] in (None, "linear", "auto"):
+    check_outside_inputs(out, data)
+    if kw["strategy"] is None:
         kw["strategy"] = "finetune"
+    elif kw["strategy"] in ("linear", "auto"):
+        raise click.UsageError(f"lr-find sweeps a fine-tuning strategy's learning rate; {kw['strategy']!r} has none "
+                               "to sweep (choose finetune, partial, gradual, lpft or lora)")
+    if kw["lr"] is not None:
+        raise click.UsageError("lr-find sweeps the learning rate itself (--start-lr, --end-lr); drop --lr")
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, cli, data_options
+from ._paths import OutputPath, check_outside_inputs
 from ._selection import _cache, selection_options
 
 
@@ -53,7 +54,7 @@ def _space(text: str | None) -> dict[str, Any] | None:
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="One line per trial.")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", required=True, type=OutputPath(file_okay=False),
               help="Folder for best.json, report.html and (by default) the study database.")
 def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sampler: str, pruner: str,
          storage: str | None, study_name: str | None, cv: int, scoring: str, timeout: float | None, refit: bool,
@@ -67,6 +68,7 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
     from ..tuning import tune as run_tune
     from ..workflows import check_compatible
 
+    check_outside_inputs(out, data)
     backbone_modality(backbone)  # a typo fails before the data is read
     parsed = _space(space)
     dataset = _load(data, kw)

@@ -172,7 +172,26 @@ def _frame_features(
                 "so encode or drop those columns."
             )
         X = frame[features].to_numpy(dtype=np.float64)
+        bad_rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
+        if bad_rows.size:
+            column = features[int(np.flatnonzero(~np.isfinite(X[bad_rows[0]]))[0])]
+            raise DataError(
+                f"The {where} has missing or infinite feature values in "
+                f"{_positions(bad_rows.tolist(), frame, base_dir is not None)} (the first in column "
+                f"{str(column)!r}); fill in or drop those rows (`transferkit audit` lists them)."
+            )
         return Parts(np.ascontiguousarray(X), None, "table", [str(c) for c in features])
+    mostly_numbers = [c for c in non_numeric if pd.to_numeric(frame[c], errors="coerce").notna().mean() >= 0.5]
+    if modality is None and mostly_numbers:  # a table with a few cells that are not numbers
+        c = mostly_numbers[0]
+        cells = pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()
+        where_bad = np.flatnonzero(cells.to_numpy()).tolist()
+        example = frame[c].iloc[where_bad[0]] if where_bad else None
+        raise DataError(
+            f"Column {str(c)!r} of the {where} is not numeric in {_positions(where_bad, frame, base_dir is not None)}"
+            f" (e.g. {example!r}); a table needs a number in every feature cell (or, for texts, name the text "
+            "column with --text-column)."
+        )
     raise DataError(
         f"Column {text_column!r} not found in the {where}; available columns: {_columns(frame)}. "
         "Name the text column with --text-column (text_column= in Python)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -192,6 +193,12 @@ class FullFineTune(Strategy):
                                 f"{self.batch_size}, {self.grad_accum})")
         if not 0 <= self.val_fraction < 1:
             raise StrategyError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        for name in ("lr", "head_lr"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise StrategyError(f"{name} must be a positive number, got {value!r}")
+        if self.weight_decay < 0:
+            raise StrategyError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 < self.layer_decay <= 1:
             raise StrategyError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
         if self.class_weight not in (None, "balanced"):
