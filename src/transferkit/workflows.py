@@ -81,6 +81,29 @@ def check_compatible(data: Dataset, backbone: str) -> None:
                         f"{data.modality}; {data.modality} backbones: {options}")
 
 
+def check_same_columns(data: Dataset, other: Dataset, what: str) -> None:
+    """Two tables (training data and ``what``: the test data, new data) have the same number of feature
+    columns; other modalities pass."""
+    if data.modality == other.modality == "table" and np.shape(data.X)[1] != np.shape(other.X)[1]:
+        raise DataError(f"{what} ({other.source or 'the data'}) has {np.shape(other.X)[1]} feature columns, but "
+                        f"{data.source or 'the training data'} has {np.shape(data.X)[1]}")
+
+
+def check_predictable(model: Any, data: Dataset, where: str) -> None:
+    """``data`` is what the saved ``model`` (loaded from ``where``) reads: its modality and, for tables,
+    its number of feature columns, before anything is predicted."""
+    from .backbones import backbone_modality
+
+    reads = model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
+    source = data.source or "the data"
+    if reads is not None and reads != data.modality:
+        raise DataError(f"the model in {where!r} reads {reads} data, but {source} holds {data.modality}")
+    width = getattr(model, "n_features_in_", None)
+    if data.modality == "table" and width is not None and np.shape(data.X)[1] != width:
+        raise DataError(f"the model in {where!r} was fitted on {width} feature columns, but {source} has "
+                        f"{np.shape(data.X)[1]}")
+
+
 def make_strategy(name: str, *, strict: bool = True, **params: Any) -> Strategy:
     """A strategy from its CLI name (``linear``, ``finetune``, ``partial``) and its parameters.
 

@@ -244,3 +244,21 @@ def test_lr_find_refuses_what_it_cannot_sweep(tmp_path: Path) -> None:
     code, text = run("lr-find", table, "-b", "tiny-mlp", "--lr", "0.1", "-o", tmp_path / "lr")
     assert code == 2 and "drop --lr" in text
     assert not (tmp_path / "lr").exists()
+
+
+def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder: Path) -> None:
+    """predict checks the data's modality and width against the saved model; evaluate and audit check a
+    --test table's width against the data's."""
+    table = _table(tmp_path)
+    frame = pd.read_csv(table)
+    frame.drop(columns=["f0"]).to_csv(tmp_path / "narrow.csv", index=False)
+    code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "m", "--no-progress")
+    assert code == 0, text
+    for data, message in ((tmp_path / "narrow.csv", "fitted on 6 feature columns, but table file"),
+                          (image_folder, "reads table data, but image folder")):
+        code, text = run("predict", tmp_path / "m", data)
+        assert code == 1 and message in text and "Traceback" not in text, text
+    code, text = run("evaluate", table, "-b", "tiny-mlp", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "e")
+    assert code == 1 and "the --test data" in text and "has 5 feature columns" in text, text
+    code, text = run("audit", table, "-b", "none", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "a")
+    assert code == 1 and "The test set has 5 feature columns but the data to audit has 6" in text, text

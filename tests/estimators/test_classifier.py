@@ -143,6 +143,26 @@ def test_corrupt_or_incomplete_model_folders_are_reported(tmp_path: Path) -> Non
         load_model(folder)
 
 
+def test_hand_edited_model_descriptions_are_reported(tmp_path: Path) -> None:
+    """An edited transferkit.json (not an object, no file list, an entry removed, a wrong type) is one
+    ModelFolderError naming the folder, never a KeyError or AttributeError from deep inside."""
+    X, y = blobs()
+    folder = TransferClassifier(backbone="tiny-mlp", cache=False).fit(X, y).save(tmp_path / "m")
+    path = folder / "transferkit.json"
+    good = json.loads(path.read_text())
+    edits = [([], "holds a JSON list"), ({**good, "files": {}}, "lists no model files"),
+             ({k: v for k, v in good.items() if k != "classes"}, "no 'classes' entry"),
+             ({**good, "classes_dtype": "no-such-dtype"}, "cannot be loaded"),
+             ({**good, "strategy": 3}, "cannot be loaded")]
+    for edited, match in edits:
+        path.write_text(json.dumps(edited))
+        with pytest.raises(ModelFolderError, match=match):
+            load_model(folder)
+    path.write_text(json.dumps(good))
+    assert load_model(folder).predict(X).tolist() == TransferClassifier(backbone="tiny-mlp", cache=False).fit(
+        X, y).predict(X).tolist()
+
+
 def test_probe_refuses_a_backbone_with_other_weights(tmp_path: Path) -> None:
     X, y = polarity_texts(4)
     folder = TransferClassifier(backbone="tiny-text", random_state=1).fit(X, y).save(tmp_path / "m")

@@ -119,6 +119,10 @@ def audit(
         test_data = read_for_audit(tx, ty, labels_optional=True, **read)
         if test_data.modality != data.modality:
             raise DataError(f"The test set holds {test_data.modality} data but the data to audit holds {data.modality}.")
+        widths = {len(d.items[0]) for d in (data, test_data) if d.modality == "table" and len(d)}
+        if len(widths) > 1:
+            raise DataError(f"The test set has {len(test_data.items[0])} feature columns but the data to audit has "
+                            f"{len(data.items[0])}.")
     timings["read"] = time.perf_counter() - t0
     run = _Run(data, random_state)
     run.raw = _backbone_name(backbone, data.modality) == _RAW

@@ -294,7 +294,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     DATA is a table file (labels optional), an image folder with class sub-folders, or a flat folder of
     new images."""
     from ..estimators import load_model
-    from ..workflows import predict_frame, resolve_data, unlabeled_images
+    from ..workflows import check_predictable, predict_frame, resolve_data, unlabeled_images
 
     check_outside_inputs(output, data, model_dir)
     model = load_model(model_dir)
@@ -308,6 +308,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
             if f"'{label_column}'" not in str(exc):
                 raise
             dataset = resolve_data(data, text_column=text_column, label_column=None)
+    check_predictable(model, dataset, model_dir)
     frame = predict_frame(model, dataset)
     if output:
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
@@ -329,7 +330,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
               help="Folder for report.html and evaluation.json.")
 def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: str, **kw: Any) -> None:
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
-    from ..workflows import evaluate_to_folder
+    from ..workflows import check_same_columns, evaluate_to_folder
 
     check_outside_inputs(out, data, test_data)
     strategies = [s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()]
@@ -338,6 +339,8 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     if _resolve_backbone(kw, dataset):
         models = _estimators(strategies, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
+    if test is not None:
+        check_same_columns(dataset, test, "the --test data")
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, repeats=repeats, random_state=kw["seed"],
                                 verbose=int(kw["progress"]))
     _print_result(result)

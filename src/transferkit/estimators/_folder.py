@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..errors import ModelFolderError
+from ..errors import ModelFolderError, TransferkitError, error_cause
 from ..strategies import STRATEGIES, Augment, Strategy
 
 FORMAT = "transferkit-model"
@@ -134,10 +135,16 @@ def read_config(path: Path) -> dict[str, Any]:
         config = json.loads(cfg_path.read_text())
     except json.JSONDecodeError as exc:
         raise ModelFolderError(f"{str(cfg_path)!r} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if not isinstance(config, dict):
+        raise ModelFolderError(f"{str(cfg_path)!r} holds a JSON {type(config).__name__}, not a model description; "
+                               "it was edited or damaged")
     if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
         raise ModelFolderError(f"{str(path)!r} has format {config.get('format')!r} v{config.get('format_version')}, "
                                f"this transferkit reads {FORMAT} v{FORMAT_VERSION}")
-    for name, digest in config.get("files", {}).items():
+    files = config.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelFolderError(f"{str(cfg_path)!r} lists no model files to check; it was edited or damaged")
+    for name, digest in files.items():
         f = path / name
         if not f.exists():
             raise ModelFolderError(f"model file {str(f)!r} is missing")
@@ -164,10 +171,22 @@ def load_model(path: str | Path) -> Any:
     Checks the format version and every weight file's checksum; for probe models also that the
     backbone weights are the ones the head was trained on.
     """
-    from ._classifier import TransferClassifier
-
     path = Path(path)
     config = read_config(path)
+    try:
+        return _load_checked(path, config)
+    except TransferkitError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
+        detail = f"no {exc.args[0]!r} entry" if isinstance(exc, KeyError) and exc.args else error_cause(exc)
+        raise ModelFolderError(f"the model in {str(path)!r} cannot be loaded: {detail}; its transferkit.json "
+                               "was edited or the folder is damaged") from exc
+
+
+def _load_checked(path: Path, config: dict[str, Any]) -> Any:
+    """:func:`load_model` once ``config`` (the folder's transferkit.json) passed :func:`read_config`."""
+    from ._classifier import TransferClassifier
+
     if config.get("estimator") == "TransferEnsemble":
         from ..ensembles._folder import load_ensemble
 
