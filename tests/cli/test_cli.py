@@ -262,3 +262,15 @@ def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder:
     assert code == 1 and "the --test data" in text and "has 5 feature columns" in text, text
     code, text = run("audit", table, "-b", "none", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "a")
     assert code == 1 and "The test set has 5 feature columns but the data to audit has 6" in text, text
+
+
+def test_a_replaced_output_folder_never_holds_the_input(tmp_path: Path) -> None:
+    """fit --overwrite replaces its model folder as a whole: an input inside it would be deleted."""
+    (tmp_path / "project").mkdir()
+    table = _table(tmp_path / "project")
+    code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "project", "--overwrite",
+                     "--no-progress")
+    assert code == 1 and "lies inside the output folder" in text, text
+    assert table.exists()
+    code, text = run("evaluate", table, "-b", "tiny-mlp", "--cv", "2", "-o", tmp_path / "project", "--no-progress")
+    assert code == 0, text  # a report folder only adds its files

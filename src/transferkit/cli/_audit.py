@@ -67,6 +67,7 @@ def audit_command(data: str, test_data: str | None, backbone: str, threshold: fl
     from ..audit import audit, audit_report, fix
 
     check_outside_inputs(out, data, test_data)
+    check_outside_inputs(fix_out, data, test_data, replaces=True)  # before the report is written, not after
     if (drop or keep) and not fix_out:
         raise DataError("--drop and --keep choose what --fix removes; add --fix OUT.")
     checks = _drop(drop, keep)  # names first: a typo fails before the data is read

@@ -252,8 +252,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
-    check_outside_inputs(out, data)
-    check_outside_inputs(kw["checkpoint_dir"], data)
+    check_outside_inputs(out, data, replaces=True)
+    check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)
     kw["strategy"] = kw["strategy"] or "auto"
     strategy_cls = STRATEGIES.get(kw["strategy"])
     trains_network = strategy_cls is not None and "checkpoint_dir" in strategy_cls._get_param_names()

@@ -42,7 +42,7 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
     from ..estimators import check_writable
 
     check_outside_inputs(out, data)
-    check_outside_inputs(save_dir, data)
+    check_outside_inputs(save_dir, data, replaces=True)
     if save_dir is not None:
         check_writable(Path(save_dir), overwrite=overwrite)  # before any work
     specs = _names(members)

@@ -41,10 +41,11 @@ class OutputPath(click.Path):
         return value
 
 
-def check_outside_inputs(out: str | Path | None, *inputs: str | Path | None) -> None:
+def check_outside_inputs(out: str | Path | None, *inputs: str | Path | None, replaces: bool = False) -> None:
     """Refuse an output that is an input path, or lies inside an input folder: writing there would replace
-    the data, or add files (a report, a model folder) that a later run reads as data. Inputs that are not
-    paths (packaged dataset names) are skipped."""
+    the data, or add files (a report, a model folder) that a later run reads as data. With ``replaces``
+    (a folder that ``--overwrite`` replaces as a whole) an input inside the output is refused too. Inputs
+    that are not paths (packaged dataset names) are skipped."""
     if out is None:
         return
     target = Path(out).resolve()
@@ -57,3 +58,6 @@ def check_outside_inputs(out: str | Path | None, *inputs: str | Path | None) -> 
         if source.is_dir() and target.is_relative_to(source):
             raise DataError(f"output {str(out)!r} lies inside the input folder {str(given)!r}, where it would "
                             "become part of the data; write somewhere else")
+        if replaces and source.is_relative_to(target):  # replacing the output would delete the input
+            raise DataError(f"the input {str(given)!r} lies inside the output folder {str(out)!r}; write "
+                            "somewhere else")
