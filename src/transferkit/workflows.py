@@ -70,15 +70,12 @@ def subsample(data: Dataset, per_class: int, random_state: int = 0) -> Dataset:
 
 def check_compatible(data: Dataset, backbone: str) -> None:
     """The backbone reads the data's modality (registered names are checked without loading)."""
-    from .backbones import backbone_modality
+    from .backbones import backbone_modality, backbones_for
 
     modality = backbone_modality(backbone)
     if modality != data.modality:
-        from .backbones import list_backbones
-
-        options = ", ".join(s.name for s in list_backbones(modality=data.modality) if s.pretrained) or "none"
         raise DataError(f"backbone {backbone!r} reads {modality} data, but {data.source or 'the data'} holds "
-                        f"{data.modality}; {data.modality} backbones: {options}")
+                        f"{data.modality}; {data.modality} backbones: {backbones_for(data.modality)}")
 
 
 def check_same_columns(data: Dataset, other: Dataset, what: str) -> None:

@@ -336,3 +336,10 @@ def test_leep_of_efficientnet_lite0_on_fashion_mnist(monkeypatch: pytest.MonkeyP
     assert all(math.isfinite(v) for r in result.rows for k, v in r.scores.items() if k not in ("leep", "nce"))
     assert pretrained.n_features == 1280
     assert counter.items == 2 * len(data.X), "LEEP came from the cached features, not a second pass"
+
+
+def test_a_modality_mismatch_lists_the_backbones_that_fit() -> None:
+    """Tables have no pretrained backbone; the hint lists the registered ones (it said 'none packaged')."""
+    X, y = blobs()
+    with pytest.raises(DataError, match=r"table backbones: tiny-mlp, identity"):
+        rank_backbones(X, y, ["tiny-text"])

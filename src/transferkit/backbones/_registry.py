@@ -73,6 +73,14 @@ _PREFIX_MODALITY = {"timm:": "image", "torchvision:": "image", "hf:": "text", "s
 DEFAULT_BACKBONES = {"image": "efficientnet-lite0", "text": "minilm-l6", "table": "identity"}
 
 
+def backbones_for(modality: str) -> str:
+    """The registered backbones reading ``modality``, for messages: pretrained ones first, then the rest
+    (tables have no pretrained backbone: ``identity`` and the tiny test networks)."""
+    specs = list_backbones(modality=modality)
+    names = [s.name for s in specs if s.pretrained] + [s.name for s in specs if not s.pretrained]
+    return ", ".join(names) or "none registered"
+
+
 def default_backbone(modality: str) -> str:
     """The packaged default backbone for ``modality`` ("image", "text" or "table")."""
     if modality not in DEFAULT_BACKBONES:

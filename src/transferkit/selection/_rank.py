@@ -87,13 +87,12 @@ def parse_backbone(name: Any) -> BackboneChoice:
 
 def check_backbone_modality(choice: BackboneChoice, modality: str) -> None:
     """Raise when the candidate does not read ``modality`` (checked without building the backbone)."""
-    from ..backbones import backbone_modality, list_backbones
+    from ..backbones import backbone_modality, backbones_for
 
     reads = backbone_modality(choice.backbone)  # an unknown name raises UnknownBackboneError
     if reads != modality:
-        options = ", ".join(s.name for s in list_backbones(modality=modality) if s.pretrained) or "none packaged"
         raise DataError(f"backbone {choice.name!r} reads {reads} data, but the data holds {modality}; "
-                        f"{modality} backbones: {options}")
+                        f"{modality} backbones: {backbones_for(modality)}")
 
 
 def check_items(X: Any) -> tuple[Any, str]:
