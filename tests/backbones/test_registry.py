@@ -106,3 +106,18 @@ def test_register_rejects_duplicates_and_prefixes() -> None:
     bad = BackboneSpec(name="timm:x", modality="image", provider="x", num_features=1, weight_source="x")
     with pytest.raises(ValueError, match="provider prefix"):
         register_backbone(bad, lambda s, o: None)  # type: ignore[arg-type,return-value]
+
+
+def test_a_weight_file_for_a_backbone_that_takes_none_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """weights= was silently ignored by backbones that load no file (text encoders, the tiny networks)."""
+    from tests.helpers import run_cli
+
+    from transferkit.errors import DataError
+
+    junk = tmp_path / "w.bin"
+    junk.write_bytes(b"0")
+    with pytest.raises(DataError, match="backbone 'tiny-mlp' takes no weight file"):
+        create_backbone("tiny-mlp", weights=str(junk))
+    code, text = run_cli("fit", tmp_path / "unread.csv", "-b", "minilm-l6", "--weights", junk, "-o", tmp_path / "m")
+    assert code == 2 and "--weights applies to" in text and "'minilm-l6'" in text
+    assert not (tmp_path / "m").exists()

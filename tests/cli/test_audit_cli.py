@@ -80,6 +80,7 @@ def test_drop_and_keep_change_what_fix_removes(dirty: tuple[Path, Path], tmp_pat
         (["--label-column", "stars"], "Label column 'stars' not found"),
         (["--drop", "outliers"], "add --fix OUT"),
         (["--fix", "OUT", "--drop", "typo"], "cannot drop 'typo'"),
+        (["--fix", "OUT", "--keep", "typo"], "cannot keep 'typo'"),
     ],
 )
 def test_bad_input_is_one_clear_line(dirty: tuple[Path, Path], tmp_path: Path, extra: list[str],

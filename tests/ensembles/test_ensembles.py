@@ -78,6 +78,8 @@ def test_bad_member_specs_fail_before_any_work(monkeypatch: pytest.MonkeyPatch) 
     counter = InferenceCounter(monkeypatch)
     with pytest.raises(EnsembleError, match="ensemble member 'minilm-l7:linear'.*Unknown backbone"):
         TransferEnsemble(members=["minilm-l7:linear", "baseline"]).fit(X, y)
+    with pytest.raises(EnsembleError, match="member 'tiny-text:bogus': unknown strategy 'bogus'; choose one of"):
+        TransferEnsemble(members=["tiny-text:bogus", "baseline"]).fit(X, y)
     with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the data holds text"):
         TransferEnsemble(members=["tiny-text", "tiny-cnn"], method="voting").fit(X, y)
     with pytest.raises(EnsembleError, match="unknown ensemble method 'blend'"):

@@ -36,13 +36,14 @@ DEFAULT_DROP: frozenset[str] = frozenset(
 _NOT_DROPPABLE = frozenset({"class-imbalance"})
 
 
-def check_drop(names: Iterable[str]) -> frozenset[str]:
-    """Validate check names that ``fix`` may remove; raise a :class:`DataError` naming an unknown one."""
+def check_drop(names: Iterable[str], verb: str = "drop") -> frozenset[str]:
+    """Validate check names that ``fix`` may remove (``verb``: "drop", or "keep" for the ones it leaves);
+    raise a :class:`DataError` naming an unknown one."""
     out = frozenset(names)
     for name in sorted(out):
         if name not in CHECKS or name in _NOT_DROPPABLE:
             choices = ", ".join(c for c in CHECKS if c not in _NOT_DROPPABLE)
-            raise DataError(f"cannot drop {name!r}: not a check whose items can be removed; choose from {choices}")
+            raise DataError(f"cannot {verb} {name!r}: not a check whose items can be removed; choose from {choices}")
     return out
 
 

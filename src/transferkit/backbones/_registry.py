@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import UnknownBackboneError
+from ..errors import DataError, UnknownBackboneError
 from . import _providers as P
 from ._base import Backbone
 from ._spec import TF_LITE_MEAN, TF_LITE_STD, BackboneSpec
@@ -71,6 +71,14 @@ _PREFIX_MODALITY = {"timm:": "image", "torchvision:": "image", "hf:": "text", "s
 #: The packaged backbone used for each modality when none is named (the CLI's ``--backbone auto``):
 #: offline weights for images and texts, the raw columns for tables.
 DEFAULT_BACKBONES = {"image": "efficientnet-lite0", "text": "minilm-l6", "table": "identity"}
+
+
+def takes_weights(name: str) -> bool:
+    """Whether backbone ``name`` can load a local weight file (``weights=``, ``--weights``)."""
+    if name.startswith(("timm:", "torchvision:")):
+        return True
+    entry = _REGISTRY.get(name)
+    return entry is not None and entry.factory in (P.packaged_efficientnet_lite, P.packaged_open_nsfw)
 
 
 def backbones_for(modality: str) -> str:
@@ -145,6 +153,9 @@ def create_backbone(
     >>> bb.preprocess([__import__("numpy").zeros((8, 8), "uint8")])["pixel_values"].shape
     torch.Size([1, 3, 32, 32])
     """
+    if weights and not takes_weights(name):
+        raise DataError(f"backbone {name!r} takes no weight file (weights={weights!r}); a local weight file "
+                        "applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 and open-nsfw")
     opts = P.BackboneOptions(pretrained, image_size, weights, in_features, max_length, random_state)
     if name in _REGISTRY:
         entry = _REGISTRY[name]

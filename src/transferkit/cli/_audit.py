@@ -31,7 +31,7 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
     from ..audit import DEFAULT_DROP
     from ..audit._findings import check_drop
 
-    return (DEFAULT_DROP | check_drop(_names(drop))) - check_drop(_names(keep))
+    return (DEFAULT_DROP | check_drop(_names(drop))) - check_drop(_names(keep), verb="keep")
 
 
 @cli.command("audit")

@@ -174,11 +174,15 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
     """Build (and check: backbone name, strategy name) the estimator before any data is read. With
     ``--backbone auto`` the options are checked on a stand-in; rebuild once the data says its modality."""
     from ..backbones import backbone_modality
+    from ..backbones._registry import takes_weights
     from ..estimators import TransferClassifier
     from ..workflows import make_strategy
 
     if kw["backbone"] != "auto":
         backbone_modality(kw["backbone"])
+        if kw["weights"] and not takes_weights(kw["backbone"]):
+            raise click.UsageError(f"--weights applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 "
+                                   f"and open-nsfw, not to {kw['backbone']!r}")
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),

@@ -32,6 +32,24 @@ def split_spec(spec: str) -> tuple[str, str]:
     return spec, "linear"
 
 
+def _spec_error(spec: str, exc: Exception) -> EnsembleError:
+    """The error of a spec whose backbone is unknown: a known backbone before the last colon means the
+    strategy after it is what is unknown (``identity:bogus``)."""
+    from ..backbones import backbone_modality
+    from ..strategies import STRATEGIES
+
+    head, sep, tail = spec.rpartition(":")
+    if sep:
+        try:
+            backbone_modality(head)
+        except KeyError:
+            pass
+        else:
+            return EnsembleError(f"ensemble member {spec!r}: unknown strategy {tail!r}; choose one of: "
+                                 f"{', '.join(STRATEGIES)}")
+    return EnsembleError(f"ensemble member {spec!r}: {exc}")
+
+
 def member_estimator(spec: str, *, modality: str | None = None, image_size: int | None = None,
                      max_length: int | None = None, cache: Any = True, random_state: int = 0) -> BaseEstimator:
     """The estimator of one member spec: the no-transfer baseline, or a TransferClassifier."""
@@ -50,7 +68,7 @@ def member_estimator(spec: str, *, modality: str | None = None, image_size: int 
         member_modality = backbone_modality(backbone)
         est = make_strategy(strategy)
     except (TransferkitError, KeyError) as exc:
-        raise EnsembleError(f"ensemble member {spec!r}: {exc}") from exc
+        raise _spec_error(spec, exc) from exc
     if modality is not None and member_modality != modality:
         raise EnsembleError(f"ensemble member {spec!r} reads {member_modality} data, but the data holds {modality}")
     return TransferClassifier(backbone=backbone, strategy=est, image_size=image_size, max_length=max_length,
@@ -66,7 +84,7 @@ def member_modality(specs: list[str]) -> str | None:
             try:
                 return backbone_modality(split_spec(spec.strip())[0])
             except KeyError as exc:
-                raise EnsembleError(f"ensemble member {spec!r}: {exc}") from exc
+                raise _spec_error(spec.strip(), exc) from exc
     return None
 
 
