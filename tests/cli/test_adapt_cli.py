@@ -84,6 +84,9 @@ def test_adapt_tradaboost_with_a_few_target_labels(domains: dict[str, Path], tmp
     assert any(line.startswith("tradaboost") for line in text.splitlines()), text
     data = json.loads((tmp_path / "out" / "adapt.json").read_text())
     assert data["summary"]["labelled target examples"] == 6
+    code, text = run("adapt", "-s", domains["source"], "-t", domains["target"], "--target-labels", domains["few"],
+                     "-b", "identity", "--method", "coral", "--no-tsne", "--out", tmp_path / "coral")
+    assert code == 0 and "note: --target-labels trains only methods that learn from target labels" in text, text
 
 
 def _bad(tmp_path: Path, args: list[object], *expected: str) -> None:

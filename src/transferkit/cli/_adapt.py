@@ -43,13 +43,18 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
     Every method is compared with source-only training; with target labels (for evaluation only) as
     accuracy with 95% intervals, without them by a target-aware score. Deep methods (dann, mmd,
     deep-coral) train a bottleneck over the frozen backbone features."""
+    from ..adaptation._methods import NEEDS_TARGET_LABELS
     from ..adaptation._report import adaptation_report
     from ..adaptation._workflow import parse_methods, run_adaptation
     from ..backbones import backbone_modality
 
     check_outside_inputs(out, source, target, target_labels)
     backbone_modality(backbone)  # names first: a typo fails before any data is read
-    parse_methods(_names(methods), has_target_labels=target_labels is not None)
+    names, auto = parse_methods(_names(methods), has_target_labels=target_labels is not None)
+    if target_labels and not auto and not any(n in NEEDS_TARGET_LABELS for n in names):
+        click.echo(f"note: --target-labels trains only methods that learn from target labels "
+                   f"({', '.join(sorted(NEEDS_TARGET_LABELS))}); {', '.join(names)} use those rows without their labels",
+                   err=True)
     src = _load(source, kw)
     tgt = _load_unlabelled(target, kw)
     few = _load(target_labels, {**kw, "per_class": None}) if target_labels else None
