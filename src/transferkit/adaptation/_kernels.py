@@ -18,7 +18,9 @@ def squared_distances(A: NDArray[np.float64], B: NDArray[np.float64]) -> NDArray
 
 
 def median_bandwidth(X: NDArray[np.float64], *, random_state: int = 0) -> float:
-    """Median pairwise Euclidean distance between rows (the median heuristic, Gretton et al. 2012).
+    """Median of the non-zero pairwise Euclidean distances between rows (the median heuristic, Gretton et
+    al. 2012). Zero distances (duplicate rows) are left out, so duplicates do not shrink the width:
+    on 5 distinct rows each repeated 10 times, the width is that of the 5 rows' distances.
 
     Large inputs are subsampled to :data:`MEDIAN_SUBSAMPLE` rows with a fixed seed. If every distance is
     zero (all rows identical) the bandwidth falls back to 1.0, since any width gives the same kernel.
