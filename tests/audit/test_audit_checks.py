@@ -40,6 +40,14 @@ def test_cosine_pairs_match_brute_force(rng: np.random.Generator, block: int) ->
     np.testing.assert_allclose(s, sims[i, j], rtol=1e-5)
 
 
+def test_collinear_rows_reach_threshold_one(rng: np.random.Generator) -> None:
+    """float32 unit rows of x and c*x have a dot product a hair below 1.0; threshold=1.0 must find them."""
+    x = rng.normal(size=(200, 384)).astype(np.float32)
+    scaled = x * rng.uniform(0.5, 3.0, size=(200, 1)).astype(np.float32)
+    i, j, _ = cosine_pairs(x, scaled, threshold=1.0)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == {(k, k) for k in range(200)}
+
+
 def test_cosine_pairs_across_two_sets(rng: np.random.Generator) -> None:
     a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
     b[3] = a[1] * 0.5
@@ -84,6 +92,22 @@ def test_confident_learning_flags_only_below_own_and_above_other_threshold() -> 
     np.testing.assert_allclose(thresholds, [(0.8 + 0.7 + 0.1) / 3, 0.7, 0.55])
     assert np.flatnonzero(issues).tolist() == [2, 6]
     assert suggested.tolist() == [-1, -1, 1, -1, -1, -1, 0]
+
+
+def test_confident_learning_follows_cleanlab_on_its_two_edge_cases() -> None:
+    """cleanlab's confident_learning filter: an item counts under the most probable class reaching its
+    threshold, the given label's own included; items the model predicts as labelled are never issues."""
+    # thresholds .733, .75, .40: item 2's top class is its label 0, although class 2 passes its threshold
+    probs = np.array([[.9, .05, .05], [.8, .1, .1], [.5, .05, .45], [.1, .8, .1], [.2, .7, .1], [.3, .3, .4],
+                      [.5, .1, .4]])
+    issues, _, _ = confident_label_issues(probs, np.array([0, 0, 0, 1, 1, 2, 2]))
+    assert not issues.any()
+    # thresholds .40, .45, .50: item 0 passes both its label's (.42) and class 1's (.48); class 1 is likelier
+    probs = np.array([[.42, .48, .10], [.40, .30, .30], [.38, .32, .30], [.30, .45, .25], [.30, .45, .25],
+                      [.2, .3, .5], [.3, .2, .5]])
+    issues, suggested, thresholds = confident_label_issues(probs, np.array([0, 0, 0, 1, 1, 2, 2]))
+    np.testing.assert_allclose(thresholds, [0.4, 0.45, 0.5])
+    assert np.flatnonzero(issues).tolist() == [0] and suggested[0] == 1
 
 
 def test_out_of_fold_probabilities_keep_groups_in_one_fold(rng: np.random.Generator) -> None:

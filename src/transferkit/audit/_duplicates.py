@@ -64,7 +64,7 @@ def cosine_pairs(
     b : numpy.ndarray of shape (m, d), optional
         A second set; without it, pairs ``i < j`` within ``a`` are returned.
     threshold : float
-        Smallest cosine similarity counted (in ``[-1, 1]``).
+        Smallest cosine similarity counted (in ``[-1, 1]``), up to the round-off of the dot product.
     block : int, default=1024
         Rows of ``a`` compared at once: memory stays ``block x m`` however large the sets are.
 
@@ -83,6 +83,9 @@ def cosine_pairs(
     """
     ua = _unit(a)
     ub = ua if b is None else _unit(b)
+    # round-off of a dot product of unit rows: identical directions must reach threshold 1.0 (float32
+    # gives 0.99999994 for x and 2x)
+    slack = 4 * float(np.finfo(np.result_type(ua.dtype, ub.dtype, np.float32)).eps) * np.sqrt(max(ua.shape[1], 1))
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     sims: list[np.ndarray] = []
@@ -90,7 +93,7 @@ def cosine_pairs(
         s = ua[start : start + block] @ ub.T
         if b is None:  # keep the upper triangle only: each pair once, no self-pairs
             s[np.arange(s.shape[0])[:, None] >= (np.arange(s.shape[1])[None, :] - start)] = -np.inf
-        r, c = np.nonzero(s >= threshold)
+        r, c = np.nonzero(s >= threshold - slack)
         rows.append(r + start)
         cols.append(c)
         sims.append(s[r, c])

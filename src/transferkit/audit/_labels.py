@@ -2,9 +2,12 @@
 
 Northcutt, Jiang and Chuang, "Confident Learning: Estimating Uncertainty in Dataset Labels", JAIR 70
 (2021). A class's threshold is the mean probability the model gives that class on the items labelled
-with it (its average self-confidence); an item is a likely label error when the probability of its given
-label is below that label's threshold while another class reaches its own threshold. The probabilities
-must be out-of-fold, or the model would have memorised the very labels it is asked to judge.
+with it (its average self-confidence). An item counts under the most probable class among those that
+reach their own thresholds (its column of the confident joint, eq. 1); it is a likely label error when
+that class is not its given label and the model's top class is not its given label either (cleanlab's
+``find_label_issues(filter_by="confident_learning")``, whose last step drops items the model predicts as
+labelled). The probabilities must be out-of-fold, or the model would have memorised the very labels it
+is asked to judge.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from sklearn.preprocessing import StandardScaler
 from .._blas import one_blas_thread
 
 __all__ = ["confident_label_issues", "out_of_fold_probabilities", "per_class_thresholds"]
+
+#: A probability equal to a threshold up to round-off reaches it (cleanlab's ``thresholds - 1e-6``).
+_ROUND_OFF = 1e-6
 
 
 def per_class_thresholds(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -65,10 +71,11 @@ def confident_label_issues(probs: np.ndarray, labels: np.ndarray) -> tuple[np.nd
     Returns
     -------
     issues : numpy.ndarray of bool, shape (n,)
-        ``probs[i, labels[i]] < t[labels[i]]`` and ``probs[i, j] >= t[j]`` for some ``j != labels[i]``.
+        ``j* != labels[i]`` and ``argmax(probs[i]) != labels[i]``, where ``j*`` is the class with the
+        highest probability among those with ``probs[i, j] >= t[j]`` (items where no class reaches its
+        threshold are never flagged).
     suggested : numpy.ndarray of int, shape (n,)
-        For flagged items, the class reaching its threshold with the highest probability (the column of
-        the confident joint the item falls in); ``-1`` elsewhere.
+        For flagged items, ``j*`` (the column of the confident joint the item falls in); ``-1`` elsewhere.
     thresholds : numpy.ndarray of shape (k,)
         The per-class thresholds ``t``.
 
@@ -82,12 +89,10 @@ def confident_label_issues(probs: np.ndarray, labels: np.ndarray) -> tuple[np.nd
     """
     labels = np.asarray(labels, dtype=np.intp)
     thresholds = per_class_thresholds(probs, labels)
-    n = len(labels)
-    self_conf = probs[np.arange(n), labels]
-    above = probs >= thresholds[None, :]
-    above[np.arange(n), labels] = False  # only other classes can make an item an issue
-    issues = (self_conf < thresholds[labels]) & above.any(axis=1)
-    suggested = np.where(issues, np.argmax(np.where(above, probs, -np.inf), axis=1), -1)
+    above = probs >= thresholds[None, :] - _ROUND_OFF  # the given label's own class included
+    column = np.argmax(np.where(above, probs, -np.inf), axis=1)  # j*: the confident joint's column
+    issues = above.any(axis=1) & (column != labels) & (np.argmax(probs, axis=1) != labels)
+    suggested = np.where(issues, column, -1)
     return issues, suggested, thresholds
 
 
