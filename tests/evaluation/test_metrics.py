@@ -23,6 +23,16 @@ def test_never_predicted_class_has_zero_precision_not_an_error() -> None:
     assert m["per_class"][1]["precision"] == 0.0
 
 
+def test_macro_averages_skip_a_class_absent_from_the_test_set_and_never_predicted() -> None:
+    """A training class with no test item and no prediction is listed (support 0) but not averaged in,
+    as in scikit-learn's default; it used to count as an F1 of 0 (0.489 here instead of 0.733)."""
+    y, p = list("aabb"), list("abbb")
+    m = classification_metrics(y, p, ["a", "b", "c"])
+    assert m["macro_f1"] == pytest.approx(f1_score(y, p, average="macro"))
+    assert m["macro_precision"] == pytest.approx(0.8333, abs=1e-4)
+    assert [r["label"] for r in m["per_class"]] == ["a", "b", "c"] and m["per_class"][2]["support"] == 0
+
+
 def test_mean_ci_matches_the_t_interval() -> None:
     v = [0.1, 0.3, 0.2, 0.25]
     m, lo, hi = mean_ci(v)

@@ -14,20 +14,27 @@ def classification_metrics(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> d
     """Accuracy, macro precision/recall/F1, per-class table and confusion matrix.
 
     ``labels`` fixes the class order of the per-class table and the matrix (rows: true, columns:
-    predicted). Classes never predicted get precision 0 (scikit-learn's ``zero_division=0``).
+    predicted). Classes never predicted get precision 0 (scikit-learn's ``zero_division=0``). Macro
+    averages run over the classes that occur in ``y_true`` or ``y_pred`` (scikit-learn's default set): a
+    training class absent from a test set and never predicted is listed with support 0 but would
+    otherwise count as an F1 of 0.
     """
     labels = list(labels)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    seen = (s > 0) | (matrix.sum(axis=0) > 0)
+    if not seen.any():
+        seen[:] = True
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_precision": float(np.mean(p)),
-        "macro_recall": float(np.mean(r)),
-        "macro_f1": float(np.mean(f)),
+        "macro_precision": float(np.mean(p[seen])),
+        "macro_recall": float(np.mean(r[seen])),
+        "macro_f1": float(np.mean(f[seen])),
         "per_class": [
             {"label": lab, "precision": float(pi), "recall": float(ri), "f1": float(fi), "support": int(si)}
             for lab, pi, ri, fi, si in zip(labels, p, r, f, s, strict=True)
         ],
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "confusion_matrix": matrix.tolist(),
     }
 
 
