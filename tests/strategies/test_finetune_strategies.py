@@ -243,6 +243,44 @@ def test_lr_find_suggests_a_rate_from_the_sweep() -> None:
     assert len(result.lrs) == len(result.losses) <= 10 and result.lrs[0] == pytest.approx(1e-7)
 
 
+def test_lr_find_sweeps_the_applied_rate_of_the_top_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With gradient accumulation the sweep counts optimisation steps (it counted mini-batches and stopped
+    at 4e-5 of a sweep to 10); with layer decay and gradual unfreezing it records the rate the top
+    backbone group really gets (it recorded the deepest group's, 2.6**2 below, while that group was frozen)."""
+    from transferkit import lr_find
+    from transferkit.training import Trainer
+
+    applied: list[float] = []
+    real_step = Trainer.train_step
+
+    def spy(self, batch):  # type: ignore[no-untyped-def]
+        rate = min((g["depth"], g["lr"]) for g in self.optimizer.param_groups if g["depth"] >= 0)[1]
+        out = real_step(self, batch)
+        if self.accelerator.sync_gradients:  # the top backbone group's rate in the step just taken
+            applied.append(rate)
+        return out
+
+    monkeypatch.setattr(Trainer, "train_step", spy)
+    X, y = stripe_images(16)
+    for strategy in (FullFineTune(batch_size=2, grad_accum=4), GradualUnfreeze(batch_size=4)):
+        applied.clear()
+        result = lr_find(TransferClassifier(backbone="tiny-cnn", cache=False, strategy=strategy), X, y,
+                         start_lr=1e-6, end_lr=10.0, num_steps=12, diverge=1e9)
+        assert len(result.lrs) == 12 and result.lrs[-1] == pytest.approx(10.0)
+        np.testing.assert_allclose(result.lrs, applied[:12], rtol=1e-6)
+
+
+def test_lr_find_leaves_a_fitted_estimator_as_it_was() -> None:
+    from transferkit import lr_find
+
+    X, y = blobs()
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=FullFineTune(epochs=1)).fit(X, y)
+    before = clf.predict_proba(X)
+    lr_find(clf, np.hstack([X, X[:, :2]]), y, num_steps=5)
+    assert clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
 def test_lpft_keeps_batchnorm_statistics_so_the_probe_fits_the_features() -> None:
     X, y = stripe_images(12)
     before = _backbone_state()

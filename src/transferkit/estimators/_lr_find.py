@@ -69,18 +69,25 @@ def lr_find(
         raise StrategyError(f"need 0 < start_lr < end_lr, got {start_lr}, {end_lr}")
     if num_steps < 5:
         raise StrategyError(f"num_steps must be >= 5, got {num_steps}")
-    X = estimator._validate_X(X, reset=True)
+    throwaway = clone(estimator)  # validating X records its width: not on the caller's (maybe fitted) estimator
+    X = throwaway._validate_X(X, reset=True)
     y = check_targets(y, len(X))
     classes, y_enc = np.unique(y, return_inverse=True)
     strategy = clone(strategy).set_params(val_fraction=0.0, checkpoint_dir=None, resume=False)
-    ctx = estimator._context(len(classes))
+    ctx = throwaway._context(len(classes))
     base = strategy.lr
     with torch.random.fork_rng(devices=[]):
         run = strategy.build(ctx, X, y_enc)
-        steps_per_epoch = max(1, len(run.train_loader))
+        # the schedule moves once per optimisation step: grad_accum mini-batches each
+        steps_per_epoch = max(1, -(-len(run.train_loader) // strategy.grad_accum))
         run.trainer.config.epochs = math.ceil(num_steps / steps_per_epoch)
         run.trainer.schedule = range_test_schedule(num_steps, start_lr / base, end_lr / base)
-        backbone_group = next((i for i, g in enumerate(run.param_groups) if g.get("depth", 0) >= 0), 0)
+        for g in run.param_groups:  # the whole sweep trains every group (no gradual unfreezing in the test)
+            g["unfreeze_epoch"] = 0
+        # the rate swept is the top backbone group's (depth 0): the one `lr` sets; deeper groups keep
+        # their layer_decay ratio below it, the head its head_lr ratio above
+        depths = [(g.get("depth", 0), i) for i, g in enumerate(run.param_groups) if g.get("depth", 0) >= 0]
+        backbone_group = min(depths)[1] if depths else 0
         group_lr = run.param_groups[backbone_group]["lr"]
         recorder = LRRangeRecorder(num_steps, diverge,
                                    lr_at=lambda i: group_lr * exponential_factor(i, num_steps, start_lr / base, end_lr / base))

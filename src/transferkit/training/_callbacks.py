@@ -23,7 +23,8 @@ class Callback:
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None: ...
 
     def on_step_end(self, trainer: Trainer, loss: float) -> None:
-        """After each optimisation step (``loss`` is the batch's loss); may set ``trainer.should_stop``."""
+        """After each optimisation step (``loss``: the mean loss of the step's mini-batches, several with
+        gradient accumulation); may set ``trainer.should_stop``."""
 
     def on_fit_end(self, trainer: Trainer) -> None: ...
 

@@ -307,16 +307,21 @@ class Trainer:
             from tqdm.auto import tqdm
 
             self._bar = batches = tqdm(batches, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=True)
+        window: list[float] = []  # losses of the mini-batches of the current optimisation step
         for i, batch in enumerate(batches):
             self._batch_index = i
             loss = self.train_step(batch)
             n = len(batch[1])
             total += loss * n
             count += n
+            window.append(loss)
             if self._bar is not None:
                 self._bar.set_postfix(loss=f"{total / max(count, 1):.4f}")
-            for cb in self.callbacks:
-                cb.on_step_end(self, loss)
+            if self.accelerator.sync_gradients:  # an optimisation step was taken (every grad_accum batches)
+                step_loss = sum(window) / len(window)
+                window.clear()
+                for cb in self.callbacks:
+                    cb.on_step_end(self, step_loss)
             if self.should_stop:
                 break
         return total / max(count, 1)
