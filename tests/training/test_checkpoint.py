@@ -72,3 +72,16 @@ def test_a_checkpoint_of_another_run_is_refused_and_partial_writes_are_ignored(t
     assert [p.name for p in complete_checkpoints(tmp_path / "c")] == ["epoch-0002"]
     with pytest.raises(CheckpointError, match="was written by a different run"):
         _fit(tmp_path / "c", resume=True, lr=5e-3)
+    X, y = blobs(12, n_features=4)
+    for other in (X[::-1].copy(), X[:, :3]):  # other rows (same labels); another table width
+        strategy = FullFineTune(epochs=2, lr=1e-2, checkpoint_dir=str(tmp_path / "c"), resume=True)
+        with pytest.raises(CheckpointError, match="was written by a different run"):
+            TransferClassifier(backbone="tiny-mlp", cache=False, strategy=strategy).fit(other, y)
+
+
+def test_a_checksum_file_that_holds_no_checksums_is_corrupt(tmp_path: Path) -> None:
+    _fit(tmp_path / "c")
+    for text in ("[]", "null"):
+        (tmp_path / "c" / "epoch-0002" / "checksums.json").write_text(text)
+        with pytest.raises(CheckpointError, match="checksums.json holds no checksums"):
+            _fit(tmp_path / "c", resume=True)

@@ -178,3 +178,26 @@ def test_conv_nets_train_channels_last_on_cpu_and_come_back_in_the_default_layou
     losses = [[e[k] for e in c.model_.history.epochs for k in ("train_loss", "val_loss")] for c in (clf, plain)]
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)  # the same training, only faster
     np.testing.assert_allclose(clf.predict_proba(X), plain.predict_proba(X), atol=1e-4)
+
+
+def test_a_run_resumed_after_it_stopped_early_still_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The history's stopped_early flag comes back with the checkpoint (it was lost on resume)."""
+
+    class _StopAtEpochOne(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):  # type: ignore[no-untyped-def]
+            trainer.should_stop = epoch == 1
+
+    X, y = _data()
+
+    def run(resume: bool):  # type: ignore[no-untyped-def]
+        torch.manual_seed(0)
+        model = _Model()
+        train = make_loader(X[:48], y[:48], preprocess=_prep, batch_size=8, shuffle=True, seed=0)
+        config = TrainConfig(epochs=5, device="cpu", checkpoint_dir=str(tmp_path), resume=resume, run_key="k")
+        trainer = Trainer(config, weighted_cross_entropy(), callbacks=[_StopAtEpochOne()])
+        return trainer.fit(model, [{"params": list(model.parameters()), "lr": 0.1}], train, None)
+
+    first = run(False)
+    assert first.stopped_early and len(first.epochs) == 2
+    again = run(True)
+    assert again.stopped_early and len(again.epochs) == 2

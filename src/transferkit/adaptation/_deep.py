@@ -273,7 +273,8 @@ class DeepDA(FullFineTune):
                 take = X[val_idx] if isinstance(X, np.ndarray) else [X[i] for i in val_idx]
                 val_loader = make_loader(take, y[val_idx], preprocess=backbone.preprocess, batch_size=ctx.batch_size,
                                          shuffle=False, seed=ctx.random_state)
-            run_key = self.run_key(ctx, np.stack([y, domain]), sample_weight)  # labels and domains name the run
+            # items, labels and domains name the run
+            run_key = self.run_key(ctx, X, backbone.spec.modality, np.stack([y, domain]), sample_weight)
             trainer = Trainer(self.train_config(ctx, run_key), weighted_cross_entropy(self.label_smoothing),
                               terms=[term, *self.loss_terms(net)], callbacks=self.callbacks(val_loader is not None))
             history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)

@@ -247,11 +247,16 @@ class FullFineTune(Strategy):
             callbacks.append(EarlyStopping("val_loss", self.patience))
         return callbacks
 
-    def run_key(self, ctx: FitContext, y: np.ndarray, sample_weight: np.ndarray | None) -> str:
-        """Identity of a run for its checkpoints: settings, backbone, labels and weights."""
+    def run_key(self, ctx: FitContext, X: Any, modality: str, y: np.ndarray, sample_weight: np.ndarray | None) -> str:
+        """Identity of a run for its checkpoints: settings, backbone (and weight file), the training items
+        (by content, as the feature cache keys them), labels and weights."""
+        from ..features._hashing import item_keys
+
         h = hashlib.sha256(json.dumps({k: repr(v) for k, v in sorted(self.get_params(deep=False).items())
                                        if k not in ("checkpoint_dir", "resume")}).encode())
-        h.update(f"{ctx.backbone}|{ctx.pretrained}|{ctx.image_size}|{ctx.max_length}|{ctx.random_state}".encode())
+        h.update(f"{ctx.backbone}|{ctx.pretrained}|{ctx.image_size}|{ctx.max_length}|{ctx.random_state}|"
+                 f"{ctx.weights}|{ctx.in_features}".encode())
+        h.update("".join(item_keys(X, modality)).encode())
         h.update(np.ascontiguousarray(y).tobytes())
         if sample_weight is not None:
             h.update(np.ascontiguousarray(sample_weight, dtype=np.float64).tobytes())
@@ -301,7 +306,7 @@ class FullFineTune(Strategy):
         if val_idx is not None:
             val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
                                      batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
-        trainer = Trainer(self.train_config(ctx, self.run_key(ctx, y, sample_weight)),
+        trainer = Trainer(self.train_config(ctx, self.run_key(ctx, X, backbone.spec.modality, y, sample_weight)),
                           weighted_cross_entropy(self.label_smoothing), terms=self.loss_terms(net),
                           callbacks=self.callbacks(val_loader is not None))
         return TrainingRun(net, trainer, self.param_groups(net), train_loader, val_loader)

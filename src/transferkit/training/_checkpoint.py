@@ -110,6 +110,8 @@ def verify_checkpoint(path: Path) -> dict[str, Any]:
         sums = json.loads(sums_file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: checksums.json is unreadable ({exc})") from exc
+    if not isinstance(sums, dict):
+        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: checksums.json holds no checksums")
     for name in _FILES:
         file = path / name
         if not file.is_file():

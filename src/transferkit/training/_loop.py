@@ -266,6 +266,7 @@ class Trainer:
             if found:
                 meta = load_checkpoint(self, found[-1])
                 self.history.epochs = meta["history"]["epochs"]
+                self.history.stopped_early = bool(meta["history"].get("stopped_early", False))
                 self.should_stop = bool(meta["should_stop"])
                 first_epoch = int(meta["epoch"]) + 1
                 self.resumed_from = found[-1]
