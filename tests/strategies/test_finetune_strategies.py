@@ -133,6 +133,9 @@ def test_lora_with_absent_target_modules_fails_before_training() -> None:
     X, y = polarity_texts(6)
     with pytest.raises(StrategyError, match=r"LoRA target modules \['q_proj'\] are not in backbone 'tiny-text'"):
         TransferClassifier(backbone="tiny-text", cache=False, strategy=LoRA(target_modules=["q_proj"])).fit(X, y)
+    X, y = stripe_images(6)
+    with pytest.raises(StrategyError, match=r"\['stme.0'\] are not in backbone 'tiny-cnn'; its linear/conv layers are: stem.0"):
+        TransferClassifier(backbone="tiny-cnn", cache=False, strategy=LoRA(target_modules=["stem.0", "stme.0"])).fit(X, y)
 
 
 def test_l2_sp_and_bss_penalties() -> None:

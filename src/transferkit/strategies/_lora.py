@@ -47,16 +47,21 @@ def _matches(name: str, targets: list[str]) -> bool:
     return any(name == t or name.endswith("." + t) for t in targets)
 
 
-def inject_lora(net: TransferNet, *, rank: int, alpha: float, dropout: float, targets: list[str], backbone_name: str) -> Any:
-    """Add LoRA adapters to the backbone's ``targets`` (PEFT); freeze everything else in the backbone."""
+def inject_lora(net: TransferNet, *, rank: int, alpha: float, dropout: float, targets: list[str], backbone_name: str,
+                every_target: bool = False) -> Any:
+    """Add LoRA adapters to the backbone's ``targets`` (PEFT); freeze everything else in the backbone.
+    With ``every_target`` (targets the user named) each target must match a layer: a misspelt one is an
+    error, not silently skipped."""
     from peft import LoraConfig
     from peft.tuners.lora import LoraModel
 
-    names = [n for n, _ in _layers(net.backbone) if _matches(n, targets)]
-    if not names:
-        available = sorted({n.rsplit(".", 1)[-1] for n, _ in _layers(net.backbone)})
-        raise StrategyError(f"LoRA target modules {targets} are not in backbone {backbone_name!r}; its linear/conv "
-                            f"layers are named: {', '.join(available[:20])}")
+    layers = [n for n, _ in _layers(net.backbone)]
+    names = [n for n in layers if _matches(n, targets)]
+    missing = [t for t in targets if not any(_matches(n, [t]) for n in layers)]
+    if not names or (every_target and missing):
+        shown = ", ".join(layers[:20]) + (f" ... ({len(layers)} in all)" if len(layers) > 20 else "")
+        raise StrategyError(f"LoRA target modules {missing or targets} are not in backbone {backbone_name!r}; "
+                            f"its linear/conv layers are: {shown}")
     config = LoraConfig(r=rank, lora_alpha=alpha,  # type: ignore[arg-type]  # float alphas work
                         lora_dropout=dropout, target_modules=names)  # full names: never the source head
     lora = LoraModel(net.backbone, config, "default")  # injects in place into net.backbone's modules
@@ -110,7 +115,7 @@ class LoRA(FullFineTune):
 
     def prepare(self, net: TransferNet, backbone_name: str) -> None:
         inject_lora(net, rank=self.rank, alpha=self.alpha, dropout=self.dropout,
-                    targets=self.targets(net), backbone_name=backbone_name)
+                    targets=self.targets(net), backbone_name=backbone_name, every_target=bool(self.target_modules))
 
     def finish(self, net: TransferNet, ctx: FitContext, history: History) -> NetModel:
         from peft.tuners.lora import LoraLayer
