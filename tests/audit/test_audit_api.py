@@ -212,3 +212,13 @@ def test_a_test_table_needs_no_label_column(tmp_path: Path) -> None:
     pd.DataFrame({"text": X, "label": y}).to_csv(train, index=False)
     pd.DataFrame({"text": [X[4], "unseen"]}).to_csv(test, index=False)
     assert audit(train, test=test)["leakage"].indices == [4]
+
+
+def test_audit_defaults_are_the_registry_defaults_except_tables() -> None:
+    """audit keeps its own copy (importing the registry loads torch): it must agree for images and
+    texts; tables are audited on their raw columns."""
+    from transferkit.audit import DEFAULT_BACKBONES as AUDIT_DEFAULTS
+    from transferkit.backbones import DEFAULT_BACKBONES
+
+    assert {m: AUDIT_DEFAULTS[m] for m in ("image", "text")} == {m: DEFAULT_BACKBONES[m] for m in ("image", "text")}
+    assert AUDIT_DEFAULTS["table"] is None and DEFAULT_BACKBONES["table"] == "identity"

@@ -135,8 +135,8 @@ def _missing(labels: NDArray[Any]) -> NDArray[np.bool_]:
     return np.fromiter((is_missing(v) for v in labels), dtype=bool, count=len(labels))
 
 
-def _is_mask_number(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) and v == MASKED_LABEL
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
 
 
 def as_labels(y: ArrayLike) -> NDArray[Any]:
@@ -150,13 +150,12 @@ def as_labels(y: ArrayLike) -> NDArray[Any]:
     missing = _missing(labels)
     present = labels[~missing].tolist()
     text = [isinstance(v, str | bytes) for v in present]
-    others = [v for v, t in zip(present, text, strict=True) if not t and not _is_mask_number(v)]
+    others = [v for v, t in zip(present, text, strict=True) if not t and not (_is_number(v) and v == MASKED_LABEL)]
     if any(text) and others:  # text labels with a numeric -1 mask are fine
         first = present[text.index(True)], others[0]
         raise DataError(f"y mixes text and non-text labels (e.g. {first[0]!r} and {first[1]!r}); give every "
                         "label the same type")
-    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in present)
-    if not present or not numeric:
+    if not present or not all(_is_number(v) for v in present):
         return labels
     if all(isinstance(v, numbers.Integral) for v in present) and MASKED_LABEL not in present:
         out: NDArray[Any] = np.full(len(labels), MASKED_LABEL, dtype=np.int64)

@@ -59,6 +59,19 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
     return arr
 
 
+def check_data(estimator: Any, X: Any, modality: str, *, reset: bool) -> Any:
+    """``X`` checked for an estimator whose backbone reads ``modality``: a table through scikit-learn's
+    ``validate_data`` (``n_features_in_`` recorded on ``reset``, checked otherwise; float32), images and
+    texts through :func:`check_input` (a ``reset`` forgets any earlier table width)."""
+    if modality == "table":
+        from sklearn.utils.validation import validate_data
+
+        return validate_data(estimator, X, reset=reset, dtype=np.float32)
+    if reset:
+        forget_table_width(estimator)
+    return check_input(X, modality)
+
+
 def forget_table_width(estimator: Any) -> None:
     """Drop ``n_features_in_`` / ``feature_names_in_`` from an estimator refitted on images or texts, so
     an earlier fit on a table does not leave its width behind (it would be taken for the new input's)."""

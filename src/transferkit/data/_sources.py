@@ -181,10 +181,11 @@ def _frame_features(
                 f"{str(column)!r}); fill in or drop those rows (`transferkit audit` lists them)."
             )
         return Parts(np.ascontiguousarray(X), None, "table", [str(c) for c in features])
-    mostly_numbers = [c for c in non_numeric if pd.to_numeric(frame[c], errors="coerce").notna().mean() >= 0.5]
+    numbers = {c: pd.to_numeric(frame[c], errors="coerce") for c in non_numeric}
+    mostly_numbers = [c for c in non_numeric if numbers[c].notna().mean() >= 0.5]
     if modality is None and mostly_numbers:  # a table with a few cells that are not numbers
         c = mostly_numbers[0]
-        cells = pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()
+        cells = numbers[c].isna() & frame[c].notna()
         where_bad = np.flatnonzero(cells.to_numpy()).tolist()
         example = frame[c].iloc[where_bad[0]] if where_bad else None
         raise DataError(

@@ -153,16 +153,14 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
     def _check_X(self, X: Any, *, reset: bool) -> Any:
         """Tables through scikit-learn's checks (``n_features_in_``, no sparse input), images and texts
         through transferkit's; with only your own members (modality unknown) ``X`` goes to them as given."""
-        from sklearn.utils.validation import validate_data
-
-        from ..data._check import check_input, forget_table_width
+        from ..data._check import check_data, forget_table_width
 
         modality = self._modality()
-        if modality == "table":
-            return validate_data(self, X, reset=reset, dtype=np.float32)
+        if modality is not None:
+            return check_data(self, X, modality, reset=reset)
         if reset:
             forget_table_width(self)
-        return check_input(X, modality) if modality in ("image", "text") else X
+        return X
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "ensemble_")

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..backbones import backbone_modality
-from ..data._check import check_input, forget_table_width
+from ..data._check import check_data
 from ..errors import DataError
 from ..strategies import FitContext, LinearProbe, Strategy, TransferModel
 
@@ -129,12 +129,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             return None
 
     def _validate_X(self, X: Any, *, reset: bool) -> Any:
-        modality = backbone_modality(self.backbone)  # unknown names fail here, before any work
-        if modality in ("image", "text"):
-            if reset:
-                forget_table_width(self)
-            return check_input(X, modality)
-        return validate_data(self, X, reset=reset, dtype=np.float32)
+        return check_data(self, X, backbone_modality(self.backbone), reset=reset)  # unknown names fail here
 
     def _strategy(self) -> Strategy:
         return clone(self.strategy) if self.strategy is not None else LinearProbe()

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..backbones import Backbone, create_backbone
 from ..backbones import backbone_modality as backbone_modality
-from ..data._check import check_input, forget_table_width
+from ..data._check import check_data
 from ._cache import FeatureCache, default_cache_dir
 from ._hashing import config_key, item_keys
 
@@ -188,11 +188,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     def _check_X(self, X: Any, *, reset: bool) -> Any:
         # fit (reset) checks against the backbone asked for now; transform against the one loaded
         modality = backbone_modality(self.backbone) if reset else self.backbone_.spec.modality
-        if modality == "table":
-            return validate_data(self, X, reset=reset, dtype=np.float32)
-        if reset:
-            forget_table_width(self)
-        return check_input(X, modality)
+        return check_data(self, X, modality, reset=reset)
 
     def fit(self, X: Any, y: Any = None) -> FeatureExtractor:
         """Load the backbone (and, for tables, record the input width). Returns self."""
