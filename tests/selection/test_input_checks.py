@@ -10,7 +10,16 @@ import pytest
 
 import transferkit.selection as selection
 from transferkit.errors import DataError
-from transferkit.selection import DISTANCES, SCORES, leep, linear_probe_score, mmd_rbf, nce, proxy_a_distance
+from transferkit.selection import (
+    DISTANCES,
+    SCORES,
+    coral_distance,
+    leep,
+    linear_probe_score,
+    mmd_rbf,
+    nce,
+    proxy_a_distance,
+)
 
 GOOD_X = np.random.default_rng(0).normal(size=(6, 3))
 GOOD_Y = np.array(["a", "a", "b", "b", "c", "c"])
@@ -76,9 +85,43 @@ def test_leep_rejects_bad_input(probs: Any, labels: Any, message: str) -> None:
         leep(probs, labels)
 
 
-def test_leep_tolerates_rounding_in_row_sums() -> None:
+def test_leep_tolerates_rounding_in_row_sums_and_renormalises_them() -> None:
     probs = np.tile([0.5004, 0.5], (6, 1))
     assert leep(probs, GOOD_Y) <= 0.0
+    r = np.random.default_rng(0)
+    p = r.dirichlet(np.ones(3), size=6)
+    p[0, 0] = 1.0
+    p[0, 1:] = 0.0  # a confident row: un-normalised, 1.0009 of it gave LEEP = +0.0009 > 0
+    y = ["a", "a", "a", "b", "b", "b"]
+    assert leep(p * 1.0009, y) == pytest.approx(leep(p, y), abs=1e-12)
+    assert leep(np.tile([1.0009, 0.0], (6, 1)), y) == pytest.approx(-np.log(2))
+
+
+@pytest.mark.parametrize("name", sorted(SCORES))
+def test_scores_do_not_depend_on_the_features_scale(name: str) -> None:
+    """Every score here is invariant to a global rescaling; extreme scales gave NaN, 0 or a raw error."""
+    r = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2], 10)
+    x = r.normal(size=(30, 4)) + y[:, None]
+    base = SCORES[name](x, y)
+    for scale in (1e-160, 1e-7, 1e160):
+        with np.errstate(all="raise"):  # no silent overflow or underflow on the way
+            assert SCORES[name](scale * x, y) == pytest.approx(base, rel=1e-6, abs=1e-9), scale
+
+
+def test_distances_at_extreme_scales() -> None:
+    r = np.random.default_rng(2)
+    a, b = r.normal(size=(20, 3)), 1.5 * r.normal(size=(25, 3)) + 0.5
+    for name in ("mmd_rbf", "proxy_a"):  # invariant to a common rescaling
+        base = DISTANCES[name](a, b)
+        for scale in (1e-155, 1e155):
+            assert DISTANCES[name](scale * a, scale * b) == pytest.approx(base, rel=1e-9, abs=1e-12), (name, scale)
+    assert mmd_rbf(1e150 * a, 1e150 * b, bandwidth=1e150) == pytest.approx(mmd_rbf(a, b, bandwidth=1.0), rel=1e-9)
+    base = coral_distance(a, b)  # goes as the fourth power of the scale
+    for scale in (1e-50, 1e50):
+        assert coral_distance(scale * a, scale * b) == pytest.approx(base * scale**4, rel=1e-9)
+    with pytest.raises(DataError, match="CORAL distance .* overflows float64"):
+        coral_distance(1e155 * a, 1e155 * b)
 
 
 @pytest.mark.parametrize(
@@ -118,6 +161,9 @@ def test_distances_reject_bad_domains(name: str, source: Any, target: Any, messa
     [
         (lambda: mmd_rbf(GOOD_X, GOOD_X, bandwidth=0.0), r"bandwidth must be a positive finite number"),
         (lambda: mmd_rbf(GOOD_X, GOOD_X, bandwidth=float("nan")), r"bandwidth must be a positive finite number"),
+        (lambda: mmd_rbf(GOOD_X, GOOD_X, bandwidth=True), r"bandwidth must be a positive finite number"),  # type: ignore[arg-type]
+        (lambda: mmd_rbf(GOOD_X, GOOD_X, bandwidth="1"), r"bandwidth must be a positive finite number"),  # type: ignore[arg-type]
+        (lambda: mmd_rbf(GOOD_X, GOOD_X, bandwidth=1e-300), r"bandwidth 1e-300 is too small"),
         (lambda: mmd_rbf(GOOD_X, GOOD_X, max_samples=1), r"max_samples must be an integer >= 2"),
         (lambda: proxy_a_distance(GOOD_X, GOOD_X, cv=1.5), r"cv must be an integer >= 2"),
     ],

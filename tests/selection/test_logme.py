@@ -78,6 +78,10 @@ def test_invariant_to_label_renaming_rescaling_and_rotation() -> None:
     renamed = np.array(["zebra", "ant", "moth"])[y]  # a different sort order of class names
     assert logme(f, renamed) == pytest.approx(base, abs=1e-10)
     assert logme(1e3 * f, y) == pytest.approx(base, abs=1e-7)
+    # Small features used to stop the fixed point at once on the flat "features explain nothing" evidence
+    # (-1.07 instead of -0.82 at 1e-7 on the audit's case); extreme ones overflowed.
+    for scale in (1e-4, 1e-7, 1e-8, 1e-150, 1e8, 1e150):
+        assert logme(scale * f, y) == pytest.approx(base, abs=1e-7), scale
     q, _ = np.linalg.qr(np.random.default_rng(4).normal(size=(5, 5)))
     assert logme(f @ q, y) == pytest.approx(base, abs=1e-8)
 

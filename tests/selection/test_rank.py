@@ -88,6 +88,21 @@ def test_ranked_puts_missing_primary_scores_last_and_keeps_ties_in_order() -> No
                            ("leep", "logme"), "image", 10, 2)
     assert [r.backbone for r in result.ranked()] == ["c", "d", "b", "a", "e"]
     assert result.columns == ["leep", "logme", "nce"], "leep is not repeated when asked for"
+    assert [t["rank"] for t in result.table()] == [1, 2, 3, None, None], "no rank without the primary score"
+    assert result.best is not None and result.best.backbone == "c"
+    assert result.verdict() == "ranked by leep (higher is better): best is c"
+
+
+def test_no_backbone_is_best_when_none_has_the_primary_score() -> None:
+    """LEEP first and no source head anywhere: the ranking named the first row 'best' (rank 1, leep None)."""
+    from transferkit.selection import BackboneScores
+
+    rows = [BackboneScores(name, {"leep": None, "logme": v}, 0.1, {}, 4, True) for name, v in (("a", -0.8), ("b", -0.1))]
+    result = RankingResult(rows, ("leep", "logme"), "table", 10, 2)
+    assert result.best is None
+    assert result.verdict().startswith("no backbone has a leep score (it needs a source classifier head)")
+    assert [r["rank"] for r in result.to_dict()["ranking"]] == [None, None]
+    assert "Best:" not in ranking_report(result).render()
 
 
 def test_to_dict_is_json_ready_and_ranked() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    """A port no one listens on now (a fixed one collided when two suites ran on one machine)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _train(tmp_path: Path, processes: int, strategy: str) -> dict[str, float]:
@@ -22,7 +30,7 @@ def _train(tmp_path: Path, processes: int, strategy: str) -> dict[str, float]:
     else:  # accelerate's torchrun launcher; on a machine without GPUs the Trainer uses gloo on the CPU
         cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-               "29517", *script]
+               str(_free_port()), *script]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())

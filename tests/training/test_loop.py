@@ -201,3 +201,33 @@ def test_a_run_resumed_after_it_stopped_early_still_says_so(tmp_path) -> None:  
     assert first.stopped_early and len(first.epochs) == 2
     again = run(True)
     assert again.stopped_early and len(again.epochs) == 2
+
+
+def test_a_checkpoint_keeps_the_fp16_loss_scale(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """fp16 runs on a GPU carry a GradScaler whose scale and growth counter must survive a resume.
+
+    No GPU here, so a CPU GradScaler stands in for Accelerate's CUDA one: the checkpoint code only sees
+    ``accelerator.scaler``."""
+    from transferkit.training import CheckpointError
+    from transferkit.training._checkpoint import load_checkpoint, save_checkpoint
+
+    X, y = _data()
+    torch.manual_seed(0)
+    model = _Model()
+    train = make_loader(X[:48], y[:48], preprocess=_prep, batch_size=8, shuffle=True, seed=0)
+    trainer = Trainer(TrainConfig(epochs=1, device="cpu", run_key="k"), weighted_cross_entropy())
+    trainer.fit(model, [{"params": list(model.parameters()), "lr": 0.1}], train, None)
+
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**12, growth_interval=100)
+    scaler.scale(torch.ones(()))  # the scale tensor is created lazily
+    scaler.update(2.0**9)
+    trainer.accelerator.scaler = scaler
+    path = save_checkpoint(trainer, tmp_path, 0)
+
+    trainer.accelerator.scaler = fresh = torch.amp.GradScaler("cpu", growth_interval=100)
+    load_checkpoint(trainer, path)
+    assert fresh.get_scale() == 2.0**9 and fresh.state_dict() == scaler.state_dict()
+
+    trainer.accelerator.scaler = None  # an fp32 run must not take an fp16 run's checkpoint, nor the reverse
+    with pytest.raises(CheckpointError, match="another mixed precision"):
+        load_checkpoint(trainer, path)

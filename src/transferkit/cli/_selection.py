@@ -85,9 +85,9 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
     click.echo(f"\n{'rank':>4}  {'backbone':<{width}} {head} {'features s':>10} {'scores s':>9}")
     for r in rows:
         cells = " ".join(_cell(r[c], 18) for c in result.columns)
-        click.echo(f"{r['rank']:>4}  {r['backbone']:<{width}} {cells} {r['feature_seconds']:>10.2f} "
+        click.echo(f"{r['rank'] or '-':>4}  {r['backbone']:<{width}} {cells} {r['feature_seconds']:>10.2f} "
                    f"{r['score_seconds']:>9.2f}")
-    click.echo(f"\nranked by {result.primary} (higher is better): best is {rows[0]['backbone']}")
+    click.echo(f"\n{result.verdict()}")
     for line in result.control_verdicts():
         click.echo(line)
     report = ranking_report(result, title=f"transferkit ranking: {dataset.source or data}",

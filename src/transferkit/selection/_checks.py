@@ -24,6 +24,7 @@ __all__ = [
     "check_positive_int",
     "check_probabilities",
     "class_sums",
+    "power_of_two_scale",
 ]
 
 #: Tolerance on ``|sum(row) - 1|`` for a row of source-classifier probabilities.
@@ -51,6 +52,22 @@ def check_features(features: ArrayLike, *, name: str = "features") -> NDArray[np
         bad = int(np.count_nonzero(~np.isfinite(x).all(axis=1)))
         raise DataError(f"{name} contain NaN or infinite values in {bad} of {x.shape[0]} rows")
     return x
+
+
+def power_of_two_scale(*arrays: NDArray[np.float64]) -> float:
+    """A power of two near the root mean square of all entries of ``arrays`` together (1.0 if all are 0).
+
+    Dividing by it is exact in floating point, so a score that is invariant to a global rescaling of the
+    features (LogME, both H-scores, the median-bandwidth MMD, the standardised probes) can compute at unit
+    scale: features of size 1e-8 or 1e150 then give the same value as at size 1, not a fixed point stopped
+    early, an overflow or a NaN. Features already near unit scale get 1.0 and are unchanged.
+    """
+    peak = max(float(np.max(np.abs(a), initial=0.0)) for a in arrays)
+    if peak == 0.0:
+        return 1.0
+    total = sum(float(np.sum(np.square(a / peak))) for a in arrays)
+    rms = peak * np.sqrt(total / sum(a.size for a in arrays))
+    return float(np.ldexp(1.0, int(np.round(np.log2(rms)))))
 
 
 def _label_array(labels: ArrayLike, name: str) -> NDArray[Any]:
@@ -121,7 +138,10 @@ def check_features_labels(
 
 
 def check_probabilities(source_probs: ArrayLike) -> NDArray[np.float64]:
-    """Validated ``(N, Z)`` source-classifier probabilities: finite, non-negative, rows summing to 1."""
+    """Validated ``(N, Z)`` source-classifier probabilities: finite, non-negative, rows summing to 1.
+
+    Rows within the tolerance of 1 are renormalised to sum to exactly 1, so scores built on them keep
+    their bounds (LEEP <= 0)."""
     p = check_features(source_probs, name="source_probs")
     if (p < 0).any():
         raise DataError(f"source_probs hold {int(np.count_nonzero(p < 0))} negative entries; probabilities must be >= 0")
@@ -133,7 +153,7 @@ def check_probabilities(source_probs: ArrayLike) -> NDArray[np.float64]:
             f"source_probs row {i} sums to {sums[i]:.6g}, not 1 (within {PROBABILITY_SUM_TOLERANCE:g}); "
             "pass probabilities (softmax outputs), not logits"
         )
-    return p
+    return p / sums[:, None]
 
 
 def check_domains(source: ArrayLike, target: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .._blas import one_blas_thread
 from ..errors import DataError
-from ._checks import check_domains, check_positive_int
+from ._checks import check_domains, check_positive_int, power_of_two_scale
 
 __all__ = ["coral_distance", "median_bandwidth", "mmd_rbf", "proxy_a_distance"]
 
@@ -94,12 +94,24 @@ def mmd_rbf(
     True
     """
     limit = check_positive_int(max_samples, "max_samples", minimum=2)
-    if bandwidth is not None and not (np.isfinite(bandwidth) and bandwidth > 0):
+    if bandwidth is not None and (
+        isinstance(bandwidth, bool)
+        or not isinstance(bandwidth, int | float | np.integer | np.floating)
+        or not (np.isfinite(bandwidth) and bandwidth > 0)
+    ):
         raise DataError(f"bandwidth must be a positive finite number or None, got {bandwidth!r}")
     xs, xt = check_domains(source, target)
     xs, xt = _subsample(xs, limit, random_state), _subsample(xt, limit, random_state)
-    width = median_bandwidth(np.concatenate([xs, xt])) if bandwidth is None else float(bandwidth)
-    gamma = 1.0 / (2.0 * width**2)
+    # The kernel depends on distances relative to the bandwidth only: compute at unit scale (exactly, a
+    # power of two) so that squared distances neither overflow nor underflow.
+    scale = power_of_two_scale(xs, xt)
+    xs, xt = xs / scale, xt / scale
+    width = np.float64(median_bandwidth(np.concatenate([xs, xt])) if bandwidth is None else float(bandwidth) / scale)
+    with np.errstate(over="ignore", under="ignore"):
+        twice_square = 2.0 * width**2  # an overflow to inf is fine: every kernel value is then 1, MMD 0
+    if not twice_square > 0.0:
+        raise DataError(f"bandwidth {bandwidth!r} is too small for features of root mean square about {scale:g}")
+    gamma = float(1.0 / twice_square)
 
     def mean_within(x: NDArray[np.float64]) -> float:
         k = np.exp(-gamma * cdist(x, x, "sqeuclidean"))
@@ -155,6 +167,7 @@ def proxy_a_distance(source: ArrayLike, target: ArrayLike, *, cv: int = 5, rando
     n_folds = check_positive_int(cv, "cv", minimum=2)
     xs, xt = check_domains(source, target)
     x = np.concatenate([xs, xt])
+    x = x / power_of_two_scale(x)  # standardised anyway; at 1e160 the scaler's variance overflowed
     domain = np.repeat([0, 1], [len(xs), len(xt)])
     folds = StratifiedKFold(n_splits=min(n_folds, len(xs), len(xt)), shuffle=True, random_state=random_state)
     model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=1000))
@@ -199,5 +212,11 @@ def coral_distance(source: ArrayLike, target: ArrayLike) -> float:
     """
     xs, xt = check_domains(source, target)
     d = xs.shape[1]
+    scale = power_of_two_scale(xs, xt)  # computed at unit scale, then scaled back (the distance goes as scale^4)
+    xs, xt = xs / scale, xt / scale
     diff = np.cov(xs, rowvar=False).reshape(d, d) - np.cov(xt, rowvar=False).reshape(d, d)
-    return float(np.sum(diff**2) / (4.0 * d**2))
+    with np.errstate(over="ignore"):
+        value = float(np.sum(diff**2) / (4.0 * d**2) * np.float64(scale) ** 4)
+    if not np.isfinite(value):
+        raise DataError(f"the CORAL distance of features of root mean square about {scale:g} overflows float64; rescale them")
+    return value

@@ -200,12 +200,32 @@ class RankingResult:
         """Rows by the primary score, best first (missing values last; ties keep the given order)."""
         return sorted(self.rows, key=lambda r: _sort_key(r.scores.get(self.primary)))
 
+    def _ranks(self) -> list[tuple[int | None, BackboneScores]]:
+        """Rows best first with their rank; rows without a (finite) primary score get no rank."""
+        return [(None if _sort_key(r.scores.get(self.primary))[0] else i, r)
+                for i, r in enumerate(self.ranked(), start=1)]
+
+    @property
+    def best(self) -> BackboneScores | None:
+        """The top row, or None when no backbone has the primary score (e.g. LEEP without a source head)."""
+        rank, row = self._ranks()[0]
+        return row if rank is not None else None
+
+    def verdict(self) -> str:
+        """One sentence: which backbone the primary score puts first, or why none."""
+        if self.best is None:
+            why = " (it needs a source classifier head)" if self.primary in SOURCE_SCORES else ""
+            return (f"no backbone has a {self.primary} score{why}: nothing is ranked by it; "
+                    "put another score first in --scores")
+        return f"ranked by {self.primary} (higher is better): best is {self.best.backbone}"
+
     def table(self) -> list[dict[str, Any]]:
-        """Flat rows for printing, best first: rank, backbone, each score, feature width and seconds."""
+        """Flat rows for printing, best first: rank (None without the primary score), backbone, each score,
+        feature width and seconds."""
         return [{"rank": i, "backbone": r.backbone, **{c: r.scores.get(c) for c in self.columns},
                  "n_features": r.n_features, "feature_seconds": r.feature_seconds,
                  "score_seconds": r.total_score_seconds}
-                for i, r in enumerate(self.ranked(), start=1)]
+                for i, r in self._ranks()]
 
     def control_verdicts(self) -> list[str]:
         """One sentence per ``random:<name>`` control whose pretrained ``<name>`` is ranked too."""
@@ -227,7 +247,7 @@ class RankingResult:
         """JSON-ready view; unavailable scores are None."""
         return {"primary": self.primary, "scores": list(self.scores), "modality": self.modality,
                 "n_samples": self.n_samples, "n_classes": self.n_classes,
-                "ranking": [{"rank": i, **r.to_dict()} for i, r in enumerate(self.ranked(), start=1)]}
+                "ranking": [{"rank": i, **r.to_dict()} for i, r in self._ranks()]}
 
 
 def _check_scores(scores: Sequence[str]) -> tuple[str, ...]:

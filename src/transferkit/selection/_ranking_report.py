@@ -19,9 +19,9 @@ def ranking_report(result: RankingResult, *, title: str = "transferkit backbone 
     from ..evaluation import Report
 
     report = Report(title)
-    best = result.ranked()[0]
-    report.paragraph(f"{result.n_samples} examples, {result.n_classes} classes ({result.modality}). Ranked by "
-                     f"{result.primary} (higher is better). Best: {best.backbone}.")
+    verdict = result.verdict()
+    report.paragraph(f"{result.n_samples} examples, {result.n_classes} classes ({result.modality}): "
+                     f"{verdict[0].upper()}{verdict[1:]}.")
     for line in result.control_verdicts():
         report.paragraph(line)
     report.heading("Scores")

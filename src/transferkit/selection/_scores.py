@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .._blas import one_blas_thread
-from ._checks import check_features_labels, check_positive_int, class_sums
+from ._checks import check_features_labels, check_positive_int, class_sums, power_of_two_scale
 
 __all__ = ["h_score", "h_score_shrinkage", "linear_probe_score"]
 
@@ -63,6 +63,7 @@ def h_score(features: ArrayLike, labels: ArrayLike) -> float:
     0.9
     """
     f, codes, classes = check_features_labels(features, labels)
+    f = f / power_of_two_scale(f)  # invariant to scale; unit scale keeps the covariances in range
     centred = f - f.mean(axis=0)
     cov_f = centred.T @ centred / len(f)
     cov_g = _between_class_covariance(f, codes, len(classes))
@@ -113,6 +114,7 @@ def h_score_shrinkage(features: ArrayLike, labels: ArrayLike) -> float:
     True
     """
     f, codes, classes = check_features_labels(features, labels)
+    f = f / power_of_two_scale(f)  # invariant to scale; at 1e-100 the shrinkage underflowed to 0
     cov_shrunk, shrinkage = ledoit_wolf(f)
     cov_g = _between_class_covariance(f, codes, len(classes))
     return float((1.0 - shrinkage) * np.trace(np.linalg.pinv(cov_shrunk, hermitian=True) @ cov_g))
@@ -162,6 +164,7 @@ def linear_probe_score(features: ArrayLike, labels: ArrayLike, *, cv: int = 5, r
     """
     n_folds = check_positive_int(cv, "cv", minimum=2)
     f, codes, classes = check_features_labels(features, labels)
+    f = f / power_of_two_scale(f)  # standardised anyway; at 1e160 the scaler's variance overflowed
     n_folds = min(n_folds, int(np.bincount(codes).min()))
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)

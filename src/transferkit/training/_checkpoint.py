@@ -1,7 +1,7 @@
 """Per-epoch checkpoints that a killed run resumes from, bit for bit.
 
-A checkpoint is a folder ``epoch-NNNN`` holding ``state.pt`` (model, optimiser, scheduler and RNG state and
-the callbacks' state, loaded back with ``torch.load(weights_only=True)``: tensors and plain data only, no
+A checkpoint is a folder ``epoch-NNNN`` holding ``state.pt`` (model, optimiser, scheduler and RNG state, the
+fp16 loss scaler's state where there is one, and the callbacks' state, loaded back with ``torch.load(weights_only=True)``: tensors and plain data only, no
 code), ``trainer.json`` (epoch, history, the run key) and ``checksums.json`` (sha256 of both). It is written
 into a temporary folder and renamed, so a run killed mid-write leaves no half checkpoint under a final
 name; the previous checkpoint is removed only after the new one is in place. On resume every checksum is
@@ -77,6 +77,8 @@ def save_checkpoint(trainer: Trainer, folder: Path, epoch: int) -> Path:
             "rng": _rng_state(),
             "callbacks": [cb.state_dict() for cb in trainer.callbacks],
         }
+        if getattr(acc, "scaler", None) is not None:  # fp16 on a GPU: the loss scale and its growth counter
+            state["scaler"] = acc.scaler.state_dict()
         torch.save(state, tmp / "state.pt")
         meta = {
             "epoch": epoch,
@@ -138,6 +140,14 @@ def load_checkpoint(trainer: Trainer, path: Path) -> dict[str, Any]:
     trainer.optimizer.load_state_dict(state["optimizer"])
     trainer.scheduler.load_state_dict(state["scheduler"])
     _set_rng_state(state["rng"])
+    scaler = getattr(trainer.accelerator, "scaler", None)
+    if (scaler is not None) != ("scaler" in state):
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} was written with another mixed precision (fp16 loss scaling "
+            f"{'missing' if scaler is not None else 'present'}); remove it or use another checkpoint folder"
+        )
+    if scaler is not None:
+        scaler.load_state_dict(state["scaler"])
     if len(state["callbacks"]) != len(trainer.callbacks):
         raise CheckpointError(f"checkpoint {str(path)!r} has state for another set of callbacks")
     for cb, cb_state in zip(trainer.callbacks, state["callbacks"], strict=True):
