@@ -152,3 +152,35 @@ def test_unfitted_classifiers_raise_not_fitted(estimator: BaseEstimator, data: D
         if hasattr(estimator, method):
             with pytest.raises(NotFittedError):
                 getattr(clone(estimator), method)(*((X, y) if method == "score" else (X,)))
+
+
+def test_subspace_methods_take_as_many_components_as_the_data_allows() -> None:
+    """The registry asked SA and TCA for 32 components whatever the row count: 25 target rows of 64 features
+    made method="sa", "auto" and the CLI's default "-m all" fail with an n_components nobody had set."""
+    rng = np.random.default_rng(0)
+    Xs, Xt = rng.normal(size=(200, 64)), rng.normal(size=(25, 64)) + 0.5
+    ys = (Xs[:, 0] > 0).astype(int)
+    X, sd = np.vstack([Xs, Xt]), np.r_[np.ones(200, dtype=int), -np.ones(25, dtype=int)]
+    y = np.r_[ys, -np.ones(25, dtype=int)]
+    sa = SubspaceAlignmentAdapter(n_components=None).fit(X, sample_domain=sd)
+    assert sa.n_components_ == 25 and sa.transform(Xt).shape == (25, 25)
+    assert SubspaceAlignmentAdapter(n_components=None).fit(X[:210], sample_domain=sd[:210]).n_components_ == 10
+    assert SubspaceAlignmentAdapter(n_components=None).fit(np.vstack([Xs, Xt, Xt + 1]), sample_domain=np.r_[
+        sd, -np.ones(25, dtype=int)]).n_components_ == 32, "at most 32"
+    assert TCAAdapter(n_components=None).fit(X[190:210], sample_domain=sd[190:210]).n_components_ == 20
+    with pytest.raises(DataError, match="n_components=26 must be between 1 and"):  # an explicit count is checked
+        SubspaceAlignmentAdapter(n_components=26).fit(X, sample_domain=sd)
+    for method in ("sa", "tca", "auto"):
+        model = DomainAdaptClassifier(backbone="identity", method=method).fit(X, y, sample_domain=sd)
+        assert model.predict(Xt).shape == (25,)
+
+
+@pytest.mark.parametrize("estimator", [DAPipeline(), ReweightedClassifier(), TrAdaBoostClassifier()],
+                         ids=lambda e: type(e).__name__)
+def test_a_single_source_class_is_a_data_error(estimator: BaseEstimator, data: Data) -> None:
+    X, y, sd = data
+    y = np.where(sd > 0, 0, y)  # every source row in class 0; some target rows labelled for TrAdaBoost
+    with pytest.raises(DataError, match=r"the source rows hold a single class \(0\)"):
+        estimator.fit(X, y, sample_domain=sd)
+
+

@@ -171,3 +171,27 @@ def test_stack_domains_masks_target_labels_and_keeps_few() -> None:
     other = Dataset(X=[np.zeros((5, 5), dtype=np.uint8)], y=None, modality="image")
     Xi, _, _ = stack_domains(images, other)
     assert Xi.dtype == object and Xi[0].shape == (8, 8) and Xi[2].shape == (5, 5)
+
+
+def test_the_dev_scorer_keeps_its_control_variate() -> None:
+    """DEV's weights are raw density ratios: normalised to mean 1 the control variate was always 0 and
+    DEV was plain importance weighting (You et al.'s reference uses p_t/p_s * n_s/n_t as is)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from transferkit.adaptation import DEVScorer, discriminator_weights
+
+    rng = np.random.default_rng(3)
+    Xs, Xt = rng.normal(size=(200, 3)), rng.normal(size=(150, 3)) + [0.8, 0.0, 0.0]
+    ys = (Xs[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    model = LogisticRegression().fit(Xs, ys)
+    model.domain_features = lambda X: np.asarray(X)  # type: ignore[attr-defined]
+    X, dom = np.vstack([Xs, Xt]), np.r_[np.ones(200, dtype=int), -np.ones(150, dtype=int)]
+    terms = DEVScorer().terms(model, X, np.r_[ys, -np.ones(150, dtype=int)], dom)
+    losses, w = terms[:, 0], terms[:, 1]
+    np.testing.assert_allclose(w, discriminator_weights(Xs, Xt, normalize=False))
+    assert abs(w.mean() - 1.0) > 1e-3, "raw ratios: mean 1 only in expectation"
+    plain = float(np.mean(w * losses))
+    assert DEVScorer.aggregate(terms) == pytest.approx(-dev_risk(losses, w))
+    assert abs(dev_risk(losses, w) - plain) > 1e-4, "the control variate moves the estimate"
+    normalised = discriminator_weights(Xs, Xt)
+    assert normalised.mean() == pytest.approx(1.0) and np.allclose(normalised, w / w.mean())

@@ -241,7 +241,12 @@ def _split_labels(
     if not check_target_labels:
         labelled = ~_missing(yt_all)
         return ys, yt_all[labelled], labelled
-    labelled = ~_masked(yt_all, np.unique(ys))
+    source_classes = np.unique(ys)
+    if len(source_classes) < 2:
+        only = source_classes[0].item() if isinstance(source_classes[0], np.generic) else source_classes[0]
+        raise DataError(f"the source rows hold a single class ({only!r}); a classifier needs at "
+                        "least two")
+    labelled = ~_masked(yt_all, source_classes)
     yt = yt_all[labelled]
     unknown = yt[~np.isin(yt, ys)]
     if unknown.size:

@@ -193,21 +193,32 @@ class CORALAdapter(_MappingAdapter):
         return out
 
 
+#: ``n_components=None`` keeps at most this many components (the estimators' default of 2 suits only toy
+#: data; more than a few dozen directions mostly add noise to the alignment).
+MAX_AUTO_COMPONENTS = 32
+
+
 class SubspaceAlignmentAdapter(_MappingAdapter):
     """Subspace Alignment (Fernando et al., ICCV 2013); see :func:`subspace_alignment`.
 
     Source rows map to ``(X - mean_source_) @ basis_source_ @ alignment_``, target rows to
-    ``(X - mean_target_) @ basis_target_``; the output has ``n_components`` columns.
+    ``(X - mean_target_) @ basis_target_``; the output has ``n_components_`` columns.
+
+    ``n_components`` is the number of PCA directions per domain, at most ``min(n_features, n_source,
+    n_target)`` (an error otherwise); None takes as many as the data allows, up to
+    :data:`MAX_AUTO_COMPONENTS` (what ``DomainAdaptClassifier(method="sa")`` uses).
     """
 
-    def __init__(self, *, n_components: int = 2) -> None:
+    def __init__(self, *, n_components: int | None = 2) -> None:
         self.n_components = n_components
 
     def fit(
         self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
     ) -> Self:
         Xs, Xt, _ = check_domains(X, sample_domain)
-        fitted = _fit_subspace_alignment(Xs, Xt, int(self.n_components))
+        limit = min(Xs.shape[1], len(Xs), len(Xt))
+        self.n_components_ = min(MAX_AUTO_COMPONENTS, limit) if self.n_components is None else int(self.n_components)
+        fitted = _fit_subspace_alignment(Xs, Xt, self.n_components_)
         self.mean_source_ = fitted.mean_source
         self.basis_source_ = fitted.basis_source
         self.mean_target_ = fitted.mean_target
@@ -234,12 +245,16 @@ class TCAAdapter(_MappingAdapter):
     Both domains share one map: new rows are embedded as ``k(X, X_fit_) @ projection_``, the kernel
     against the fitted rows, so ``sample_domain`` does not change the result. Fitting is O(n^3) in the
     number of fitted rows; keep it to a few thousand.
+
+    ``n_components`` is the embedding's width, at most ``n_source + n_target`` (an error otherwise);
+    None takes ``min(n_features, n_source + n_target)`` up to :data:`MAX_AUTO_COMPONENTS` (what
+    ``DomainAdaptClassifier(method="tca")`` uses).
     """
 
     def __init__(
         self,
         *,
-        n_components: int = 2,
+        n_components: int | None = 2,
         mu: float = 1.0,
         kernel: Literal["linear", "rbf"] = "linear",
         gamma: float | None = None,
@@ -253,7 +268,9 @@ class TCAAdapter(_MappingAdapter):
         self, X: ArrayLike, y: ArrayLike | None = None, *, sample_domain: ArrayLike | None = None
     ) -> Self:
         Xs, Xt, _ = check_domains(X, sample_domain)
-        fitted = _fit_tca(Xs, Xt, int(self.n_components), float(self.mu), self.kernel, self.gamma)
+        limit = min(Xs.shape[1], len(Xs) + len(Xt))
+        self.n_components_ = min(MAX_AUTO_COMPONENTS, limit) if self.n_components is None else int(self.n_components)
+        fitted = _fit_tca(Xs, Xt, self.n_components_, float(self.mu), self.kernel, self.gamma)
         self.X_fit_ = fitted.X_fit
         self.gamma_ = fitted.gamma
         self.projection_ = fitted.projection

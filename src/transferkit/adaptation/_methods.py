@@ -22,14 +22,12 @@ __all__ = ["METHODS", "METHOD_DESCRIPTIONS", "SOURCE_ONLY", "default_candidates"
 #: The no-adaptation baseline: a classifier trained on the source rows alone.
 SOURCE_ONLY = "source-only"
 
-#: Subspace methods keep at most this many components (their default of 2 suits only toy data).
-_MAX_COMPONENTS = 32
-
 METHODS: dict[str, Callable[[int], Any]] = {
     SOURCE_ONLY: lambda d: None,
     "coral": lambda d: CORALAdapter(),
-    "sa": lambda d: SubspaceAlignmentAdapter(n_components=min(_MAX_COMPONENTS, d)),
-    "tca": lambda d: TCAAdapter(n_components=min(_MAX_COMPONENTS, d)),
+    # as many components as the data allows, up to 32: a fixed 32 failed on fewer target rows than that
+    "sa": lambda d: SubspaceAlignmentAdapter(n_components=None),
+    "tca": lambda d: TCAAdapter(n_components=None),
     "kmm": lambda d: KMMReweighter(),
     "kliep": lambda d: KLIEPReweighter(),
     "discriminator": lambda d: DiscriminatorReweighter(),

@@ -145,7 +145,12 @@ def kmm_weights(
     eps : float, default=None
         Slack on the mean weight; None uses ``(sqrt(n_s) - 1) / sqrt(n_s)``.
     max_iter : int, default=2000
-        Maximum solver iterations.
+        Maximum solver iterations. The QP is often flat in some directions (``K`` is nearly singular),
+        and the default then stops here before ``tol`` is reached: on 500 source and 300 target rows the
+        objective was within 7e-6 (relative) of its minimum while single weights still differed from a
+        50,000-iteration solution by up to 18. Weights with the same
+        objective are equally good KMM solutions; raise ``max_iter`` (tens of thousands) only to
+        reproduce another solver's weights closely.
     tol : float, default=1e-7
         Stop when no weight moves by more than ``tol`` (relative to the largest weight) in one step.
 
@@ -302,6 +307,7 @@ def discriminator_weights(
     cv: int = 5,
     C: float = 1.0,
     random_state: int = 0,
+    normalize: bool = True,
 ) -> NDArray[np.float64]:
     """Density-ratio weights from a probabilistic classifier that tells target rows from source rows.
 
@@ -309,7 +315,7 @@ def discriminator_weights(
     Distributions", ICML 2007. By Bayes' rule ``p_t(x) / p_s(x) = p(t | x) / p(s | x) * n_s / n_t``; the
     domain probabilities come from a logistic regression on standardised features, predicted out of
     fold (``cross_val_predict``) so that no row is scored by a model that saw it. Ratios are clipped to
-    ``clip`` and then divided by their mean.
+    ``clip`` and then (with ``normalize``) divided by their mean.
 
     Parameters
     ----------
@@ -323,11 +329,15 @@ def discriminator_weights(
         Inverse L2 regularisation strength of the logistic regression.
     random_state : int, default=0
         Seed for the folds.
+    normalize : bool, default=True
+        Divide by the mean, so the weights average exactly 1 over the source rows (what a weighted fit
+        wants). False keeps the clipped ratios themselves, whose mean is 1 only in expectation: the
+        control variate of :func:`~transferkit.adaptation.dev_risk` needs them so.
 
     Returns
     -------
     ndarray of shape (n_source,)
-        Positive weights with mean exactly 1 over the source rows.
+        Positive weights (with ``normalize``, of mean exactly 1 over the source rows).
     """
     Xs, Xt = check_source_target(source, target)
     n_s, n_t = Xs.shape[0], Xt.shape[0]
@@ -344,4 +354,4 @@ def discriminator_weights(
     proba = cross_val_predict(model, X, is_target, cv=splitter, method="predict_proba")[:n_s, 1]
     proba = np.clip(proba, 1e-12, 1.0 - 1e-12)
     ratio = np.clip(proba / (1.0 - proba) * (n_s / n_t), low, high)
-    return np.asarray(ratio / ratio.mean(), dtype=np.float64)
+    return np.asarray(ratio / ratio.mean() if normalize else ratio, dtype=np.float64)

@@ -71,9 +71,10 @@ def dev_risk(losses: ArrayLike, weights: ArrayLike) -> float:
     """Deep embedded validation risk (You, Wang, Long & Jordan, "Towards Accurate Model Selection in
     Deep Unsupervised Domain Adaptation", ICML 2019, Algorithm 1).
 
-    The importance-weighted losses ``L_i = w_i l_i`` get the control variate ``w`` (whose mean is
+    The importance-weighted losses ``L_i = w_i l_i`` get the control variate ``w`` (whose expectation is
     known to be 1): ``risk = mean(L) + eta mean(w) - eta`` with ``eta = -Cov(L, w) / Var(w)``, which
-    lowers the variance of the weighted estimate without biasing it.
+    lowers the variance of the weighted estimate without biasing it. ``w`` must be the density ratios
+    themselves, not weights rescaled to mean 1, or the correction is always 0.
 
     Examples
     --------
@@ -178,13 +179,17 @@ def _domain_features(estimator: Any, X: Any) -> NDArray[np.float64]:
 
 
 def _weights(source: NDArray[np.float64], target: NDArray[np.float64], random_state: int) -> NDArray[np.float64]:
-    """Density-ratio weights of the source rows, from a domain classifier on a PCA of both domains."""
+    """Density-ratio weights of the source rows, from a domain classifier on a PCA of both domains.
+
+    Not normalised: their mean is 1 only in expectation, which is what DEV's control variate uses (with
+    weights of mean exactly 1 it vanished and DEV was plain importance weighting). The importance-weighted
+    accuracy divides by the weights' sum, so it is the same either way."""
     pooled = np.vstack([source, target])
     k = min(_WEIGHT_COMPONENTS, pooled.shape[1], pooled.shape[0] - 1)
     if k < pooled.shape[1]:
         pca = PCA(n_components=k, random_state=random_state).fit(pooled)
         source, target = pca.transform(source), pca.transform(target)
-    return discriminator_weights(source, target, random_state=random_state)
+    return discriminator_weights(source, target, random_state=random_state, normalize=False)
 
 
 class _DomainScorer:
