@@ -13,8 +13,8 @@ same frozen features; each seed then draws its own source and target subsample f
 method is a ``DomainAdaptClassifier(backbone="identity", n_components=128)`` on those features (standardized
 and reduced to 128 principal components over both domains' rows): shallow methods with a
 logistic regression, deep methods (DANN, MMD, Deep CORAL) training a 256-wide bottleneck and head over the
-frozen features through the one training loop (10 epochs). ``auto`` chooses without target labels (DEV
-scorer with the negative-transfer guard). Accuracy is measured on the target rows, whose labels no method
+frozen features through the one training loop (10 epochs). ``auto`` chooses without target labels (the
+``--selection`` scorer, DEV by default, with the negative-transfer guard). Accuracy is measured on the target rows, whose labels no method
 sees; TrAdaBoost (and its baseline, source-only plus the same labels) gets 5 labelled target rows per class,
 which are left out of every method's evaluation rows.
 """
@@ -78,7 +78,8 @@ def _draw(y: np.ndarray, n_per_class: int, rng: np.random.Generator) -> np.ndarr
     return np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n_per_class] for c in np.unique(y)]))
 
 
-def run_task(name: str, task: dict[str, Any], seeds: list[int], n_components: int | None) -> dict[str, Any]:
+def run_task(name: str, task: dict[str, Any], seeds: list[int], n_components: int | None,
+             selection: str = "dev") -> dict[str, Any]:
     from transferkit.adaptation import DomainAdaptClassifier
 
     t0 = time.perf_counter()
@@ -108,7 +109,8 @@ def run_task(name: str, task: dict[str, Any], seeds: list[int], n_components: in
         few_as_source[len(Fs) + few] = 1  # source-only (+few): the labelled target rows join the training rows
 
         def clf(method: str, seed: int = seed) -> Any:
-            return DomainAdaptClassifier(method=method, n_components=n_components, random_state=seed)
+            return DomainAdaptClassifier(method=method, n_components=n_components, random_state=seed,
+                                         selection=selection)
 
         jobs: list[tuple[str, Any, np.ndarray, np.ndarray]] = [(m, clf(m), masked, sd) for m in UNSUPERVISED]
         jobs.append(("source-only (+few)", clf("source-only"), with_few, few_as_source))
@@ -161,6 +163,7 @@ def main() -> None:
     parser.add_argument("--text-features", default="minilm-l6",
                         help="minilm-l6 (or another text backbone) or tfidf (character 1-2-grams, 2000 features)")
     parser.add_argument("--n-components", type=int, default=128, help="PCA of the standardized features (0: none)")
+    parser.add_argument("--selection", default="dev", help="auto's scorer: dev, dev-cv, iwv or entropy")
     parser.add_argument("--out", default="bench/results/adaptation.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -168,7 +171,7 @@ def main() -> None:
     wanted = [t.replace(" ", "") for t in args.tasks] if args.tasks else None
     start = time.perf_counter()
     n_components = args.n_components or None
-    results = [run_task(name, task, args.seeds, n_components) for name, task in tasks.items()
+    results = [run_task(name, task, args.seeds, n_components, args.selection) for name, task in tasks.items()
                if wanted is None or name.replace(" ", "") in wanted]
     wall = time.perf_counter() - start
     table = markdown(results)

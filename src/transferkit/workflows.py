@@ -183,7 +183,9 @@ def add_fit_audit(report: Report, estimator: Any, data: Dataset) -> None:
     from .strategies import LinearProbe
 
     probe = estimator.strategy is None or isinstance(estimator.strategy, LinearProbe)
-    result = audit(data, backbone=estimator.backbone if probe else None, image_size=estimator.image_size,
+    # the estimator's own weights: a --weights file or --random-init, not the hub's pretrained ones
+    result = audit(data, backbone=estimator.backbone if probe else None, pretrained=estimator.pretrained,
+                   weights=estimator.weights, image_size=estimator.image_size,
                    max_length=estimator.max_length, cache=estimator.cache, random_state=estimator.random_state)
     add_audit(report, result)
     if not probe:

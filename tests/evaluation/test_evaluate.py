@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -77,3 +78,14 @@ def test_report_is_self_contained_html(tmp_path: Path) -> None:
     assert html.count("data:image/png;base64,") >= 5  # class counts, examples, bars, 2 confusion matrices
     assert "http://" not in html and "https://" not in html, "no external resources"
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_fold_spread_is_shown_only_where_there_are_folds() -> None:
+    """A held-out test set has no folds: its report showed '± (folds)' as 0.0000, which reads as no variance."""
+    X, y = blobs(20)
+    held_out = evaluation_report(evaluate(LogisticRegression(), X[::2], y[::2], test=(X[1::2], y[1::2]),
+                                          modality="table"), title="t").render()
+    row = r"<td>LogisticRegression</td><td>[0-9.]+</td><td>{}</td>"  # model, accuracy, ± (folds)
+    assert "spread over folds" not in held_out and re.search(row.format("—"), held_out)
+    folded = evaluation_report(evaluate(LogisticRegression(), X, y, cv=3, modality="table"), title="t").render()
+    assert "± is the spread over folds" in folded and re.search(row.format(r"[0-9.]+"), folded)

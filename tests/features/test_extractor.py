@@ -116,3 +116,39 @@ def test_packaged_efficientnet_features_on_fashion_mnist_are_cached(tmp_path: Pa
     assert a.shape == (30, 1280) and np.isfinite(a).all()
     FeatureCache.clear_memory()
     np.testing.assert_array_equal(a, ext.transform(data.X))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "flip", "wrong-shape"])
+def test_a_damaged_cache_shard_is_recomputed_not_fatal(damage: str, tmp_path: Path) -> None:
+    """np.load raises BadZipFile/EOFError on a truncated or empty shard, which the cache did not catch:
+    every later run on that data failed with a traceback until the file was found and deleted."""
+    X, _ = polarity_texts(6)
+    expected = FeatureExtractor(backbone="tiny-text", cache=tmp_path).fit(X).transform(X)
+    (shard,) = list((tmp_path / "features").glob("*/*.npz"))
+    data = shard.read_bytes()
+    if damage == "truncate":
+        shard.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        shard.write_bytes(b"")
+    elif damage == "flip":
+        middle = len(data) // 2
+        shard.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:])
+    else:
+        np.savez(shard, keys=np.array(["a", "b"]), features=np.zeros((3, 2), dtype=np.float32))
+    FeatureCache.clear_memory()  # a new process
+    again = FeatureExtractor(backbone="tiny-text", cache=tmp_path).fit(X).transform(X)
+    np.testing.assert_allclose(again, expected, atol=1e-6)
+    FeatureCache.clear_memory()
+    np.testing.assert_allclose(FeatureExtractor(backbone="tiny-text", cache=tmp_path).fit(X).transform(X), expected,
+                               atol=1e-6)  # and the shard was rewritten
+
+
+def test_a_cache_that_cannot_be_written_warns_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A read-only cache folder raised a raw OSError after the features were computed."""
+    X, _ = polarity_texts(6)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # nothing can be created under it, even as root
+    FeatureCache.clear_memory()
+    with pytest.warns(RuntimeWarning, match=r"feature cache .*a-file.* cannot be written.*--no-cache"):
+        out = FeatureExtractor(backbone="tiny-text", cache=blocked).fit(X).transform(X)
+    np.testing.assert_allclose(out, FeatureExtractor(backbone="tiny-text", cache=False).fit(X).transform(X), atol=1e-6)

@@ -56,8 +56,9 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         Classifier after shallow methods; None: ``LogisticRegression(max_iter=1000)``.
     candidates : list of str, default=None
         ``method="auto"``: the methods to choose from; None: all that apply.
-    selection : {"dev", "iwv", "entropy"}, default="dev"
-        ``method="auto"``: the scorer that picks (see :mod:`transferkit.adaptation`'s scorers).
+    selection : {"dev", "dev-cv", "iwv", "entropy"}, default="dev"
+        ``method="auto"``: the scorer that picks (see :mod:`transferkit.adaptation`'s scorers; "dev" is
+        :class:`DEVScorer` with self-normalised weights, "dev-cv" DEV as published).
     finetune : bool, default=False
         Deep methods: train the backbone too (else only a bottleneck over its frozen features).
     standardize : bool, default=True

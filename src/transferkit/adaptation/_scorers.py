@@ -35,6 +35,7 @@ from ._reweight import discriminator_weights
 
 __all__ = [
     "SCORERS",
+    "PublishedDEVScorer",
     "DEVScorer",
     "ImportanceWeightedScorer",
     "PredictionEntropyScorer",
@@ -178,18 +179,18 @@ def _domain_features(estimator: Any, X: Any) -> NDArray[np.float64]:
     return arr
 
 
-def _weights(source: NDArray[np.float64], target: NDArray[np.float64], random_state: int) -> NDArray[np.float64]:
+def _weights(source: NDArray[np.float64], target: NDArray[np.float64], random_state: int,
+             normalize: bool = True) -> NDArray[np.float64]:
     """Density-ratio weights of the source rows, from a domain classifier on a PCA of both domains.
 
-    Not normalised: their mean is 1 only in expectation, which is what DEV's control variate uses (with
-    weights of mean exactly 1 it vanished and DEV was plain importance weighting). The importance-weighted
-    accuracy divides by the weights' sum, so it is the same either way."""
+    ``normalize`` rescales them to mean 1 over these rows; without it their mean is 1 only in
+    expectation, which DEV's control variate needs (on weights of mean exactly 1 it is 0)."""
     pooled = np.vstack([source, target])
     k = min(_WEIGHT_COMPONENTS, pooled.shape[1], pooled.shape[0] - 1)
     if k < pooled.shape[1]:
         pca = PCA(n_components=k, random_state=random_state).fit(pooled)
         source, target = pca.transform(source), pca.transform(target)
-    return discriminator_weights(source, target, random_state=random_state, normalize=False)
+    return discriminator_weights(source, target, random_state=random_state, normalize=normalize)
 
 
 class _DomainScorer:
@@ -231,8 +232,9 @@ class _DomainScorer:
             raise DataError(f"{type(self).__name__}: no labelled source rows to validate on")
         return _take(X, known), labels[known], target
 
-    def _source_weights(self, estimator: Any, source: Any, target: Any) -> NDArray[np.float64]:
-        return _weights(_domain_features(estimator, source), _domain_features(estimator, target), self.random_state)
+    def _source_weights(self, estimator: Any, source: Any, target: Any, normalize: bool = True) -> NDArray[np.float64]:
+        return _weights(_domain_features(estimator, source), _domain_features(estimator, target), self.random_state,
+                        normalize)
 
     def terms(self, estimator: Any, X: Any, y: Any = None, sample_domain: Any = None) -> NDArray[np.float64]:
         """Per-row contributions (rows x columns); :meth:`aggregate` turns them into the score."""
@@ -263,7 +265,27 @@ class ImportanceWeightedScorer(_DomainScorer):
 
 class DEVScorer(_DomainScorer):
     """Negated deep embedded validation risk (You et al., ICML 2019) of the cross-entropy loss; see
-    :func:`dev_risk`. Greater is better."""
+    :func:`dev_risk`. Greater is better.
+
+    Parameters
+    ----------
+    random_state : int, default=0
+        Seed of the domain classifier's folds.
+    control_variate : bool, default=False
+        False: the density ratios are rescaled to mean 1 over the validation rows, so the risk is the
+        self-normalised importance-weighted cross-entropy and DEV's control-variate term is 0 (on the
+        full sample; a bootstrap resample's weights no longer average 1). True: DEV as published, the
+        raw ratios ``p_t/p_s`` with the control variate (``selection="dev-cv"``). On this project's
+        adaptation benchmark the published form made ``auto`` choose worse (docs/BENCHMARKS.md), hence
+        the default.
+    """
+
+    def __init__(self, *, random_state: int = 0, control_variate: bool = False) -> None:
+        super().__init__(random_state=random_state)
+        self.control_variate = control_variate
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(control_variate=True)" if self.control_variate else f"{type(self).__name__}()"
 
     def terms(self, estimator: Any, X: Any, y: Any = None, sample_domain: Any = None) -> NDArray[np.float64]:
         """Per validation row: ``(cross-entropy loss, weight)`` as two columns."""
@@ -271,11 +293,19 @@ class DEVScorer(_DomainScorer):
         proba = np.asarray(estimator.predict_proba(source), dtype=float)
         cols = np.searchsorted(np.asarray(estimator.classes_), labels)
         losses = -np.log(np.clip(proba[np.arange(len(labels)), cols], 1e-12, 1.0))
-        return np.column_stack([losses, self._source_weights(estimator, source, target)])
+        weights = self._source_weights(estimator, source, target, normalize=not self.control_variate)
+        return np.column_stack([losses, weights])
 
     @staticmethod
     def aggregate(terms: NDArray[np.float64]) -> float:
         return -dev_risk(terms[:, 0], terms[:, 1])
+
+
+class PublishedDEVScorer(DEVScorer):
+    """DEV as You et al. publish it, with its control variate: ``DEVScorer(control_variate=True)``."""
+
+    def __init__(self, *, random_state: int = 0) -> None:
+        super().__init__(random_state=random_state, control_variate=True)
 
 
 class PredictionEntropyScorer(_DomainScorer):
@@ -298,6 +328,7 @@ class PredictionEntropyScorer(_DomainScorer):
 #: Scorers by name, as ``method="auto"`` and the CLI know them.
 SCORERS: dict[str, type[_DomainScorer]] = {
     "dev": DEVScorer,
+    "dev-cv": PublishedDEVScorer,
     "iwv": ImportanceWeightedScorer,
     "entropy": PredictionEntropyScorer,
 }

@@ -38,6 +38,8 @@ def audit(
     y: Any = None,
     *,
     backbone: str | None = None,
+    pretrained: bool = True,
+    weights: str | None = None,
     test: Any = None,
     text_column: str = "text",
     label_column: str | None = "label",
@@ -68,6 +70,11 @@ def audit(
         (features are cached, so a second audit is fast). None: a table's own standardised features;
         texts and images then get only the checks that need no embeddings. ``"auto"``: minilm-l6 for
         texts, efficientnet-lite0 for images, the raw features for tables.
+    pretrained : bool, default=True
+        False embeds with the backbone's architecture at random weights (see
+        :class:`transferkit.FeatureExtractor`).
+    weights : str, optional
+        A local weight file for a ``timm:`` / ``torchvision:`` backbone (works offline).
     test : path, DataFrame, Dataset or tuple (X_test, y_test), optional
         A test set: train items that also appear in it (exactly, or as near-duplicates) are leakage.
     text_column, label_column : str
@@ -135,7 +142,8 @@ def audit(
     embeddings = None
     if name is not None:
         t0 = time.perf_counter()
-        embeddings = _embed(data, run.reps, name, image_size=image_size, max_length=max_length,
+        embeddings = _embed(data, run.reps, name, pretrained=pretrained, weights=weights, image_size=image_size,
+                            max_length=max_length,
                             batch_size=batch_size, cache=cache, device=device, progress=progress,
                             random_state=random_state)
         timings["embed"] = time.perf_counter() - t0

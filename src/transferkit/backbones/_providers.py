@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import importlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,18 +48,41 @@ def with_image_size(spec: BackboneSpec, opts: BackboneOptions) -> BackboneSpec:
     return dataclasses.replace(spec, input_size=(int(opts.image_size), int(opts.image_size)))
 
 
-def fetch(what: str, fn: Callable[[], T], remedy: str) -> T:
-    """Run a call that may download weights; turn any failure into one clear sentence."""
+#: Seconds for which a failed download is not retried in this process (cross-validation builds the
+#: backbone once per fold, and each offline attempt costs the hub client's retries, about a minute).
+FAILURE_MEMORY_S = 300.0
+_failures: dict[str, tuple[float, str]] = {}
+
+
+def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True, key: str | None = None) -> T:
+    """Run a call that may download weights; turn any failure into one clear sentence.
+
+    A failure is remembered for :data:`FAILURE_MEMORY_S` seconds: the same backbone asked for again in
+    that time fails at once with the same sentence instead of waiting on the network again. With
+    ``remember=False`` (local folders, whose repair must show at once, and calls that download nothing)
+    failures are neither remembered nor looked up. ``key`` (default ``what``)
+    names what was attempted, e.g. with or without the pretrained weights: only the same attempt is
+    refused.
+    """
+    key = what if key is None else key
+    now = time.monotonic()
+    earlier = _failures.get(key) if remember else None
+    if earlier is not None and now - earlier[0] < FAILURE_MEMORY_S:
+        raise WeightsUnavailableError(f"{earlier[1]} (failed {now - earlier[0]:.0f} s ago in this process; "
+                                      f"not retried for {FAILURE_MEMORY_S:.0f} s)")
     try:
-        return fn()
+        result = fn()
     except (UnknownBackboneError, WeightsUnavailableError):
         raise
     except Exception as exc:  # network, hub and file errors come in many types
         reason = str(exc).strip().splitlines()[0][:200].rstrip(". ") if str(exc).strip() else type(exc).__name__
-        offline = " (offline mode is on)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
-        raise WeightsUnavailableError(
-            f"Could not load the pretrained weights of {what}{offline}: {reason}. {remedy}"
-        ) from exc
+        offline = " (offline mode is on)" if remember and os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+        message = f"Could not load the pretrained weights of {what}{offline}: {reason}. {remedy}"
+        if remember:
+            _failures[key] = (time.monotonic(), message)
+        raise WeightsUnavailableError(message) from exc
+    _failures.pop(key, None)
+    return result
 
 
 _HUB_REMEDY = (
@@ -66,6 +90,19 @@ _HUB_REMEDY = (
     "(a model folder path, or timm:<arch> with --weights FILE); `transferkit backbones` lists the "
     "backbones whose weights ship with installed packages."
 )
+_LOCAL_REMEDY = (
+    "The folder is incomplete or damaged: it needs config.json, the tokenizer files and the weights "
+    "(model.safetensors or pytorch_model.bin) as save_pretrained or SentenceTransformer.save writes them; "
+    "copy it again."
+)
+
+
+def _source(prefix: str, name: str) -> tuple[str, str, bool]:
+    """How errors name a text model (a local folder by its path, a hub id with its prefix), the remedy
+    to give, and whether a failure is worth remembering (hub: yes; a local folder: no)."""
+    if Path(str(name)).exists():
+        return str(name), _LOCAL_REMEDY, False
+    return f"{prefix}:{name}", _HUB_REMEDY, True
 
 
 # --- packaged offline weights ----------------------------------------------------------------------
@@ -197,7 +234,9 @@ def timm_backbone(name: str, opts: BackboneOptions) -> Backbone:
             if not load_trunk_weights(model, read_weights_file(opts.weights), cfg_name, f"timm:{name}"):
                 model.reset_classifier(0)
         else:
-            model = fetch(f"timm:{name}", lambda: timm.create_model(name, pretrained=opts.pretrained), _HUB_REMEDY)
+            # random weights download nothing: a failed pretrained attempt must not block them
+            model = fetch(f"timm:{name}", lambda: timm.create_model(name, pretrained=opts.pretrained), _HUB_REMEDY,
+                          remember=opts.pretrained, key=f"timm:{name}|pretrained={opts.pretrained}")
     cfg = model.pretrained_cfg
     h, w = cfg.get("input_size", (3, 224, 224))[1:]
     interpolation = cfg.get("interpolation", "bilinear")
@@ -261,7 +300,8 @@ def transformers_backbone(name: str, opts: BackboneOptions) -> Backbone:
         with seeded(opts.random_state):
             return AutoModel.from_config(AutoConfig.from_pretrained(name)), tok
 
-    model, tok = fetch(f"hf:{name}", load, _HUB_REMEDY)
+    what, remedy, remember = _source("hf", name)
+    model, tok = fetch(what, load, remedy, remember=remember, key=f"{what}|pretrained={opts.pretrained}")
     spec = BackboneSpec(
         name=f"hf:{name}" if not Path(name).exists() else str(name), modality="text", provider="transformers",
         num_features=int(model.config.hidden_size), weight_source=str(name), pretrained=opts.pretrained,
@@ -277,7 +317,8 @@ def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: Backb
 
     from ._text import TextBackbone
 
-    st = fetch(f"st:{name}", lambda: SentenceTransformer(str(name), device="cpu"), _HUB_REMEDY)
+    what, remedy, remember = _source("st", str(name))
+    st = fetch(what, lambda: SentenceTransformer(str(name), device="cpu"), remedy, remember=remember)
     modules = list(st)
     transformer = modules[0]
     pooling = next((m for m in modules if type(m).__name__ == "Pooling"), None)

@@ -174,6 +174,11 @@ def create_backbone(
 def _lookup(name: str) -> _Entry:
     if name in _REGISTRY:
         return _REGISTRY[name]
+    if name.startswith("random:"):  # the ranking's control syntax (transferkit.selection), not a backbone name
+        raise UnknownBackboneError(
+            f"{name!r}: the 'random:' prefix names a random-weight control for `transferkit rank`/`distance` "
+            f"only; elsewhere use {name[len('random:'):]!r} with --random-init (pretrained=False in the API)"
+        )
     close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise UnknownBackboneError(
@@ -222,7 +227,7 @@ def _register_builtins() -> None:
         description="2-layer random byte-level transformer for tests", extra={"kind": "text"}, **test),
         P.builtin_tiny)
     register_backbone(BackboneSpec(
-        name="tiny-mlp", modality="table", num_features=None,
+        name="tiny-mlp", modality="table", num_features=16,  # the width below, whatever the input width
         description="2-layer random MLP over feature rows, for tests", extra={"kind": "mlp", "width": 16}, **test),
         P.builtin_tiny)
     register_backbone(dataclasses.replace(BackboneSpec(

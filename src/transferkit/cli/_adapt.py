@@ -28,8 +28,9 @@ from ._selection import _cache, _load_unlabelled, _names, _write_folder, selecti
 @click.option("--method", "-m", "methods", default="all", show_default=True,
               help="Comma-separated: coral, sa, tca, kmm, kliep, discriminator, dann, mmd, deep-coral, tradaboost, "
                    "source-only, auto, or all (every method that applies, and auto).")
-@click.option("--selection", type=click.Choice(["dev", "iwv", "entropy"]), default="dev", show_default=True,
-              help="Score that picks auto without target labels.")
+@click.option("--selection", type=click.Choice(["dev", "dev-cv", "iwv", "entropy"]), default="dev", show_default=True,
+              help="Score that picks auto without target labels: dev (self-normalised importance-weighted "
+                   "cross-entropy), dev-cv (DEV as published, with its control variate), iwv, entropy.")
 @click.option("--backbone", "-b", required=True, help="Feature extractor for both domains (see `transferkit backbones`).")
 @_apply(selection_options)
 @_apply(data_options)

@@ -42,6 +42,9 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
               help="Backbone of the embeddings for near-duplicates, leakage, outliers and label errors. auto: "
                    "minilm-l6 for texts, efficientnet-lite0 for images, the raw features for tables; none: skip "
                    "the checks that need embeddings (tables keep their raw features).")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Local weight file for a timm:/torchvision: backbone (works offline).")
+@click.option("--random-init", is_flag=True, help="Embed with the backbone at random weights (a negative control).")
 @click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
               help="Cosine similarity (of centred embeddings) from which two items are near-duplicates.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,
@@ -57,8 +60,9 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
 @click.option("--out", "-o", default="transferkit-audit", show_default=True, type=OutputPath(file_okay=False),
               help="Folder for report.html and audit.json.")
-def audit_command(data: str, test_data: str | None, backbone: str, threshold: float, cv: int, fix_out: str | None,
-                  drop: str, keep: str, overwrite: bool, out: str, progress: bool, **kw: Any) -> None:
+def audit_command(data: str, test_data: str | None, backbone: str, weights: str | None, random_init: bool,
+                  threshold: float, cv: int, fix_out: str | None, drop: str, keep: str, overwrite: bool, out: str,
+                  progress: bool, **kw: Any) -> None:
     """Audit labelled DATA: missing values and labels, corrupt files, exact and near duplicates, conflicting
     labels, leakage into --test, class imbalance, outliers and likely label errors.
 
@@ -75,7 +79,8 @@ def audit_command(data: str, test_data: str | None, backbone: str, threshold: fl
         raise DataError(f"'{fix_out}' already exists; choose another folder for --fix or add --overwrite.")
     source, per_class = _data(data, kw)
     test = None if test_data is None else _data(test_data, {**kw, "per_class": None})[0]
-    result = audit(source, backbone=None if backbone.lower() == "none" else backbone, test=test,
+    result = audit(source, backbone=None if backbone.lower() == "none" else backbone, pretrained=not random_init,
+                   weights=weights, test=test,
                    text_column=kw["text_column"], label_column=kw["label_column"], threshold=threshold, cv=cv,
                    image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
                    per_class=per_class, random_state=kw["seed"], progress=progress)

@@ -87,11 +87,14 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
     for m in result.transfer_models():
         report.paragraph(result.verdict(m.name), result.gains[m.name]["accuracy"].verdict)
     report.heading("Metrics against the no-transfer baseline")
+    folds = result.n_splits > 0  # a held-out test set has no folds, so no spread to show
     report.paragraph(f"Evaluation: {result.scheme}; {result.n_samples} training examples; classes: "
-                     f"{len(result.classes)}. Pooled over all test predictions; ± is the spread over folds.")
+                     f"{len(result.classes)}. Pooled over all test predictions"
+                     + ("; ± is the spread over folds." if folds else "."))
     rows = result.table()
     report.table([{
-        "model": r["model"], "accuracy": r["accuracy"], "± (folds)": r["accuracy_std"], "macro F1": r["macro_f1"],
+        "model": r["model"], "accuracy": r["accuracy"], "± (folds)": r["accuracy_std"] if folds else "—",
+        "macro F1": r["macro_f1"],
         "macro precision": r["macro_precision"], "macro recall": r["macro_recall"],
         "gain vs baseline": f"{100 * r['gain']:+.1f} pts [{100 * r['gain_low']:+.1f}, {100 * r['gain_high']:+.1f}]"
         if "gain" in r else "—",

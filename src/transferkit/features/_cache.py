@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +44,10 @@ class FeatureCache:
                 try:
                     with np.load(shard, allow_pickle=False) as data:
                         keys, feats = data["keys"], data["features"]
-                except (OSError, ValueError, KeyError):
-                    continue  # unreadable shard: ignore it, features get recomputed
+                except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                    continue  # unreadable (truncated, empty, bad CRC) shard: ignore it, features get recomputed
+                if keys.ndim != 1 or feats.ndim != 2 or len(keys) != len(feats):
+                    continue  # not a shard this cache wrote
                 for row, key in enumerate(keys.tolist()):
                     index[key] = (feats, row)
                 seen.add(shard.name)
@@ -63,29 +67,50 @@ class FeatureCache:
             out[i] = feats[row]
         return out, misses
 
+    _unwritable: set[Path] = set()
+
     def put(self, keys: list[str], features: np.ndarray) -> None:
+        """Store ``features`` for ``keys``: in memory, and on disk where the folder can be written.
+
+        A cache folder that cannot be written (read-only file system, no space, no permission) costs a
+        warning, once per folder, not the features just computed: the run goes on uncached.
+        """
         if not keys:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         features = np.ascontiguousarray(features, dtype=np.float32)
+        index = self._memory.setdefault(self.folder, {})
+        for row, key in enumerate(keys):
+            index[key] = (features, row)
+        try:
+            name = self._write(keys, features)
+        except OSError as exc:
+            if self.folder not in self._unwritable:
+                self._unwritable.add(self.folder)
+                warnings.warn(f"the feature cache {str(self.folder)!r} cannot be written ({exc.strerror or exc}); "
+                              "features are not cached on disk (choose another --cache-dir, or --no-cache / "
+                              "cache=False to skip the cache)", RuntimeWarning, stacklevel=3)
+            return
+        self._seen_files.setdefault(self.folder, set()).add(name)
+
+    def _write(self, keys: list[str], features: np.ndarray) -> str:
+        """One shard, written to a temporary file and renamed; returns its file name."""
+        from ._hashing import config_key
+
+        self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, keys=np.asarray(keys), features=features)
-            from ._hashing import config_key
-
             final = self.folder / f"{config_key(keys)}.npz"
             os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        index = self._memory.setdefault(self.folder, {})
-        for row, key in enumerate(keys):
-            index[key] = (features, row)
-        self._seen_files.setdefault(self.folder, set()).add(final.name)
+        return final.name
 
     @classmethod
     def clear_memory(cls) -> None:
         """Forget the in-memory index (files stay); used by benchmarks to time a cold cache read."""
         cls._memory.clear()
         cls._seen_files.clear()
+        cls._unwritable.clear()
