@@ -114,3 +114,13 @@ def test_adapt_bad_input_is_one_line(domains: dict[str, Path], tmp_path: Path) -
     empty.write_text(",".join(COLS) + "\n")
     code, text = run(*src, "-t", empty, "--out", tmp_path / "never")
     assert code == 1 and "Traceback" not in text and not (tmp_path / "never").exists(), text
+
+
+def test_auto_can_choose_by_the_published_dev(domains: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = run("adapt", "--source", domains["source"], "--target", domains["unlabelled"], "-b", "identity",
+                     "--method", "coral,auto", "--selection", "dev-cv", "--no-tsne", "--out", out)
+    assert code == 0, text
+    scores = json.loads((out / "adapt.json").read_text())["selection_scores"]
+    assert {"dev", "dev-cv", "iwv", "entropy"} <= set(scores["coral"])
+    assert scores["coral"]["dev"] != scores["coral"]["dev-cv"], "two estimates of one risk, not one twice"
