@@ -192,3 +192,11 @@ def test_tiny_mlp_lists_the_width_it_builds() -> None:
 
     assert get_spec("tiny-mlp").num_features == 16
     assert create_backbone("tiny-mlp", in_features=5).num_features == 16
+
+
+def test_a_weights_file_as_backbone_says_it_needs_an_architecture_whatever_the_data(tmp_path: Path) -> None:
+    """With text data, a .safetensors file given as the backbone was reported as 'reads image data'."""
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"x")
+    with pytest.raises(UnknownBackboneError, match="needs its architecture"):
+        backbone_modality(str(weights))

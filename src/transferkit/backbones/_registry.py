@@ -111,8 +111,8 @@ def backbone_modality(name: str) -> str:
             return modality
     if Path(name).is_dir():
         return "text"  # local folders are transformers / sentence-transformers encoders
-    if Path(name).is_file():
-        return "image"  # a weight file: create_backbone explains that it needs an architecture
+    if Path(name).is_file():  # a weight file: it needs an architecture, whatever the data
+        return P.local_backbone(Path(name), P.BackboneOptions()).spec.modality  # raises and says so
     return _lookup(name).spec.modality  # raises with a suggestion
 
 
