@@ -3,6 +3,7 @@ predict. The CLI is a thin layer over these; everything it does can be done from
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,19 +87,33 @@ def check_same_columns(data: Dataset, other: Dataset, what: str) -> None:
                         f"{data.source or 'the training data'} has {np.shape(data.X)[1]}")
 
 
-def check_predictable(model: Any, data: Dataset, where: str) -> None:
-    """``data`` is what the saved ``model`` (loaded from ``where``) reads: its modality and, for tables,
-    its number of feature columns, before anything is predicted."""
+def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
+    """``data`` as the saved ``model`` (loaded from ``where``) reads it, checked before anything is
+    predicted: the modality and, for tables, the feature columns. A model that knows its column names
+    takes them by name (any order; other columns are ignored); one that does not checks the count."""
     from .backbones import backbone_modality
 
     reads = model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
     source = data.source or "the data"
     if reads is not None and reads != data.modality:
         raise DataError(f"the model in {where!r} reads {reads} data, but {source} holds {data.modality}")
+    if data.modality != "table":
+        return data
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and data.feature_names:
+        given = {str(n): i for i, n in enumerate(data.feature_names)}
+        missing = [str(n) for n in names if str(n) not in given]
+        if missing:
+            shown = ", ".join(repr(n) for n in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise DataError(f"{source} lacks the feature column(s) {shown} that the model in {where!r} was fitted on "
+                            f"(it reads {', '.join(repr(str(n)) for n in names[:10])}{' ...' if len(names) > 10 else ''})")
+        order = [given[str(n)] for n in names]
+        return dataclasses.replace(data, X=np.asarray(data.X)[:, order], feature_names=[str(n) for n in names])
     width = getattr(model, "n_features_in_", None)
-    if data.modality == "table" and width is not None and np.shape(data.X)[1] != width:
+    if width is not None and np.shape(data.X)[1] != width:
         raise DataError(f"the model in {where!r} was fitted on {width} feature columns, but {source} has "
                         f"{np.shape(data.X)[1]}")
+    return data
 
 
 def make_strategy(name: str, *, strict: bool = True, **params: Any) -> Strategy:
@@ -243,6 +258,9 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
                           random_state=random_state, keep_models=True)
         estimator = result.fitted[name]
         add_evaluation(report, result)
+    if data.modality == "table" and data.feature_names:
+        # the model reads columns by name from now on: predict matches them (order, extra columns)
+        estimator.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
     add_auto_explanation(report, getattr(estimator, "fit_info_", {}).get("auto"))
     report.heading("Configuration").table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
     extra = {"report.html": report.render().encode("utf-8")}
@@ -275,7 +293,10 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
 
 def predict_frame(model: Any, data: Dataset) -> pd.DataFrame:
     """Predictions with one probability column per class (``proba_<class>``)."""
-    proba = model.predict_proba(data.X)
+    X = data.X
+    if data.modality == "table" and data.feature_names and getattr(model, "feature_names_in_", None) is not None:
+        X = pd.DataFrame(np.asarray(X), columns=data.feature_names)  # named, as the model was fitted
+    proba = model.predict_proba(X)
     frame = pd.DataFrame({"prediction": model.classes_[proba.argmax(1)]})
     if data.modality == "text":
         frame.insert(0, "text", [str(t)[:80] for t in data.X])

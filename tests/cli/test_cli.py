@@ -254,7 +254,7 @@ def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder:
     frame.drop(columns=["f0"]).to_csv(tmp_path / "narrow.csv", index=False)
     code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "m", "--no-progress")
     assert code == 0, text
-    for data, message in ((tmp_path / "narrow.csv", "fitted on 6 feature columns, but table file"),
+    for data, message in ((tmp_path / "narrow.csv", "lacks the feature column(s) 'f0' that the model"),
                           (image_folder, "reads table data, but image folder")):
         code, text = run("predict", tmp_path / "m", data)
         assert code == 1 and message in text and "Traceback" not in text, text
@@ -294,3 +294,43 @@ def test_a_probe_fit_and_the_audit_use_the_given_weights_not_the_hub(
     assert code == 0, out
     code, out = run("audit", image_folder, *common, "--weights", weights, "-o", tmp_path / "a")
     assert code == 0 and "embeddings: timm:resnet18" in out, out
+
+
+def test_predict_reads_table_columns_by_name(tmp_path: Path) -> None:
+    """A table with its columns in another order was predicted silently wrong: only their count was checked."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)) * [1.0, 5.0, 0.2]
+    y = np.where(X[:, 0] + 0.2 * X[:, 1] > 0, "pos", "neg")
+    frame = pd.DataFrame(X, columns=["f1", "f2", "f3"]).assign(label=y)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    code, out = run("fit", tmp_path / "train.csv", "-b", "identity", "-s", "linear", "--no-cache", "--no-progress",
+                    "-o", tmp_path / "m")
+    assert code == 0, out
+    assert list(load_model(tmp_path / "m").feature_names_in_) == ["f1", "f2", "f3"]
+
+    def predict(table: pd.DataFrame, name: str) -> tuple[int, str]:
+        table.to_csv(tmp_path / name, index=False)
+        return run("predict", tmp_path / "m", tmp_path / name, "-o", tmp_path / f"{name}.out.csv")
+
+    assert predict(frame, "same.csv")[0] == 0
+    same = pd.read_csv(tmp_path / "same.csv.out.csv")
+    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0), "reordered.csv")
+    assert code == 0, out
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "reordered.csv.out.csv"), same)
+    code, out = predict(frame.rename(columns={"f2": "g2"}), "renamed.csv")
+    assert code == 1 and "lacks the feature column(s) 'f2'" in out, out
+    assert not (tmp_path / "renamed.csv.out.csv").exists()
+
+
+def test_predict_a_flat_folder_beside_a_hidden_folder(image_folder: Path, tmp_path: Path) -> None:
+    """A notebook's .ipynb_checkpoints folder made a flat folder of new images look like class folders."""
+    code, out = run("fit", image_folder, "-b", "tiny-cnn", "-s", "linear", "--image-size", "32", "--no-cache",
+                    "--no-progress", "--holdout", "0", "-o", tmp_path / "m")
+    assert code == 0, out
+    flat = tmp_path / "new"
+    flat.mkdir()
+    for i, image in enumerate(sorted(image_folder.glob("*/*.png"))[:3]):
+        (flat / f"{i}.png").write_bytes(image.read_bytes())
+    (flat / ".ipynb_checkpoints").mkdir()
+    code, out = run("predict", tmp_path / "m", flat)
+    assert code == 0 and out.count(".png") == 3, out

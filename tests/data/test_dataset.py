@@ -422,3 +422,51 @@ def test_take_keeps_everything_but_the_other_rows() -> None:
     assert (part.modality, part.source) == (data.modality, data.source)
     unlabeled = load_data(["a", "b"]).take([1])
     assert unlabeled.y is None and unlabeled.X.tolist() == ["b"]
+
+
+def test_json_string_labels_and_texts_keep_their_type(tmp_path: Path) -> None:
+    """pandas' JSON type inference made "1" and "01" one integer class and the text "404" a number."""
+    rows = [{"text": "good", "label": "1"}, {"text": "404", "label": "01"}, {"text": "fine", "label": "1"},
+            {"text": "bad", "label": "01"}]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    data = load_data(path)
+    assert sorted(set(data.y.tolist())) == ["01", "1"] and list(data.X) == ["good", "404", "fine", "bad"]
+    numbers = tmp_path / "n.jsonl"
+    numbers.write_text('{"text": "a", "label": 1}\n{"text": "b", "label": 2}\n')
+    assert load_data(numbers).y.tolist() == [1, 2], "JSON numbers stay numbers"
+
+
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    """pandas renamed the second 'label' to 'label.1', which then became a feature: the label leaked."""
+    path = tmp_path / "dup.csv"
+    path.write_text("f1,f2,label,label\n1,2,a,a\n3,4,b,b\n5,6,a,a\n")
+    with pytest.raises(DataError, match=r"names the column\(s\) 'label' more than once"):
+        load_data(path)
+    tsv = tmp_path / "dup.tsv"
+    tsv.write_text("text\ttext\tlabel\nx\ty\ta\n")
+    with pytest.raises(DataError, match="'text' more than once"):
+        load_data(tsv)
+
+
+def test_a_malformed_json_line_is_numbered(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "a", "label": 1}\n{"text": "b", "label": 2}\n{"text": "c", "label":\n')
+    with pytest.raises(DataError, match="The first malformed line is line 3"):
+        load_data(path)
+
+
+def test_labels_that_differ_only_by_spaces_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pad.csv"
+    path.write_text("text,label\na,pos\nb, pos\nc,neg\nd,neg \n")
+    with pytest.raises(DataError, match=r"differ only by spaces around them \(' pos' and 'pos'; 'neg' and 'neg '\)"):
+        load_data(path)
+    path.write_text("text,label\na, pos\nb, pos\nc,neg\nd,neg\n")  # padded, but no two classes merge: kept as given
+    assert sorted(set(load_data(path).y.tolist())) == [" pos", "neg"]
+
+
+def test_a_text_column_of_numbers_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "num.csv"
+    path.write_text("text,label\n1,a\n2,b\n3,a\n")
+    with pytest.raises(DataError, match=r"holds numbers, not text, in rows 1, 2, 3.*--modality table"):
+        load_data(path)

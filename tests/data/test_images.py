@@ -16,6 +16,7 @@ def _assert_rgb(image: np.ndarray, shape: tuple[int, int]) -> None:
     assert image.dtype == np.uint8
     assert image.shape == (*shape, 3)
     assert image.flags["C_CONTIGUOUS"]
+    assert image.flags["WRITEABLE"], "torch.from_numpy warned on every batch of read-only RGB views"
 
 
 @pytest.fixture

@@ -303,8 +303,9 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     check_outside_inputs(output, data, model_dir)
     model = load_model(model_dir)
     path = Path(data)
-    if path.is_dir() and any(p.is_file() for p in path.iterdir()) and not any(p.is_dir() for p in path.iterdir()):
-        dataset = unlabeled_images(path)  # a flat folder of new images
+    visible = [p for p in path.iterdir() if not p.name.startswith(".")] if path.is_dir() else []
+    if any(p.is_file() for p in visible) and not any(p.is_dir() for p in visible):
+        dataset = unlabeled_images(path)  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
     else:
         try:
             dataset = resolve_data(data, text_column=text_column, label_column=label_column)
@@ -312,7 +313,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
             if f"'{label_column}'" not in str(exc):
                 raise
             dataset = resolve_data(data, text_column=text_column, label_column=None)
-    check_predictable(model, dataset, model_dir)
+    dataset = check_predictable(model, dataset, model_dir)
     frame = predict_frame(model, dataset)
     if output:
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename

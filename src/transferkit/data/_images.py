@@ -152,7 +152,7 @@ def _load_path(path: Path, index: int | None) -> np.ndarray:
 def _pil_to_rgb(image: Image.Image, where: str) -> np.ndarray:
     mode = image.mode
     if mode == "RGB":
-        return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+        return np.array(image, dtype=np.uint8)  # a writable copy: torch.from_numpy warns on a read-only view
     if mode == "RGBA":
         return _array_to_rgb(np.asarray(image), where)
     if mode in ("LA", "RGBa", "La", "PA") or (mode == "P" and "transparency" in image.info):
@@ -160,7 +160,7 @@ def _pil_to_rgb(image: Image.Image, where: str) -> np.ndarray:
     if mode in ("L", "P", "1", "CMYK", "YCbCr", "HSV"):
         if mode in ("L", "1"):
             return _array_to_rgb(np.asarray(image.convert("L")), where)
-        return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+        return np.array(image.convert("RGB"), dtype=np.uint8)
     if mode in _MODES_16BIT:
         return _array_to_rgb(np.asarray(image).astype(np.uint16), where)
     if mode == "I":
@@ -168,7 +168,7 @@ def _pil_to_rgb(image: Image.Image, where: str) -> np.ndarray:
     if mode == "F":
         return _array_to_rgb(np.asarray(image, dtype=np.float32), where)
     try:
-        return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+        return np.array(image.convert("RGB"), dtype=np.uint8)
     except ValueError:
         raise ImageLoadError(
             f"{where} has Pillow mode {mode!r}, which cannot be converted to RGB; save it as RGB."

@@ -131,6 +131,7 @@ def from_frame(
     parts = _frame_features(frame, where, base_dir, text_column, label_column, image_column, modality)
     if labels is None and label_column is not None:  # checked after the columns, so those errors come first
         y = frame[label_column].to_numpy()
+        _check_padded_labels(y, label_column, where)
         missing = missing_positions(y)
         if missing:
             raise DataError(
@@ -138,6 +139,20 @@ def from_frame(
                 f"{_positions(missing, frame, from_file)}; fill in those labels or drop the rows."
             )
     return parts._replace(y=y)
+
+
+def _check_padded_labels(y: np.ndarray, label_column: str, where: str) -> None:
+    """Refuse text labels that differ only by surrounding whitespace (``"pos"`` and ``" pos"``): they
+    would silently become separate classes."""
+    texts = {v for v in y if isinstance(v, str)}
+    by_stripped: dict[str, list[str]] = {}
+    for v in sorted(texts):
+        by_stripped.setdefault(v.strip(), []).append(v)
+    clashes = [group for group in by_stripped.values() if len(group) > 1]
+    if clashes:
+        shown = "; ".join(" and ".join(repr(v) for v in group) for group in clashes[:3])
+        raise DataError(f"Label column {label_column!r} of the {where} has labels that differ only by spaces "
+                        f"around them ({shown}); they would be separate classes. Trim them in the file.")
 
 
 def _frame_features(
@@ -154,6 +169,13 @@ def _frame_features(
     if modality != "table" and text_column in frame.columns:
         texts = frame[text_column].to_numpy()
         bad = bad_text_positions(texts)
+        numeric = [i for i in bad if isinstance(texts[i], int | float | np.integer | np.floating) and not pd.isna(texts[i])]
+        if numeric and len(numeric) == len(bad):
+            raise DataError(
+                f"Text column {text_column!r} of the {where} holds numbers, not text, in "
+                f"{_positions(numeric, frame, base_dir is not None)}; for a table of numeric features, pass "
+                "--modality table (modality='table'), or name the text column with --text-column."
+            )
         if bad:
             raise DataError(
                 f"Text column {text_column!r} of the {where} is empty or not text in "

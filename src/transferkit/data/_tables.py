@@ -17,9 +17,11 @@ __all__ = ["TABLE_EXTENSIONS", "read_table"]
 _READERS: dict[str, tuple[str, Callable[[Path], pd.DataFrame]]] = {
     ".csv": ("CSV", lambda path: pd.read_csv(path)),
     ".tsv": ("TSV", lambda path: pd.read_csv(path, sep="\t")),
-    ".jsonl": ("JSON Lines", lambda path: pd.read_json(path, lines=True)),
-    ".ndjson": ("JSON Lines", lambda path: pd.read_json(path, lines=True)),
-    ".json": ("JSON", lambda path: pd.read_json(path)),
+    # dtype=False: JSON has its own types; pandas' inference turned the string labels "1" and "01" into
+    # one integer class, and the text "404" into a number
+    ".jsonl": ("JSON Lines", lambda path: pd.read_json(path, lines=True, dtype=False)),
+    ".ndjson": ("JSON Lines", lambda path: pd.read_json(path, lines=True, dtype=False)),
+    ".json": ("JSON", lambda path: pd.read_json(path, dtype=False)),
     ".parquet": ("Parquet", lambda path: pd.read_parquet(path)),
 }
 _COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip"})
@@ -76,10 +78,47 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise DataError(f"Table file '{path}' is a folder, not a file.")
     kind, reader = _READERS[suffix]
     try:
-        return reader(path)
+        frame = reader(path)
+        if suffix in (".csv", ".tsv"):
+            _check_header(path, "\t" if suffix == ".tsv" else ",")
     except pd.errors.EmptyDataError:
         raise DataError(f"Table file '{path}' is empty; it needs a header row and data rows.") from None
     except (ValueError, OSError, UnicodeError) as exc:  # ParserError and ArrowInvalid are ValueErrors
         detail = error_cause(exc)
         hint = " If it holds one JSON object per line, name it .jsonl." if suffix == ".json" else ""
+        if kind == "JSON Lines":
+            hint = _bad_json_line(path) or hint
         raise DataError(f"Cannot read table file '{path}' as {kind}: {detail}.{hint}") from None
+    return frame
+
+
+def _check_header(path: Path, sep: str) -> None:
+    """Refuse a header that names a column twice: pandas renames the second copy (``label.1``), and a
+    duplicated label column would then be read as a feature (the label leaking into training)."""
+    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    seen: set[str] = set()
+    twice = [name for name in header if name in seen or seen.add(name)]  # type: ignore[func-returns-value]
+    if twice:
+        shown = ", ".join(repr(n) for n in dict.fromkeys(twice))
+        raise DataError(f"Table file '{path}' names the column(s) {shown} more than once; rename or drop the copies.")
+
+
+def _bad_json_line(path: Path) -> str:
+    """`` The first malformed line is line N.`` for a JSON Lines file, or "" when none is found."""
+    import gzip
+    import json
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    try:
+                        value = json.loads(line)
+                    except ValueError:
+                        return f" The first malformed line is line {number}."
+                    if not isinstance(value, dict):
+                        return f" Line {number} is not a JSON object."
+    except (OSError, UnicodeError):
+        return ""
+    return ""

@@ -111,11 +111,17 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
         write_config(tmp, est, {
             "params": {k: _jsonable(getattr(est, k)) for k in _PARAMS},
             "n_features_in": getattr(est, "n_features_in_", None),
+            "feature_names_in": _names(est),
             "strategy": _strategy_config(est.strategy_),
             "model": {"kind": est.model_.kind, **model_cfg},
             "backbone_fingerprint": _backbone_fingerprint(est),
         })
     return path
+
+
+def _names(est: Any) -> list[str] | None:
+    names = getattr(est, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
 
 
 def _backbone_fingerprint(est: Any) -> str | None:
@@ -195,6 +201,8 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
     est = TransferClassifier(strategy=strategy, **config["params"])
     if config["n_features_in"] is not None:
         est.n_features_in_ = config["n_features_in"]
+    if config.get("feature_names_in") is not None:  # folders written before names were kept have none
+        est.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
     est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     est.strategy_ = strategy
     ctx = est._context(len(est.classes_))
