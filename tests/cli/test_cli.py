@@ -270,6 +270,10 @@ def test_a_replaced_output_folder_never_holds_the_input(tmp_path: Path) -> None:
     table = _table(tmp_path / "project")
     code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "project", "--overwrite",
                      "--no-progress")
+    assert code == 1 and "not a transferkit model folder" in text, text  # a folder of other files is never replaced
+    (tmp_path / "project" / "transferkit.json").write_text("{}")  # even a model folder holding the input
+    code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "project", "--overwrite",
+                     "--no-progress")
     assert code == 1 and "lies inside the output folder" in text, text
     assert table.exists()
     code, text = run("evaluate", table, "-b", "tiny-mlp", "--cv", "2", "-o", tmp_path / "project", "--no-progress")

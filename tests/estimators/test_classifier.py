@@ -206,3 +206,47 @@ def test_refit_on_another_modality_forgets_the_table_width(tmp_path: Path) -> No
     assert fe.set_params(backbone="tiny-text").fit(texts).transform(texts).shape[0] == len(texts)
     assert not hasattr(fe, "n_features_in_")
     assert fe.set_params(backbone="tiny-mlp").fit(X).transform(X).shape[0] == len(X) and fe.n_features_in_ == 6
+
+
+def test_overwrite_replaces_model_folders_only(tmp_path: Path) -> None:
+    """--overwrite deleted whatever folder it was pointed at (a user's thesis folder included)."""
+    X, y = blobs(8)
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False).fit(X, y)
+    mine = tmp_path / "userdata"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(ModelFolderError, match="not a transferkit model folder"):
+        clf.save(mine, overwrite=True)
+    assert (mine / "thesis.txt").read_text() == "years of work" and (mine / "sub").is_dir()
+    (tmp_path / "empty").mkdir()
+    clf.save(tmp_path / "empty", overwrite=True)  # an empty folder holds nothing to lose
+    clf.save(tmp_path / "empty", overwrite=True)  # and a model folder is replaced
+    assert load_model(tmp_path / "empty").classes_.tolist() == clf.classes_.tolist()
+
+
+def test_a_model_folder_cannot_run_code_on_load(tmp_path: Path) -> None:
+    """skops rebuilds objects by calling the types a file names; trusting every 'builtins.' name let a
+    crafted head.skops call exec() inside load_model (its checksum sits in the same folder)."""
+    import hashlib
+    import zipfile
+
+    X, y = blobs(8)
+    folder = TransferClassifier(backbone="tiny-mlp", cache=False).fit(X, y).save(tmp_path / "m")
+    marker = tmp_path / "PWNED"
+    for module, name, arg in (("builtins", "exec", f"open({str(marker)!r}, 'w').write('x')"),
+                              ("numpy", "load", str(tmp_path / "evil.npy")),
+                              ("sklearn.utils", "_safe_indexing", "x")):  # a scikit-learn function, not a class
+        schema = {"__class__": name, "__module__": module, "__loader__": "ConstructorFromReduceNode",
+                  "content": {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode",
+                              "content": [{"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+                                           "content": json.dumps(arg), "is_json": True, "__id__": 2}],
+                              "__id__": 3},
+                  "__id__": 1, "protocol": 2, "_skops_version": "0.16.0"}
+        with zipfile.ZipFile(folder / "head.skops", "w") as z:
+            z.writestr("schema.json", json.dumps(schema))
+        cfg = json.loads((folder / "transferkit.json").read_text())
+        cfg["files"]["head.skops"] = hashlib.sha256((folder / "head.skops").read_bytes()).hexdigest()
+        (folder / "transferkit.json").write_text(json.dumps(cfg))
+        with pytest.raises(ModelFolderError, match=f"will not load: {module}.{name}"):
+            load_model(folder)
+        assert not marker.exists()

@@ -30,14 +30,14 @@ def _skops_bytes(obj: Any, what: str) -> bytes:
     :func:`~transferkit.strategies._serialize.load_sklearn` would not load back."""
     import skops.io as sio
 
-    from ..strategies._serialize import TRUSTED_PREFIXES
+    from ..strategies._serialize import is_trusted_type
 
     try:
         data = sio.dumps(obj)
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops cannot represent it at all
         raise EnsembleError(f"{what} cannot be saved without pickle: {exc}") from exc
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    refused = [t for t in untrusted if not is_trusted_type(t)]
     if refused:
         raise EnsembleError(f"{what} cannot be saved: it holds types a model folder may not load "
                             f"({', '.join(refused)})")

@@ -60,6 +60,10 @@ def check_writable(path: Path, *, overwrite: bool) -> None:
         raise ModelFolderError(f"{str(path)!r} already exists; choose another folder or pass overwrite=True (--overwrite)")
     if path.exists() and not path.is_dir():
         raise ModelFolderError(f"{str(path)!r} exists and is not a folder")
+    if path.is_dir() and not (path / "transferkit.json").is_file() and any(path.iterdir()):
+        # --overwrite replaces a model folder, never a folder of other files (they would be deleted)
+        raise ModelFolderError(f"{str(path)!r} is a folder with other files in it, not a transferkit model "
+                               "folder; --overwrite (overwrite=True) only replaces model folders: choose another folder")
     parent = path.parent if str(path.parent) else Path(".")
     if parent.exists() and not os.access(parent, os.W_OK):
         raise ModelFolderError(f"cannot write into {str(parent)!r} (permission denied)")
