@@ -201,3 +201,39 @@ def test_importance_plot_is_drawn_once_trials_vary(tmp_path: Path) -> None:
                   space={"logisticregression__C": Float(1e-4, 1.0, log=True)})
     html = write_tune_outputs(result, tmp_path)["report"].read_text()
     assert html.count("<img") == 2  # history + importances
+
+
+def test_workers_that_start_together_draw_different_configurations() -> None:
+    """Two workers seeded alike (random_state + the study's trial count, 0 for both) proposed the same
+    configurations; the seed now follows the number of each worker's first trial."""
+    import optuna
+
+    from transferkit.tuning._search import _sampler, _stop_at
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(direction="maximize")
+    a, b = _sampler("random", {}, 0), _sampler("tpe", {}, 0)
+    proposals = []
+    for sampler in (a, b, _sampler("random", {}, 0)):  # each asks before any tells, as racing workers do
+        study.sampler = sampler
+        trial = study.ask()
+        proposals.append(trial.suggest_float("C", 1e-3, 1e3, log=True))
+    assert len(set(proposals)) == 3
+    single = optuna.create_study(direction="maximize", sampler=_sampler("random", {}, 0))
+    alone = single.ask().suggest_float("C", 1e-3, 1e3, log=True)
+    assert alone == optuna.samplers.RandomSampler(seed=0).sample_independent(
+        single, single.trials[0], "C", optuna.distributions.FloatDistribution(1e-3, 1e3, log=True)
+    ), "a single process keeps its seed: random_state + the trials already there"
+    shared = optuna.create_study(direction="maximize")
+
+    def objective(trial: optuna.Trial) -> float:  # another worker finishes a trial alongside each of ours
+        other = shared.ask()
+        shared.tell(other, other.suggest_float("x", 0, 1))
+        return trial.suggest_float("x", 0, 1)
+
+    own: list[int] = []
+    shared.optimize(objective, n_trials=10, callbacks=[lambda s, t: own.append(t.number), _stop_at(6)])
+    assert len(own) == 3 and len(shared.trials) == 6, "a worker stops once the study holds the target"
+    alone = optuna.create_study(direction="maximize")
+    alone.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8, callbacks=[_stop_at(6)])
+    assert len(alone.trials) == 8, "alone, n_trials decides (and the study is not read after each trial)"

@@ -131,12 +131,71 @@ def _sampler(name: Any, space: Space, seed: int) -> Any:
     if isinstance(name, optuna.samplers.BaseSampler):
         return name
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
+        return _first_trial_seeded(optuna.samplers.TPESampler, seed)
     if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+        return _first_trial_seeded(optuna.samplers.RandomSampler, seed)
     if name == "grid":
         return optuna.samplers.GridSampler(space_grid(space), seed=seed)
     raise TuningError(f"unknown sampler {name!r}; choose one of: {', '.join(SAMPLERS)}")
+
+
+def _first_trial_seeded(cls: Any, seed: int) -> Any:
+    """A ``cls(seed=seed + n)`` sampler, ``n`` the number of the first trial it samples for.
+
+    A single process gets ``seed + len(study.trials)``, as before; two workers that start together on one
+    study get different first trials, hence different seeds, instead of proposing the same configurations.
+    """
+    import optuna
+
+    class FirstTrialSeeded(optuna.samplers.BaseSampler):
+        def __init__(self) -> None:
+            self.inner: Any = None
+
+        def _get(self, trial: Any) -> Any:
+            if self.inner is None:
+                self.inner = cls(seed=seed + trial.number)
+            return self.inner
+
+        def before_trial(self, study: Any, trial: Any) -> None:
+            self._get(trial).before_trial(study, trial)
+
+        def infer_relative_search_space(self, study: Any, trial: Any) -> Any:
+            return self._get(trial).infer_relative_search_space(study, trial)
+
+        def sample_relative(self, study: Any, trial: Any, search_space: Any) -> Any:
+            return self._get(trial).sample_relative(study, trial, search_space)
+
+        def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+            return self._get(trial).sample_independent(study, trial, param_name, param_distribution)
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            self._get(trial).after_trial(study, trial, state, values)
+
+        def reseed_rng(self) -> None:
+            if self.inner is not None:
+                self.inner.reseed_rng()
+
+    return FirstTrialSeeded()
+
+
+def _stop_at(target: int) -> Any:
+    """A callback that ends this worker's search once the study holds ``target`` finished trials, by
+    whichever workers (each worker's own count of trials to run would overshoot together).
+
+    The study is read only once other workers' trials show up between this worker's trial numbers, so a
+    single process pays nothing for it.
+    """
+    seen = {"first": -1, "own": 0}
+
+    def stop(study: Any, trial: Any) -> None:
+        if seen["first"] < 0:
+            seen["first"] = trial.number
+        seen["own"] += 1
+        others = trial.number - seen["first"] + 1 > seen["own"]
+        if others and len(finished_trials(study)) >= target:
+            study.stop()
+
+    return stop
 
 
 def _pruner(name: Any) -> Any:
@@ -380,12 +439,14 @@ def tune(
             target = min(n_trials, grid_size(space_grid(parsed)))
             _requeue_failed_grid_points(study, space_grid(parsed))
         remaining = max(0, target - len(finished_trials(study)))
-        # Random and TPE draw afresh on resume (a new seed); the grid keeps its seed, as it numbers its points.
-        study.sampler = _sampler(sampler, parsed, random_state + (0 if sampler == "grid" else len(study.trials)))
+        # Random and TPE draw afresh on resume (a new seed: random_state + the number of the first trial they
+        # sample); the grid keeps its seed, as it numbers its points.
+        study.sampler = _sampler(sampler, parsed, random_state)
         objective = make_objective(template, parsed, features, y, splits, scoring)
-        callbacks = [_print_trial] if verbose else []
+        ran: list[int] = []  # this process's trials (the study's count includes other workers')
+        callbacks = [lambda study, trial: ran.append(trial.number), _stop_at(target)]
+        callbacks += [_print_trial] if verbose else []
         t1 = time.perf_counter()
-        before = len(study.trials)
         if remaining:
             with one_blas_thread():
                 study.optimize(recording_worker(objective, backing), n_trials=remaining, timeout=timeout,
@@ -404,7 +465,7 @@ def tune(
                                       "random_state": random_state},
         head_name=head_name, head=template, space=parsed, scoring=scoring, cv=len(splits),
         storage=display_url(url) if url else "memory", n_samples=len(y), n_features=int(features.shape[1]),
-        extract_seconds=extract_seconds, search_seconds=search_seconds, trials_run=len(study.trials) - before,
+        extract_seconds=extract_seconds, search_seconds=search_seconds, trials_run=len(ran),
         fingerprint=fingerprint,
     )
 
