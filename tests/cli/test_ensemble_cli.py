@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from tests.helpers import run_cli
 
 TEXT = ["--text-column", "review", "--label-column", "sentiment"]
@@ -39,6 +41,17 @@ def test_ensemble_member_errors_name_the_member(reviews: Path, tmp_path: Path) -
     assert not (tmp_path / "e").exists()
     code, text = run_cli("ensemble", reviews, "--members", "tiny-txt:linear", *TEXT, "--out", tmp_path / "e")
     assert code == 1 and "ensemble member 'tiny-txt:linear'" in text
+
+
+def test_a_member_that_fails_to_fit_is_named(tmp_path: Path) -> None:
+    """A member failing inside the comparison's cross-validation gave its cause without its name."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=np.where(X[:, 0] > 0, "p", "n")).to_csv(
+        tmp_path / "t.csv", index=False)
+    code, text = run_cli("ensemble", tmp_path / "t.csv", "--members", "identity:finetune,baseline", "--method",
+                         "voting", "--cv", "3", "--no-cache", "--no-progress", "--out", tmp_path / "e")
+    assert code == 1 and "'identity:finetune' failed to fit: backbone 'identity' has no trainable parameters" in text, text
 
 
 def test_ensemble_save_writes_a_model_folder_that_predict_reads(reviews: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from .._blas import one_blas_thread
-from ..errors import DataError
+from ..errors import DataError, TransferkitError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
 from ._metrics import classification_metrics, corrected_resampled_ci, mean_ci, paired_bootstrap_ci
 from ._probabilistic import align_proba, probability_metrics
@@ -188,6 +188,21 @@ def _bootstrap_f1_gain(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, k: int, se
     return Gain("macro_f1", base, float(lo), float(hi), "paired bootstrap over test items")
 
 
+def _fit_named(model: Any, X: Any, y: Any, name: str) -> None:
+    """``model.fit(X, y)``; a transferkit error says which of the compared models failed (the same error
+    class, so callers catch it as before)."""
+    try:
+        model.fit(X, y)
+    except TransferkitError as exc:
+        if f"{name!r}" in str(exc):
+            raise
+        try:
+            named = type(exc)(f"{name!r} failed to fit: {exc}")
+        except TypeError:  # an error class that takes more than a message
+            raise exc from None
+        raise named from exc
+
+
 def evaluate(
     models: BaseEstimator | Mapping[str, BaseEstimator],
     X: Any,
@@ -279,7 +294,7 @@ def evaluate(
             model = clone(est)
             with one_blas_thread():  # scikit-learn heads and baselines (see transferkit._blas); torch keeps its threads
                 t0 = time.perf_counter()
-                model.fit(Xtr, ytr)
+                _fit_named(model, Xtr, ytr, name)
                 t1 = time.perf_counter()
                 pred, proba = _predict(model, Xte, classes)
                 t2 = time.perf_counter()
