@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -21,10 +24,31 @@ _ATTENTION_NAMES = (("query", "value"), ("q_proj", "v_proj"), ("q_lin", "v_lin")
 _ADAPTERS_FILE = "adapters.safetensors"
 
 
+def _attention_projections(module: nn.Module) -> set[str]:
+    """Names of the output projections inside ``nn.MultiheadAttention``: it reads their weight directly
+    (``F.multi_head_attention_forward``), never calls them, so an adapter there would never act or train."""
+    return {f"{n}.out_proj" if n else "out_proj" for n, m in module.named_modules() if isinstance(m, nn.MultiheadAttention)}
+
+
 def _layers(module: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Linear and convolution layers, except the frozen source classifier kept for LEEP."""
+    """Linear and convolution layers that LoRA can adapt: not the frozen source classifier kept for LEEP,
+    not the output projection of ``nn.MultiheadAttention`` (see :func:`_attention_projections`)."""
+    skip = _attention_projections(module)
     return [(n, m) for n, m in module.named_modules()
-            if isinstance(m, nn.Linear | nn.Conv2d) and not n.startswith("source_head")]
+            if isinstance(m, nn.Linear | nn.Conv2d) and not n.startswith("source_head") and n not in skip]
+
+
+@contextmanager
+def without_attention_fastpath() -> Iterator[None]:
+    """Turn off PyTorch's fused inference path of ``nn.TransformerEncoderLayer`` / ``nn.MultiheadAttention``
+    for the duration: in eval mode without gradients it reads the layers' weights directly and so skips
+    unmerged LoRA adapters (validation during training measured the network without them)."""
+    before = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(before)
 
 
 def default_lora_targets(module: nn.Module) -> list[str]:
@@ -55,6 +79,11 @@ def inject_lora(net: TransferNet, *, rank: int, alpha: float, dropout: float, ta
     from peft import LoraConfig
     from peft.tuners.lora import LoraModel
 
+    inside_attention = sorted(n for n in _attention_projections(net.backbone) if _matches(n, targets))
+    if every_target and inside_attention:
+        raise StrategyError(f"LoRA cannot adapt {', '.join(inside_attention)} in backbone {backbone_name!r}: "
+                            "nn.MultiheadAttention uses its output projection's weight directly, so the adapter "
+                            "would never act; choose other layers")
     layers = [n for n, _ in _layers(net.backbone)]
     names = [n for n in layers if _matches(n, targets)]
     missing = [t for t in targets if not any(_matches(n, [t]) for n in layers)]
@@ -116,6 +145,10 @@ class LoRA(FullFineTune):
     def prepare(self, net: TransferNet, backbone_name: str) -> None:
         inject_lora(net, rank=self.rank, alpha=self.alpha, dropout=self.dropout,
                     targets=self.targets(net), backbone_name=backbone_name, every_target=bool(self.target_modules))
+
+    def fit_transfer(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> NetModel:
+        with without_attention_fastpath():  # validation sees the adapters (the saved model is merged)
+            return super().fit_transfer(ctx, X, y, sample_weight)
 
     def finish(self, net: TransferNet, ctx: FitContext, history: History) -> NetModel:
         from peft.tuners.lora import LoraLayer
