@@ -139,7 +139,7 @@ def test_corrupt_or_incomplete_model_folders_are_reported(tmp_path: Path) -> Non
     cfg = json.loads((folder / "transferkit.json").read_text())
     cfg["format_version"] = 99
     (folder / "transferkit.json").write_text(json.dumps(cfg))
-    with pytest.raises(ModelFolderError, match="v99"):
+    with pytest.raises(ModelFolderError, match="version 99, this transferkit reads 'transferkit-model' version 1"):
         load_model(folder)
 
 
@@ -250,3 +250,20 @@ def test_a_model_folder_cannot_run_code_on_load(tmp_path: Path) -> None:
         with pytest.raises(ModelFolderError, match=f"will not load: {module}.{name}"):
             load_model(folder)
         assert not marker.exists()
+
+
+def test_a_model_folder_is_checksummed_whole_and_readable_like_other_files(tmp_path: Path) -> None:
+    import os
+
+    X, y = stripe_images(4)
+    clf = TransferClassifier(backbone="tiny-cnn", cache=False, strategy=FullFineTune(epochs=1)).fit(X, y)
+    folder = clf.save(tmp_path / "m")
+    cfg = json.loads((folder / "transferkit.json").read_text())
+    assert "labels.json" in cfg["files"], "labels.json was written after the checksums"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (folder / "model.safetensors").stat().st_mode & 0o777 == 0o666 & ~mask  # safetensors wrote 0600
+    cfg["classes"] = cfg["classes"][:1]  # a description that no longer fits the weights
+    (folder / "transferkit.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="cannot be loaded: its weights do not fit its description \\(size mismatch for head"):
+        load_model(folder)

@@ -95,11 +95,16 @@ def write_config(folder: Path, est: Any, config: dict[str, Any]) -> None:
     """Write ``labels.json`` and ``transferkit.json`` (format header, classes and the SHA-256 of every
     file below ``folder``, sub-folders included) for the fitted classifier ``est``."""
     classes = [_jsonable(c) for c in est.classes_.tolist()]
+    (folder / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in folder.rglob("*"):  # safetensors writes 0600: give the weights the mode of every other file
+        if p.is_file():
+            p.chmod(0o666 & ~mask)
     files = {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "transferkit_version": __version__,
               "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "estimator": type(est).__name__}
     full = {**header, **config, "classes": classes, "classes_dtype": str(est.classes_.dtype), "files": files}
-    (folder / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
     (folder / "transferkit.json").write_text(json.dumps(full, indent=2, ensure_ascii=False))
 
 
@@ -149,8 +154,9 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ModelFolderError(f"{str(cfg_path)!r} holds a JSON {type(config).__name__}, not a model description; "
                                "it was edited or damaged")
     if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
-        raise ModelFolderError(f"{str(path)!r} has format {config.get('format')!r} v{config.get('format_version')}, "
-                               f"this transferkit reads {FORMAT} v{FORMAT_VERSION}")
+        raise ModelFolderError(f"{str(path)!r} has format {config.get('format')!r} version "
+                               f"{config.get('format_version')!r}, this transferkit reads {FORMAT!r} version "
+                               f"{FORMAT_VERSION!r}")
     files = config.get("files")
     if not isinstance(files, dict) or not files:
         raise ModelFolderError(f"{str(cfg_path)!r} lists no model files to check; it was edited or damaged")
@@ -187,8 +193,12 @@ def load_model(path: str | Path) -> Any:
         return _load_checked(path, config)
     except TransferkitError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
+        # RuntimeError: torch's load_state_dict when the weights do not match the description (e.g. classes)
         detail = f"no {exc.args[0]!r} entry" if isinstance(exc, KeyError) and exc.args else error_cause(exc)
+        if isinstance(exc, RuntimeError):
+            lines = [line.strip() for line in str(exc).splitlines() if "mismatch" in line or "Missing" in line]
+            detail = "its weights do not fit its description" + (f" ({lines[0].rstrip('.')})" if lines else "")
         raise ModelFolderError(f"the model in {str(path)!r} cannot be loaded: {detail}; its transferkit.json "
                                "was edited or the folder is damaged") from exc
 
