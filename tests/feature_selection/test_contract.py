@@ -12,3 +12,4 @@ from transferkit.feature_selection import CVFeatureSelector
 ])
 def test_sklearn_contract(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
+

@@ -96,3 +96,20 @@ def test_a_cloneable_pipeline_step_after_feature_extraction() -> None:
     k = pipe.named_steps["cvfeatureselector"].k_
     assert k in (4, 16) and pipe.predict(X).shape == (len(y),)
     assert pipe.set_params(cvfeatureselector__method="rfe").fit(X, y).score(X, y) > 0.5
+
+
+def test_rfe_keeps_the_features_its_cross_validation_scored() -> None:
+    """The CV scored the top k of one elimination order, then a fresh RFE(k) kept others (4 of 10 swapped)."""
+    from transferkit.feature_selection._rankings import Prepared, feature_order
+    from transferkit.feature_selection._selector import default_estimator
+
+    rng = np.random.default_rng(1)  # a case where RFE(37) keeps 3 features outside the scored top 37
+    X = rng.normal(size=(60, 200))
+    y = rng.integers(0, 3, 60)
+    X[:, :5] += y[:, None]
+    sel = CVFeatureSelector(method="rfe", candidates=[10, 37], cv=3, random_state=0).fit(X, y)
+    assert sel.k_ == 37
+    order = feature_order("rfe", Prepared("rfe", None, X, None)(X), y, estimator=default_estimator(0), smallest=10,
+                          step=sel.step)
+    assert sel.selector_ is None
+    assert set(np.flatnonzero(sel.support_).tolist()) == set(order[: sel.k_].tolist())

@@ -92,8 +92,9 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         Number of features kept.
     support_ : ndarray of bool
         Mask of the kept features.
-    selector_ : estimator
-        The fitted scikit-learn selector (``SelectKBest``, ``RFE`` or ``SelectFromModel``).
+    selector_ : estimator or None
+        The fitted scikit-learn selector (``SelectKBest`` or ``SelectFromModel``); None for ``rfe``, whose
+        kept features are the top ``k_`` of the elimination order that cross-validation scored.
     cv_results_ : dict
         ``n_features``, ``mean_score``, ``std_score`` and ``split_scores`` (candidates x folds).
     n_features_in_ : int
@@ -165,6 +166,14 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         self.cv_results_ = {"n_features": list(sizes), "mean_score": mean.tolist(),
                             "std_score": (scores.std(axis=1) if scores.shape[1] else mean * 0).tolist(),
                             "split_scores": scores.tolist()}
+        if method == "rfe":
+            # the top k of the same elimination order that cross-validation scored: RFE(k) ends its last
+            # step by the model's weights where that order breaks ties by ANOVA F, and kept other features
+            self.selector_ = None
+            order = feature_order(method, prepare(X), y, estimator=estimator, smallest=sizes[0], step=self.step)
+            self.support_ = np.zeros(X.shape[1], dtype=bool)
+            self.support_[order[: self.k_]] = True
+            return self
         with constant_features_allowed():
             self.selector_ = final_selector(method, self.k_, estimator=estimator, step=self.step).fit(prepare(X), y)
         self.support_ = np.asarray(self.selector_.get_support(), dtype=bool)
