@@ -232,8 +232,8 @@ def test_workers_that_start_together_draw_different_configurations() -> None:
         return trial.suggest_float("x", 0, 1)
 
     own: list[int] = []
-    shared.optimize(objective, n_trials=10, callbacks=[lambda s, t: own.append(t.number), _stop_at(6)])
+    shared.optimize(objective, n_trials=10, callbacks=[_stop_at(6, own)])
     assert len(own) == 3 and len(shared.trials) == 6, "a worker stops once the study holds the target"
     alone = optuna.create_study(direction="maximize")
-    alone.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8, callbacks=[_stop_at(6)])
+    alone.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8, callbacks=[_stop_at(6, [])])
     assert len(alone.trials) == 8, "alone, n_trials decides (and the study is not read after each trial)"

@@ -303,7 +303,7 @@ def transformers_backbone(name: str, opts: BackboneOptions) -> Backbone:
     what, remedy, remember = _source("hf", name)
     model, tok = fetch(what, load, remedy, remember=remember, key=f"{what}|pretrained={opts.pretrained}")
     spec = BackboneSpec(
-        name=f"hf:{name}" if not Path(name).exists() else str(name), modality="text", provider="transformers",
+        name=what, modality="text", provider="transformers",
         num_features=int(model.config.hidden_size), weight_source=str(name), pretrained=opts.pretrained,
         max_length=opts.max_length or min(int(getattr(tok, "model_max_length", 512) or 512), 512),
         pooling="mean", description=f"transformers {name}",
@@ -332,7 +332,7 @@ def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: Backb
         with seeded(opts.random_state):
             model = AutoModel.from_config(model.config)
     base = spec or BackboneSpec(
-        name=f"st:{name}" if not Path(str(name)).exists() else str(name), modality="text",
+        name=what, modality="text",
         provider="sentence-transformers", num_features=None, weight_source=str(name),
         description=f"sentence-transformers {name}",
     )

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..errors import DataError
-from ._commands import _apply, cli, data_options
+from ._commands import _apply, cli, data_options, weights_options
 from ._paths import OutputPath, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
 
@@ -42,9 +42,7 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
               help="Backbone of the embeddings for near-duplicates, leakage, outliers and label errors. auto: "
                    "minilm-l6 for texts, efficientnet-lite0 for images, the raw features for tables; none: skip "
                    "the checks that need embeddings (tables keep their raw features).")
-@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Local weight file for a timm:/torchvision: backbone (works offline).")
-@click.option("--random-init", is_flag=True, help="Embed with the backbone at random weights (a negative control).")
+@_apply(weights_options)
 @click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
               help="Cosine similarity (of centred embeddings) from which two items are near-duplicates.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,

@@ -58,6 +58,12 @@ data_options = [
                  help="Use at most this many examples per class (reproducible subsample)."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, subsampling and training."),
 ]
+#: The backbone's weights: shared by the model commands and `audit`.
+weights_options = [
+    click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
+                 help="Local weight file for a timm:/torchvision: architecture (works offline)."),
+    click.option("--random-init", is_flag=True, help="Random backbone weights (a negative control)."),
+]
 model_options = [
     click.option("--backbone", "-b", default="auto", show_default=True,
                  help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
@@ -72,9 +78,7 @@ model_options = [
                  help="auto: time budget for the whole fit, e.g. 90s, 10m, 1h (default: no limit)."),
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
     click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
-    click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="Local weight file for a timm:/torchvision: architecture."),
-    click.option("--random-init", is_flag=True, help="Random backbone weights (a negative control)."),
+    *weights_options,
     click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
     click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
                  help="Fine-tuning learning rate of the backbone."),

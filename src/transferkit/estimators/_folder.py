@@ -98,10 +98,10 @@ def write_config(folder: Path, est: Any, config: dict[str, Any]) -> None:
     (folder / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
     mask = os.umask(0)
     os.umask(mask)
-    for p in folder.rglob("*"):  # safetensors writes 0600: give the weights the mode of every other file
-        if p.is_file():
-            p.chmod(0o666 & ~mask)
-    files = {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    for p in paths:  # safetensors writes 0600: give the weights the mode of every other file
+        p.chmod(0o666 & ~mask)
+    files = {p.relative_to(folder).as_posix(): _sha256(p) for p in paths}
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "transferkit_version": __version__,
               "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "estimator": type(est).__name__}
     full = {**header, **config, "classes": classes, "classes_dtype": str(est.classes_.dtype), "files": files}

@@ -137,12 +137,11 @@ def feature_order(method: str, X: np.ndarray, y: np.ndarray, *, estimator: Any, 
         return _order(-rfe.ranking_.astype(float), tie_break=f_classif(X, y)[0])
 
 
-def final_selector(method: str, k: int, *, estimator: Any, step: float | int) -> Any:
-    """The scikit-learn selector that keeps ``k`` features by ``method`` (fitted on prepared data)."""
+def final_selector(method: str, k: int, *, estimator: Any) -> Any:
+    """The scikit-learn selector that keeps ``k`` features by ``method`` (fitted on prepared data); not
+    for ``rfe``, which keeps the top ``k`` of :func:`feature_order`'s elimination order."""
     if method == "chi2":
         return SelectKBest(chi2, k=k)
     if method == "anova":
         return SelectKBest(f_classif, k=k)
-    if method == "model":
-        return SelectFromModel(clone(estimator), threshold=-np.inf, max_features=k)
-    return RFE(clone(estimator), n_features_to_select=k, step=step)
+    return SelectFromModel(clone(estimator), threshold=-np.inf, max_features=k)

@@ -175,7 +175,7 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
             self.support_[order[: self.k_]] = True
             return self
         with constant_features_allowed():
-            self.selector_ = final_selector(method, self.k_, estimator=estimator, step=self.step).fit(prepare(X), y)
+            self.selector_ = final_selector(method, self.k_, estimator=estimator).fit(prepare(X), y)
         self.support_ = np.asarray(self.selector_.get_support(), dtype=bool)
         return self
 

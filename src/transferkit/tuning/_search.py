@@ -178,20 +178,18 @@ def _first_trial_seeded(cls: Any, seed: int) -> Any:
     return FirstTrialSeeded()
 
 
-def _stop_at(target: int) -> Any:
-    """A callback that ends this worker's search once the study holds ``target`` finished trials, by
-    whichever workers (each worker's own count of trials to run would overshoot together).
+def _stop_at(target: int, ran: list[int]) -> Any:
+    """A callback that records this worker's trials in ``ran`` and ends its search once the study holds
+    ``target`` finished trials, by whichever workers (each worker's own count of trials to run would
+    overshoot together).
 
     The study is read only once other workers' trials show up between this worker's trial numbers, so a
     single process pays nothing for it.
     """
-    seen = {"first": -1, "own": 0}
 
     def stop(study: Any, trial: Any) -> None:
-        if seen["first"] < 0:
-            seen["first"] = trial.number
-        seen["own"] += 1
-        others = trial.number - seen["first"] + 1 > seen["own"]
+        ran.append(trial.number)
+        others = trial.number - ran[0] + 1 > len(ran)
         if others and len(finished_trials(study)) >= target:
             study.stop()
 
@@ -444,7 +442,7 @@ def tune(
         study.sampler = _sampler(sampler, parsed, random_state)
         objective = make_objective(template, parsed, features, y, splits, scoring)
         ran: list[int] = []  # this process's trials (the study's count includes other workers')
-        callbacks = [lambda study, trial: ran.append(trial.number), _stop_at(target)]
+        callbacks = [_stop_at(target, ran)]
         callbacks += [_print_trial] if verbose else []
         t1 = time.perf_counter()
         if remaining:
