@@ -51,3 +51,32 @@ def test_warm_starts_are_kept_apart_by_fold_and_by_the_other_parameters() -> Non
         warm.prime(fresh, fold, other)
         assert not hasattr(fresh[-1], "coef_") and fresh[-1].warm_start is False
         fresh.fit(X, y)  # a different PCA width would not fit the remembered coefficients
+
+
+def test_class_weights_share_warm_starts_and_the_same_weights_win_a_tie() -> None:
+    """Class weights reweight the rows of the same convex problem: a solution fitted with other weights is
+    a valid start and reaches the same optimum."""
+    X, y = _data()
+    y = np.where(np.arange(len(y)) < 40, 0, y)  # imbalanced, so "balanced" changes the problem
+    warm = WarmStarts()
+    fitted = {}
+    for weights in (None, "balanced"):
+        params = {"logisticregression__C": 0.5, "logisticregression__class_weight": weights}
+        fitted[weights] = clone(make_head("logistic")).set_params(**params).fit(X, y)
+        warm.remember(fitted[weights], 0, params)
+    for weights in (None, "balanced"):  # a tie in C: the solution with the same weights
+        params = {"logisticregression__C": 0.5, "logisticregression__class_weight": weights}
+        primed = clone(make_head("logistic")).set_params(**params)
+        warm.prime(primed, 0, params)
+        np.testing.assert_array_equal(primed[-1].coef_, fitted[weights][-1].coef_)
+    params = {"logisticregression__C": 0.6, "logisticregression__class_weight": "balanced"}
+    near = {**params, "logisticregression__C": 0.55, "logisticregression__class_weight": None}
+    closer = clone(make_head("logistic")).set_params(**near).fit(X, y)
+    warm.remember(closer, 0, near)  # nearer in C, other weights: chosen
+    primed = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params)
+    warm.prime(primed, 0, params)
+    np.testing.assert_array_equal(primed[-1].coef_, closer[-1].coef_)
+    primed.fit(X, y)
+    cold = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params).fit(X, y)
+    np.testing.assert_allclose(primed[-1].coef_, cold[-1].coef_, atol=1e-4)
+    np.testing.assert_array_equal(primed.predict(X), cold.predict(X))
