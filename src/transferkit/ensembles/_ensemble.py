@@ -124,6 +124,11 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         if self.method in ("bagging", "boosting"):
             rounds = self.n_estimators if self.method == "bagging" else 5 * self.n_estimators
             pairs = [(n, with_head(n, e, self.method, rounds, self.random_state)) for n, e in pairs]
+        for name, est in pairs:  # every method combines probabilities: fail before fitting anything
+            if not hasattr(est, "predict_proba"):
+                raise EnsembleError(f"ensemble member {name!r} ({type(est).__name__}) has no predict_proba, and "
+                                    f"{self.method} combines the members' probabilities (an SVC needs "
+                                    "probability=True)")
         return pairs
 
     def _ensemble(self) -> BaseEstimator:
