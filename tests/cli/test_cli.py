@@ -57,7 +57,7 @@ def test_fit_predict_evaluate_on_a_csv(reviews: Path, tmp_path: Path) -> None:
     assert set(result["models"]) == {"tiny-text + linear", "tiny-text + finetune", "no-transfer baseline"}
     code, text = run("evaluate", reviews, "-b", "tiny-text", "-s", "linear,finetune", "--freeze", "1", *[
         "--text-column", "review", "--label-column", "sentiment", "--out", tmp_path / "ev2"])
-    assert code == 1 and "n_frozen applies to none of: linear, finetune" in text
+    assert code == 1 and "--freeze applies to none of: linear, finetune" in text
 
 
 def test_partial_freeze_from_the_cli(image_folder: Path, tmp_path: Path) -> None:
@@ -123,8 +123,8 @@ def test_backbone_problems_are_named(reviews: Path, tmp_path: Path) -> None:
     _bad(tmp_path, [reviews, "-b", "efficientnet-lite0", "--text-column", "review", "--label-column", "sentiment"],
          "reads image data", "minilm-l6")
     _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "adapterfusion"], "unknown strategy 'adapterfusion'")
-    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "linear", "--epochs", "3"], "does not take epochs")
-    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "finetune", "--freeze", "1"], "does not take n_frozen")
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "linear", "--epochs", "3"], "--epochs does not apply to strategy 'linear' (it applies to: ")
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "finetune", "--freeze", "1"], "--freeze does not apply to strategy 'finetune' (it applies to: partial)")
     _bad(tmp_path, [tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")
 
 
@@ -338,3 +338,18 @@ def test_predict_a_flat_folder_beside_a_hidden_folder(image_folder: Path, tmp_pa
     (flat / ".ipynb_checkpoints").mkdir()
     code, out = run("predict", tmp_path / "m", flat)
     assert code == 0 and out.count(".png") == 3, out
+
+
+def test_strategy_errors_name_cli_options(tmp_path: Path, reviews: Path) -> None:
+    """Strategy errors named Python parameters (n_frozen) where the user typed an option (--freeze)."""
+    from transferkit.cli._commands import _PARAMS, _strategy_options, cli_wording, option_name
+
+    kw = {k: None for k in ("epochs", "lr", "batch_size", "freeze", "train_top", "layer_decay", "balanced",
+                            "unfreeze_every", "rank", "lora_alpha", "target_modules", "l2_sp", "bss", "augment",
+                            "grad_accum", "mixed_precision", "budget")}
+    assert tuple(_strategy_options(kw)) == _PARAMS  # every parameter the CLI sets has its option
+    assert option_name("n_trainable") == "--train-top" and option_name("grad_accum") == "--grad-accum"
+    assert cli_wording("layer_decay does not apply to LoRA; n_frozen=3") == "--layer-decay does not apply to LoRA; --freeze=3"
+    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "lora", "--layer-decay", "0.5", "--text-column", "review",
+                    "--label-column", "sentiment"],
+         "--layer-decay does not apply to LoRA")

@@ -41,7 +41,7 @@ def test_cli_new_strategies_and_options(tmp_path: Path, image_folder: Path) -> N
                          "-o", tmp_path / "bad")
     assert code == 1 and "unknown augmentation setting 'spin'" in text
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "lpft", "--rank", "2", "-o", tmp_path / "bad")
-    assert code == 1 and "does not take rank" in text
+    assert code == 1 and "--rank does not apply to strategy 'lpft' (it applies to: lora)" in text, text
 
 
 def test_cli_lr_find(tmp_path: Path, image_folder: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .._atomic import write_text_atomic
-from ..errors import TransferkitError
+from ..errors import StrategyError, TransferkitError
 from ._paths import OutputPath, check_outside_inputs
 
 
@@ -21,6 +21,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except StrategyError as exc:  # named by the options that set it
+            raise click.ClickException(cli_wording(str(exc))) from exc
         except TransferkitError as exc:
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:  # a file that cannot be read or written (outputs are also checked up front)
@@ -132,6 +134,25 @@ def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
                         per_class=kw["per_class"], random_state=kw["seed"])
 
 
+#: CLI options whose strategy parameter has another name (the rest: ``--`` + the name with dashes).
+_RENAMED = {"n_frozen": "--freeze", "n_trainable": "--train-top", "class_weight": "--balanced",
+            "alpha": "--lora-alpha"}
+
+
+def option_name(param: str) -> str:
+    """The CLI option that sets the strategy parameter ``param``."""
+    return _RENAMED.get(param, "--" + param.replace("_", "-"))
+
+
+def cli_wording(message: str) -> str:
+    """A strategy error in the CLI's terms: parameter names with an underscore (``n_frozen``,
+    ``layer_decay``) become their options (``--freeze``, ``--layer-decay``)."""
+    import re
+
+    names = [p for p in _PARAMS if "_" in p]
+    return re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: option_name(m.group(1)), message)
+
+
 def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
     from ..strategies import parse_augment
 
@@ -148,9 +169,14 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
             "budget": kw["budget"]}
 
 
+#: The strategy parameters the CLI sets.
+_PARAMS = ("epochs", "lr", "batch_size", "n_frozen", "n_trainable", "layer_decay", "class_weight", "unfreeze_every",
+           "rank", "alpha", "target_modules", "l2_sp", "bss", "augment", "grad_accum", "mixed_precision",
+           "checkpoint_dir", "resume", "budget")
+
+
 def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
     """One estimator per strategy name; each option must apply to at least one of them."""
-    from ..errors import StrategyError
     from ..strategies import STRATEGIES
 
     unknown = [s for s in strategies if s not in STRATEGIES]
@@ -159,7 +185,8 @@ def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
     given = {k for k, v in _strategy_options(kw).items() if v is not None}
     taken = {p for s in strategies for p in STRATEGIES[s]._get_param_names()}
     if given - taken:
-        raise StrategyError(f"{', '.join(sorted(given - taken))} applies to none of: {', '.join(strategies)}")
+        raise StrategyError(f"{', '.join(option_name(p) for p in sorted(given - taken))} applies to none of: "
+                            f"{', '.join(strategies)}")
     return {f"{kw['backbone']} + {s}": _estimator(s, kw, strict=len(strategies) == 1) for s in strategies}
 
 
@@ -187,6 +214,15 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
         if kw["weights"] and not takes_weights(kw["backbone"]):
             raise click.UsageError(f"--weights applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 "
                                    f"and open-nsfw, not to {kw['backbone']!r}")
+    if strict:  # an option the strategy does not take, in the CLI's terms
+        from ..strategies import STRATEGIES
+
+        given = [p for p, v in _strategy_options(kw).items() if v is not None]
+        unused = [p for p in given if strategy in STRATEGIES and p not in STRATEGIES[strategy]._get_param_names()]
+        if unused:
+            takers = sorted({s for s, cls in STRATEGIES.items() for p in unused if p in cls._get_param_names()})
+            raise StrategyError(f"{', '.join(option_name(p) for p in unused)} does not apply to strategy "
+                                   f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),
