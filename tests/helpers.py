@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 
@@ -72,3 +74,35 @@ class BlasThreadsSpy(LogisticRegression):
 
         BlasThreadsSpy.seen += [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
         return super().fit(X, y, sample_weight)
+
+
+def named_columns_table(path: Path) -> pd.DataFrame:
+    """A 60-row table with columns f1, f2, f3 and a label (pos/neg) that depends on f1 and f2, written to
+    ``path``: for tests of matching table columns by name."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)) * [1.0, 5.0, 0.2]
+    y = np.where(X[:, 0] + 0.2 * X[:, 1] > 0, "pos", "neg")
+    frame = pd.DataFrame(X, columns=["f1", "f2", "f3"]).assign(label=y)
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def check_predict_reads_columns_by_name(model: Path, frame: pd.DataFrame, tmp_path: Path) -> None:
+    """``transferkit predict`` with the model folder ``model`` on ``frame`` (from :func:`named_columns_table`):
+    the same predictions with the columns reordered and an extra one; a renamed column named, nothing written."""
+    from transferkit import load_model
+
+    assert list(load_model(model).feature_names_in_) == ["f1", "f2", "f3"]
+
+    def predict(table: pd.DataFrame, name: str) -> tuple[int, str]:
+        table.to_csv(tmp_path / name, index=False)
+        return run_cli("predict", model, tmp_path / name, "-o", tmp_path / f"{name}.out.csv")
+
+    assert predict(frame, "same.csv")[0] == 0
+    same = pd.read_csv(tmp_path / "same.csv.out.csv")
+    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0), "reordered.csv")
+    assert code == 0, out
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "reordered.csv.out.csv"), same)
+    code, out = predict(frame.rename(columns={"f2": "g2"}), "renamed.csv")
+    assert code == 1 and "lacks the feature column(s) 'f2'" in out, out
+    assert not (tmp_path / "renamed.csv.out.csv").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.helpers import polarity_texts, run_cli
+from tests.helpers import check_predict_reads_columns_by_name, named_columns_table, polarity_texts, run_cli
 
 from transferkit import load_model
 
@@ -302,28 +302,11 @@ def test_a_probe_fit_and_the_audit_use_the_given_weights_not_the_hub(
 
 def test_predict_reads_table_columns_by_name(tmp_path: Path) -> None:
     """A table with its columns in another order was predicted silently wrong: only their count was checked."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 3)) * [1.0, 5.0, 0.2]
-    y = np.where(X[:, 0] + 0.2 * X[:, 1] > 0, "pos", "neg")
-    frame = pd.DataFrame(X, columns=["f1", "f2", "f3"]).assign(label=y)
-    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame = named_columns_table(tmp_path / "train.csv")
     code, out = run("fit", tmp_path / "train.csv", "-b", "identity", "-s", "linear", "--no-cache", "--no-progress",
                     "-o", tmp_path / "m")
     assert code == 0, out
-    assert list(load_model(tmp_path / "m").feature_names_in_) == ["f1", "f2", "f3"]
-
-    def predict(table: pd.DataFrame, name: str) -> tuple[int, str]:
-        table.to_csv(tmp_path / name, index=False)
-        return run("predict", tmp_path / "m", tmp_path / name, "-o", tmp_path / f"{name}.out.csv")
-
-    assert predict(frame, "same.csv")[0] == 0
-    same = pd.read_csv(tmp_path / "same.csv.out.csv")
-    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0), "reordered.csv")
-    assert code == 0, out
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "reordered.csv.out.csv"), same)
-    code, out = predict(frame.rename(columns={"f2": "g2"}), "renamed.csv")
-    assert code == 1 and "lacks the feature column(s) 'f2'" in out, out
-    assert not (tmp_path / "renamed.csv.out.csv").exists()
+    check_predict_reads_columns_by_name(tmp_path / "m", frame, tmp_path)
 
 
 def test_predict_a_flat_folder_beside_a_hidden_folder(image_folder: Path, tmp_path: Path) -> None:

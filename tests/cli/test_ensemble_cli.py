@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tests.helpers import run_cli
+from tests.helpers import check_predict_reads_columns_by_name, named_columns_table, run_cli
 
 from transferkit import load_model
 
@@ -75,26 +75,9 @@ def test_ensemble_save_writes_a_model_folder_that_predict_reads(reviews: Path, t
 def test_a_saved_ensemble_reads_table_columns_by_name(tmp_path: Path) -> None:
     """Ensemble folders kept neither the column names nor the width: a table with its columns in another
     order was predicted silently wrong, and one with a column missing failed inside scikit-learn."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 3)) * [1.0, 5.0, 0.2]
-    y = np.where(X[:, 0] + 0.2 * X[:, 1] > 0, "pos", "neg")
-    frame = pd.DataFrame(X, columns=["f1", "f2", "f3"]).assign(label=y)
-    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame = named_columns_table(tmp_path / "train.csv")
     code, text = run_cli("ensemble", tmp_path / "train.csv", "--members", "identity:linear,baseline", "--method",
                          "voting", "--cv", "3", "--no-cache", "--out", tmp_path / "ens", "--save", tmp_path / "m")
     assert code == 0, text
-    loaded = load_model(tmp_path / "m")
-    assert list(loaded.feature_names_in_) == ["f1", "f2", "f3"] and loaded.n_features_in_ == 3
-
-    def predict(table: pd.DataFrame, name: str) -> tuple[int, str]:
-        table.to_csv(tmp_path / name, index=False)
-        return run_cli("predict", tmp_path / "m", tmp_path / name, "-o", tmp_path / f"{name}.out.csv")
-
-    assert predict(frame, "same.csv")[0] == 0
-    same = pd.read_csv(tmp_path / "same.csv.out.csv")
-    code, text = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0), "reordered.csv")
-    assert code == 0, text
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "reordered.csv.out.csv"), same)
-    code, text = predict(frame.rename(columns={"f2": "g2"}), "renamed.csv")
-    assert code == 1 and "lacks the feature column(s) 'f2'" in text, text
-    assert not (tmp_path / "renamed.csv.out.csv").exists()
+    assert load_model(tmp_path / "m").n_features_in_ == 3
+    check_predict_reads_columns_by_name(tmp_path / "m", frame, tmp_path)
