@@ -149,7 +149,7 @@ def cli_wording(message: str) -> str:
     ``layer_decay``) become their options (``--freeze``, ``--layer-decay``)."""
     import re
 
-    names = [p for p in _PARAMS if "_" in p]
+    names = [p for p in cli_params() if "_" in p]
     return re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: option_name(m.group(1)), message)
 
 
@@ -169,10 +169,11 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
             "budget": kw["budget"]}
 
 
-#: The strategy parameters the CLI sets.
-_PARAMS = ("epochs", "lr", "batch_size", "n_frozen", "n_trainable", "layer_decay", "class_weight", "unfreeze_every",
-           "rank", "alpha", "target_modules", "l2_sp", "bss", "augment", "grad_accum", "mixed_precision",
-           "checkpoint_dir", "resume", "budget")
+def cli_params() -> tuple[str, ...]:
+    """The strategy parameters the CLI sets (the keys of :func:`_strategy_options`)."""
+    from collections import defaultdict
+
+    return tuple(_strategy_options(defaultdict(lambda: None)))
 
 
 def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +223,7 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
         if unused:
             takers = sorted({s for s, cls in STRATEGIES.items() for p in unused if p in cls._get_param_names()})
             raise StrategyError(f"{', '.join(option_name(p) for p in unused)} does not apply to strategy "
-                                   f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
+                                f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),
