@@ -31,13 +31,12 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sklearn.base import clone
-    from sklearn.preprocessing import StandardScaler
 
     from transferkit._blas import one_blas_thread
     from transferkit.datasets import load_fashion_mnist
     from transferkit.features import FeatureExtractor
     from transferkit.tuning import tune
-    from transferkit.tuning._rowspace import row_span
+    from transferkit.tuning._prefix import FoldPrefix
     from transferkit.tuning._search import _splits
     from transferkit.tuning._space import make_head
     from transferkit.tuning._warm import WarmStarts
@@ -48,17 +47,18 @@ def main() -> None:
     result = tune(features, y, backbone="identity", n_trials=20, sampler="tpe", pruner=None, cv=5, cache=False,
                   storage=None, out=None, random_state=0)
     trials = [t.params for t in result.study.trials]
-    folds = []
-    for tr, _ in _splits(y, 5, 0):
-        X = StandardScaler().fit_transform(features[tr])
-        folds.append((X @ row_span(X), y[tr]))
+    head = make_head("logistic")
+    prefix = FoldPrefix(head, trials[0])  # the scaler once per fold, the fit in the span of its rows, as tune
+    final = prefix.split(head)
+    folds = [(prefix.transform(i, features[tr], y[tr], features[te], final)[0], y[tr])
+             for i, (tr, te) in enumerate(_splits(y, 5, 0))]
 
     def run(shared: bool) -> tuple[int, float]:
         iterations, seconds = 0, 0.0
         for i, (X, yy) in enumerate(folds):
             warm = WarmStarts()
             for params in trials:
-                model = clone(make_head("logistic")[-1:]).set_params(**params)
+                model = clone(final).set_params(**params)
                 fold: Any = i if shared else (i, repr(params["logisticregression__class_weight"]))
                 warm.prime(model, fold, params)
                 t0 = time.perf_counter()

@@ -116,6 +116,13 @@ def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
     return data
 
 
+def keep_column_names(model: Any, data: Dataset) -> None:
+    """Give ``model``, fitted on the table ``data``, its column names: from then on, and in its saved
+    folder, :func:`check_predictable` matches columns by name (any order, extra columns ignored)."""
+    if data.modality == "table" and data.feature_names:
+        model.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
+
+
 def make_strategy(name: str, *, strict: bool = True, **params: Any) -> Strategy:
     """A strategy from its CLI name (``linear``, ``finetune``, ``partial``) and its parameters.
 
@@ -258,9 +265,7 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
                           random_state=random_state, keep_models=True)
         estimator = result.fitted[name]
         add_evaluation(report, result)
-    if data.modality == "table" and data.feature_names:
-        # the model reads columns by name from now on: predict matches them (order, extra columns)
-        estimator.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
+    keep_column_names(estimator, data)
     add_auto_explanation(report, getattr(estimator, "fit_info_", {}).get("auto"))
     report.heading("Configuration").table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
     extra = {"report.html": report.render().encode("utf-8")}

@@ -67,11 +67,11 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
                            "ensemble.json": json.dumps(result.to_dict(), indent=1, default=str)})
     click.echo(f"report: {folder / 'report.html'}")
     if save_dir is not None:
-        import numpy as np
         from sklearn.base import clone
 
+        from ..workflows import keep_column_names
+
         final = clone(result.estimator).fit(dataset.X, dataset.y)  # the ensemble just cross-validated
-        if dataset.modality == "table" and dataset.feature_names:  # predict matches columns by name, as for fit
-            final.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
+        keep_column_names(final, dataset)  # predict matches columns by name, as for fit
         final.save(save_dir, overwrite=overwrite)
         click.echo(f"ensemble fitted on all {len(dataset.y)} examples and saved to {save_dir}")

@@ -68,7 +68,7 @@ def _members_param(ens: Any) -> Any:
 
 def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
     """Write the fitted ensemble ``ens`` to the folder ``path``, atomically (nothing is left on error)."""
-    from ..estimators._folder import _jsonable, _names, atomic_folder, write_config
+    from ..estimators._folder import _jsonable, atomic_folder, table_columns, write_config
 
     check_is_fitted(ens, "ensemble_")
     skeleton = copy.copy(ens.ensemble_)  # shallow: the members are swapped out, the original is untouched
@@ -84,8 +84,7 @@ def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
         (tmp / "ensemble.skops").write_bytes(combiner)
         write_config(tmp, ens, {
             "params": {k: _jsonable(getattr(ens, k)) for k in _PARAMS},
-            "n_features_in": getattr(ens, "n_features_in_", None),
-            "feature_names_in": _names(ens),
+            **table_columns(ens),
             "member_specs": _members_param(ens),
             "custom_final_estimator": ens.final_estimator is not None,
             "members": members,
@@ -107,6 +106,7 @@ def _load_member(path: Path, entry: dict[str, Any]) -> Any:
 
 def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     """The :class:`TransferEnsemble` saved in ``path`` (``config``: its checked ``transferkit.json``)."""
+    from ..estimators._folder import restore_table_columns
     from ..strategies._serialize import load_sklearn
     from ._ensemble import TransferEnsemble
 
@@ -130,11 +130,7 @@ def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     ens = TransferEnsemble(members=members, final_estimator=final, **config["params"])
     ens.ensemble_ = skeleton
     ens.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
-    # a table's width and column names (folders written before they were kept have neither)
-    if config.get("n_features_in") is not None:
-        ens.n_features_in_ = config["n_features_in"]
-    if config.get("feature_names_in") is not None:
-        ens.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
+    restore_table_columns(ens, config)
     return ens
 
 

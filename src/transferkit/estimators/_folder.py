@@ -119,8 +119,7 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
             (tmp / name).write_bytes(data)
         write_config(tmp, est, {
             "params": {k: _jsonable(getattr(est, k)) for k in _PARAMS},
-            "n_features_in": getattr(est, "n_features_in_", None),
-            "feature_names_in": _names(est),
+            **table_columns(est),
             "strategy": _strategy_config(est.strategy_),
             "model": {"kind": est.model_.kind, **model_cfg},
             "backbone_fingerprint": _backbone_fingerprint(est),
@@ -128,9 +127,21 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
     return path
 
 
-def _names(est: Any) -> list[str] | None:
+def table_columns(est: Any) -> dict[str, Any]:
+    """The width and column names of the table ``est`` was fitted on, for ``transferkit.json`` (None
+    for images and texts, or when it was fitted without names)."""
     names = getattr(est, "feature_names_in_", None)
-    return None if names is None else [str(n) for n in names]
+    return {"n_features_in": getattr(est, "n_features_in_", None),
+            "feature_names_in": None if names is None else [str(n) for n in names]}
+
+
+def restore_table_columns(est: Any, config: dict[str, Any]) -> None:
+    """Set what :func:`table_columns` saved back on ``est`` (folders written before names were kept have
+    none; ensemble folders before widths were kept, neither)."""
+    if config.get("n_features_in") is not None:
+        est.n_features_in_ = config["n_features_in"]
+    if config.get("feature_names_in") is not None:
+        est.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
 
 
 def _backbone_fingerprint(est: Any) -> str | None:
@@ -213,10 +224,7 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
         return load_ensemble(path, config)
     strategy = strategy_from_config(config["strategy"], where=str(path))
     est = TransferClassifier(strategy=strategy, **config["params"])
-    if config["n_features_in"] is not None:
-        est.n_features_in_ = config["n_features_in"]
-    if config.get("feature_names_in") is not None:  # folders written before names were kept have none
-        est.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
+    restore_table_columns(est, config)
     est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     est.strategy_ = strategy
     ctx = est._context(len(est.classes_))
