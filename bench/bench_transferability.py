@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
-SCORE_NAMES = ("logme", "leep", "nce", "h_score", "h_score_shrinkage", "linear_probe")
+#: Scores computed on the candidates' features (``transferkit.selection.SCORES``), in the tables' order.
+FEATURE_SCORES = ("logme", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe")
+SCORE_NAMES = ("logme", "leep", "nce", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe")
 TARGETS = ("probe_accuracy", "finetune_accuracy")
 
 
@@ -161,6 +163,45 @@ def summarize(datasets: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, dict
     return out
 
 
+#: Options that are not part of a run's configuration (the seed is what pooled runs differ in).
+_MODE_KEYS = ("seed", "recompute", "rescore", "pool")
+
+
+def pooled(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Several runs (one per seed) as one: every (dataset, seed) pair counts once in the means, and the
+    summary of each run is kept beside the pooled one. Runs must share their configuration but the seed."""
+    if not runs:
+        raise ValueError("no run to pool")
+    base = {k: v for k, v in runs[0]["config"].items() if k not in _MODE_KEYS}
+    for run in runs[1:]:
+        other = {k: v for k, v in run["config"].items() if k not in _MODE_KEYS}
+        if other != base:
+            diff = sorted(k for k in base.keys() | other.keys() if base.get(k) != other.get(k))
+            raise ValueError(f"runs differ in more than the seed: {', '.join(diff)}")
+    seeds = [run["config"]["seed"] for run in runs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"a seed appears twice: {seeds}")
+    datasets = [{**d, "dataset": f"{d['dataset']}@{run['config']['seed']}"} for run in runs for d in run["datasets"]]
+    return {"config": base, "seeds": seeds, "per_seed": {str(run["config"]["seed"]): run["summary"] for run in runs},
+            "summary": summarize(datasets)}
+
+
+def pooled_markdown(result: Mapping[str, Any]) -> str:
+    """Mean tau / weighted tau of every score and target over all datasets, per seed and pooled."""
+    seeds = [str(s) for s in result["seeds"]]
+    lines = ["| score | target | " + " | ".join(f"seed {s}" for s in seeds) + " | pooled image | pooled text | pooled all |",
+             "|---|---|" + "---|" * (len(seeds) + 3)]
+    for score in SCORE_NAMES:
+        for target in TARGETS:
+            key = f"{score}/{target}"
+            cells = [result["per_seed"][s]["all"].get(key, {}) for s in seeds]
+            cells += [result["summary"].get(g, {}).get(key, {}) for g in ("image", "text", "all")]
+            text = [f"{_f(c.get('tau'))} / {_f(c.get('weighted_tau'))}" for c in cells]
+            text[-3:] = [f"**{t}**" for t in text[-3:]]
+            lines.append(f"| {score} | {target.split('_')[0]} | " + " | ".join(text) + " |")
+    return "\n".join(lines) + "\n"
+
+
 # --- candidates --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Candidate:
@@ -215,6 +256,52 @@ def load(name: str, n_train: int, n_test: int, seed: int) -> tuple[str, np.ndarr
     return ds.modality, ds.X[tr], ds.y[tr], ds.X[te], ds.y[te]
 
 
+def training_features(c: Candidate, Xtr: np.ndarray, Xte: np.ndarray, max_length: int | None, cache: Path,
+                      seed: int) -> np.ndarray:
+    """A candidate's features of the training split, as the ranking step computes them."""
+    if c.features is not None:
+        return c.features(Xtr, Xte)[0]
+    from transferkit.features import FeatureExtractor
+
+    ext = FeatureExtractor(backbone=c.name.split(":", 1)[-1], pretrained=not c.name.startswith("random:"),
+                           image_size=c.image_size, max_length=max_length, cache=cache, random_state=seed)
+    return np.asarray(ext.fit(Xtr).transform(Xtr))
+
+
+def rescore(saved: dict[str, Any], cache: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """The feature scores a saved run lacks, computed on the same training splits: a score added since the
+    run gets its column without fine-tuning again; accuracies, timings and the run's own scores are kept.
+    The scores the run already had are computed again as a check and must come out the same, or nothing is
+    written: within 1e-3 relative, as the plain H-score's
+    pseudo-inverse of a singular covariance moves by 1e-4 with the number of BLAS threads."""
+    from transferkit.selection import SCORES
+
+    cfg = saved["config"]
+    added: set[str] = set()
+    for d in saved["datasets"]:
+        text = d["dataset"].startswith("chinese")
+        n_train, n_test = (cfg["n_train_text"], cfg["n_test_text"]) if text else (cfg["n_train"], cfg["n_test"])
+        _, Xtr, ytr, Xte, _ = load(d["dataset"], n_train, n_test, cfg["seed"])
+        cands = {c.name: c for c in (text_candidates() if text else image_candidates(cfg["image_size"]))}
+        for name, row in d["candidates"].items():
+            f = training_features(cands[name], Xtr, Xte, cfg["max_length"] if text else None, cache, cfg["seed"])
+            for s in FEATURE_SCORES:
+                fn = SCORES[s]
+                value = float(fn(f, ytr, random_state=cfg["seed"]) if s == "linear_probe" else fn(f, ytr))
+                old = row["scores"].get(s)
+                if old is None:
+                    added.add(s)
+                    row["scores"][s] = value
+                elif not math.isclose(value, old, rel_tol=1e-3, abs_tol=1e-9):  # kept as it was otherwise
+                    raise RuntimeError(f"{d['dataset']} / {name}: {s} is {value:.6g} now but {old:.6g} in the run; "
+                                       "the features differ, so the run must be repeated, not re-scored")
+            log(f"  {d['dataset']} / {name}: " + " ".join(f"{s}={row['scores'][s]:.3g}" for s in FEATURE_SCORES))
+        d["correlations"] = correlations(d["candidates"])
+    saved["summary"] = summarize(saved["datasets"])
+    saved["rescored"] = sorted(set(saved.get("rescored", [])) | added)
+    return saved
+
+
 # --- one dataset -------------------------------------------------------------------------------------
 def source_predictions(extractor: Any, features: np.ndarray) -> np.ndarray | None:
     """Hard source-class predictions of the backbone's source head on its (cached) features, for NCE."""
@@ -252,13 +339,13 @@ def run_dataset(name: str, args: argparse.Namespace, cache: Path, log: Callable[
         if c.features is not None:
             ftr, fte = c.features(Xtr, Xte)
             row["feature_seconds"] = time.perf_counter() - t0
-            for s in ("logme", "h_score", "h_score_shrinkage", "linear_probe"):
+            for s in FEATURE_SCORES:
                 fn = SCORES[s]
                 row["scores"][s] = float(fn(ftr, ytr, random_state=args.seed) if s == "linear_probe" else fn(ftr, ytr))
             row["scores"].update(leep=None, nce=None)
         else:
             try:
-                res = rank_backbones(Xtr, ytr, [c.name], scores=("logme", "h_score", "h_score_shrinkage", "linear_probe"),
+                res = rank_backbones(Xtr, ytr, [c.name], scores=FEATURE_SCORES,
                                      image_size=c.image_size, max_length=ml, cache=cache, random_state=args.seed)
             except DataError as exc:  # e.g. a random network whose features are degenerate
                 log(f"  {c.name}: {exc}")
@@ -332,8 +419,8 @@ def markdown(result: Mapping[str, Any]) -> str:
             means = [result["summary"].get(g, {}).get(f"{score}/{target}", {}) for g in ("image", "text", "all")]
             cells += [f"**{_f(m.get('tau'))} / {_f(m.get('weighted_tau'))}**" for m in means]
             lines.append(f"| {score} | {target.split('_')[0]} | " + " | ".join(cells) + " |")
-    lines += ["", "| dataset | candidate | probe acc. | fine-tune acc. | LogME | LEEP | NCE | H-score (shrunk) | "
-              "linear-probe CV | rank s | fine-tune s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| dataset | candidate | probe acc. | fine-tune acc. | LogME | LEEP | NCE | H-score (shrunk) | GBC | "
+              "kNN | linear-probe CV | rank s | fine-tune s |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for d in result["datasets"]:
         for n, r in d["candidates"].items():
             s = r["scores"]
@@ -342,7 +429,7 @@ def markdown(result: Mapping[str, Any]) -> str:
                 ft += f" (lr {r['finetune_lr']:g})"
             lines.append(f"| {d['dataset']} | {n} | {_f(r['probe_accuracy'], '.3f')} | {ft} | {_f(s.get('logme'), '.3f')} | "
                          f"{_f(s.get('leep'), '.3f')} | {_f(s.get('nce'), '.3f')} | {_f(s.get('h_score_shrinkage'), '.3g')} | "
-                         f"{_f(s.get('linear_probe'), '.3f')} | {r['rank_seconds']:.1f} | "
+                         f"{_f(s.get('gbc'), '.3g')} | {_f(s.get('knn'), '.3f')} | {_f(s.get('linear_probe'), '.3f')} | {r['rank_seconds']:.1f} | "
                          f"{_f(r.get('finetune_seconds'), '.1f')} |")
     lines += ["", "| dataset | rank every candidate (s) | rank trainable (s) | fine-tune trainable (s) | fine-tune / rank |",
               "|---|---|---|---|---|"]
@@ -377,12 +464,33 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--markdown", default=None, help="also write the tables to this file")
     parser.add_argument("--recompute", action="store_true",
                         help="re-derive correlations, summary and tables from the existing --out file (no run)")
+    parser.add_argument("--rescore", action="store_true",
+                        help="compute every feature score again on the --out file's training splits (accuracies kept): "
+                             "adds the scores that run did not have")
+    parser.add_argument("--pool", nargs="+", default=None, metavar="RUN_JSON",
+                        help="pool runs of several seeds into --out (means over every dataset and seed)")
     args = parser.parse_args(argv)
     for flag in ("lr_grid_image", "lr_grid_text"):  # checked before any work
         try:
             parse_grid(getattr(args, flag))
         except ValueError as exc:
             parser.error(f"--{flag.replace('_', '-')}: {exc}")
+    if args.pool:
+        result = pooled([json.loads(Path(p).read_text()) for p in args.pool])
+        result["runs"] = list(args.pool)
+        write_json(result, Path(args.out))
+        table = pooled_markdown(result)
+        if args.markdown:
+            Path(args.markdown).write_text(table)
+        print(table)
+        return
+    if args.rescore:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        saved = json.loads(Path(args.out).read_text())
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = rescore(saved, Path(tmp) / "cache", lambda msg: print(msg, file=sys.stderr, flush=True))
+        write_results(saved, Path(args.out), args.markdown)
+        return
     if args.recompute:
         saved = json.loads(Path(args.out).read_text())
         for d in saved["datasets"]:
@@ -404,19 +512,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in args.datasets:
             log(f"{name}:")
             results.append(run_dataset(name, args, Path(tmp) / "cache", log))
-    result = {"config": {k: v for k, v in vars(args).items() if k not in ("out", "markdown")},
+    result = {"config": {k: v for k, v in vars(args).items() if k not in ("out", "markdown", "rescore", "pool")},
               "torch_threads": torch.get_num_threads(), "wall_seconds": time.perf_counter() - t0,
               "datasets": results, "summary": summarize(results)}
     write_results(result, Path(args.out), args.markdown)
     log(f"wall {result['wall_seconds']:.0f}s")
 
 
-def write_results(result: Mapping[str, Any], out: Path, markdown_path: str | None) -> None:
-    """The JSON (written to a temporary file, then renamed) and the markdown tables."""
+def write_json(result: Mapping[str, Any], out: Path) -> None:
+    """``result`` as JSON, written to a temporary file, then renamed: never a half-written file."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_suffix(".json.tmp")
     tmp_out.write_text(json.dumps(result, indent=1))
     tmp_out.replace(out)
+
+
+def write_results(result: Mapping[str, Any], out: Path, markdown_path: str | None) -> None:
+    """The JSON and the markdown tables."""
+    write_json(result, out)
     table = markdown(result)
     if markdown_path:
         Path(markdown_path).write_text(table)

@@ -14,6 +14,8 @@ from bench.bench_transferability import (
     mean_of,
     merge_near_ties,
     parse_grid,
+    pooled,
+    pooled_markdown,
     rank_correlation,
     split_per_class,
     summarize,
@@ -71,6 +73,34 @@ def test_summaries_average_defined_values_per_modality() -> None:
     assert out["image"]["logme/probe_accuracy"] == {"tau": 0.5, "weighted_tau": 0.5, "n_datasets": 2}
     assert out["text"]["leep/finetune_accuracy"]["tau"] is None
     assert out["all"]["nce/probe_accuracy"]["n_datasets"] == 2
+
+
+def _run(seed: int, taus: dict[str, float], **config: object) -> dict[str, object]:
+    datasets = [{"dataset": name, "modality": "image" if name.startswith("img") else "text",
+                 "correlations": {s: {t: {"n": 5, "tau": tau, "weighted_tau": tau} for t in TARGETS} for s in SCORE_NAMES}}
+                for name, tau in taus.items()]
+    return {"config": {"seed": seed, "n_train": 20, "recompute": False, **config}, "datasets": datasets,
+            "summary": summarize(datasets)}
+
+
+def test_pooled_runs_weigh_every_dataset_and_seed_alike() -> None:
+    out = pooled([_run(0, {"img-a": 1.0, "txt-b": 0.0}), _run(1, {"img-a": 0.5, "txt-b": 0.5})])
+    assert out["seeds"] == [0, 1] and out["config"] == {"n_train": 20}
+    assert out["summary"]["all"]["knn/probe_accuracy"] == {"tau": 0.5, "weighted_tau": 0.5, "n_datasets": 4}
+    assert out["summary"]["image"]["gbc/finetune_accuracy"]["tau"] == pytest.approx(0.75)
+    assert out["per_seed"]["0"]["all"]["logme/probe_accuracy"]["tau"] == pytest.approx(0.5)
+    table = pooled_markdown(out)
+    assert "| seed 0 | seed 1 | pooled image | pooled text | pooled all |" in table
+    assert "| knn | probe | 0.50 / 0.50 | 0.50 / 0.50 | **0.75 / 0.75** | **0.25 / 0.25** | **0.50 / 0.50** |" in table
+
+
+def test_pooling_refuses_runs_that_differ_in_more_than_the_seed() -> None:
+    with pytest.raises(ValueError, match="runs differ in more than the seed: n_train"):
+        pooled([_run(0, {"img": 1.0}), _run(1, {"img": 1.0}, n_train=40)])
+    with pytest.raises(ValueError, match=r"a seed appears twice: \[3, 3\]"):
+        pooled([_run(3, {"img": 1.0}), _run(3, {"img": 1.0})])
+    with pytest.raises(ValueError, match="no run to pool"):
+        pooled([])
 
 
 def test_learning_rate_grid_parsing_and_best_choice() -> None:

@@ -118,3 +118,14 @@ def test_names_are_checked_before_the_data_is_read(monkeypatch: pytest.MonkeyPat
     _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "efficientnet-lite0", "--metrics", "kl"],
          "unknown distance 'kl'")
     _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "random:"], "names no backbone")
+
+
+def test_rank_help_names_every_score() -> None:
+    from transferkit.selection import SCORES
+    from transferkit.selection._rank import SOURCE_SCORES
+
+    code, text = run("rank", "--help")
+    assert code == 0, text
+    help_text = " ".join(text.split())  # click wraps the help over lines
+    for name in [*SCORES, *SOURCE_SCORES]:
+        assert f" {name}," in help_text or f" {name})" in help_text or f"({name}," in help_text, name

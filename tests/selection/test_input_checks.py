@@ -174,7 +174,7 @@ def test_distances_reject_bad_parameters(call: Callable[[], float], message: str
 
 
 def test_registries_and_all_are_consistent() -> None:
-    assert set(SCORES) == {"logme", "h_score", "h_score_shrinkage", "linear_probe"}
+    assert set(SCORES) == {"logme", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe"}
     assert set(DISTANCES) == {"mmd_rbf", "proxy_a", "coral"}
     for name in selection.__all__:
         assert hasattr(selection, name), name

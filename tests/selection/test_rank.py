@@ -49,17 +49,17 @@ def one_informative_column(n_per_class: int = 20, n_columns: int = 32, seed: int
 # --- what a ranking holds ---------------------------------------------------------------------------
 def test_rows_hold_the_scores_of_the_extracted_features() -> None:
     X, y = stripe_images(10)
-    result = rank_backbones(X, y, ["tiny-cnn"], scores=("logme", "h_score", "h_score_shrinkage", "linear_probe"),
-                            random_state=3)
+    result = rank_backbones(X, y, ["tiny-cnn"], scores=("logme", "h_score", "h_score_shrinkage", "gbc", "knn",
+                                                        "linear_probe"), random_state=3)
     features = FeatureExtractor(backbone="tiny-cnn", cache=False, random_state=3).fit(X).transform(X)
     (row,) = result.rows
-    for name in ("logme", "h_score", "h_score_shrinkage"):
+    for name in ("logme", "h_score", "h_score_shrinkage", "gbc", "knn"):
         assert row.scores[name] == pytest.approx(SCORES[name](features, y), rel=1e-5)
     assert row.scores["linear_probe"] == pytest.approx(linear_probe_score(features, y, random_state=3))
-    assert list(row.scores) == ["logme", "h_score", "h_score_shrinkage", "linear_probe", "leep", "nce"]
+    assert list(row.scores) == ["logme", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe", "leep", "nce"]
     assert row.scores["leep"] is None and row.scores["nce"] is None, "tiny backbones have no source classifier"
     assert "leep" not in row.score_seconds and "nce" not in row.score_seconds
-    assert set(row.score_seconds) == {"logme", "h_score", "h_score_shrinkage", "linear_probe"}
+    assert set(row.score_seconds) == {"logme", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe"}
     assert row.feature_seconds > 0 and all(t >= 0 for t in row.score_seconds.values())
     assert row.n_features == 16 and result.n_samples == 20 and result.n_classes == 2
     assert result.modality == "image" and result.primary == "logme"

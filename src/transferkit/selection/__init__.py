@@ -6,7 +6,7 @@ features they produce on it (higher is better); distances compare a source and a
 features (lower means closer domains).
 
 - :data:`SCORES` maps a name to a score ``f(features, labels) -> float``: LogME, H-score, shrinkage
-  H-score and the cross-validated linear probe.
+  H-score, GBC, the leave-one-out kNN accuracy and the cross-validated linear probe.
 - :func:`leep` and :func:`nce` score a source *classifier* from its probabilities or hard predictions.
 - :data:`DISTANCES` maps a name to a distance ``f(source, target) -> float``: MMD, proxy A-distance,
   CORAL.
@@ -23,6 +23,8 @@ from numpy.typing import ArrayLike
 
 from ._distance_report import distance_report, domain_distance
 from ._distances import coral_distance, mmd_rbf, proxy_a_distance
+from ._gbc import gbc
+from ._knn import knn_score
 from ._logme import logme
 from ._rank import BackboneScores, RankingResult, rank_backbones
 from ._ranking_report import ranking_report
@@ -38,6 +40,8 @@ SCORES: dict[str, FeatureScore] = {
     "logme": logme,
     "h_score": h_score,
     "h_score_shrinkage": h_score_shrinkage,
+    "gbc": gbc,
+    "knn": knn_score,
     "linear_probe": linear_probe_score,
 }
 
@@ -57,8 +61,10 @@ __all__ = [
     "coral_distance",
     "distance_report",
     "domain_distance",
+    "gbc",
     "h_score",
     "h_score_shrinkage",
+    "knn_score",
     "leep",
     "linear_probe_score",
     "logme",

@@ -56,6 +56,10 @@ SCORE_DESCRIPTIONS = {
                "covariance.",
     "h_score_shrinkage": "H-score with a Ledoit-Wolf shrunk covariance (Ibrahim et al., ICLR 2023): stable "
                          "when features outnumber examples.",
+    "gbc": "GBC (Pándy et al., CVPR 2022): minus the pairwise Bhattacharyya overlap of Gaussian class models on "
+           "64 principal components; 0 when the classes are apart.",
+    "knn": "Leave-one-out accuracy of a 20-nearest-neighbour cosine vote on the centred features (Renggli et al., "
+           "CVPR 2022; Sorkhei et al., TMLR 2025); no model is fitted.",
     "linear_probe": "Cross-validated accuracy of a logistic regression on the features (stratified folds).",
     LEEP: "LEEP (Nguyen et al., ICML 2020): log-likelihood of the source classifier's predictions mapped to the "
           "target labels; only for pretrained backbones that keep their source classifier (else blank).",
