@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,46 @@ def test_scores_equal_up_to_round_off_tie_instead_of_ranking_by_it() -> None:
     scores = dict(zip("abcde", saturated.tolist(), strict=True))
     flipped = dict(scores, a=1.0000000000000022, c=0.9999999999999999)  # the same scores, other round-off
     assert rank_correlation(scores, accuracies) == rank_correlation(flipped, accuracies)
+
+
+def _saved_pixel_run(scores: dict[str, float]) -> dict[str, object]:
+    return {"config": {"seed": 0, "n_train": 6, "n_test": 2, "image_size": 64, "max_length": 128},
+            "datasets": [{"dataset": "fake", "modality": "image",
+                          "candidates": {"pixels": {"scores": dict(scores), "probe_accuracy": 0.8,
+                                                    "finetune_accuracy": 0.8, "rank_seconds": 1.5}}}]}
+
+
+@pytest.fixture
+def pixel_world(monkeypatch: pytest.MonkeyPatch) -> np.ndarray:
+    """bench_transferability's data and candidates replaced by random 'images' and the pixel candidate."""
+    import bench.bench_transferability as bt
+
+    r = np.random.default_rng(0)
+    X = r.integers(0, 255, size=(16, 4, 4)).astype(np.uint8)
+    y = np.repeat(["a", "b"], 8)
+    monkeypatch.setattr(bt, "load", lambda name, n_train, n_test, seed: ("image", X[:12], y[:12], X[12:], y[12:]))
+    monkeypatch.setattr(bt, "image_candidates", lambda size: [bt.Candidate("pixels", trainable=False,
+                                                                           features=bt.pixel_features)])
+    return X[:12].reshape(12, -1) / 255.0
+
+
+def test_rescore_adds_missing_scores_and_keeps_the_run(pixel_world: np.ndarray, tmp_path: Path) -> None:
+    from bench.bench_transferability import rescore
+
+    from transferkit.selection import SCORES
+
+    y = np.repeat(["a", "b"], 8)[:12]
+    logme = SCORES["logme"](pixel_world, y)
+    out = rescore(_saved_pixel_run({"logme": logme, "leep": None}), tmp_path, lambda msg: None)
+    row = out["datasets"][0]["candidates"]["pixels"]
+    assert row["scores"]["knn"] == pytest.approx(SCORES["knn"](pixel_world, y))
+    assert row["scores"]["logme"] == logme and row["rank_seconds"] == 1.5 and row["probe_accuracy"] == 0.8
+    assert "gbc" in out["rescored"] and "logme" not in out["rescored"]
+    assert set(out["datasets"][0]["correlations"]) == set(SCORE_NAMES) and "summary" in out
+
+
+def test_rescore_refuses_a_run_whose_scores_do_not_reproduce(pixel_world: np.ndarray, tmp_path: Path) -> None:
+    from bench.bench_transferability import rescore
+
+    with pytest.raises(RuntimeError, match=r"fake / pixels: logme is .* now but 5 in the run"):
+        rescore(_saved_pixel_run({"logme": 5.0}), tmp_path, lambda msg: None)
