@@ -60,7 +60,8 @@ def gbc(
     classes, with ``D_B`` the Bhattacharyya distance (:func:`bhattacharyya_distances`). Each
     coefficient ``exp(-D_B)`` lies in ``(0, 1]`` and bounds the Bayes error between the two classes,
     so GBC lies in ``[-K (K - 1), 0)``: near 0 when the classes are separated, at its minimum when
-    they coincide. Per-dimension variances are floored at ``1e-4`` as in the authors' code. It is
+    they coincide. Per-dimension variances are floored at ``1e-4`` as in the authors' code, after the
+    components are rescaled to unit root mean square (so the floor means the same at any scale). It is
     invariant to a global rescaling, a translation and a rotation of the features. Higher is better.
 
     Parameters

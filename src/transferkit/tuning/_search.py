@@ -319,7 +319,9 @@ def tune(
     Features are extracted once (and cached); each trial fits only the head on stratified folds.
     The study persists in ``storage`` and resumes: ``n_trials`` is the number of finished (complete
     or pruned) trials the study should hold, so running the same call again after an interruption
-    runs only the missing trials and never repeats finished ones.
+    runs only the missing trials and never repeats finished ones. A run tries as many trials as are
+    missing when it starts; a trial that fails (an error of its configuration) uses up its try in that
+    run, as in Optuna, but is not finished, so the next run of the same call replaces it.
 
     Parameters
     ----------
