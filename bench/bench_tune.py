@@ -17,7 +17,10 @@ once, before timing: model loading and the one-off imports of Optuna and its sto
 either side. The figure is median(search) / median(extract), also given per round and against the cold search's own
 extraction pass ((its extraction + its trials) / its extraction); the naive re-extract-per-trial search
 would cost ``trials x extract + search`` and is computed, not run. Timings on a shared 2-core CPU are
-noisy; taking turns within each round makes the drifting load hit both alike.
+noisy; taking turns within each round makes the drifting load hit both alike, and the extraction pass
+runs first in even rounds and last in odd ones (in earlier runs it always ran first, and it came out
+slower than the search's own extraction on the same code path; alternating cache-on and cache-off
+passes show no difference between the two, about 16.7 s each at 224 px).
 
     .venv/bin/python bench/bench_tune.py --out bench/results/tune.json
 """
@@ -65,10 +68,14 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
          out=workdir / f"{which}-warmup", random_state=0)
     times: dict[str, list[float]] = {"extract": [], "search_cold": [], "search_cold_journal": [], "search_warm": []}
     details: list[dict[str, Any]] = []
-    for r in range(repeats):
+    def extract() -> None:
         t0 = time.perf_counter()
         FeatureExtractor(**bb, cache=False).fit(X).transform(X)
         times["extract"].append(time.perf_counter() - t0)
+
+    for r in range(repeats):
+        if r % 2 == 0:  # the extraction pass first in even rounds, last in odd ones: order effects cancel
+            extract()
         cache = workdir / f"{which}-cache-{r}"
         for label in ("search_cold", "search_cold_journal", "search_warm"):
             folder = workdir / f"{which}-{label}-{r}"
@@ -82,6 +89,8 @@ def run(which: str, n_per_class: int, trials: int, repeats: int, workdir: Path, 
             details.append({"round": r, "run": label, "extract_seconds": result.extract_seconds,
                             "search_seconds": result.search_seconds, "best_accuracy": result.best_score,
                             "trials": result.counts()})
+        if r % 2 == 1:
+            extract()
         print(f"{which} round {r}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items()), flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     warm_search = statistics.median(d["search_seconds"] for d in details if d["run"] == "search_warm")
