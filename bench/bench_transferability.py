@@ -256,6 +256,14 @@ def load(name: str, n_train: int, n_test: int, seed: int) -> tuple[str, np.ndarr
     return ds.modality, ds.X[tr], ds.y[tr], ds.X[te], ds.y[te]
 
 
+def feature_scores(features: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, float]:
+    """Every score of :data:`FEATURE_SCORES` on one candidate's features (the probe's folds seeded)."""
+    from transferkit.selection import SCORES
+
+    return {s: float(SCORES[s](features, labels, random_state=seed) if s == "linear_probe" else SCORES[s](features, labels))
+            for s in FEATURE_SCORES}
+
+
 def training_features(c: Candidate, Xtr: np.ndarray, Xte: np.ndarray, max_length: int | None, cache: Path,
                       seed: int) -> np.ndarray:
     """A candidate's features of the training split, as the ranking step computes them."""
@@ -274,7 +282,6 @@ def rescore(saved: dict[str, Any], cache: Path, log: Callable[[str], None]) -> d
     The scores the run already had are computed again as a check and must come out the same, or nothing is
     written: within 1e-3 relative, as the plain H-score's
     pseudo-inverse of a singular covariance moves by 1e-4 with the number of BLAS threads."""
-    from transferkit.selection import SCORES
 
     cfg = saved["config"]
     added: set[str] = set()
@@ -285,9 +292,7 @@ def rescore(saved: dict[str, Any], cache: Path, log: Callable[[str], None]) -> d
         cands = {c.name: c for c in (text_candidates() if text else image_candidates(cfg["image_size"]))}
         for name, row in d["candidates"].items():
             f = training_features(cands[name], Xtr, Xte, cfg["max_length"] if text else None, cache, cfg["seed"])
-            for s in FEATURE_SCORES:
-                fn = SCORES[s]
-                value = float(fn(f, ytr, random_state=cfg["seed"]) if s == "linear_probe" else fn(f, ytr))
+            for s, value in feature_scores(f, ytr, cfg["seed"]).items():
                 old = row["scores"].get(s)
                 if old is None:
                     added.add(s)
@@ -319,7 +324,7 @@ def run_dataset(name: str, args: argparse.Namespace, cache: Path, log: Callable[
     from transferkit import TransferClassifier
     from transferkit.errors import DataError
     from transferkit.features import FeatureExtractor
-    from transferkit.selection import SCORES, nce, rank_backbones
+    from transferkit.selection import nce, rank_backbones
     from transferkit.strategies import FullFineTune
     from transferkit.strategies._probe import default_head
 
@@ -339,9 +344,7 @@ def run_dataset(name: str, args: argparse.Namespace, cache: Path, log: Callable[
         if c.features is not None:
             ftr, fte = c.features(Xtr, Xte)
             row["feature_seconds"] = time.perf_counter() - t0
-            for s in FEATURE_SCORES:
-                fn = SCORES[s]
-                row["scores"][s] = float(fn(ftr, ytr, random_state=args.seed) if s == "linear_probe" else fn(ftr, ytr))
+            row["scores"].update(feature_scores(ftr, ytr, args.seed))
             row["scores"].update(leep=None, nce=None)
         else:
             try:

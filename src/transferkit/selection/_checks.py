@@ -24,6 +24,7 @@ __all__ = [
     "check_positive_int",
     "check_probabilities",
     "class_sums",
+    "is_positive_number",
     "power_of_two_scale",
 ]
 
@@ -173,6 +174,12 @@ def check_positive_int(value: int, name: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise DataError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def is_positive_number(value: Any) -> bool:
+    """Whether ``value`` is a real number (not a bool or a string), finite and ``> 0``."""
+    return bool(not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
+                and np.isfinite(value) and value > 0)
 
 
 def class_sums(values: NDArray[np.float64], codes: NDArray[np.intp], n_classes: int) -> NDArray[np.float64]:

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .._blas import one_blas_thread
 from ..errors import DataError
-from ._checks import check_domains, check_positive_int, power_of_two_scale
+from ._checks import check_domains, check_positive_int, is_positive_number, power_of_two_scale
 
 __all__ = ["coral_distance", "median_bandwidth", "mmd_rbf", "proxy_a_distance"]
 
@@ -94,11 +94,7 @@ def mmd_rbf(
     True
     """
     limit = check_positive_int(max_samples, "max_samples", minimum=2)
-    if bandwidth is not None and (
-        isinstance(bandwidth, bool)
-        or not isinstance(bandwidth, int | float | np.integer | np.floating)
-        or not (np.isfinite(bandwidth) and bandwidth > 0)
-    ):
+    if bandwidth is not None and not is_positive_number(bandwidth):
         raise DataError(f"bandwidth must be a positive finite number or None, got {bandwidth!r}")
     xs, xt = check_domains(source, target)
     xs, xt = _subsample(xs, limit, random_state), _subsample(xt, limit, random_state)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import DataError
-from ._checks import check_features_labels, check_positive_int, power_of_two_scale
+from ._checks import check_features_labels, check_positive_int, is_positive_number, power_of_two_scale
 
 __all__ = ["knn_score"]
 
@@ -93,8 +91,7 @@ def knn_score(
     1.0
     """
     k = check_positive_int(n_neighbors, "n_neighbors", minimum=1)
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float | np.floating | np.integer) \
-            or not (math.isfinite(temperature) and temperature > 0):
+    if not is_positive_number(temperature):
         raise DataError(f"temperature must be a positive number, got {temperature!r}")
     f, codes, classes = check_features_labels(features, labels)
     f = f / power_of_two_scale(f)  # unit scale: the row norms of 1e160-sized features would overflow
