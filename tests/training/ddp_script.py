@@ -30,6 +30,9 @@ def main() -> None:
                   "epochs": len(hist.epochs), "val_accuracy": hist.epochs[-1]["val_accuracy"]}
         with open(out, "w") as f:
             json.dump(result, f)
+    # Shut the process group down before the interpreter exits: left to exit-time teardown, gloo's threads
+    # were once destroyed still joinable ("terminate called without an active exception", SIGABRT on rank 1).
+    PartialState().destroy_process_group()
 
 
 if __name__ == "__main__":
