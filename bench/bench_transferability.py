@@ -280,8 +280,8 @@ def rescore(saved: dict[str, Any], cache: Path, log: Callable[[str], None]) -> d
     """The feature scores a saved run lacks, computed on the same training splits: a score added since the
     run gets its column without fine-tuning again; accuracies, timings and the run's own scores are kept.
     The scores the run already had are computed again as a check and must come out the same, or nothing is
-    written: within 1e-3 relative, as the plain H-score's
-    pseudo-inverse of a singular covariance moves by 1e-4 with the number of BLAS threads."""
+    written: within 1e-3 relative, as the plain H-score's pseudo-inverse of a singular covariance moves by
+    1e-4 with the number of BLAS threads."""
 
     cfg = saved["config"]
     added: set[str] = set()
@@ -481,11 +481,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.pool:
         result = pooled([json.loads(Path(p).read_text()) for p in args.pool])
         result["runs"] = list(args.pool)
-        write_json(result, Path(args.out))
-        table = pooled_markdown(result)
-        if args.markdown:
-            Path(args.markdown).write_text(table)
-        print(table)
+        write_results(result, Path(args.out), args.markdown, table=pooled_markdown)
         return
     if args.rescore:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -522,21 +518,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     log(f"wall {result['wall_seconds']:.0f}s")
 
 
-def write_json(result: Mapping[str, Any], out: Path) -> None:
-    """``result`` as JSON, written to a temporary file, then renamed: never a half-written file."""
+def write_results(result: Mapping[str, Any], out: Path, markdown_path: str | None,
+                  table: Callable[[Mapping[str, Any]], str] | None = None) -> None:
+    """The JSON and the markdown tables (``table(result)``; by default :func:`markdown`), printed and written
+    to ``markdown_path`` if given."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_suffix(".json.tmp")
+    tmp_out = out.with_suffix(".json.tmp")  # written, then renamed: never a half-written file
     tmp_out.write_text(json.dumps(result, indent=1))
     tmp_out.replace(out)
-
-
-def write_results(result: Mapping[str, Any], out: Path, markdown_path: str | None) -> None:
-    """The JSON and the markdown tables."""
-    write_json(result, out)
-    table = markdown(result)
+    text = (table or markdown)(result)
     if markdown_path:
-        Path(markdown_path).write_text(table)
-    print(table)
+        Path(markdown_path).write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":
