@@ -19,7 +19,7 @@ from tests.helpers import blobs
 from transferkit.tuning import Float, _search, make_objective, tune
 from transferkit.tuning._prefix import FoldPrefix, searched_from
 from transferkit.tuning._pruning import TrialSnapshotPruner
-from transferkit.tuning._rowspace import l2_logistic, row_span
+from transferkit.tuning._rowspace import l2_logistic, row_span_coordinates
 from transferkit.tuning._space import make_head
 
 
@@ -111,15 +111,24 @@ def test_l2_logistic_is_recognised_and_nothing_else() -> None:
     assert not l2_logistic(PCA())
 
 
-def test_row_span_holds_every_row_and_only_pays_off_for_wide_data() -> None:
+def test_row_span_coordinates_are_those_of_an_orthonormal_basis_of_the_training_rows() -> None:
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(12, 40))
+    X, X_test = rng.normal(size=(12, 40)), rng.normal(size=(5, 40))
     X[5] = X[0] + X[1]  # rank-deficient: no rank test is needed
-    Q = row_span(X)
-    assert Q is not None and Q.shape == (40, 12)
-    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-12)
-    np.testing.assert_allclose((X @ Q) @ Q.T, X, atol=1e-12)  # projecting onto the span changes no row
-    assert row_span(rng.normal(size=(40, 12))) is None
+    coordinates = row_span_coordinates(X, X_test)
+    assert coordinates is not None
+    Z, Z_test = coordinates
+    assert Z.shape == (12, 12) and Z_test.shape == (5, 12)
+    # the basis V (never formed) the coordinates refer to: the Q of X^T = Q R, up to the sign of each column
+    Q, R = np.linalg.qr(X.T)
+    V = Q * np.where(np.sum(R.T * Z, axis=0) < 0, -1.0, 1.0)
+    np.testing.assert_allclose(X @ V, Z, atol=1e-10)
+    np.testing.assert_allclose(V.T @ V, np.eye(12), atol=1e-10)  # orthonormal columns
+    np.testing.assert_allclose(X_test @ V, Z_test, atol=1e-10)  # test rows in the same basis
+    # inner products with the training rows, hence every linear score on them, are kept
+    np.testing.assert_allclose(Z @ Z.T, X @ X.T, atol=1e-10)
+    np.testing.assert_allclose(Z_test @ Z.T, X_test @ X.T, atol=1e-10)
+    assert row_span_coordinates(rng.normal(size=(40, 12)), X_test[:, :12]) is None
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
@@ -127,12 +136,15 @@ def test_a_fit_in_the_row_span_predicts_like_the_full_width_fit(n_classes: int) 
     X, y = blobs(15, n_features=100, n_classes=n_classes)  # 100 features, 30-60 rows
     X = X + np.random.default_rng(1).normal(scale=4.0, size=X.shape)  # overlapping classes
     tr, te = np.arange(len(y)) % 3 != 0, np.arange(len(y)) % 3 == 0
-    Q = row_span(X[tr])
-    assert Q is not None
+    coordinates = row_span_coordinates(X[tr], X[te])
+    assert coordinates is not None
+    Z, Z_test = coordinates
     full = LogisticRegression(C=0.5, tol=1e-10, max_iter=5000).fit(X[tr], y[tr])
-    small = LogisticRegression(C=0.5, tol=1e-10, max_iter=5000).fit(X[tr] @ Q, y[tr])
-    np.testing.assert_allclose(small.predict_proba(X[te] @ Q), full.predict_proba(X[te]), atol=1e-4)
-    np.testing.assert_allclose(Q @ small.coef_.T, full.coef_.T, atol=1e-4)  # w = V u: the same weights
+    small = LogisticRegression(C=0.5, tol=1e-10, max_iter=5000).fit(Z, y[tr])
+    np.testing.assert_allclose(small.predict_proba(Z_test), full.predict_proba(X[te]), atol=1e-4)
+    # w = V u: the same weights, V = X^+ Z being the basis the coordinates refer to
+    V = np.linalg.pinv(X[tr]) @ Z
+    np.testing.assert_allclose(V @ small.coef_.T, full.coef_.T, atol=1e-4)
 
 
 def test_a_search_on_wide_features_fits_in_the_row_span_with_the_full_fits_scores() -> None:
@@ -161,8 +173,9 @@ def test_a_search_on_wide_features_fits_in_the_row_span_with_the_full_fits_score
 
 def test_the_row_span_is_only_used_when_it_at_least_halves_the_columns() -> None:
     rng = np.random.default_rng(0)
-    assert row_span(rng.normal(size=(20, 40))) is not None  # 20 rows, 40 features: half
-    assert row_span(rng.normal(size=(21, 40))) is None  # the one-off QR would hardly pay off
+    X_test = rng.normal(size=(3, 40))
+    assert row_span_coordinates(rng.normal(size=(20, 40)), X_test) is not None  # 20 rows, 40 features: half
+    assert row_span_coordinates(rng.normal(size=(21, 40)), X_test) is None  # the one-off QR would hardly pay off
 
 
 def test_the_snapshot_falls_back_to_the_public_trials_without_optunas_private_cache() -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
-from ._rowspace import l2_logistic, row_span
+from ._rowspace import l2_logistic, row_span_coordinates
 
 
 def searched_from(head: BaseEstimator, keys: Any) -> int:
@@ -64,8 +64,7 @@ class FoldPrefix:
         if key not in self._folds:
             if key[1]:
                 X_train, X_test = self.transform(fold, X_train, y_train, X_test)
-                basis = row_span(X_train)
-                self._folds[key] = (X_train, X_test) if basis is None else (X_train @ basis, X_test @ basis)
+                self._folds[key] = row_span_coordinates(X_train, X_test) or (X_train, X_test)
             elif self._prefix is None:
                 return X_train, X_test
             else:
