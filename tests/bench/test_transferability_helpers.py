@@ -11,6 +11,7 @@ from bench.bench_transferability import (
     SCORE_NAMES,
     TARGETS,
     best_over_grid,
+    consensus_column,
     correlations,
     mean_of,
     merge_near_ties,
@@ -61,6 +62,19 @@ def test_correlations_cover_every_score_and_target() -> None:
     assert out["logme"]["probe_accuracy"]["tau"] == pytest.approx(1.0)
     assert out["logme"]["finetune_accuracy"]["tau"] == pytest.approx(-1.0)
     assert out["leep"]["probe_accuracy"] == {"n": 0, "tau": None, "weighted_tau": None}
+
+
+def test_the_consensus_column_is_the_mean_rank_over_the_default_scores() -> None:
+    rows = {n: {"scores": {"linear_probe": lp, "knn": kn, "logme": lm, "gbc": 5.0}, "probe_accuracy": acc,
+                "finetune_accuracy": acc}
+            for n, lp, kn, lm, acc in [("a", 0.9, 0.5, -1.0, 0.8), ("b", 0.7, 0.6, -0.5, 0.7), ("c", 0.5, 0.4, -2.0, 0.1)]}
+    # ranks: probe 3, 2, 1; knn 2, 3, 1; logme 2, 3, 1 (gbc is not one of the default scores)
+    assert consensus_column(rows) == pytest.approx({"a": 7 / 3, "b": 8 / 3, "c": 1.0})
+    out = correlations(rows)["consensus"]["probe_accuracy"]
+    assert out["n"] == 3 and out["tau"] == pytest.approx(1 / 3)
+    del rows["c"]["scores"]["knn"]  # a run without kNN has no consensus
+    assert consensus_column(rows) == {"a": None, "b": None, "c": None}
+    assert correlations(rows)["consensus"]["probe_accuracy"]["tau"] is None
 
 
 def test_summaries_average_defined_values_per_modality() -> None:

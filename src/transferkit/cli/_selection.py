@@ -57,9 +57,10 @@ def _cell(value: Any, width: int) -> str:
 @click.option("--backbones", "-b", required=True,
               help="Comma-separated backbone names; random:<name> adds that architecture with random weights "
                    "as a control.")
-@click.option("--scores", default="linear_probe,knn,logme,h_score_shrinkage", show_default=True,
-              help="Comma-separated scores (linear_probe, logme, knn, gbc, h_score, h_score_shrinkage, leep, nce); the first "
-                   "orders the ranking. LEEP and NCE are added where the backbone keeps its source classifier.")
+@click.option("--scores", default="consensus,linear_probe,knn,logme", show_default=True,
+              help="Comma-separated scores (consensus, linear_probe, logme, knn, gbc, h_score, h_score_shrinkage, leep, "
+                   "nce); the first orders the ranking. consensus is the mean rank over the other listed scores (two "
+                   "or more). LEEP and NCE are added where the backbone keeps its source classifier.")
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")

@@ -10,6 +10,8 @@ features (lower means closer domains).
 - :func:`leep` and :func:`nce` score a source *classifier* from its probabilities or hard predictions.
 - :data:`DISTANCES` maps a name to a distance ``f(source, target) -> float``: MMD, proxy A-distance,
   CORAL.
+- :func:`consensus_ranks` is each candidate's mean rank over several scores (a Borda count), the
+  default order of a ranking.
 - :func:`rank_backbones` scores candidate backbones on labelled data (features extracted once, cached)
   and :func:`domain_distance` compares two datasets through one backbone; :func:`ranking_report` and
   :func:`distance_report` turn them into HTML reports.
@@ -21,6 +23,7 @@ from collections.abc import Callable
 
 from numpy.typing import ArrayLike
 
+from ._consensus import consensus_ranks
 from ._distance_report import distance_report, domain_distance
 from ._distances import coral_distance, mmd_rbf, proxy_a_distance
 from ._gbc import gbc
@@ -58,6 +61,7 @@ __all__ = [
     "FeatureScore",
     "SCORES",
     "RankingResult",
+    "consensus_ranks",
     "coral_distance",
     "distance_report",
     "domain_distance",

@@ -9,6 +9,7 @@ same architecture with random weights: a control that a pretrained backbone shou
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import time
@@ -22,6 +23,7 @@ from numpy.typing import NDArray
 
 from ..errors import DataError
 from ._checks import check_label_codes
+from ._consensus import CONSENSUS, consensus_ranks
 
 if TYPE_CHECKING:
     from ..backbones import Backbone
@@ -38,11 +40,12 @@ __all__ = [
 
 #: Prefix naming a backbone's architecture with random weights (a negative control).
 RANDOM_PREFIX = "random:"
-#: The cross-validated probe ranked best in docs/transferability.md (mean weighted tau 0.73 against probe
-#: accuracy and 0.68 against fine-tuning, over 6 datasets x 3 seeds); kNN next (0.69, 0.63; the best on text,
-#: and ~60x cheaper), then LogME (0.56, 0.58); h_score_shrinkage ranked a random-weight control first and is
-#: available on request only.
-DEFAULT_SCORES = ("linear_probe", "knn", "logme")
+#: The ranking is by the consensus (mean rank) of three scores: the cross-validated probe, the best single
+#: score in docs/transferability.md (mean weighted tau 0.73 against probe accuracy and 0.68 against
+#: fine-tuning, over 6 datasets x 3 seeds, best on images), kNN (0.69, 0.63; best on text, ~60x cheaper)
+#: and LogME (0.56, 0.58). h_score_shrinkage ranked a random-weight control first and is available on
+#: request only.
+DEFAULT_SCORES = (CONSENSUS, "linear_probe", "knn", "logme")
 LEEP = "leep"
 NCE = "nce"
 #: Scores from the backbone's source classifier: in every row, None where there is none.
@@ -66,6 +69,8 @@ SCORE_DESCRIPTIONS = {
           "target labels; only for pretrained backbones that keep their source classifier (else blank).",
     NCE: "NCE (Tran et al., ICCV 2019): negative conditional entropy of the target labels given the source "
          "classifier's predicted classes; only for pretrained backbones that keep their source classifier.",
+    CONSENSUS: "Mean rank (a Borda count) of the backbone over the other requested scores that every backbone has: "
+               "1 when it is last by all of them, the number of backbones when it is first by all.",
 }
 
 
@@ -185,6 +190,9 @@ class RankingResult:
         The requested scores; the first, ``primary``, orders :meth:`ranked`.
     modality, n_samples, n_classes :
         What the backbones were scored on.
+    consensus_of : tuple of str
+        The scores whose ranks the ``consensus`` column averages (empty without that column, or when no
+        requested score is available for every backbone).
     """
 
     rows: list[BackboneScores]
@@ -192,6 +200,7 @@ class RankingResult:
     modality: str
     n_samples: int
     n_classes: int
+    consensus_of: tuple[str, ...] = ()
     columns: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -220,8 +229,13 @@ class RankingResult:
         """One sentence: which backbone the primary score puts first, or why none."""
         if self.best is None:
             why = " (it needs a source classifier head)" if self.primary in SOURCE_SCORES else ""
+            if self.primary == CONSENSUS:
+                why = " (no other requested score is available for every backbone)"
             return (f"no backbone has a {self.primary} score{why}: nothing is ranked by it; "
                     "put another score first in --scores")
+        if self.primary == CONSENSUS:
+            return (f"ranked by consensus, the mean rank over {', '.join(self.consensus_of)} (higher is better): "
+                    f"best is {self.best.backbone}")
         return f"ranked by {self.primary} (higher is better): best is {self.best.backbone}"
 
     def table(self) -> list[dict[str, Any]]:
@@ -250,8 +264,8 @@ class RankingResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view; unavailable scores are None."""
-        return {"primary": self.primary, "scores": list(self.scores), "modality": self.modality,
-                "n_samples": self.n_samples, "n_classes": self.n_classes,
+        return {"primary": self.primary, "scores": list(self.scores), "consensus_of": list(self.consensus_of),
+                "modality": self.modality, "n_samples": self.n_samples, "n_classes": self.n_classes,
                 "ranking": [{"rank": i, **r.to_dict()} for i, r in self._ranks()]}
 
 
@@ -261,13 +275,17 @@ def _check_scores(scores: Sequence[str]) -> tuple[str, ...]:
     if isinstance(scores, str):
         scores = (scores,)
     names = tuple(scores)
+    known = [*SCORES, *SOURCE_SCORES, CONSENSUS]
     if not names:
-        raise DataError(f"no score requested; choose from: {', '.join([*SCORES, *SOURCE_SCORES])}")
-    unknown = [s for s in names if s not in SCORES and s not in SOURCE_SCORES]
+        raise DataError(f"no score requested; choose from: {', '.join(known)}")
+    unknown = [s for s in names if s not in known]
     if unknown:
-        raise DataError(f"unknown score {unknown[0]!r}; choose from: {', '.join([*SCORES, *SOURCE_SCORES])}")
+        raise DataError(f"unknown score {unknown[0]!r}; choose from: {', '.join(known)}")
     if len(set(names)) != len(names):
         raise DataError(f"score {next(s for s in names if names.count(s) > 1)!r} is requested twice")
+    if CONSENSUS in names and len(names) < 3:
+        raise DataError(f"{CONSENSUS} averages the ranks of the other requested scores: request at least two more "
+                        f"(e.g. {','.join(DEFAULT_SCORES)})")
     return names
 
 
@@ -335,10 +353,11 @@ def rank_backbones(
     backbones : sequence of str
         Candidate names (see :func:`transferkit.backbones.list_backbones`); ``random:<name>`` is the
         same architecture with random weights, a control for the others.
-    scores : sequence of str, default=("linear_probe", "knn", "logme")
-        Names from :data:`transferkit.selection.SCORES` (or ``"leep"``, ``"nce"``); the first orders the
-        ranking. LEEP and NCE are added to every row anyway, None where the backbone has no source
-        classifier.
+    scores : sequence of str, default=("consensus", "linear_probe", "knn", "logme")
+        Names from :data:`transferkit.selection.SCORES` (or ``"leep"``, ``"nce"``, ``"consensus"``); the
+        first orders the ranking. LEEP and NCE are added to every row anyway, None where the backbone has
+        no source classifier. ``"consensus"`` is each backbone's mean rank over the other requested scores
+        that every backbone has (:func:`~transferkit.selection.consensus_ranks`); it needs two more.
     image_size : int, optional
         Square input size for image backbones (default: each backbone's own).
     max_length : int, optional
@@ -384,7 +403,12 @@ def rank_backbones(
     options = dict(image_size=image_size, max_length=max_length, cache=cache, random_state=random_state,
                    verbose=verbose)
     rows = [_score_backbone(c, items, labels, names, options) for c in choices]
-    return RankingResult(rows, names, modality, len(items), n_classes)
+    if CONSENSUS not in names:
+        return RankingResult(rows, names, modality, len(items), n_classes)
+    ranks, used = consensus_ranks({s: [r.scores[s] for r in rows] for s in names if s != CONSENSUS})
+    rows = [dataclasses.replace(r, scores={**r.scores, CONSENSUS: None if math.isnan(v) else float(v)})
+            for r, v in zip(rows, ranks, strict=True)]
+    return RankingResult(rows, names, modality, len(items), n_classes, consensus_of=used)
 
 
 def _check_labels(y: Any, n_samples: int) -> tuple[NDArray[Any], int]:
@@ -407,7 +431,7 @@ def _score_backbone(choice: BackboneChoice, items: Any, labels: NDArray[Any], na
     seconds: dict[str, float] = {}
     try:
         for name in names:
-            if name in SOURCE_SCORES:
+            if name in SOURCE_SCORES or name == CONSENSUS:  # LEEP and NCE below; the consensus over all rows
                 continue
             start = time.perf_counter()
             values[name] = float(_score_function(name, options["random_state"])(features, labels))
@@ -418,7 +442,7 @@ def _score_backbone(choice: BackboneChoice, items: Any, labels: NDArray[Any], na
             seconds[LEEP] = seconds[NCE] = (time.perf_counter() - start) / 2  # one pass of the source head
     except DataError as exc:  # e.g. a random network whose features overflow: say which backbone
         raise DataError(f"backbone {choice.name!r}: {exc}") from exc
-    ordered = {n: values[n] for n in [*names, *(s for s in SOURCE_SCORES if s not in names)]}
+    ordered = {n: values.get(n) for n in [*names, *(s for s in SOURCE_SCORES if s not in names)]}
     return BackboneScores(choice.name, ordered, feature_seconds, seconds, int(features.shape[1]),
                           choice.pretrained and bool(extractor.backbone_.spec.pretrained))
 
