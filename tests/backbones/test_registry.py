@@ -155,6 +155,34 @@ def test_a_failed_download_is_not_retried_for_a_while(monkeypatch: pytest.Monkey
     assert len(calls) == 5
 
 
+def test_the_hub_clients_retry_warnings_are_not_printed(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Offline, huggingface_hub warns once per retry of every request (23-34 lines before the error)."""
+    import logging
+
+    from huggingface_hub.utils import logging as hub_logging
+
+    from transferkit.backbones import _providers
+
+    monkeypatch.setattr(_providers, "_failures", {})
+    hub_logger = hub_logging.get_logger("huggingface_hub.utils._http")  # the retries' logger, stderr handler
+    before = logging.getLogger("huggingface_hub").level
+
+    def offline() -> None:
+        for attempt in range(1, 6):
+            hub_logger.warning(f"Retrying in 8s [Retry {attempt}/5].")
+        hub_logger.error("a real error is still shown")
+        raise ConnectionError("Failed to resolve 'huggingface.co'")
+
+    with pytest.raises(WeightsUnavailableError, match="Failed to resolve 'huggingface.co'"):
+        _providers.fetch("hf:x", offline, "remedy")
+    err = capsys.readouterr().err
+    assert "Retrying" not in err and "a real error is still shown" in err
+    assert logging.getLogger("huggingface_hub").level == before  # restored
+    hub_logger.warning("shown again after the download")
+    assert "shown again after the download" in capsys.readouterr().err
+
+
 def test_random_weights_load_after_a_failed_pretrained_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
     """A remembered failure of the pretrained download must not refuse the architecture at random weights."""
     from transferkit.backbones import _providers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -71,7 +72,8 @@ def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True,
         raise WeightsUnavailableError(f"{earlier[1]} (failed {now - earlier[0]:.0f} s ago in this process; "
                                       f"not retried for {FAILURE_MEMORY_S:.0f} s)")
     try:
-        result = fn()
+        with _quiet_hub_retries():
+            result = fn()
     except (UnknownBackboneError, WeightsUnavailableError):
         raise
     except Exception as exc:  # network, hub and file errors come in many types
@@ -83,6 +85,26 @@ def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True,
         raise WeightsUnavailableError(message) from exc
     _failures.pop(key, None)
     return result
+
+
+#: Loggers whose warnings during a download are the hub client's retry chatter (offline: a warning for
+#: each of 5 retries of each request, 20-30 lines before the error), which :func:`fetch` turns into one
+#: sentence anyway.
+_HUB_LOGGERS = ("huggingface_hub", "transformers", "sentence_transformers")
+
+
+@contextlib.contextmanager
+def _quiet_hub_retries() -> Iterator[None]:
+    """Only errors from the hub's loggers while a download runs; their levels are restored after."""
+    loggers = [logging.getLogger(name) for name in _HUB_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.ERROR))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 _HUB_REMEDY = (
