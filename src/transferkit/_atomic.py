@@ -1,4 +1,4 @@
-"""Atomic text files: write a temporary sibling, then rename, so a reader never sees half a file."""
+"""Atomic files: write a temporary sibling, then rename, so a reader never sees half a file."""
 
 from __future__ import annotations
 
@@ -14,11 +14,18 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     would leave 0600, unreadable to anyone else on the machine). On any error the temporary file is
     removed and an existing ``path`` is untouched.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"write_text_atomic writes a str, not {type(text).__name__}")
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | Path, content: bytes) -> Path:
+    """Write ``content`` to ``path`` as :func:`write_text_atomic` writes text."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -86,6 +86,9 @@ def demo_models(kind: str, sizes: DemoSizes, seed: int = 0) -> dict[str, Any]:
 def run_demo(out: str | Path = "transferkit-demo", *, quick: bool = False, only: str | None = None,
              seed: int = 0, echo: Callable[[str], Any] = print) -> dict[str, EvaluationResult]:
     """Run the demo; write ``report.html`` and ``results.json`` into ``out``. Returns the results by half."""
+    from ._outputs import check_output_folder, write_output_folder
+
+    check_output_folder(out, ("report.html", "results.json"))  # before any work
     sizes = QUICK if quick else FULL
     kinds = [only] if only else ["image", "text"]
     titles = {"image": "Images: EfficientNet-Lite0 on Fashion-MNIST",
@@ -107,8 +110,7 @@ def run_demo(out: str | Path = "transferkit-demo", *, quick: bool = False, only:
                          example_items(train))
         add_evaluation(report, result)
         echo(f"[demo] {kind} done in {time.perf_counter() - t0:.0f} s")
-    out = Path(out)
-    report.write(out / "report.html")
-    (out / "results.json").write_text(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=1, default=str))
+    write_output_folder(out, {"report.html": report.render(), "results.json": json.dumps(
+        {k: v.to_dict() for k, v in results.items()}, indent=1, default=str)})
     return results
 

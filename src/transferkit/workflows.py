@@ -79,9 +79,38 @@ def check_compatible(data: Dataset, backbone: str) -> None:
                         f"{data.modality}; {data.modality} backbones: {backbones_for(data.modality)}")
 
 
+def _shown(names: list[str], limit: int = 5) -> str:
+    return ", ".join(repr(n) for n in names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def match_columns(data: Dataset, other: Dataset, what: str) -> Dataset:
+    """``other`` (``what``: the test data, the target data, a second table) with the feature columns of the
+    table ``data``, matched by name: the same names in another order are reordered; missing or extra
+    columns are an error naming them. Tables without column names (arrays) are matched by count; other
+    modalities pass unchanged."""
+    if not data.modality == other.modality == "table":
+        return other
+    if data.feature_names and other.feature_names:
+        given = {str(n): i for i, n in enumerate(other.feature_names)}
+        missing = [str(n) for n in data.feature_names if str(n) not in given]
+        extra = [str(n) for n in other.feature_names if str(n) not in set(map(str, data.feature_names))]
+        if missing or extra:
+            problems = ([f"lacks the feature column(s) {_shown(missing)}"] if missing else []) + \
+                ([f"has the column(s) {_shown(extra)} that are not in it"] if extra else [])
+            raise DataError(f"{what} ({other.source or 'the data'}) must have the feature columns of "
+                            f"{data.source or 'the training data'}, but it {' and '.join(problems)}")
+        order = [given[str(n)] for n in data.feature_names]
+        if order != list(range(len(order))):
+            other = dataclasses.replace(other, X=np.asarray(other.X)[:, order],
+                                        feature_names=[str(n) for n in data.feature_names])
+        return other
+    check_same_columns(data, other, what)
+    return other
+
+
 def check_same_columns(data: Dataset, other: Dataset, what: str) -> None:
     """Two tables (training data and ``what``: the test data, new data) have the same number of feature
-    columns; other modalities pass."""
+    columns; other modalities pass. :func:`match_columns` also matches the columns by name."""
     if data.modality == other.modality == "table" and np.shape(data.X)[1] != np.shape(other.X)[1]:
         raise DataError(f"{what} ({other.source or 'the data'}) has {np.shape(other.X)[1]} feature columns, but "
                         f"{data.source or 'the training data'} has {np.shape(data.X)[1]}")
@@ -152,15 +181,24 @@ class FitOutcome:
 
 def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Dataset, Dataset] | None:
     """Stratified train/held-out split; None when ``fraction`` is 0."""
+    if not (isinstance(fraction, int | float | np.number) and not isinstance(fraction, bool)
+            and np.isfinite(fraction) and 0 <= fraction < 1):  # NaN passes a plain range test
+        raise DataError(f"holdout must be a finite share of the data in [0, 1), got {fraction!r}")
     if fraction <= 0:
         return None
     from sklearn.model_selection import train_test_split
 
     assert data.y is not None
-    _, counts = np.unique(data.y, return_counts=True)
+    labels, counts = np.unique(data.y, return_counts=True)
+    if len(labels) < 2:
+        raise DataError(f"only one class ({labels.tolist()[0]!r}) in the labels; a classifier needs at least two "
+                        "(check --label-column)")
     if counts.min() < 2:
-        raise DataError("a class has a single example, so no stratified held-out split is possible; add examples "
-                        "or use --holdout 0")
+        single = [repr(c) for c in labels[counts < 2].tolist()]
+        raise DataError(f"class{'es' if len(single) > 1 else ''} {', '.join(single[:5])}"
+                        f"{f' and {len(single) - 5} more' if len(single) > 5 else ''} "
+                        f"{'have' if len(single) > 1 else 'has'} only 1 example, so no stratified held-out split is "
+                        "possible; add examples or use --holdout 0")
     idx = np.arange(len(data.y))
     n_test = max(int(round(fraction * len(idx))), len(counts))
     tr, te = train_test_split(idx, test_size=n_test, stratify=data.y, random_state=random_state)
@@ -278,21 +316,29 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
 def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *, test: Dataset | None = None,
                        cv: int = 5, repeats: int = 1, random_state: int = 0, title: str = "transferkit evaluation",
                        verbose: int = 0) -> EvaluationResult:
-    """Evaluate ``models`` against the baseline and write ``report.html`` and ``evaluation.json`` to ``out``."""
+    """Evaluate ``models`` against the baseline and write ``report.html`` and ``evaluation.json`` to ``out``.
+
+    An existing ``out`` is reused only where it holds no ``report.html``/``evaluation.json`` that transferkit did
+    not write (checked before any work, see :func:`transferkit._outputs.check_output_folder`). A table ``test``
+    is matched to ``data``'s feature columns by name, and its labels must be classes of ``data``."""
+    from ._outputs import check_output_folder, write_output_folder
+
+    check_output_folder(out, ("report.html", "evaluation.json"))
     if data.y is None or (test is not None and test.y is None):
         raise DataError("evaluation needs labels; the data has none (check --label-column)")
     for est in models.values():
         check_compatible(data, est.backbone)
     if test is not None and test.modality != data.modality:
         raise DataError(f"the test data holds {test.modality}, the training data {data.modality}")
+    if test is not None:
+        test = match_columns(data, test, "the test data")
     result = evaluate(models, data.X, data.y, cv=cv, repeats=repeats, test=None if test is None else (test.X, test.y),
                       modality=data.modality, random_state=random_state, verbose=verbose)
     report = Report(title)
     add_data_summary(report, data.summary(), result.class_counts, example_items(data) if data.modality != "table" else None)
     add_evaluation(report, result)
-    out = Path(out)
-    report.write(out / "report.html")
-    (out / "evaluation.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
+    write_output_folder(out, {"report.html": report.render(),
+                              "evaluation.json": json.dumps(result.to_dict(), indent=1, default=str)})
     return result
 
 

@@ -146,14 +146,14 @@ def _table(n: int, width: int, labels: list[str] | None) -> Dataset:
 def test_check_adaptation_data_names_the_problem() -> None:
     src = _table(6, 3, ["a", "b"])
     check_adaptation_data(src, _table(4, 3, None))
-    with pytest.raises(DataError, match="3 feature columns but the target have 4"):
+    with pytest.raises(DataError, match="3 feature columns but the target has 4"):
         check_adaptation_data(src, _table(4, 4, None))
     with pytest.raises(DataError, match="target set is empty"):
         check_adaptation_data(src, Dataset(X=np.zeros((0, 3)), y=None, modality="table"))
     texts = Dataset(X=np.array(["x", "y"], dtype=object), y=None, modality="text")
-    with pytest.raises(DataError, match="table data but the target hold text"):
+    with pytest.raises(DataError, match="table data but the target holds text"):
         check_adaptation_data(src, texts)
-    with pytest.raises(DataError, match="no source class: 'c'"):
+    with pytest.raises(DataError, match="the target has labels that are no source class: 'c'"):
         check_adaptation_data(src, _table(4, 3, ["a", "c"]))
     with pytest.raises(DataError, match="labelled target examples have labels that are no source class"):
         check_adaptation_data(src, _table(4, 3, None), target_labels=_table(2, 3, ["z"]))

@@ -102,13 +102,25 @@ def _bad(tmp_path: Path, args: list[object], *expected: str) -> None:
 
 def test_adapt_bad_input_is_one_line(domains: dict[str, Path], tmp_path: Path) -> None:
     src = ["adapt", "-s", domains["source"], "-b", "identity"]
-    _bad(tmp_path, [*src, "-t", domains["wide"]], "4 feature columns", "have 5")
+    _bad(tmp_path, [*src, "-t", domains["wide"]], "the target table", "has the column(s) 'f4' that are not in it")
+    swapped = tmp_path / "swapped.csv"  # the same columns in another order: matched by name, not position
+    pd.read_csv(domains["target"])[["f1", "f0", "f2", "f3", "label"]].to_csv(swapped, index=False)
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(domains["target"]).rename(columns={"f0": "g0"}).to_csv(renamed, index=False)
+    _bad(tmp_path, [*src, "-t", renamed], "lacks the feature column(s) 'f0'", "has the column(s) 'g0'")
+    runs = {}
+    for name, target in (("target", domains["target"]), ("swapped", swapped)):
+        code, text = run(*src, "-t", target, "--method", "coral", "--no-tsne", "--out", tmp_path / name)
+        assert code == 0, text
+        runs[name] = json.loads((tmp_path / name / "adapt.json").read_text())
+    assert runs["swapped"]["guard"] == runs["target"]["guard"]
+    assert runs["swapped"]["distances"] == runs["target"]["distances"]
     _bad(tmp_path, [*src, "-t", domains["other_labels"]], "no source class: 'meh'")
     _bad(tmp_path, [*src, "-t", domains["target"], "--method", "coral,nope"], "unknown adaptation method 'nope'")
     _bad(tmp_path, [*src, "-t", domains["target"], "--method", "tradaboost"], "--target-labels")
     texts = tmp_path / "texts.csv"
     pd.DataFrame({"text": ["good", "bad", "fine"], "label": ["pos", "neg", "pos"]}).to_csv(texts, index=False)
-    _bad(tmp_path, [*src, "-t", texts], "table data but the target hold text")
+    _bad(tmp_path, [*src, "-t", texts], "table data but the target holds text")
     _bad(tmp_path, ["adapt", "-s", domains["source"], "-t", domains["target"], "-b", "tiny-txt"], "tiny-txt")
     empty = tmp_path / "empty.csv"
     empty.write_text(",".join(COLS) + "\n")

@@ -259,7 +259,7 @@ def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder:
         code, text = run("predict", tmp_path / "m", data)
         assert code == 1 and message in text and "Traceback" not in text, text
     code, text = run("evaluate", table, "-b", "tiny-mlp", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "e")
-    assert code == 1 and "the --test data" in text and "has 5 feature columns" in text, text
+    assert code == 1 and "the --test data" in text and "lacks the feature column(s) 'f0'" in text, text
     code, text = run("audit", table, "-b", "none", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "a")
     assert code == 1 and "The test set has 5 feature columns but the data to audit has 6" in text, text
 
@@ -333,3 +333,92 @@ def test_strategy_errors_name_cli_options(tmp_path: Path, reviews: Path) -> None
     _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "lora", "--layer-decay", "0.5", "--text-column", "review",
                     "--label-column", "sentiment"],
          "--layer-decay does not apply to LoRA")
+
+
+def test_report_commands_never_replace_a_file_they_did_not_write(tmp_path: Path) -> None:
+    """evaluate (like every report command) may rerun into its own output folder, but refuses, before any
+    work, a folder where it would replace a user's file."""
+    table = _table(tmp_path)
+    out = tmp_path / "ow"
+    out.mkdir()
+    (out / "report.html").write_text("my precious report")
+    code, text = run("evaluate", table, "-b", "identity", "--cv", "2", "-o", out, "--no-progress")
+    assert code == 2 and "'report.html', which transferkit did not write" in text and str(out) in text, text
+    assert "Traceback" not in text and "split 1" not in text, "refused before any work"
+    assert (out / "report.html").read_text() == "my precious report"
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    for _ in range(2):  # a rerun into its own folder replaces its own files
+        code, text = run("evaluate", table, "-b", "identity", "--cv", "2", "-o", tmp_path / "e", "--no-progress")
+        assert code == 0, text
+    (tmp_path / "e" / "evaluation.json").write_text("edited by hand")
+    code, text = run("evaluate", table, "-b", "identity", "--cv", "2", "-o", tmp_path / "e", "--no-progress")
+    assert code == 2 and "'evaluation.json', which was changed since transferkit wrote it" in text, text
+
+
+def test_evaluate_matches_test_columns_by_name(tmp_path: Path) -> None:
+    """A --test table with the same columns in another order scores as the original; renamed columns fail."""
+    table = tmp_path / "table.csv"
+    frame = named_columns_table(table)  # the label depends on f1 and f2, not on f3
+    frame[["f3", "f2", "f1", "label"]].to_csv(tmp_path / "swapped.csv", index=False)
+    frame.rename(columns={"f1": "g0"}).to_csv(tmp_path / "renamed.csv", index=False)
+    scores = {}
+    for name in ("table.csv", "swapped.csv"):
+        code, text = run("evaluate", table, "-b", "identity", "--test", tmp_path / name, "-o", tmp_path / name[:-4],
+                         "--no-progress")
+        assert code == 0, text
+        scores[name] = json.loads((tmp_path / name[:-4] / "evaluation.json").read_text())["models"]
+    assert {k: v["pooled"] for k, v in scores["swapped.csv"].items()} == \
+        {k: v["pooled"] for k, v in scores["table.csv"].items()}
+    assert scores["table.csv"]["identity + linear"]["pooled"]["accuracy"] > 0.9
+    code, text = run("evaluate", table, "-b", "identity", "--test", tmp_path / "renamed.csv", "-o", tmp_path / "r",
+                     "--no-progress")
+    assert code == 1 and "lacks the feature column(s) 'f1'" in text and "has the column(s) 'g0'" in text, text
+    assert not (tmp_path / "r").exists()
+
+
+def test_evaluate_refuses_test_labels_that_are_no_training_class(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    frame = pd.read_csv(table)
+    frame.loc[0, "label"] = "zzz"
+    frame.to_csv(tmp_path / "newclass.csv", index=False)
+    code, text = run("evaluate", table, "-b", "identity", "--test", tmp_path / "newclass.csv", "-o", tmp_path / "e",
+                     "--no-progress")
+    assert code == 1 and "the test set has labels that are no class of the training data: 'zzz'" in text, text
+    assert "Traceback" not in text and not (tmp_path / "e").exists()
+
+
+def test_a_table_with_a_non_numeric_column_says_so(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    pd.read_csv(table).assign(id=lambda f: [f"r{i}" for i in range(len(f))]).to_csv(tmp_path / "withid.csv",
+                                                                                    index=False)
+    _bad(tmp_path, [tmp_path / "withid.csv", "-b", "tiny-mlp"], "cannot be read as a feature table",
+         "column 'id' is not numeric", "--text-column")
+    _bad(tmp_path, [table, "-b", "tiny-mlp", "--label-column", "f1"], "column 'label' is not numeric")
+
+
+def test_fit_names_the_class_with_a_single_example(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    frame = pd.read_csv(table)
+    pd.concat([frame, frame.iloc[:1].assign(label="c")]).to_csv(tmp_path / "single.csv", index=False)
+    _bad(tmp_path, [tmp_path / "single.csv", "-b", "tiny-mlp", "-s", "linear"], "class 'c' has only 1 example",
+         "--holdout 0")
+    frame.assign(label="a").to_csv(tmp_path / "one.csv", index=False)
+    _bad(tmp_path, [tmp_path / "one.csv", "-b", "tiny-mlp", "-s", "linear"], "only one class ('a')")
+
+
+def test_predict_paths_are_named(tmp_path: Path, image_folder: Path) -> None:
+    """predict -o creates missing parent folders (as fit -o does); a file is not a model folder; an empty
+    folder holds no images."""
+    table = _table(tmp_path)
+    code, text = run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "m", "--no-progress")
+    assert code == 0, text
+    code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "new" / "dir" / "p.csv")
+    assert code == 0 and len(pd.read_csv(tmp_path / "new" / "dir" / "p.csv")) == len(pd.read_csv(table)), text
+    code, text = run("predict", table, table)
+    assert code == 1 and "is a file, not a model folder" in text, text
+    code, text = run("fit", image_folder, "-b", "tiny-cnn", "-s", "linear", "--image-size", "32", "--holdout", "0",
+                     "-o", tmp_path / "im", "--no-progress")
+    assert code == 0, text
+    (tmp_path / "empty").mkdir()
+    code, text = run("predict", tmp_path / "im", tmp_path / "empty")
+    assert code == 1 and "holds no images to predict" in text and "sub-folder" not in text, text

@@ -24,7 +24,7 @@ def test_ensemble_prints_member_and_ensemble_scores_and_writes_the_report(review
     assert any(line.startswith("no-transfer baseline") and "member" in line for line in lines)
     assert any(line.startswith("ensemble (stacking)") and "ensemble" in line for line in lines)
     assert "against" in text and "for its best member" in text
-    assert sorted(p.name for p in out.iterdir()) == ["ensemble.json", "report.html"]
+    assert sorted(p.name for p in out.iterdir()) == [".transferkit-outputs.json", "ensemble.json", "report.html"]
     data = json.loads((out / "ensemble.json").read_text())
     assert data["method"] == "stacking" and len(data["table"]) == 3
     assert "Ensemble vs its members" in (out / "report.html").read_text()

@@ -19,7 +19,7 @@ def test_select_prints_the_table_and_writes_the_report(reviews: Path, tmp_path: 
     lines = text.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("method"))
     assert [line.split()[0] for line in lines[header + 1: header + 4]] == ["all", "anova", "chi2"]
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "selection.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".transferkit-outputs.json", "report.html", "selection.json"]
     data = json.loads((out / "selection.json").read_text())
     assert data["methods"] == ["anova", "chi2"] and data["n_samples"] == 30 and data["n_features"] == 16
     assert data["info"]["backbone"] == "tiny-text" and data["info"]["shift"] == "minmax"
@@ -33,11 +33,19 @@ def test_select_bad_input_is_one_line_and_writes_nothing(reviews: Path, tmp_path
     for args, expected in [
         (["--methods", "anova,lasso"], "unknown feature-selection method 'lasso'"),
         (["--methods", "chi2"], "chi2 needs non-negative features, but column 0 (tiny-text_0)"),
-        (["--fractions", "0.5,x"], "--fractions must be numbers"),
-        (["--fractions", "0,1"], "fractions must lie in (0, 1]"),
     ]:
         code, text = run_cli("select", reviews, "-b", "tiny-text", *args, *TEXT, "--no-cache", "--out", out,
                              "--no-progress")
         assert code == 1, text
         assert expected in text and "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+        assert not out.exists()
+
+
+def test_select_bad_fractions_are_a_usage_error_before_any_work(reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    for fractions, expected in [("0.5,x", "'x' is not a valid float"), ("0,1", "0.0 is not in the range"),
+                                ("0.5,nan", "'nan' is not a finite number"), (",", "holds no number")]:
+        code, text = run_cli("select", reviews, "-b", "tiny-text", "--fractions", fractions, *TEXT, "--no-cache",
+                             "--out", out, "--no-progress")
+        assert code == 2 and expected in text and "Traceback" not in text, text
         assert not out.exists()

@@ -25,7 +25,7 @@ def test_rank_prints_a_ranked_table_and_writes_the_report(reviews: Path, tmp_pat
     header = next(line for line in text.splitlines() if "backbone" in line)
     assert header.split()[:5] == ["rank", "backbone", "h_score_shrinkage", "logme", "leep"]
     assert "ranked by h_score_shrinkage" in text and "random-weight control" in text
-    assert sorted(p.name for p in out.iterdir()) == ["ranking.json", "report.html"]
+    assert sorted(p.name for p in out.iterdir()) == [".transferkit-outputs.json", "ranking.json", "report.html"]
     data = json.loads((out / "ranking.json").read_text())
     assert data["primary"] == "h_score_shrinkage" and data["n_samples"] == 30
     assert [r["backbone"] for r in data["ranking"]] == ["tiny-text", "random:tiny-text"]  # a tie keeps the order
@@ -129,3 +129,33 @@ def test_rank_help_names_every_score() -> None:
     help_text = " ".join(text.split())  # click wraps the help over lines
     for name in [*SCORES, *SOURCE_SCORES]:
         assert f" {name}," in help_text or f" {name})" in help_text or f"({name}," in help_text, name
+
+
+def test_rank_and_distance_never_replace_a_user_file(reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ow"
+    out.mkdir()
+    (out / "ranking.json").write_text("notes")
+    code, text = run("rank", reviews, "-b", "tiny-text", *TEXT, "--scores", "knn", "-o", out, "--no-progress")
+    assert code == 2 and "'ranking.json', which transferkit did not write" in text, text
+    assert (out / "ranking.json").read_text() == "notes" and sorted(p.name for p in out.iterdir()) == ["ranking.json"]
+    (out / "distance.json").write_text("notes")
+    code, text = run("distance", reviews, reviews, "-b", "tiny-text", *TEXT, "-o", out)
+    assert code == 2 and "'distance.json', which transferkit did not write" in text, text
+
+
+def test_distance_matches_table_columns_by_name(tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    first = pd.DataFrame(rng.normal(size=(30, 3)) * [1.0, 10.0, 0.1], columns=["f1", "f2", "f3"])
+    first.to_csv(tmp_path / "a.csv", index=False)
+    first[["f3", "f1", "f2"]].to_csv(tmp_path / "swapped.csv", index=False)
+    first.rename(columns={"f1": "g1"}).to_csv(tmp_path / "renamed.csv", index=False)
+    code, text = run("distance", tmp_path / "a.csv", tmp_path / "swapped.csv", "-b", "identity", "--metrics",
+                     "mmd_rbf,coral", "--no-cache", "-o", tmp_path / "d")
+    assert code == 0, text
+    values = json.loads((tmp_path / "d" / "distance.json").read_text())["distances"]
+    assert values["coral"] < 1e-9 and values["mmd_rbf"] < 1e-6, "the same table, its columns matched by name"
+    code, text = run("distance", tmp_path / "a.csv", tmp_path / "renamed.csv", "-b", "identity", "--no-cache",
+                     "-o", tmp_path / "r")
+    assert code == 1 and "lacks the feature column(s) 'f1'" in text and "'g1'" in text, text

@@ -171,8 +171,21 @@ def test_forced_table_with_text_columns_names_them(tmp_path: Path) -> None:
 def test_non_numeric_table_without_text_column_asks_for_text_column(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a,comment,label\n1,x,p\n2,y,q\n")
-    with pytest.raises(DataError, match="Column 'text' not found.*'a', 'comment', 'label'"):
+    with pytest.raises(DataError, match="Column 'text' not found.*'a', 'comment', 'label'") as info:
         load_data(path)
+    assert "cannot be read as a feature table either: column 'comment' is not numeric" in str(info.value)
+
+
+def test_a_numeric_table_with_string_columns_names_them(tmp_path: Path) -> None:
+    """An id column (or a non-numeric label left as a feature by --label-column) is named as the reason the
+    table is no feature table, beside the hint for text tables."""
+    path = tmp_path / "withid.csv"
+    path.write_text("id,f1,f2,label\nr1,1,2,a\nr2,3,4,b\n")
+    with pytest.raises(DataError, match="column 'id' is not numeric") as info:
+        load_data(path)
+    assert "--text-column" in str(info.value) and str(path) in str(info.value)
+    with pytest.raises(DataError, match="columns 'id', 'label' are not numeric"):
+        load_data(path, label_column="f1")
 
 
 def test_image_column_resolves_paths_against_the_table_folder(tmp_path: Path) -> None:

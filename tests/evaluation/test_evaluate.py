@@ -89,3 +89,46 @@ def test_the_fold_spread_is_shown_only_where_there_are_folds() -> None:
     assert "spread over folds" not in held_out and re.search(row.format("—"), held_out)
     folded = evaluation_report(evaluate(LogisticRegression(), X, y, cv=3, modality="table"), title="t").render()
     assert "± is the spread over folds" in folded and re.search(row.format(r"[0-9.]+"), folded)
+
+
+def test_a_test_label_that_is_no_training_class_is_refused() -> None:
+    X, y = blobs(10)
+    yt = y.astype(object)
+    yt[0] = "zzz"
+    with pytest.raises(DataError, match="test set has labels that are no class of the training data: 'zzz'"):
+        evaluate({"lr": LogisticRegression()}, X, y, test=(X, yt))
+
+
+def test_evaluate_to_folder_matches_test_columns_by_name(tmp_path: Path) -> None:
+    from transferkit.data import Dataset
+    from transferkit.workflows import evaluate_to_folder
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    y = np.where(X[:, 0] > 0, "pos", "neg")  # only f0 matters: by position, the swapped table would score ~0.5
+    names = ["f0", "f1", "f2"]
+    train = Dataset(X=X, y=y, modality="table", feature_names=names)
+    swapped = Dataset(X=X[:, [2, 0, 1]], y=y, modality="table", feature_names=["f2", "f0", "f1"])
+    models = {"lr": TransferClassifier(backbone="identity", cache=False)}
+    same = evaluate_to_folder(models, train, tmp_path / "a", test=train)
+    moved = evaluate_to_folder(models, train, tmp_path / "b", test=swapped)
+    assert moved.models["lr"].pooled == same.models["lr"].pooled and same.models["lr"].pooled["accuracy"] > 0.9
+    renamed = Dataset(X=X, y=y, modality="table", feature_names=["f0", "f1", "g2"])
+    with pytest.raises(DataError, match="lacks the feature column.*'f2'.*has the column.*'g2'"):
+        evaluate_to_folder(models, train, tmp_path / "c", test=renamed)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "evaluation.json").write_text("mine")
+    with pytest.raises(DataError, match="'evaluation.json', which transferkit did not write"):
+        evaluate_to_folder(models, train, tmp_path / "d", test=train)
+    assert (tmp_path / "d" / "evaluation.json").read_text() == "mine"
+
+
+def test_folds_lowered_to_the_smallest_class_are_noted() -> None:
+    X, y = blobs(4)
+    res = evaluate({"dummy": DummyClassifier()}, X, y, cv=10, modality="table")
+    assert res.n_splits == 4 and res.notes == [
+        "cv=10 lowered to 4 folds: the smallest class ('c0') has 4 examples, and each fold needs one of every class"]
+    assert res.to_dict()["notes"] == res.notes
+    assert "cv=10 lowered to 4 folds" in evaluation_report(res, title="t").render().replace("&#x27;", "'")
+    assert evaluate({"dummy": DummyClassifier()}, X, y, cv=4, modality="table").notes == []
+    with pytest.raises(DataError, match="cv must be an integer of at least 2 folds, got 1"):
+        evaluate({"dummy": DummyClassifier()}, X, y, cv=1, modality="table")

@@ -75,6 +75,18 @@ def test_candidate_sizes() -> None:
         candidate_sizes(10, None, (0.5, 1.5))
 
 
+@pytest.mark.parametrize("fractions, bad", [((0.5, float("nan")), "nan"), ((float("inf"),), "inf"),
+                                            (("0.5",), "'0.5'"), ((True,), "True")])
+def test_candidate_sizes_refuse_fractions_that_are_no_finite_share(fractions: tuple, bad: str) -> None:
+    with pytest.raises(DataError, match=f"fractions must be finite numbers in \\(0, 1\\]; {bad} is not"):
+        candidate_sizes(10, None, fractions)
+    X, y = blobs(10)
+    with pytest.raises(DataError, match="fractions must be finite"):
+        CVFeatureSelector(fractions=fractions).fit(X, y)
+    with pytest.raises(DataError, match="candidates"):
+        candidate_sizes(10, (float("nan"), 2), ())
+
+
 def test_bad_parameters_fail_in_fit_with_a_clear_error() -> None:
     X, y = planted(5)
     with pytest.raises(DataError, match="unknown feature-selection method 'lasso'"):

@@ -23,7 +23,7 @@ def test_budget_parsing() -> None:
     assert parse_budget("2m") == 120.0 and parse_budget("1.5h") == 5400.0 and parse_budget("45") == 45.0
     with pytest.raises(StrategyError, match="cannot read the time budget 'soon'"):
         parse_budget("soon")
-    with pytest.raises(StrategyError, match="must be positive"):
+    with pytest.raises(StrategyError, match="must be a positive, finite time, got '0m'"):
         parse_budget("0m")
 
 

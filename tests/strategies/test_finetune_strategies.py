@@ -78,7 +78,7 @@ def test_partial_freeze_and_gradual_reject_bad_settings_before_training() -> Non
     for bad, match in (({"lr": -1.0}, "lr must be a positive number, got -1.0"),
                        ({"head_lr": float("nan")}, "head_lr must be a positive number"),
                        ({"lr": 0}, "lr must be a positive number, got 0"),
-                       ({"weight_decay": -0.1}, "weight_decay must be >= 0")):
+                       ({"weight_decay": -0.1}, "weight_decay must be a finite number >= 0, got -0.1")):
         with pytest.raises(StrategyError, match=match):
             TransferClassifier(backbone="tiny-cnn", cache=False, strategy=PartialFreeze(**bad)).fit(X, y)
 
@@ -331,3 +331,27 @@ def test_lora_on_torch_attention_layers_acts_in_training_and_validation() -> Non
     X, y = polarity_texts(6)
     with pytest.raises(StrategyError, match=r"cannot adapt .*self_attn.out_proj.* uses its output projection"):
         TransferClassifier(backbone="tiny-text", cache=False, strategy=LoRA(target_modules=["out_proj"])).fit(X, y)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda v: FullFineTune(l2_sp=v), "l2_sp must be a finite number >= 0"),
+    (lambda v: FullFineTune(bss=v), "bss must be a finite number >= 0"),
+    (lambda v: FullFineTune(weight_decay=v), "weight_decay must be a finite number >= 0"),
+    (lambda v: LoRA(alpha=v), "LoRA needs rank >= 1, alpha > 0"),
+    (lambda v: LPFT(probe_C=v), "probe_C must be a finite number > 0"),
+    (lambda v: FullFineTune(augment=Augment(mixup=v)), "mixup and cutmix must be finite numbers"),
+    (lambda v: FullFineTune(augment=Augment(rotation=v)), "augment needs rotation >= 0"),
+])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_regularisers_are_refused_not_silently_ignored(make, match: str, value: float) -> None:  # type: ignore[no-untyped-def]
+    X, y = stripe_images(6)
+    with pytest.raises(StrategyError, match=match):
+        TransferClassifier(backbone="tiny-cnn", cache=False, strategy=make(value)).fit(X, y)
+
+
+@pytest.mark.parametrize("budget", ["nans", "nan", "infm", float("nan")])
+def test_a_non_finite_time_budget_is_refused(budget: object) -> None:
+    from transferkit.strategies._auto import parse_budget
+
+    with pytest.raises(StrategyError, match="the time budget must be a positive, finite time"):
+        parse_budget(budget)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
+from sklearn.base import BaseEstimator, ClassifierMixin
 from tests.helpers import InferenceCounter, blobs, polarity_texts, stripe_images
 
 from transferkit.estimators import load_model
@@ -237,3 +238,92 @@ def test_workers_that_start_together_draw_different_configurations() -> None:
     alone = optuna.create_study(direction="maximize")
     alone.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8, callbacks=[_stop_at(6, [])])
     assert len(alone.trials) == 8, "alone, n_trials decides (and the study is not read after each trial)"
+
+
+class _FailingHead(ClassifierMixin, BaseEstimator):
+    """A head whose fit raises ValueError('boom ...') whenever ``fail`` is true (every trial fails)."""
+
+    def __init__(self, fail: bool = True) -> None:
+        self.fail = fail
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> _FailingHead:
+        if self.fail:
+            raise ValueError(f"boom with fail={self.fail}")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.repeat(self.classes_[:1], len(X))
+
+
+@pytest.mark.parametrize("space, match", [
+    ({"logisticregression__C": {"low": -5, "high": -1}}, r"-5 is not a valid value .*'C' parameter"),
+    ({"logisticregression__class_weight": ["weird"]}, r"'weird' is not a valid value"),
+    ({"logisticregression__C": {"low": 0, "high": 1, "log": True}}, "low > 0 with log"),
+    ({"logisticregression__C": {"low": 0.1, "high": float("nan")}}, "high must be a finite number, got nan"),
+    ({"logisticregression__C": {"low": "a", "high": "b"}}, "low must be a finite number, got 'a'"),
+    ({"logisticregression__C": {"low": 1.5, "high": 4, "int": True}}, "whole-number bounds"),
+    ({"logisticregression__C": {"low": 1, "high": 4, "lgo": True}}, "unknown key 'lgo'"),
+    ({"logisticregression__class_weight": []}, "has no choices"),
+    ({"logisticregression__class_weight": [None, None]}, "repeats a choice"),
+    ({"logisticregression__C": [1.0, float("nan")]}, "choice nan is not"),
+])
+def test_a_bad_space_fails_before_any_study_is_created(space: dict, match: str, tmp_path: Path) -> None:
+    X, y = blobs(10)
+    with pytest.raises(TuningError, match=match):
+        tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, space=space, out=tmp_path / "o", cache=False)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("kind", ["default", "journal"])
+def test_a_new_study_with_no_completed_trial_is_removed_and_names_the_failure(kind: str, tmp_path: Path) -> None:
+    X, y = blobs(10)
+    out = tmp_path / "o"
+    storage = None if kind == "default" else tmp_path / "s.journal"
+    with pytest.raises(TuningError, match=r"no trial of study 's' completed; last failure: ValueError: boom"):
+        tune(X, y, backbone="tiny-mlp", head=_FailingHead(), space={"fail": [True]}, n_trials=2, cv=2, out=out,
+             storage=storage, study_name="s", cache=False)
+    assert not out.exists() and not (tmp_path / "s.journal").exists()  # nothing this run made is left
+    # a corrected re-run is not refused as a study with another space
+    result = tune(X, y, backbone="tiny-mlp", head=_FailingHead(), space={"fail": [False]}, n_trials=2, cv=2,
+                  out=out, storage=storage, study_name="s", cache=False)
+    assert result.counts() == {"complete": 2}
+
+
+def test_a_failed_run_never_removes_a_study_or_file_that_was_there(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    db = tmp_path / "shared.db"
+    kept = tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, storage=db, study_name="kept", cache=False)
+    with pytest.raises(TuningError, match="last failure: ValueError: boom"):  # a new study in an existing file
+        tune(X, y, backbone="tiny-mlp", head=_FailingHead(), space={"fail": [True]}, n_trials=2, cv=2, storage=db,
+             study_name="new", cache=False)
+    assert db.exists() and optuna.get_all_study_names(f"sqlite:///{db}") == ["kept"]
+    assert len(optuna.load_study(study_name="kept", storage=f"sqlite:///{db}").trials) == len(kept.study.trials)
+    optuna.create_study(storage=f"sqlite:///{db}", study_name="empty")  # there before, with no trial yet
+    with pytest.raises(TuningError, match="last failure: ValueError: boom.*the study stays in"):
+        tune(X, y, backbone="tiny-mlp", head=_FailingHead(), space={"fail": [True]}, n_trials=2, cv=2, storage=db,
+             study_name="empty", cache=False)
+    assert sorted(optuna.get_all_study_names(f"sqlite:///{db}")) == ["empty", "kept"]
+
+
+@pytest.mark.parametrize("kwargs, match", [({"timeout": float("nan")}, "timeout must be a positive, finite"),
+                                           ({"timeout": float("inf")}, "timeout must be a positive, finite"),
+                                           ({"cv": 1}, "cv must be an integer of at least 2")])
+def test_a_non_finite_timeout_or_too_few_folds_is_refused(kwargs: dict, match: str, tmp_path: Path) -> None:
+    X, y = blobs(10)
+    with pytest.raises(TuningError, match=match):
+        tune(X, y, backbone="tiny-mlp", n_trials=2, out=tmp_path / "o", cache=False, **kwargs)
+    assert not (tmp_path / "o").exists()
+
+
+def test_folds_lowered_to_the_smallest_class_are_noted() -> None:
+    X, y = blobs(4)
+    result = tune(X, y, backbone="tiny-mlp", n_trials=1, cv=10, cache=False)
+    assert result.cv == 4 and result.to_dict()["cv_folds"] == 4
+    assert result.notes == ["cv=10 lowered to 4 folds: the smallest class ('c0') has 4 examples, and each fold "
+                            "needs one of every class"]
+    assert result.to_dict()["notes"] == result.notes
+    assert tune(X, y, backbone="tiny-mlp", n_trials=1, cv=4, cache=False).notes == []

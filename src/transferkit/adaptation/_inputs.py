@@ -18,6 +18,13 @@ def _width(data: Dataset) -> int | None:
     return int(np.shape(data.X)[1]) if np.ndim(data.X) == 2 else None
 
 
+def _verb(name: str, verb: str) -> str:
+    """``verb`` agreeing with ``name``: "the target has", "the labelled target examples have"."""
+    if name.endswith("s"):
+        return verb
+    return {"have": "has"}.get(verb, verb + "s")
+
+
 def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Dataset | None = None) -> None:
     """Raise a :class:`~transferkit.errors.DataError` naming the problem when the data cannot be adapted.
 
@@ -38,11 +45,13 @@ def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Da
         raise DataError(f"the source set holds a single class ({classes[0]!r}); a classifier needs two")
     for name, data in named[1:]:
         if data.modality != source.modality:
-            raise DataError(f"the source set holds {source.modality} data but the {name} hold {data.modality}; "
+            raise DataError(f"the source set holds {source.modality} data but the {name} {_verb(name, 'hold')} "
+                            f"{data.modality}; "
                             "both domains must be of one modality")
         ws, wt = _width(source), _width(data)
         if ws != wt:
-            raise DataError(f"the source table has {ws} feature columns but the {name} have {wt}; they must match")
+            raise DataError(f"the source table has {ws} feature columns but the {name} {_verb(name, 'have')} {wt}; "
+                            "they must match")
     if target_labels is not None and target_labels.y is None:
         raise DataError("the labelled target examples have no labels (check --label-column)")
     for name, data in named[1:]:
@@ -51,7 +60,8 @@ def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Da
         extra = sorted({str(v) for v in np.asarray(data.y).tolist()} - set(classes))
         if extra:
             shown = ", ".join(repr(v) for v in extra[:5])
-            raise DataError(f"the {name} have labels that are no source class: {shown}; a classifier trained on "
+            raise DataError(f"the {name} {_verb(name, 'have')} labels that are no source class: {shown}; a "
+                            "classifier trained on "
                             f"the source predicts only {', '.join(repr(c) for c in classes[:10])}")
 
 

@@ -135,9 +135,12 @@ def run_adaptation(
     AdaptationRun
     """
     from ..features import FeatureExtractor
-    from ..workflows import check_compatible
+    from ..workflows import check_compatible, match_columns
 
     say = echo or (lambda s: None)
+    target = match_columns(source, target, "the target table")  # named columns: by name, not by position
+    if target_labels is not None:
+        target_labels = match_columns(source, target_labels, "the labelled target table")
     check_adaptation_data(source, target, target_labels=target_labels)
     check_compatible(source, backbone)
     names, auto = parse_methods(methods, has_target_labels=target_labels is not None)

@@ -12,7 +12,7 @@ import click
 
 from ..errors import TransferkitError
 from ._commands import _apply, _load, cli, data_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
 
 
@@ -35,7 +35,7 @@ from ._selection import _cache, _load_unlabelled, _names, _write_folder, selecti
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--no-tsne", is_flag=True, help="Leave the t-SNE plot out of the report (faster).")
-@click.option("--out", "-o", default="transferkit-adapt", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-adapt", show_default=True, type=ReportFolder("report.html", "adapt.json"),
               help="Folder for report.html and adapt.json.")
 def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool, methods: str, selection: str,
           backbone: str, no_tsne: bool, out: str, **kw: Any) -> None:

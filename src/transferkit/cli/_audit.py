@@ -12,8 +12,9 @@ import click
 
 from ..errors import DataError
 from ._commands import _apply, cli, data_options, weights_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
+from ._types import FiniteFloatRange
 
 
 def _data(spec: str, kw: dict[str, Any]) -> tuple[Any, int | None]:
@@ -43,7 +44,7 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
                    "minilm-l6 for texts, efficientnet-lite0 for images, the raw features for tables; none: skip "
                    "the checks that need embeddings (tables keep their raw features).")
 @_apply(weights_options)
-@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
+@click.option("--threshold", type=FiniteFloatRange(0, 1, min_open=True), default=0.9, show_default=True,
               help="Cosine similarity (of centred embeddings) from which two items are near-duplicates.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,
               help="Folds of the out-of-fold probabilities for label errors.")
@@ -56,7 +57,7 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
-@click.option("--out", "-o", default="transferkit-audit", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-audit", show_default=True, type=ReportFolder("report.html", "audit.json"),
               help="Folder for report.html and audit.json.")
 def audit_command(data: str, test_data: str | None, backbone: str, weights: str | None, random_init: bool,
                   threshold: float, cv: int, fix_out: str | None, drop: str, keep: str, overwrite: bool, out: str,

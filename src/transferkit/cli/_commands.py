@@ -12,7 +12,8 @@ import click
 
 from .._atomic import write_text_atomic
 from ..errors import StrategyError, TransferkitError
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import OutputPath, ReportFolder, check_outside_inputs
+from ._types import FiniteFloatRange
 
 
 class _Group(click.Group):
@@ -82,7 +83,7 @@ model_options = [
     click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
     *weights_options,
     click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
-    click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
+    click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None,
                  help="Fine-tuning learning rate of the backbone."),
     click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
     click.option("--freeze", type=click.IntRange(min=0), default=None,
@@ -91,18 +92,18 @@ model_options = [
                  help="partial: train only this many parameter groups from the output side."),
     click.option("--balanced", is_flag=True, default=None,
                  help="Class-weighted loss for imbalanced labels (fine-tuning strategies)."),
-    click.option("--layer-decay", type=click.FloatRange(0, 1, min_open=True), default=None,
+    click.option("--layer-decay", type=FiniteFloatRange(0, 1, min_open=True), default=None,
                  help="Discriminative learning rates: each group below the top trains at lr * decay^depth."),
     click.option("--unfreeze-every", type=click.IntRange(min=1), default=None,
                  help="gradual: epochs between unfreezing one more group from the top."),
     click.option("--rank", type=click.IntRange(min=1), default=None, help="lora: adapter rank."),
-    click.option("--lora-alpha", type=click.FloatRange(0, min_open=True), default=None, help="lora: scaling alpha."),
+    click.option("--lora-alpha", type=FiniteFloatRange(0, min_open=True), default=None, help="lora: scaling alpha."),
     click.option("--target-modules", default=None,
                  help="lora: comma-separated layer names to adapt (default: attention query/value, or all "
                       "linear/pointwise-conv layers)."),
-    click.option("--l2-sp", type=click.FloatRange(0), default=None,
+    click.option("--l2-sp", type=FiniteFloatRange(0), default=None,
                  help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
-    click.option("--bss", type=click.FloatRange(0), default=None,
+    click.option("--bss", type=FiniteFloatRange(0), default=None,
                  help="Batch spectral shrinkage strength (against negative transfer)."),
     click.option("--augment", default=None,
                  help="Image augmentation: 'default' (rotation 15, shift 0.1, zoom 0.1, flip) or settings "
@@ -235,6 +236,8 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
 
 def _print_result(result: Any) -> None:
     click.echo(f"\n{result.scheme}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
     click.echo(f"{'model':<44} {'accuracy':>9} {'macro-F1':>9} {'gain vs baseline':>28}")
     for row in result.table():
         gain = (f"{100 * row['gain']:+.1f} pts [{100 * row['gain_low']:+.1f}, {100 * row['gain_high']:+.1f}]"
@@ -280,7 +283,7 @@ def datasets() -> None:
 @_apply(model_options)
 @_apply(data_options)
 @click.option("--out", "-o", required=True, type=OutputPath(file_okay=False), help="Model folder to write.")
-@click.option("--holdout", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
+@click.option("--holdout", type=FiniteFloatRange(0, 0.9), default=0.2, show_default=True,
               help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
 @click.option("--checkpoint-dir", type=OutputPath(file_okay=False), default=None,
@@ -345,7 +348,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     model = load_model(model_dir)
     path = Path(data)
     visible = [p for p in path.iterdir() if not p.name.startswith(".")] if path.is_dir() else []
-    if any(p.is_file() for p in visible) and not any(p.is_dir() for p in visible):
+    if path.is_dir() and not any(p.is_dir() for p in visible):
         dataset = unlabeled_images(path)  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
     else:
         try:
@@ -357,6 +360,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     dataset = check_predictable(model, dataset, model_dir)
     frame = predict_frame(model, dataset)
     if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)  # as `fit --out` does; checked writable up front
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
         click.echo(f"{len(frame)} predictions written to {output}")
     else:
@@ -372,11 +376,12 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
               help="Repeat the stratified CV with differently shuffled folds (seeds); intervals then use the "
                    "corrected resampled t-test.")
-@click.option("--out", "-o", default="transferkit-evaluation", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-evaluation", show_default=True,
+              type=ReportFolder("report.html", "evaluation.json"),
               help="Folder for report.html and evaluation.json.")
 def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: str, **kw: Any) -> None:
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
-    from ..workflows import check_same_columns, evaluate_to_folder
+    from ..workflows import evaluate_to_folder, match_columns
 
     check_outside_inputs(out, data, test_data)
     strategies = [s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()]
@@ -386,7 +391,7 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
         models = _estimators(strategies, kw)
     test = _load(test_data, {**kw, "per_class": None}) if test_data else None
     if test is not None:
-        check_same_columns(dataset, test, "the --test data")
+        test = match_columns(dataset, test, "the --test data")
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, repeats=repeats, random_state=kw["seed"],
                                 verbose=int(kw["progress"]))
     _print_result(result)
@@ -394,7 +399,7 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
 
 
 @cli.command()
-@click.option("--out", "-o", default="transferkit-demo", show_default=True, type=OutputPath(file_okay=False))
+@click.option("--out", "-o", default="transferkit-demo", show_default=True, type=ReportFolder("report.html", "results.json"))
 @click.option("--quick", is_flag=True, help="Smaller data and fewer epochs (about a minute).")
 @click.option("--only", type=click.Choice(["image", "text"]), default=None, help="Run one half of the demo.")
 def demo(out: str, quick: bool, only: str | None) -> None:

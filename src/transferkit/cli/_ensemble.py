@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, cli, data_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
 
 
@@ -27,7 +27,8 @@ from ._selection import _cache, _names, _write_folder, selection_options
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=False, show_default=True, help="One line per fold and model.")
-@click.option("--out", "-o", default="transferkit-ensemble", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-ensemble", show_default=True,
+              type=ReportFolder("report.html", "ensemble.json"),
               help="Folder for report.html and ensemble.json.")
 @click.option("--save", "save_dir", default=None, type=OutputPath(file_okay=False),
               help="Also fit the ensemble on all of DATA and save it to this model folder (for `transferkit predict`).")

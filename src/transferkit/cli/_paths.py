@@ -41,6 +41,26 @@ class OutputPath(click.Path):
         return value
 
 
+class ReportFolder(OutputPath):
+    """An output folder of reports (``FILES``): besides :class:`OutputPath`'s checks, refused when the options
+    are parsed if writing there would replace a file transferkit did not write (the one rule of
+    :func:`transferkit._outputs.check_output_folder`; the command writes with :func:`write_output_folder`)."""
+
+    def __init__(self, *files: str) -> None:
+        super().__init__(file_okay=False)
+        self.files = files
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from .._outputs import check_output_folder
+
+        value = super().convert(value, param, ctx)
+        try:
+            check_output_folder(os.fsdecode(value), self.files)
+        except DataError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
 def check_outside_inputs(out: str | Path | None, *inputs: str | Path | None, replaces: bool = False) -> None:
     """Refuse an output that is an input path, or lies inside an input folder: writing there would replace
     the data, or add files (a report, a model folder) that a later run reads as data. With ``replaces``

@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, cli, data_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
+from ._types import FiniteFloatList, FiniteFloatRange
 
 
 @cli.command()
@@ -25,21 +26,22 @@ from ._selection import _cache, _names, _write_folder, selection_options
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Outer cross-validation folds.")
 @click.option("--selector-cv", type=click.IntRange(min=2), default=3, show_default=True,
               help="Folds inside each training part that choose how many features to keep.")
-@click.option("--fractions", default="0.02,0.05,0.1,0.25,0.5,1", show_default=True,
+@click.option("--fractions", type=FiniteFloatList(FiniteFloatRange(0, 1, min_open=True)),
+              default="0.02,0.05,0.1,0.25,0.5,1", show_default=True,
               help="Comma-separated shares of the features to try keeping.")
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress output.")
-@click.option("--out", "-o", default="transferkit-select", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-select", show_default=True,
+              type=ReportFolder("report.html", "selection.json"),
               help="Folder for report.html and selection.json.")
-def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector_cv: int, fractions: str, out: str,
-           progress: bool, **kw: Any) -> None:
+def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector_cv: int, fractions: list[float],
+           out: str, progress: bool, **kw: Any) -> None:
     """Compare feature-selection methods on BACKBONE features of labelled DATA: accuracy (CV) and prediction
     speed with and without selection, each keeping the number of features that cross-validation chose.
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name (fashion-mnist)."""
     from ..backbones import backbone_modality
-    from ..errors import DataError
     from ..feature_selection import compare_on_data, selection_report
     from ..feature_selection._rankings import check_method
 
@@ -47,16 +49,12 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
     names = _names(methods)
     for m in names or [""]:
         check_method(m)  # names first: a typo fails before the data is read
-    try:
-        shares = [float(f) for f in _names(fractions)]
-    except ValueError as exc:
-        raise DataError(f"--fractions must be numbers in (0, 1], got {fractions!r}") from exc
     backbone_modality(backbone)
     dataset = _load(data, kw)
     result = compare_on_data(dataset, backbone=backbone, methods=names, image_size=kw["image_size"],
                              max_length=kw["max_length"], cache=_cache(kw), verbose=int(progress),
                              shift=None if shift == "none" else shift, cv=cv, selector_cv=selector_cv,
-                             fractions=shares, random_state=kw["seed"])
+                             fractions=fractions, random_state=kw["seed"])
     click.echo(f"\n{result.scheme}")
     click.echo(f"{'method':<14} {'kept':>6} {'accuracy':>9} {'gain vs all features':>26} {'predict time ratio':>19}")
     for r in result.table():

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from .._atomic import write_text_atomic
+from .._outputs import write_output_folder
 from ..errors import TransferkitError
 from ._commands import _apply, _load, cli, data_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import OutputPath, ReportFolder, check_outside_inputs
 
 selection_options = [
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
@@ -32,10 +32,9 @@ def _cache(kw: dict[str, Any]) -> Any:
 
 
 def _write_folder(out: Path, files: dict[str, str]) -> None:
-    """Write every file atomically (temporary file, then rename), only once all contents exist."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        write_text_atomic(out / name, text)
+    """Write every file atomically (temporary file, then rename), only once all contents exist, and never over
+    a file transferkit did not write (the rule of :func:`transferkit._outputs.write_output_folder`)."""
+    write_output_folder(out, files)
 
 
 def _load_unlabelled(data: str, kw: dict[str, Any]) -> Any:
@@ -64,7 +63,8 @@ def _cell(value: Any, width: int) -> str:
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
-@click.option("--out", "-o", default="transferkit-ranking", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-ranking", show_default=True,
+              type=ReportFolder("report.html", "ranking.json"),
               help="Folder for report.html and ranking.json.")
 def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw: Any) -> None:
     """Rank backbones for labelled DATA by transferability scores, before training any of them.
@@ -108,7 +108,8 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
               help="Comma-separated distances (mmd_rbf, proxy_a, coral).")
 @_apply(selection_options)
 @_apply(data_options)
-@click.option("--out", "-o", default="transferkit-distance", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-distance", show_default=True,
+              type=ReportFolder("report.html", "distance.json"),
               help="Folder for report.html and distance.json.")
 def distance(first: str, second: str, backbone: str, metrics: str, out: str, **kw: Any) -> None:
     """Distances between datasets FIRST and SECOND as BACKBONE sees them (lower: closer domains).

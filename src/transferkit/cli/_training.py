@@ -8,18 +8,21 @@ from typing import Any
 
 import click
 
+from .._outputs import write_output_folder
 from ._commands import _apply, _estimator, _load, _resolve_backbone, cli, data_options, model_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import ReportFolder, check_outside_inputs
+from ._types import FiniteFloatRange
 
 
 @cli.command(name="lr-find")
 @click.argument("data")
 @_apply(model_options)
 @_apply(data_options)
-@click.option("--start-lr", type=click.FloatRange(0, min_open=True), default=1e-7, show_default=True)
-@click.option("--end-lr", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True)
+@click.option("--start-lr", type=FiniteFloatRange(0, min_open=True), default=1e-7, show_default=True)
+@click.option("--end-lr", type=FiniteFloatRange(0, min_open=True), default=1.0, show_default=True)
 @click.option("--steps", type=click.IntRange(min=5), default=100, show_default=True, help="Steps of the sweep.")
-@click.option("--out", "-o", default="transferkit-lr-find", show_default=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", default="transferkit-lr-find", show_default=True,
+              type=ReportFolder("lr_find.png", "lr_find.json"),
               help="Folder for lr_find.png and lr_find.json.")
 def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str, **kw: Any) -> None:
     """Sweep the learning rate of a fine-tuning strategy on DATA and suggest one (Smith's range test)."""
@@ -41,9 +44,7 @@ def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str,
     check_compatible(dataset, est.backbone)
     result = lr_find(est, dataset.X, dataset.y, start_lr=start_lr, end_lr=end_lr, num_steps=steps)
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "lr_find.png").write_bytes(result.plot_png())
-    (folder / "lr_find.json").write_text(json.dumps(result.__dict__, indent=1))
+    write_output_folder(folder, {"lr_find.png": result.plot_png(), "lr_find.json": json.dumps(result.__dict__, indent=1)})
     click.echo(f"swept {len(result.lrs)} steps from {result.lrs[0]:.1e} to {result.lrs[-1]:.1e}")
     click.echo(f"suggested learning rate: {result.suggested_lr:.2e}  (use --lr {result.suggested_lr:.1e})")
     click.echo(f"plot: {folder / 'lr_find.png'}")

@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, cli, data_options
-from ._paths import OutputPath, check_outside_inputs
+from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, selection_options
+from ._types import FiniteFloatRange
 
 
 def _space(text: str | None) -> dict[str, Any] | None:
@@ -48,13 +49,13 @@ def _space(text: str | None) -> dict[str, Any] | None:
 @click.option("--study", "study_name", default=None, help="Study name [default: BACKBONE-HEAD]; the same name resumes.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--scoring", default="accuracy", show_default=True, help="scikit-learn scorer name.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Start no new trial after this many seconds.")
 @click.option("--refit", is_flag=True, help="Fit the best configuration on all data and save it to OUT/model.")
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="One line per trial.")
-@click.option("--out", "-o", required=True, type=OutputPath(file_okay=False),
+@click.option("--out", "-o", required=True, type=ReportFolder("best.json", "report.html"),
               help="Folder for best.json, report.html and (by default) the study database.")
 def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sampler: str, pruner: str,
          storage: str | None, study_name: str | None, cv: int, scoring: str, timeout: float | None, refit: bool,
@@ -78,6 +79,8 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
                       scoring=scoring, image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
                       timeout=timeout, random_state=kw["seed"], verbose=int(progress))
     counts = result.counts()
+    for note in result.notes:
+        click.echo(f"note: {note}")
     params = ", ".join(f"{k} = {v}" for k, v in result.best_params.items())
     click.echo(f"\nbest {scoring}: {result.best_score:.4f} (trial {result.study.best_trial.number}): {params}")
     click.echo(f"study {result.study.study_name!r} in {result.storage}: "

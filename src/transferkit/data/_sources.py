@@ -215,6 +215,15 @@ def _frame_features(
             f" (e.g. {example!r}); a table needs a number in every feature cell (or, for texts, name the text "
             "column with --text-column)."
         )
+    if non_numeric:  # neither a feature table (those columns are not numbers) nor a text table (no text column)
+        shown = ", ".join(repr(str(c)) for c in non_numeric)
+        many = len(non_numeric) > 1
+        raise DataError(
+            f"Column {text_column!r} not found in the {where} (available columns: {_columns(frame)}), and it cannot "
+            f"be read as a feature table either: {'columns' if many else 'column'} {shown} "
+            f"{'are' if many else 'is'} not numeric. For a text table, name its text column with --text-column "
+            f"(text_column= in Python); for a feature table, encode or drop {'those columns' if many else 'it'}."
+        )
     raise DataError(
         f"Column {text_column!r} not found in the {where}; available columns: {_columns(frame)}. "
         "Name the text column with --text-column (text_column= in Python)."

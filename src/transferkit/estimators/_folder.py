@@ -153,6 +153,9 @@ def _backbone_fingerprint(est: Any) -> str | None:
 
 def read_config(path: Path) -> dict[str, Any]:
     cfg_path = path / "transferkit.json"
+    if path.is_file():
+        raise ModelFolderError(f"{str(path)!r} is a file, not a model folder; pass the folder that `transferkit fit "
+                               "--out` wrote")
     if not path.is_dir():
         raise ModelFolderError(f"model folder {str(path)!r} does not exist")
     if not cfg_path.exists():

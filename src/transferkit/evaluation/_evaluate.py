@@ -203,6 +203,18 @@ def _fit_named(model: Any, X: Any, y: Any, name: str) -> None:
         raise named from exc
 
 
+def _check_test_classes(y: np.ndarray, yt: Any) -> None:
+    """Refuse test labels that are no training class: no model trained on ``y`` can predict them, so they
+    would only be counted as errors (and listed as a class) without a word."""
+    known = set(np.unique(y).tolist())
+    extra = [v for v in dict.fromkeys(np.asarray(yt, dtype=object).tolist()) if v not in known]
+    if extra:
+        shown = ", ".join(repr(_plain(v)) for v in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        classes = ", ".join(repr(_plain(c)) for c in sorted(known, key=str)[:10])
+        raise DataError(f"the test set has labels that are no class of the training data: {shown}; a model trained "
+                        f"on it predicts only {classes} (drop those test rows or add training examples of them)")
+
+
 def evaluate(
     models: BaseEstimator | Mapping[str, BaseEstimator],
     X: Any,
@@ -258,6 +270,8 @@ def evaluate(
         raise DataError("no model to evaluate")
     if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
         raise DataError(f"repeats must be a positive integer, got {repeats!r}")
+    if test is None and (isinstance(cv, bool) or not isinstance(cv, int | np.integer) or cv < 2):
+        raise DataError(f"cv must be an integer of at least 2 folds, got {cv!r}")
     if test is not None and repeats > 1:
         raise DataError(f"repeats={repeats} needs cross-validation; a held-out test set is a single split "
                         "(drop the test set or use repeats=1)")
@@ -267,16 +281,23 @@ def evaluate(
     y = check_targets(y, len(X))
     classes = list(np.unique(y if test is None else np.concatenate([y, np.asarray(test[1])])))
     all_models = {**models, BASELINE: baseline if baseline is not None else make_baseline(modality, random_state=random_state)}
+    notes: list[str] = []
     if test is None:
         indices = _splits(y, cv, random_state, repeats)
         splits = [(_take(X, tr), y[tr], _take(X, te), y[te]) for tr, te in indices]
         n_splits = len(splits) // repeats
+        if n_splits < cv:  # each fold needs an example of every class: say so rather than quietly run fewer
+            labels, counts = np.unique(y, return_counts=True)
+            notes.append(f"cv={cv} lowered to {n_splits} folds: the smallest class "
+                         f"({str(labels[counts.argmin()])!r}) has {int(counts.min())} examples, and each fold "
+                         "needs one of every class")
         scheme = f"{n_splits}-fold stratified cross-validation"
         if repeats > 1:
             scheme += f" repeated {repeats} times ({len(splits)} splits)"
     else:
         Xt, yt = test
         yt = check_targets(yt, len(Xt)) if len(np.unique(yt)) > 1 else np.asarray(yt)
+        _check_test_classes(y, yt)
         splits = [(X, y, Xt, yt)]
         n_splits = 0
         scheme = f"train ({len(y)}) / held-out test ({len(yt)})"
@@ -327,7 +348,7 @@ def evaluate(
     return EvaluationResult(
         modality=modality, classes=[_plain(c) for c in classes], scheme=scheme, n_samples=len(y),
         class_counts={str(lab): int(c) for lab, c in zip(labels, counts, strict=True)}, models=results, gains=gains,
-        seconds=time.perf_counter() - start, fitted=fitted, n_splits=n_splits, repeats=repeats,
+        seconds=time.perf_counter() - start, fitted=fitted, n_splits=n_splits, repeats=repeats, notes=notes,
     )
 
 

@@ -91,6 +91,8 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
     report.paragraph(f"Evaluation: {result.scheme}; {result.n_samples} training examples; classes: "
                      f"{len(result.classes)}. Pooled over all test predictions"
                      + ("; ± is the spread over folds." if folds else "."))
+    for note in result.notes:
+        report.paragraph(f"Note: {note}.")
     rows = result.table()
     report.table([{
         "model": r["model"], "accuracy": r["accuracy"], "± (folds)": r["accuracy_std"] if folds else "—",

@@ -109,8 +109,12 @@ def compare_on_data(
                                  progress=bool(verbose))
     features = extractor.fit_transform(data.X)
     extract_s = time.perf_counter() - t0
-    result = compare_selectors(features, data.y, methods=methods, verbose=verbose,
-                               feature_names=list(extractor.get_feature_names_out()), **kwargs)
+    names = list(extractor.get_feature_names_out())
+    table_names = getattr(data, "feature_names", None)
+    if (extractor.backbone_.spec.extra.get("kind") == "identity" and table_names
+            and len(table_names) == len(names)):
+        names = [str(n) for n in table_names]  # the columns pass through unchanged: name them as the table does
+    result = compare_selectors(features, data.y, methods=methods, verbose=verbose, feature_names=names, **kwargs)
     result.info.update(backbone=backbone, feature_seconds=round(extract_s, 2))
     return result
 

@@ -39,13 +39,17 @@ def candidate_sizes(n_features: int, candidates: Sequence[int] | None, fractions
     """Sorted distinct numbers of features to try: ``candidates`` (capped at ``n_features``) or, when
     None, each fraction of ``n_features`` rounded (at least 1)."""
     if candidates is not None:
-        sizes = [int(c) for c in candidates]
+        sizes = [int(c) if isinstance(c, int | np.integer) or (isinstance(c, float) and c.is_integer()) else 0
+                 for c in candidates]  # NaN, 2.5 or "3" is no number of features
         if not sizes or min(sizes) < 1:
             raise DataError(f"candidates must be positive numbers of features, got {list(candidates)!r}")
         return sorted({min(c, n_features) for c in sizes})
-    if not len(fractions) or min(fractions) <= 0 or max(fractions) > 1:
-        raise DataError(f"fractions must lie in (0, 1], got {list(fractions)!r}")
-    return sorted({max(1, int(round(f * n_features))) for f in fractions})
+    if not len(fractions):
+        raise DataError("fractions must hold at least one share of the features in (0, 1], got none")
+    for f in fractions:  # NaN would pass every comparison below, so finiteness is checked first
+        if not (isinstance(f, int | float | np.number) and not isinstance(f, bool) and np.isfinite(f) and 0 < f <= 1):
+            raise DataError(f"fractions must be finite numbers in (0, 1]; {f!r} is not (got {list(fractions)!r})")
+    return sorted({max(1, int(round(float(f) * n_features))) for f in fractions})
 
 
 class CVFeatureSelector(SelectorMixin, BaseEstimator):

@@ -106,6 +106,12 @@ def domain_distance(
     from . import DISTANCES
 
     choice, names = check_distance_request(backbone, metrics)
+    from ..data import Dataset
+
+    if isinstance(A, Dataset) and isinstance(B, Dataset):  # named table columns: matched by name, not position
+        from ..workflows import match_columns
+
+        B = match_columns(A, B, "the second table")
     sets = []
     for label, data in (("first", A), ("second", B)):
         try:

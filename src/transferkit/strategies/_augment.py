@@ -61,13 +61,13 @@ class Augment(BaseEstimator):
         self.cutmix = cutmix
 
     def _check(self) -> None:
-        if self.rotation < 0 or not 0 <= self.shift < 1 or not 0 <= self.zoom < 1:
+        if not 0 <= self.rotation < float("inf") or not 0 <= self.shift < 1 or not 0 <= self.zoom < 1:  # NaN fails
             raise StrategyError(f"augment needs rotation >= 0 and shift, zoom in [0, 1); got rotation={self.rotation}, "
                                 f"shift={self.shift}, zoom={self.zoom}")
         if self.policy not in _POLICIES:
             raise StrategyError(f"unknown augmentation policy {self.policy!r}; choose randaugment or trivialaugment")
-        if self.mixup < 0 or self.cutmix < 0:
-            raise StrategyError(f"mixup and cutmix must be >= 0 (got {self.mixup}, {self.cutmix})")
+        if not 0 <= self.mixup < float("inf") or not 0 <= self.cutmix < float("inf"):  # NaN fails too
+            raise StrategyError(f"mixup and cutmix must be finite numbers >= 0 (got {self.mixup}, {self.cutmix})")
 
     def transform(self) -> Any:
         """The per-image transform, on a uint8 ``(3, H, W)`` tensor."""

@@ -58,8 +58,8 @@ def parse_budget(budget: str | float | int | None) -> float | None:
             seconds = float(number) * (factor or 1.0)
         except ValueError:
             raise StrategyError(f"cannot read the time budget {budget!r}; use e.g. 90s, 10m or 1.5h") from None
-    if seconds <= 0:
-        raise StrategyError(f"the time budget must be positive, got {budget!r}")
+    if not 0 < seconds < float("inf"):  # NaN fails too
+        raise StrategyError(f"the time budget must be a positive, finite time, got {budget!r}")
     return seconds
 
 

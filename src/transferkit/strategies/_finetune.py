@@ -197,14 +197,16 @@ class FullFineTune(Strategy):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise StrategyError(f"{name} must be a positive number, got {value!r}")
-        if self.weight_decay < 0:
-            raise StrategyError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        # regularisers: NaN would pass a plain ``< 0`` test and then silently switch the term off
+        for name in ("weight_decay", "l2_sp", "bss"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                    and value >= 0):
+                raise StrategyError(f"{name} must be a finite number >= 0, got {value!r}")
         if not 0 < self.layer_decay <= 1:
             raise StrategyError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
         if self.class_weight not in (None, "balanced"):
             raise StrategyError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
-        if self.l2_sp < 0 or self.bss < 0:
-            raise StrategyError(f"l2_sp and bss must be >= 0 (got {self.l2_sp}, {self.bss})")
         if self.mixed_precision not in ("no", "fp16", "bf16"):
             raise StrategyError(f"mixed_precision must be 'no', 'fp16' or 'bf16', got {self.mixed_precision!r}")
 

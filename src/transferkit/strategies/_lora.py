@@ -133,7 +133,7 @@ class LoRA(FullFineTune):
 
     def _check(self) -> None:
         super()._check()
-        if self.rank < 1 or self.alpha <= 0 or not 0 <= self.dropout < 1:
+        if self.rank < 1 or not 0 < self.alpha < float("inf") or not 0 <= self.dropout < 1:  # NaN fails too
             raise StrategyError(f"LoRA needs rank >= 1, alpha > 0 and dropout in [0, 1); got rank={self.rank}, "
                                 f"alpha={self.alpha}, dropout={self.dropout}")
         if self.layer_decay != 1.0:

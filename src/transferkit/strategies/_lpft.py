@@ -73,8 +73,8 @@ class LPFT(FullFineTune):
 
     def _check(self) -> None:
         super()._check()
-        if self.probe_C <= 0:
-            raise StrategyError(f"probe_C must be > 0, got {self.probe_C}")
+        if not 0 < self.probe_C < float("inf"):  # NaN fails too
+            raise StrategyError(f"probe_C must be a finite number > 0, got {self.probe_C}")
 
     def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray) -> None:
         features = ctx.extractor().fit_transform(X)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import write_text_atomic
+from .._outputs import check_output_folder, write_output_folder
 from ..errors import ModelFolderError
 from ..evaluation import Report
 from ..evaluation._plots import _figure, _png
@@ -111,12 +111,11 @@ def write_tune_outputs(result: TuneResult, out: str | Path, *, title: str | None
                        summary: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write ``best.json`` and ``report.html`` into ``out`` (each atomically)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out, ("best.json", "report.html"))  # before the report is drawn
     report = tune_report(result, title=title, summary=summary).render()
     best = json.dumps(result.to_dict(), indent=1, default=str)
-    write_text_atomic(out / "best.json", best)
-    write_text_atomic(out / "report.html", report)
-    return {"best": out / "best.json", "report": out / "report.html"}
+    written = write_output_folder(out, {"best.json": best, "report.html": report})
+    return {"best": written["best.json"], "report": written["report.html"]}
 
 
 def load_best(path: str | Path) -> Any:

@@ -7,6 +7,7 @@ running mean score after each fold so a pruner can stop unpromising trials early
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
 from .._blas import one_blas_thread
-from ..errors import DataError
+from ..errors import DataError, error_cause
 from ._errors import TuningError
 from ._journal import recording_worker
 from ._prefix import FoldPrefix
@@ -40,6 +41,9 @@ PRUNERS = ("median", "halving", "none")
 
 #: Errors of one configuration (e.g. a degenerate head) fail that trial only; the search goes on.
 TRIAL_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+#: User attribute of a failed trial: why it failed (``"ValueError: ..."``).
+FAIL_REASON_ATTR = "transferkit_fail_reason"
 
 
 @dataclass
@@ -121,7 +125,7 @@ class TuneResult:
             "best_trial": self.study.best_trial.number, "trials": self.counts(), "trials_run": self.trials_run,
             "space": space_to_dict(self.space), "n_samples": self.n_samples, "n_features": self.n_features,
             "extract_seconds": self.extract_seconds, "search_seconds": self.search_seconds,
-            "data_fingerprint": self.fingerprint,
+            "data_fingerprint": self.fingerprint, "notes": list(self.notes),
         }
 
 
@@ -226,6 +230,66 @@ def _splits(y: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndar
                         "at least 2 per class for cross-validation")
     k = min(cv, int(counts.min()))
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+def folds_note(y: np.ndarray, cv: int, folds: int) -> list[str]:
+    """A note when stratified cross-validation runs fewer folds than asked (each fold needs an example of
+    every class); none otherwise."""
+    if folds >= cv:
+        return []
+    labels, counts = np.unique(y, return_counts=True)
+    return [f"cv={cv} lowered to {folds} folds: the smallest class ({str(labels[counts.argmin()])!r}) has "
+            f"{int(counts.min())} examples, and each fold needs one of every class"]
+
+
+def _recording_failures(objective: Any) -> Any:
+    """``objective`` that records why a trial failed (the exception's message) on the trial, so the
+    search can say so when no trial completes (Optuna itself only logs it)."""
+
+    def run(trial: Any) -> float:
+        try:
+            return float(objective(trial))
+        except TRIAL_ERRORS as exc:
+            trial.set_user_attr(FAIL_REASON_ATTR, f"{type(exc).__name__}: {error_cause(exc)}")
+            raise
+
+    return run
+
+
+def _study_exists(storage: Any, name: str) -> bool:
+    try:
+        storage.get_study_id_from_name(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _discard_new_study(study: Any, storage: Any, file: Path | None, file_existed: bool,
+                       made_folder: Path | None) -> None:
+    """Remove a study this run created but in which no trial completed, so that a corrected re-run (another
+    space, another scoring) is not refused as a mismatch; then the storage file and folder this run created,
+    if they hold nothing else. A study with a complete, running or waiting trial (another worker's) stays."""
+    import optuna
+    from optuna.trial import TrialState
+
+    try:
+        if study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)):
+            return
+        optuna.delete_study(study_name=study.study_name, storage=storage)
+        if file is None or file_existed or storage.get_all_studies():
+            return
+    except Exception:  # the cleanup must never hide the error that led to it
+        return
+    try:
+        if isinstance(storage, optuna.storages.RDBStorage):  # SQLite: close its connections before removing it
+            storage.remove_session()
+            storage.engine.dispose()
+        for path in (file, *(file.with_name(file.name + end) for end in ("-wal", "-shm", "-journal"))):
+            path.unlink(missing_ok=True)
+        if made_folder is not None and made_folder.is_dir() and not any(made_folder.iterdir()):
+            made_folder.rmdir()
+    except OSError:  # left behind, empty: it holds no study, so a re-run can use it
+        pass
 
 
 def _requeue_failed_grid_points(study: Any, grid: dict[str, list[Any]]) -> None:
@@ -386,6 +450,11 @@ def tune(
     modality = backbone_modality(backbone)
     if n_trials < 1:
         raise TuningError(f"n_trials must be at least 1, got {n_trials}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                or not 0 < timeout < math.inf):  # NaN fails too
+        raise TuningError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
+    if isinstance(cv, bool) or not isinstance(cv, int | np.integer) or cv < 2:
+        raise TuningError(f"cv must be an integer of at least 2 folds, got {cv!r}")
     head_name = head if isinstance(head, str) else None
     template = make_head(head) if isinstance(head, str) else head
     if not hasattr(template, "predict_proba"):
@@ -406,8 +475,11 @@ def tune(
     splits = _splits(y, cv, random_state)
     url = storage_url(storage, out)
     file = storage_file(url)  # a study file named inside OUT: OUT is created for it
+    made_folder = None
     if out is not None and file is not None and file.resolve().parent == Path(out).resolve():
+        made_folder = None if Path(out).exists() else Path(out)
         Path(out).mkdir(parents=True, exist_ok=True)
+    file_existed = file is not None and file.exists()
     backing = open_storage(url)
     name = study_name or f"{backbone}-{head_name or type(template).__name__}"
     fingerprint = data_fingerprint(X, y, modality)
@@ -416,6 +488,8 @@ def tune(
                 "cv_folds": len(splits), "cv_seed": random_state, "data": fingerprint}
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose > 1 else optuna.logging.ERROR)
+    new_study = not _study_exists(backing, name)
+    study = None
     try:
         try:
             study = optuna.create_study(storage=backing, study_name=name, direction="maximize",
@@ -449,16 +523,24 @@ def tune(
         t1 = time.perf_counter()
         if remaining:
             with one_blas_thread():
-                study.optimize(recording_worker(objective, backing), n_trials=remaining, timeout=timeout,
-                               catch=TRIAL_ERRORS, callbacks=callbacks)
+                study.optimize(recording_worker(_recording_failures(objective), backing), n_trials=remaining,
+                               timeout=timeout, catch=TRIAL_ERRORS, callbacks=callbacks)
         search_seconds = time.perf_counter() - t1
+    except BaseException:
+        if new_study and study is not None:
+            _discard_new_study(study, backing, file, file_existed, made_folder)
+        raise
     finally:
         optuna.logging.set_verbosity(verbosity)
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
-        reason = failed[-1].system_attrs.get("fail_reason", "") if failed else "every trial was pruned"
-        raise TuningError(f"no trial of study {name!r} completed; last failure: {reason}")
+        reason = (failed[-1].user_attrs.get(FAIL_REASON_ATTR) or "no reason recorded") if failed \
+            else "every trial was pruned"
+        kept = "" if new_study else f" (the study stays in {display_url(url or 'memory')!r})"
+        if new_study:
+            _discard_new_study(study, backing, file, file_existed, made_folder)
+        raise TuningError(f"no trial of study {name!r} completed; last failure: {reason}{kept}")
     return TuneResult(
         study=study, backbone_params={"backbone": backbone, "image_size": image_size, "max_length": max_length,
                                       "batch_size": batch_size, "cache": cache, "device": device,
@@ -466,7 +548,7 @@ def tune(
         head_name=head_name, head=template, space=parsed, scoring=scoring, cv=len(splits),
         storage=display_url(url) if url else "memory", n_samples=len(y), n_features=int(features.shape[1]),
         extract_seconds=extract_seconds, search_seconds=search_seconds, trials_run=len(ran),
-        fingerprint=fingerprint,
+        fingerprint=fingerprint, notes=folds_note(y, cv, len(splits)),
     )
 
 

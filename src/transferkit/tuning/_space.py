@@ -8,12 +8,13 @@ Optuna ``suggest_*`` calls, and into finite value lists for the grid sampler.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -136,15 +137,39 @@ def parse_dimension(name: str, spec: Any) -> Dimension:
     if isinstance(spec, list | tuple):
         if not spec:
             raise TuningError(f"search dimension {name!r} has no choices")
+        for choice in spec:  # what Optuna can store; NaN would never compare equal to itself
+            if not (choice is None or isinstance(choice, bool | int | str)
+                    or (isinstance(choice, float) and math.isfinite(choice))):
+                raise TuningError(f"search dimension {name!r}: choice {choice!r} is not null, a boolean, a finite "
+                                  "number or a string")
+        if len({(type(c), c) for c in spec}) < len(spec):
+            raise TuningError(f"search dimension {name!r} repeats a choice: {list(spec)!r}")
         return Categorical(tuple(spec))
     if isinstance(spec, Mapping) and "choices" in spec:
-        return parse_dimension(name, list(spec["choices"]))
+        choices = spec["choices"]
+        if not isinstance(choices, list | tuple):
+            raise TuningError(f"search dimension {name!r}: choices must be a list, got {choices!r}")
+        return parse_dimension(name, list(choices))
     if isinstance(spec, Mapping) and {"low", "high"} <= set(spec):
-        low, high, log = spec["low"], spec["high"], bool(spec.get("log", False))
+        low, high = spec["low"], spec["high"]
+        unknown = sorted(set(spec) - {"low", "high", "log", "int"})
+        if unknown:
+            raise TuningError(f"search dimension {name!r}: unknown key {unknown[0]!r}; a range takes low, high, "
+                              "log and int")
+        for key in ("log", "int"):
+            if not isinstance(spec.get(key, False), bool):
+                raise TuningError(f"search dimension {name!r}: {key} must be true or false, got {spec[key]!r}")
+        for key, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise TuningError(f"search dimension {name!r}: {key} must be a finite number, got {value!r}")
+        log = bool(spec.get("log", False))
         if not low < high or (log and low <= 0):
             raise TuningError(f"search dimension {name!r}: need low < high (and low > 0 with log), got "
                               f"{low!r}..{high!r}")
-        if spec.get("int") or (isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool)):
+        if spec.get("int") or (isinstance(low, int) and isinstance(high, int)):
+            if not (float(low).is_integer() and float(high).is_integer()):
+                raise TuningError(f"search dimension {name!r}: an integer range needs whole-number bounds, got "
+                                  f"{low!r}..{high!r}")
             return Int(int(low), int(high), log)
         return Float(float(low), float(high), log)
     raise TuningError(f"search dimension {name!r} must be a list of choices or {{\"low\": .., \"high\": ..}}, "
@@ -163,7 +188,24 @@ def check_space(space: Mapping[str, Any], head: BaseEstimator) -> Space:
             hint = f"; did you mean {near[0]!r}?" if near else f"; searchable: {', '.join(sorted(params)[:12])}"
             raise TuningError(f"{key!r} is not a parameter of the head {type(head).__name__}{hint}")
         parsed[key] = parse_dimension(key, spec)
+        check_values(key, parsed[key], head, params)
     return parsed
+
+
+def check_values(key: str, dim: Dimension, head: BaseEstimator, params: Mapping[str, Any]) -> None:
+    """Refuse a dimension whose bounds or choices the head's own parameter checks reject (a negative ``C``,
+    an unknown ``class_weight``): every trial would fail. Checked on the scikit-learn estimator that owns
+    the parameter, through its declared constraints (estimators without them are not checked)."""
+    owner_path, _, leaf = key.rpartition("__")
+    owner = params[owner_path] if owner_path else head
+    if not isinstance(owner, BaseEstimator) or not hasattr(owner, "_parameter_constraints"):
+        return
+    values = dim.choices if isinstance(dim, Categorical) else (dim.low, dim.high)
+    for value in values:
+        try:
+            clone(owner).set_params(**{leaf: value})._validate_params()
+        except Exception as exc:  # scikit-learn's InvalidParameterError, or a setter that refuses the value
+            raise TuningError(f"search dimension {key!r}: {value!r} is not a valid value ({exc})") from exc
 
 
 def space_grid(space: Space, n: int = GRID_POINTS) -> dict[str, list[Any]]:

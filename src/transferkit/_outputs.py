@@ -1,0 +1,97 @@
+"""Report folders: the one rule for writing into an output folder that may already exist.
+
+Every folder of reports (``evaluate``, ``rank``, ``distance``, ``audit``, ``tune``, ``select``, ``ensemble``,
+``adapt``, ``demo``, ``lr-find``) holds a marker file, :data:`MARKER`, with the SHA-256 of each file
+transferkit wrote there. A file that the next run would replace may be replaced only when the marker
+records its current content: written by transferkit and unchanged since. Anything else (a user's own
+``report.html``, a report edited by hand, a folder named like an output) is refused, before any work,
+naming the folder and the file; so rerunning a command into its own output folder works, and no user
+file is ever lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ._atomic import write_bytes_atomic, write_text_atomic
+from .errors import DataError
+
+__all__ = ["MARKER", "check_output_folder", "write_output_folder"]
+
+#: The marker file transferkit writes into every report folder: ``{"files": {name: [sha256, ...]}}``.
+MARKER = ".transferkit-outputs.json"
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _recorded(folder: Path) -> dict[str, list[str]]:
+    """The marker's record (name -> accepted digests); empty when there is no readable marker."""
+    try:
+        files = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {str(k): [str(d) for d in v] for k, v in files.items() if isinstance(v, list)}
+
+
+def check_output_folder(folder: str | Path, names: Iterable[str]) -> None:
+    """Refuse to write ``names`` into ``folder`` when that would replace anything transferkit did not write.
+
+    Raises
+    ------
+    DataError
+        ``folder`` is a file, or one of ``names`` exists there and is not a file that transferkit wrote
+        (and that is unchanged since), per the folder's :data:`MARKER`.
+    """
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not folder.is_dir():
+        raise DataError(f"output {str(folder)!r} is a file, not a folder; choose a folder for the reports")
+    recorded = _recorded(folder)
+    for name in names:
+        path = folder / name
+        if not path.exists() and not path.is_symlink():
+            continue
+        if path.is_file() and not path.is_symlink() and _digest(path) in recorded.get(name, []):
+            continue
+        why = ("which transferkit did not write" if name not in recorded
+               else "which was changed since transferkit wrote it")
+        raise DataError(f"the output folder {str(folder)!r} already holds {name!r}, {why}; it would be "
+                        "replaced, so move it away or choose another output folder")
+
+
+def _write_marker(folder: Path, files: dict[str, list[str]]) -> None:
+    write_text_atomic(folder / MARKER, json.dumps({"format": "transferkit-outputs", "files": files}, indent=1,
+                                                  sort_keys=True))
+
+
+def write_output_folder(folder: str | Path, files: Mapping[str, str | bytes]) -> dict[str, Path]:
+    """Write ``files`` (name -> text or bytes) into ``folder`` under the rule of :func:`check_output_folder`.
+
+    The folder and its parents are created. Each file is written atomically (a temporary sibling, then a
+    rename); the marker accepts the old and the new content of a file while it is being replaced, so an
+    interrupted run leaves a folder that the next run may still replace. Returns the written paths.
+    """
+    folder = Path(folder)
+    check_output_folder(folder, files)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
+    new = {name: hashlib.sha256(content).hexdigest() for name, content in data.items()}
+    record = _recorded(folder)
+    _write_marker(folder, {**record, **{n: [new[n], *record.get(n, [])] for n in new}})  # old or new: both ours
+    written = {}
+    for name, content in data.items():
+        written[name] = write_bytes_atomic(folder / name, content)
+    _write_marker(folder, {**record, **{n: [d] for n, d in new.items()}})
+    return written
