@@ -1,7 +1,8 @@
-"""Atomic files: write a temporary sibling, then rename, so a reader never sees half a file."""
+"""Atomic files, and the SHA-256 of a file: write a temporary sibling, then rename, so a reader never sees half a file."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -32,3 +33,12 @@ def write_bytes_atomic(path: str | Path, content: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -16,21 +16,13 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ._atomic import write_bytes_atomic, write_text_atomic
+from ._atomic import sha256_file, write_bytes_atomic, write_text_atomic
 from .errors import DataError
 
 __all__ = ["MARKER", "check_output_folder", "write_output_folder"]
 
 #: The marker file transferkit writes into every report folder: ``{"files": {name: [sha256, ...]}}``.
 MARKER = ".transferkit-outputs.json"
-
-
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def _recorded(folder: Path) -> dict[str, list[str]]:
@@ -63,7 +55,7 @@ def check_output_folder(folder: str | Path, names: Iterable[str]) -> None:
         path = folder / name
         if not path.exists() and not path.is_symlink():
             continue
-        if path.is_file() and not path.is_symlink() and _digest(path) in recorded.get(name, []):
+        if path.is_file() and not path.is_symlink() and sha256_file(path) in recorded.get(name, []):
             continue
         why = ("which transferkit did not write" if name not in recorded
                else "which was changed since transferkit wrote it")

@@ -7,7 +7,6 @@ never leaves a half-written model, and an existing model is replaced only once t
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -21,20 +20,13 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from .._atomic import sha256_file
 from ..errors import ModelFolderError, TransferkitError, error_cause
 from ..strategies import STRATEGIES, Augment, Strategy
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
 _PARAMS = ("backbone", "pretrained", "image_size", "weights", "max_length", "batch_size", "device", "random_state")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -101,7 +93,7 @@ def write_config(folder: Path, est: Any, config: dict[str, Any]) -> None:
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
     for p in paths:  # safetensors writes 0600: give the weights the mode of every other file
         p.chmod(0o666 & ~mask)
-    files = {p.relative_to(folder).as_posix(): _sha256(p) for p in paths}
+    files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in paths}
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "transferkit_version": __version__,
               "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "estimator": type(est).__name__}
     full = {**header, **config, "classes": classes, "classes_dtype": str(est.classes_.dtype), "files": files}
@@ -178,7 +170,7 @@ def read_config(path: Path) -> dict[str, Any]:
         f = path / name
         if not f.exists():
             raise ModelFolderError(f"model file {str(f)!r} is missing")
-        if _sha256(f) != digest:
+        if sha256_file(f) != digest:
             raise ModelFolderError(f"model file {str(f)!r} is corrupt or was modified (checksum mismatch)")
     return config
 

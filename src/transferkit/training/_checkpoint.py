@@ -13,7 +13,6 @@ The data order needs no saved state: the loader's order depends only on (seed, e
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .._atomic import sha256_file
 from ..errors import TransferkitError
 
 if TYPE_CHECKING:
@@ -34,14 +34,6 @@ _FILES = ("state.pt", "trainer.json")
 
 class CheckpointError(TransferkitError):
     """A checkpoint cannot be used: corrupt, from another run, or in the way of a fresh run."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def complete_checkpoints(folder: Path) -> list[Path]:
@@ -87,7 +79,7 @@ def save_checkpoint(trainer: Trainer, folder: Path, epoch: int) -> Path:
             "history": trainer.history.to_dict(),
         }
         (tmp / "trainer.json").write_text(json.dumps(meta, indent=1))
-        sums = {name: _sha256(tmp / name) for name in _FILES}
+        sums = {name: sha256_file(tmp / name) for name in _FILES}
         (tmp / "checksums.json").write_text(json.dumps(sums, indent=1))
         for name in (*_FILES, "checksums.json"):
             with open(tmp / name, "rb") as f:
@@ -118,7 +110,7 @@ def verify_checkpoint(path: Path) -> dict[str, Any]:
         file = path / name
         if not file.is_file():
             raise CheckpointError(f"checkpoint {str(path)!r} is incomplete: {name} is missing")
-        if _sha256(file) != sums.get(name):
+        if sha256_file(file) != sums.get(name):
             raise CheckpointError(
                 f"checkpoint {str(path)!r} is corrupt: {name} does not match its sha256 checksum; "
                 "it was not loaded (remove the folder to start over)"
