@@ -278,6 +278,18 @@ def test_a_bad_space_fails_before_any_study_is_created(space: dict, match: str, 
     assert not (tmp_path / "o").exists()
 
 
+def test_without_scikit_learns_private_validation_a_space_is_not_checked_rather_than_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from transferkit.tuning._space import check_space, make_head
+
+    space = {"logisticregression__C": {"low": 0.01, "high": 10, "log": True}}
+    assert set(check_space(space, make_head("logistic"))) == {"logisticregression__C"}
+    monkeypatch.delattr(BaseEstimator, "_validate_params")  # a scikit-learn without the private method
+    assert set(check_space(space, make_head("logistic"))) == {"logisticregression__C"}
+    assert set(check_space({"logisticregression__C": {"low": -5, "high": -1}}, make_head("logistic"))) \
+        == {"logisticregression__C"}  # unchecked then: each trial fails and says why
+
+
 @pytest.mark.parametrize("kind", ["default", "journal"])
 def test_a_new_study_with_no_completed_trial_is_removed_and_names_the_failure(kind: str, tmp_path: Path) -> None:
     X, y = blobs(10)

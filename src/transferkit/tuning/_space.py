@@ -198,7 +198,9 @@ def check_values(key: str, dim: Dimension, head: BaseEstimator, params: Mapping[
     the parameter, through its declared constraints (estimators without them are not checked)."""
     owner_path, _, leaf = key.rpartition("__")
     owner = params[owner_path] if owner_path else head
-    if not isinstance(owner, BaseEstimator) or not hasattr(owner, "_parameter_constraints"):
+    # scikit-learn's private validation API (>= 1.2): without it, nothing is checked here, never everything refused
+    if not isinstance(owner, BaseEstimator) or not hasattr(owner, "_parameter_constraints") \
+            or not callable(getattr(owner, "_validate_params", None)):
         return
     values = dim.choices if isinstance(dim, Categorical) else (dim.low, dim.high)
     for value in values:
