@@ -165,6 +165,16 @@ def _splits(y: np.ndarray, cv: int, seed: int, repeats: int = 1) -> list[tuple[n
     return list(splitter.split(np.zeros(len(y)), y))
 
 
+def folds_note(y: np.ndarray, cv: int, folds: int) -> list[str]:
+    """A note when stratified cross-validation runs fewer folds than asked (each fold needs an example of
+    every class); none otherwise."""
+    if folds >= cv:
+        return []
+    labels, counts = np.unique(y, return_counts=True)
+    return [f"cv={cv} lowered to {folds} folds: the smallest class ({str(labels[counts.argmin()])!r}) has "
+            f"{int(counts.min())} examples, and each fold needs one of every class"]
+
+
 def _take(X: Any, idx: np.ndarray) -> Any:
     return X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
 
@@ -286,11 +296,7 @@ def evaluate(
         indices = _splits(y, cv, random_state, repeats)
         splits = [(_take(X, tr), y[tr], _take(X, te), y[te]) for tr, te in indices]
         n_splits = len(splits) // repeats
-        if n_splits < cv:  # each fold needs an example of every class: say so rather than quietly run fewer
-            labels, counts = np.unique(y, return_counts=True)
-            notes.append(f"cv={cv} lowered to {n_splits} folds: the smallest class "
-                         f"({str(labels[counts.argmin()])!r}) has {int(counts.min())} examples, and each fold "
-                         "needs one of every class")
+        notes += folds_note(y, cv, n_splits)  # say so rather than quietly run fewer folds
         scheme = f"{n_splits}-fold stratified cross-validation"
         if repeats > 1:
             scheme += f" repeated {repeats} times ({len(splits)} splits)"

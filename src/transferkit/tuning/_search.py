@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .._blas import one_blas_thread
 from ..errors import DataError, error_cause
+from ..evaluation._evaluate import folds_note
 from ._errors import TuningError
 from ._journal import recording_worker
 from ._prefix import FoldPrefix
@@ -230,16 +231,6 @@ def _splits(y: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndar
                         "at least 2 per class for cross-validation")
     k = min(cv, int(counts.min()))
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-
-
-def folds_note(y: np.ndarray, cv: int, folds: int) -> list[str]:
-    """A note when stratified cross-validation runs fewer folds than asked (each fold needs an example of
-    every class); none otherwise."""
-    if folds >= cv:
-        return []
-    labels, counts = np.unique(y, return_counts=True)
-    return [f"cv={cv} lowered to {folds} folds: the smallest class ({str(labels[counts.argmin()])!r}) has "
-            f"{int(counts.min())} examples, and each fold needs one of every class"]
 
 
 def _recording_failures(objective: Any) -> Any:
