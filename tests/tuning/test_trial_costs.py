@@ -186,3 +186,18 @@ def test_the_snapshot_falls_back_to_the_public_trials_without_optunas_private_ca
             return ["from the storage"]
 
     assert _SnapshotStudy(PublicOnly()).get_trials(deepcopy=False) == ["from the storage"]
+
+
+@pytest.mark.parametrize("labels", [np.array(["cat", "dog", "emu"]), np.array([3, 1, 2])])
+def test_the_accuracy_fold_scorer_is_scikit_learns_accuracy(labels: np.ndarray) -> None:
+    from sklearn.metrics import f1_score, get_scorer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = labels[rng.integers(0, 3, 60)]
+    model = LogisticRegression().fit(X[:40], y[:40])
+    ours, theirs = _search.fold_scorer("accuracy"), get_scorer("accuracy")
+    assert ours(model, X[40:], y[40:]) == theirs(model, X[40:], y[40:])
+    assert 0 < ours(model, X[40:], y[40:]) < 1  # neither all right nor all wrong: the comparison means something
+    f1 = _search.fold_scorer("f1_macro")(model, X[40:], y[40:])
+    assert f1 == f1_score(y[40:], model.predict(X[40:]), average="macro")  # other names: scikit-learn's scorer

@@ -7,6 +7,7 @@ running mean score after each fold so a pruner can stop unpromising trials early
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import warnings
@@ -301,6 +302,18 @@ def _requeue_failed_grid_points(study: Any, grid: dict[str, list[Any]]) -> None:
             study.enqueue_trial(params)
 
 
+def fold_scorer(scoring: str) -> Any:
+    """``scorer(model, X, y) -> float`` for a scikit-learn scorer name. Accuracy, the default, is the share
+    of ``model.predict(X)`` equal to ``y``, as :func:`sklearn.metrics.accuracy_score` computes it; its
+    scorer object spends about 2 ms per call on label-type and metadata checks, a tenth of a fold's fit
+    and score on 400 rows. Every other name is scikit-learn's scorer."""
+    from sklearn.metrics import get_scorer
+
+    if scoring == "accuracy":
+        return lambda model, X, y: float(np.mean(np.asarray(model.predict(X)) == np.asarray(y)))
+    return get_scorer(scoring)
+
+
 def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: np.ndarray,
                    splits: list[tuple[np.ndarray, np.ndarray]], scoring: str) -> Any:
     """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold.
@@ -312,9 +325,8 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
     reaches the same optimum as a plain fit, in less time.
     """
     import optuna
-    from sklearn.metrics import get_scorer
 
-    scorer = get_scorer(scoring)
+    scorer = fold_scorer(scoring)
     warm = WarmStarts() if warm_startable(head) else None
     fixed = FoldPrefix(head, space)
 
@@ -324,8 +336,9 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
         # trial completes then anyway), none at all without a pruner.
         prunable = not isinstance(trial.study.pruner, optuna.pruners.NopPruner)
         scores: list[float] = []
+        configured = fixed.split(clone(head).set_params(**params))
         for step, (tr, te) in enumerate(splits):
-            model = fixed.split(clone(head).set_params(**params))
+            model = copy.deepcopy(configured)  # unfitted: a copy is a clone, without re-reading every parameter
             X_train, X_test = fixed.transform(step, features[tr], y[tr], features[te], model)
             fold = (step, X_train.shape[1])  # warm starts only from solutions of the same width
             if warm is not None:
