@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset, load_data
+from .data._tables import column_order
 from .errors import DataError, StrategyError
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
 from .strategies import STRATEGIES, Strategy
@@ -79,10 +80,6 @@ def check_compatible(data: Dataset, backbone: str) -> None:
                         f"{data.modality}; {data.modality} backbones: {backbones_for(data.modality)}")
 
 
-def _shown(names: list[str], limit: int = 5) -> str:
-    return ", ".join(repr(n) for n in names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def match_columns(data: Dataset, other: Dataset, what: str) -> Dataset:
     """``other`` (``what``: the test data, the target data, a second table) with the feature columns of the
     table ``data``, matched by name: the same names in another order are reordered; missing or extra
@@ -91,15 +88,8 @@ def match_columns(data: Dataset, other: Dataset, what: str) -> Dataset:
     if not data.modality == other.modality == "table":
         return other
     if data.feature_names and other.feature_names:
-        given = {str(n): i for i, n in enumerate(other.feature_names)}
-        missing = [str(n) for n in data.feature_names if str(n) not in given]
-        extra = [str(n) for n in other.feature_names if str(n) not in set(map(str, data.feature_names))]
-        if missing or extra:
-            problems = ([f"lacks the feature column(s) {_shown(missing)}"] if missing else []) + \
-                ([f"has the column(s) {_shown(extra)} that are not in it"] if extra else [])
-            raise DataError(f"{what} ({other.source or 'the data'}) must have the feature columns of "
-                            f"{data.source or 'the training data'}, but it {' and '.join(problems)}")
-        order = [given[str(n)] for n in data.feature_names]
+        order = column_order(data.feature_names, other.feature_names, what, data.source or "the training data",
+                             other.source or "the data")
         if order != list(range(len(order))):
             other = dataclasses.replace(other, X=np.asarray(other.X)[:, order],
                                         feature_names=[str(n) for n in data.feature_names])

@@ -67,6 +67,21 @@ def test_table_duplicates_missing_cells_and_leakage() -> None:
     assert 9 in result.kept() and 9 not in result.kept(DEFAULT_DROP | {"near-duplicates"})
 
 
+def test_a_test_table_is_matched_by_column_name() -> None:
+    """A test table with the same columns in another order leaks the rows it copies; one with another
+    column is refused, naming it (matching by position or count would compare the wrong columns)."""
+    X, y = _clusters()
+    names = [f"f{i}" for i in range(5)]
+    train = pd.DataFrame(X, columns=names).assign(label=y)
+    shuffled = names[::-1]
+    test = pd.DataFrame(np.stack([X[33], X[10] * 0 + 40.0]), columns=names)[shuffled].assign(label=["b", "a"])
+    assert audit(train, test=test)["leakage"].indices == [33]
+    mislabelled = test.set_axis([*names, "label"], axis=1)  # the reversed values under the original names
+    assert audit(train, test=mislabelled)["leakage"].indices == []
+    with pytest.raises(DataError, match=r"lacks the feature column\(s\) 'f4' and has the column\(s\) 'g4'"):
+        audit(train, test=test.rename(columns={"f4": "g4"}))
+
+
 def test_texts_missing_blank_and_whitespace_duplicates() -> None:
     X, y = polarity_texts(6)
     X, y = list(X), list(y)

@@ -261,7 +261,7 @@ def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder:
     code, text = run("evaluate", table, "-b", "tiny-mlp", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "e")
     assert code == 1 and "the --test data" in text and "lacks the feature column(s) 'f0'" in text, text
     code, text = run("audit", table, "-b", "none", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "a")
-    assert code == 1 and "The test set has 5 feature columns but the data to audit has 6" in text, text
+    assert code == 1 and "The test set" in text and "lacks the feature column(s) 'f0'" in text, text
 
 
 def test_a_replaced_output_folder_never_holds_the_input(tmp_path: Path) -> None:

@@ -42,6 +42,22 @@ def test_selection_beats_all_features_on_planted_data_and_is_timed(tmp_path: Pat
     assert "minmax" in html
 
 
+def test_fewer_folds_than_asked_are_noted_outside_and_inside(tmp_path: Path) -> None:
+    """4 examples per class: 5 outer folds become 4, and each training part then holds 3 of a class, so 4
+    inner folds become 3; the comparison, its JSON and its report say so."""
+    X, y = planted_binary(4, n_features=12)
+    res = compare_selectors(X, y, methods=["anova"], cv=5, selector_cv=4, candidates=(2, 12), timing_rows=10,
+                            timing_repeats=1)
+    assert res.notes == ["cv=5 lowered to 4 folds: the smallest class ('neg') has 4 examples, and each fold needs "
+                         "one of every class",
+                         "selector_cv=4 lowered to 3 folds inside 4 of 4 training parts: a class there has fewer "
+                         "examples than that, and each fold needs one of every class"]
+    assert res.to_dict()["notes"] == res.notes
+    assert "cv=5 lowered to 4 folds" in selection_report(res, title="sel").render()
+    assert compare_selectors(X, y, methods=["anova"], cv=2, selector_cv=2, candidates=(2, 12), timing_rows=10,
+                             timing_repeats=1).notes == []
+
+
 def test_bad_input_fails_before_any_fitting() -> None:
     X, y = planted_binary(5)
     with pytest.raises(DataError, match="column 0 has the value"):

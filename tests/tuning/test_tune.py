@@ -23,6 +23,7 @@ from transferkit.tuning import (
     refit_to_folder,
     space_grid,
     tune,
+    tune_report,
     write_tune_outputs,
 )
 
@@ -338,4 +339,5 @@ def test_folds_lowered_to_the_smallest_class_are_noted() -> None:
     assert result.notes == ["cv=10 lowered to 4 folds: the smallest class ('c0') has 4 examples, and each fold "
                             "needs one of every class"]
     assert result.to_dict()["notes"] == result.notes
+    assert "cv=10 lowered to 4 folds" in tune_report(result).render()  # the report says it too
     assert tune(X, y, backbone="tiny-mlp", n_trials=1, cv=4, cache=False).notes == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from typing import Any
 
 import numpy as np
 
+from ..data._tables import column_order
 from ..errors import DataError
 from ._distribution import class_imbalance, isolation_outliers
 from ._duplicates import (
@@ -126,6 +128,8 @@ def audit(
         test_data = read_for_audit(tx, ty, labels_optional=True, **read)
         if test_data.modality != data.modality:
             raise DataError(f"The test set holds {test_data.modality} data but the data to audit holds {data.modality}.")
+        if data.modality == "table" and data.feature_names and test_data.feature_names:
+            test_data = _test_columns_by_name(data, test_data)
         widths = {len(d.items[0]) for d in (data, test_data) if d.modality == "table" and len(d)}
         if len(widths) > 1:
             raise DataError(f"The test set has {len(test_data.items[0])} feature columns but the data to audit has "
@@ -444,3 +448,15 @@ def _standardise_like(train: AuditData, local: np.ndarray, test: AuditData, t_lo
     T = np.asarray(test.dataset(t_local).X, dtype=np.float64)
     std = X.std(axis=0)
     return (T - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def _test_columns_by_name(data: AuditData, test: AuditData) -> AuditData:
+    """The test table with the feature columns of the audited table, matched by name (reordered when only
+    the order differs); a missing or extra column is an error naming it."""
+    assert data.feature_names is not None and test.feature_names is not None
+    order = column_order(data.feature_names, test.feature_names, "The test set", test.source, data.source)
+    if order == list(range(len(order))):
+        return test
+    items = np.empty(len(test), dtype=object)
+    items[:] = [np.asarray(row)[order] for row in test.items]
+    return dataclasses.replace(test, items=items, feature_names=list(data.feature_names))

@@ -61,6 +61,7 @@ class AuditData:
     missing_labels: list[int] = field(default_factory=list)
     corrupt: dict[int, str] = field(default_factory=dict)
     content: dict[int, str] = field(default_factory=dict)  # image pixel digests from the decode check
+    feature_names: list[str] | None = None  # a table's feature columns, when it has names
 
     def __len__(self) -> int:
         return len(self.items)
@@ -144,7 +145,8 @@ def _from_dataset(data: Dataset) -> AuditData:
     if data.modality == "image":
         return _images(data.X, y, data.source, Origin("items"))
     return AuditData(items=data.X, labels=y, modality=data.modality, source=data.source,
-                     names=_names(data.X, data.modality), positions=np.arange(len(data)), origin=Origin("items"))
+                     names=_names(data.X, data.modality), positions=np.arange(len(data)), origin=Origin("items"),
+                     feature_names=list(map(str, data.feature_names)) if data.feature_names else None)
 
 
 def _from_frame(frame: pd.DataFrame, path: Path | None, labels: Any, text_column: str,
@@ -194,7 +196,8 @@ def _from_frame(frame: pd.DataFrame, path: Path | None, labels: Any, text_column
                        else f"column {str(c)!r} holds {raw!r}, not a finite number")
     items = np.empty(len(frame), dtype=object)
     items[:] = list(values)
-    return _finish(items, y, "table", where, [row(i) for i in range(len(frame))], origin, bad)
+    return _finish(items, y, "table", where, [row(i) for i in range(len(frame))], origin, bad,
+                   feature_names=[str(c) for c in features])
 
 
 def _from_items(source: Any, labels: Any, modality: str | None) -> AuditData:
@@ -248,13 +251,14 @@ def _images(items: Any, y: np.ndarray | None, where: str, origin: Origin) -> Aud
 
 
 def _finish(items: np.ndarray, y: np.ndarray | None, modality: str, where: str, names: list[str],
-            origin: Origin, bad: dict[int, str]) -> AuditData:
+            origin: Origin, bad: dict[int, str], feature_names: list[str] | None = None) -> AuditData:
     missing = [] if y is None else missing_positions(y)
     if y is not None and len(missing) < len(y):
         present = [v for i, v in enumerate(y) if i not in set(missing)]
         check_labels(_object(present), min_classes=1)  # mixed strings and numbers: a whole-column error
     return AuditData(items=items, labels=y, modality=modality, source=where, names=names,
-                     positions=np.arange(len(items)), origin=origin, missing_values=bad, missing_labels=missing)
+                     positions=np.arange(len(items)), origin=origin, missing_values=bad, missing_labels=missing,
+                     feature_names=feature_names)
 
 
 def _subsample(data: AuditData, per_class: int, random_state: int) -> AuditData:
@@ -276,7 +280,7 @@ def _subsample(data: AuditData, per_class: int, random_state: int) -> AuditData:
                      source=f"{data.source}, at most {per_class} per class", names=[data.names[i] for i in local],
                      positions=data.positions[local], origin=data.origin, missing_values=remap(data.missing_values),
                      missing_labels=[new[i] for i in data.missing_labels if i in new], corrupt=remap(data.corrupt),
-                     content=remap(data.content))
+                     content=remap(data.content), feature_names=data.feature_names)
 
 
 def _labels(labels: Any, n: int) -> np.ndarray:

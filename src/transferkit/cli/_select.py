@@ -56,6 +56,8 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
                              shift=None if shift == "none" else shift, cv=cv, selector_cv=selector_cv,
                              fractions=fractions, random_state=kw["seed"])
     click.echo(f"\n{result.scheme}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
     click.echo(f"{'method':<14} {'kept':>6} {'accuracy':>9} {'gain vs all features':>26} {'predict time ratio':>19}")
     for r in result.table():
         gain = (f"{100 * r['gain']:+.1f} pts [{100 * r['gain_low']:+.1f}, {100 * r['gain_high']:+.1f}]"

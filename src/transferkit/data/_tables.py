@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from transferkit.errors import DataError, error_cause
 
-__all__ = ["TABLE_EXTENSIONS", "read_table"]
+__all__ = ["TABLE_EXTENSIONS", "column_order", "read_table"]
 
 # Suffix -> (format name for messages, reader). Compressed files (".csv.gz", ...) are read by the
 # reader of the inner suffix; pandas picks the decompression from the outer one.
@@ -122,3 +123,23 @@ def _bad_json_line(path: Path) -> str:
     except (OSError, UnicodeError):
         return ""
     return ""
+
+
+def _shown(names: list[str], limit: int = 5) -> str:
+    return ", ".join(repr(n) for n in names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def column_order(names: Sequence[Any], other_names: Sequence[Any], what: str, source: str, other_source: str) -> list[int]:
+    """Positions in ``other_names`` (the columns of ``what``, read from ``other_source``) of each name of
+    ``names`` (the columns of ``source``), in that order. A missing or extra column is a
+    :class:`~transferkit.errors.DataError` naming them."""
+    given = {str(n): i for i, n in enumerate(other_names)}
+    known = set(map(str, names))
+    missing = [str(n) for n in names if str(n) not in given]
+    extra = [str(n) for n in other_names if str(n) not in known]
+    if missing or extra:
+        problems = ([f"lacks the feature column(s) {_shown(missing)}"] if missing else []) + \
+            ([f"has the column(s) {_shown(extra)} that are not in it"] if extra else [])
+        raise DataError(f"{what} ({other_source}) must have the feature columns of {source}, but it "
+                        f"{' and '.join(problems)}")
+    return [given[str(n)] for n in names]

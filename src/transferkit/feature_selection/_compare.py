@@ -16,7 +16,7 @@ from sklearn.utils import check_array
 
 from ..errors import DataError
 from ..evaluation import corrected_resampled_ci
-from ..evaluation._evaluate import _plain
+from ..evaluation._evaluate import _plain, folds_note
 from ._rankings import METHODS, check_method, check_non_negative
 from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, default_probe
 
@@ -41,6 +41,8 @@ class SelectorComparison:
     gains: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    #: Fewer folds than asked for, outside or inside (each fold needs an example of every class).
+    notes: list[str] = field(default_factory=list)
 
     def table(self) -> list[dict[str, Any]]:
         """Per model: accuracy (mean and std over folds), features kept (median over folds), accuracy
@@ -155,6 +157,7 @@ def compare_selectors(
     curves: dict[str, list[list[float]]] = {m: [] for m in methods}
     sizes: dict[str, list[int]] = {}
     n_train, n_test = [], []
+    inner_splits: list[int] = []
     splitter = StratifiedKFold(n_splits=folds_n, shuffle=True, random_state=random_state)
     for f, (tr, te) in enumerate(splitter.split(X, y)):
         n_train.append(len(tr))
@@ -174,6 +177,7 @@ def compare_selectors(
                                 "predict_seconds": seconds[name], "predict_ratio": seconds[name] / seconds[ALL],
                                 "fit_seconds": fit_s[name]})
             if name != ALL:
+                inner_splits.append(model.named_steps["select"].n_splits_)
                 res = model.named_steps["select"].cv_results_
                 sizes[name] = res["n_features"]
                 curves[name].append(res["mean_score"])
@@ -191,4 +195,14 @@ def compare_selectors(
                           "mean_score": np.mean(curves[m], axis=0).tolist()} for m in methods},
         timing_rows=timing_rows, timing_repeats=timing_repeats, gains=gains,
         seconds=time.perf_counter() - start, info={"shift": shift},
+        notes=folds_note(y, cv, folds_n) + _inner_folds_note(selector_cv, inner_splits),
     )
+
+
+def _inner_folds_note(selector_cv: int, used: list[int]) -> list[str]:
+    """A note when the inner CV that chooses k ran fewer folds than ``selector_cv`` in some training part."""
+    lowered = [n for n in used if 0 < n < selector_cv]
+    if not lowered:
+        return []
+    return [f"selector_cv={selector_cv} lowered to {min(lowered)} folds inside {len(lowered)} of {len(used)} "
+            "training parts: a class there has fewer examples than that, and each fold needs one of every class"]

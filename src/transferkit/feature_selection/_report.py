@@ -59,6 +59,8 @@ def selection_report(comparison: SelectorComparison, *, title: str, summary: dic
     report.paragraph(f"Evaluation: {comparison.scheme}. Prediction time: median of {comparison.timing_repeats} "
                      f"rounds predicting {comparison.timing_rows} rows with the fitted classifier (the feature "
                      "extractor is not included: it computes every feature whatever the selection keeps).")
+    for note in comparison.notes:
+        report.paragraph(f"Note: {note}.")
     rows = comparison.table()
     report.table([{
         "method": r["method"], "features kept (median)": r["features kept"], "range over folds": r["kept range"],

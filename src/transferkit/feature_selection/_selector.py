@@ -101,6 +101,9 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         kept features are the top ``k_`` of the elimination order that cross-validation scored.
     cv_results_ : dict
         ``n_features``, ``mean_score``, ``std_score`` and ``split_scores`` (candidates x folds).
+    n_splits_ : int
+        Folds the choice of ``k_`` ran: ``cv``, fewer when a class has fewer examples (each fold needs one
+        of every class), 0 with a single candidate size.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
@@ -158,12 +161,14 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         estimator = self.estimator if self.estimator is not None else default_estimator(self.random_state)
         prepare = Prepared(method, self.shift, X, names)  # fails early (e.g. chi2 on negative features)
         scores = np.zeros((len(sizes), 0))
+        self.n_splits_ = 0  # folds run to choose k: none with a single candidate size
         if len(sizes) > 1:
             folds = min(int(self.cv), int(counts.min()))
             if folds < 2:
                 raise DataError(f"choosing the number of features by cross-validation needs at least 2 examples "
                                 f"of each class; class '{labels[counts.argmin()]}' has {counts.min()}")
             scores = self._cross_validate(method, X, y, sizes, folds, estimator, names)
+            self.n_splits_ = folds
         mean = scores.mean(axis=1) if scores.shape[1] else np.zeros(len(sizes))
         best = np.flatnonzero(mean >= mean.max() - self.tolerance)[0]
         self.k_ = int(sizes[best])

@@ -82,6 +82,8 @@ def tune_report(result: TuneResult, *, title: str | None = None, summary: dict[s
     report.paragraph(f"Best cross-validated {result.scoring}: {result.best_score:.4f} (trial "
                      f"{result.study.best_trial.number}) with "
                      + ", ".join(f"{k} = {v}" for k, v in result.best_params.items()) + ".", "positive")
+    for note in result.notes:  # e.g. fewer folds than asked for, as best.json and the console say
+        report.paragraph(f"Note: {note}.")
     report.heading("Search")
     report.table([{"setting": k, "value": v} for k, v in {
         **(summary or {}), "backbone": bb["backbone"], "head": result.head_name or type(result.head).__name__,
