@@ -18,6 +18,7 @@ import torch
 
 from ..errors import UnknownBackboneError, WeightsUnavailableError
 from ._base import Backbone
+from ._offline import offline_when_unreachable
 from ._spec import IMAGENET_MEAN, IMAGENET_STD, BackboneSpec
 
 T = TypeVar("T")
@@ -50,12 +51,14 @@ def with_image_size(spec: BackboneSpec, opts: BackboneOptions) -> BackboneSpec:
 
 
 #: Seconds for which a failed download is not retried in this process (cross-validation builds the
-#: backbone once per fold, and each offline attempt costs the hub client's retries, about a minute).
+#: backbone once per fold, and an offline attempt can cost the hub client's retries, about a minute,
+#: where the hub's name still resolves; see :mod:`._offline`).
 FAILURE_MEMORY_S = 300.0
 _failures: dict[str, tuple[float, str]] = {}
 
 
-def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True, key: str | None = None) -> T:
+def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True, key: str | None = None,
+          hub: bool = True) -> T:
     """Run a call that may download weights; turn any failure into one clear sentence.
 
     A failure is remembered for :data:`FAILURE_MEMORY_S` seconds: the same backbone asked for again in
@@ -63,7 +66,8 @@ def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True,
     ``remember=False`` (local folders, whose repair must show at once, and calls that download nothing)
     failures are neither remembered nor looked up. ``key`` (default ``what``)
     names what was attempted, e.g. with or without the pretrained weights: only the same attempt is
-    refused.
+    refused. ``hub`` (a download from the Hugging Face hub) skips the hub client's retries when the hub
+    cannot be reached at all (:func:`~transferkit.backbones._offline.offline_when_unreachable`).
     """
     key = what if key is None else key
     now = time.monotonic()
@@ -71,14 +75,19 @@ def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True,
     if earlier is not None and now - earlier[0] < FAILURE_MEMORY_S:
         raise WeightsUnavailableError(f"{earlier[1]} (failed {now - earlier[0]:.0f} s ago in this process; "
                                       f"not retried for {FAILURE_MEMORY_S:.0f} s)")
+    unreachable = None
     try:
-        with _quiet_hub_retries():
+        with _quiet_hub_retries(), contextlib.ExitStack() as stack:
+            if remember and hub:  # a download: straight to the local cache when the hub cannot be reached
+                unreachable = stack.enter_context(offline_when_unreachable())
             result = fn()
     except (UnknownBackboneError, WeightsUnavailableError):
         raise
     except Exception as exc:  # network, hub and file errors come in many types
         reason = str(exc).strip().splitlines()[0][:200].rstrip(". ") if str(exc).strip() else type(exc).__name__
         offline = " (offline mode is on)" if remember and os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+        if unreachable is not None:
+            offline = f" (the hub is unreachable, {unreachable}; only the local cache was tried)"
         message = f"Could not load the pretrained weights of {what}{offline}: {reason}. {remedy}"
         if remember:
             _failures[key] = (time.monotonic(), message)
@@ -287,7 +296,8 @@ def torchvision_backbone(name: str, opts: BackboneOptions) -> Backbone:
     if opts.weights:
         load_trunk_weights(model, read_weights_file(opts.weights), _last_linear_name(model), f"torchvision:{name}")
     elif opts.pretrained:
-        state = fetch(f"torchvision:{name}", lambda: weights_enum.get_state_dict(progress=False), _HUB_REMEDY)
+        state = fetch(f"torchvision:{name}", lambda: weights_enum.get_state_dict(progress=False), _HUB_REMEDY,
+                      hub=False)  # download.pytorch.org, not the hub
         model.load_state_dict(state)
     tf = weights_enum.transforms()
     size = int(tf.crop_size[0]) if hasattr(tf, "crop_size") else 224

@@ -1,0 +1,64 @@
+"""When the hub's host name does not resolve, downloads run in the hub's offline mode (the local cache
+at once) instead of waiting out the hub client's retries; nothing changes otherwise."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from huggingface_hub import constants
+
+from transferkit.backbones import _offline, _providers
+from transferkit.errors import WeightsUnavailableError
+
+
+def _no_dns(*args: object, **kwargs: object) -> None:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@pytest.fixture
+def online(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Offline mode off (the suite turns it on) and no proxy, as on a user's machine."""
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    for name in _offline.PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(_providers, "_failures", {})
+    return monkeypatch
+
+
+def test_an_unresolvable_hub_runs_the_download_offline_and_says_so(online: pytest.MonkeyPatch) -> None:
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    seen = []
+
+    def download() -> None:
+        seen.append(constants.HF_HUB_OFFLINE)
+        raise OSError("cannot find the requested files in the local cache")
+
+    with pytest.raises(WeightsUnavailableError) as info:
+        _providers.fetch("hf:x", download, "remedy")
+    assert seen == [True]  # offline mode during the download ...
+    assert constants.HF_HUB_OFFLINE is False  # ... and restored after it
+    assert "(the hub is unreachable, huggingface.co does not resolve: Name or service not known; only the " \
+           "local cache was tried): cannot find" in str(info.value)
+
+
+def test_a_resolvable_hub_a_proxy_or_a_non_hub_download_is_left_alone(online: pytest.MonkeyPatch) -> None:
+    online.setattr(socket, "getaddrinfo", lambda *a, **k: [("resolved",)])
+    assert _offline.hub_unreachable() is None
+    assert _providers.fetch("hf:ok", lambda: constants.HF_HUB_OFFLINE, "remedy") is False
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    assert _offline.hub_unreachable() is not None
+    assert _providers.fetch("torchvision:x", lambda: constants.HF_HUB_OFFLINE, "remedy", hub=False) is False
+    assert _providers.fetch("local", lambda: constants.HF_HUB_OFFLINE, "remedy", remember=False) is False
+    online.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # the proxy resolves names, not this machine
+    assert _offline.hub_unreachable() is None
+    assert _providers.fetch("hf:via-proxy", lambda: constants.HF_HUB_OFFLINE, "remedy") is False
+
+
+def test_offline_mode_already_on_is_not_second_guessed(online: pytest.MonkeyPatch) -> None:
+    online.setattr(constants, "HF_HUB_OFFLINE", True)
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    assert _offline.hub_unreachable() is None
+    with _offline.offline_when_unreachable() as reason:
+        assert reason is None and constants.HF_HUB_OFFLINE is True
+    assert constants.HF_HUB_OFFLINE is True
