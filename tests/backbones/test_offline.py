@@ -4,6 +4,8 @@ at once) instead of waiting out the hub client's retries; nothing changes otherw
 from __future__ import annotations
 
 import socket
+import time
+from pathlib import Path
 
 import pytest
 from huggingface_hub import constants
@@ -62,3 +64,29 @@ def test_offline_mode_already_on_is_not_second_guessed(online: pytest.MonkeyPatc
     with _offline.offline_when_unreachable() as reason:
         assert reason is None and constants.HF_HUB_OFFLINE is True
     assert constants.HF_HUB_OFFLINE is True
+
+
+def test_a_model_in_the_local_cache_loads_at_once_when_the_hub_does_not_resolve(
+        online: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The point of it: a cached model loads without the network (it took over a minute of retries)."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from transferkit.backbones import create_backbone
+
+    repo = tmp_path / "hub" / "models--local-test--tiny-bert"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    config = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32)
+    BertModel(config).save_pretrained(snapshot)
+    vocab = snapshot / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"abcdefghijklmnopqrstuvwxyz"]))
+    BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(snapshot)
+    online.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    start = time.perf_counter()
+    backbone = create_backbone("hf:local-test/tiny-bert")
+    assert backbone.num_features == 16
+    assert time.perf_counter() - start < 20  # the hub client's retries alone take about a minute
