@@ -36,6 +36,15 @@ def test_rank_prints_a_ranked_table_and_writes_the_report(reviews: Path, tmp_pat
     assert "reviews.csv" in html and html.count("<img") == 2
 
 
+def test_rank_by_a_score_no_backbone_has_fails_and_writes_nothing(reviews: Path, tmp_path: Path) -> None:
+    """LEEP needs a source classifier head, which tiny backbones lack: nothing can be ranked by it."""
+    out = tmp_path / "ranking"
+    code, text = run("rank", reviews, "-b", "tiny-text", "--scores", "leep", *TEXT, "--out", out, "--no-progress")
+    assert code == 1 and "no backbone has a leep score (it needs a source classifier head)" in text, text
+    assert "put another score first in --scores. Nothing was written." in text and "Traceback" not in text
+    assert not out.exists()
+
+
 def test_rank_an_image_folder_and_a_packaged_dataset(image_folder: Path, tmp_path: Path) -> None:
     code, text = run("rank", image_folder, "-b", "tiny-cnn", "--image-size", "32", "--out", tmp_path / "a",
                      "--no-progress", "--no-cache")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .._outputs import write_output_folder
-from ..errors import TransferkitError
+from ..errors import DataError, TransferkitError
 from ._commands import _apply, _load, cli, data_options
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 
@@ -88,6 +88,8 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
         cells = " ".join(_cell(r[c], 18) for c in result.columns)
         click.echo(f"{r['rank'] or '-':>4}  {r['backbone']:<{width}} {cells} {r['feature_seconds']:>10.2f} "
                    f"{r['score_seconds']:>9.2f}")
+    if result.best is None:  # nothing ranked: an error, and no report that would show no ranking
+        raise DataError(f"{result.verdict()}. Nothing was written.")
     click.echo(f"\n{result.verdict()}")
     for line in result.control_verdicts():
         click.echo(line)
