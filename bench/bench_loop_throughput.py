@@ -8,9 +8,12 @@
    on ``AutoModelForSequenceClassification`` from the same folder, same texts, batch, epochs, learning rate,
    warm-up and clipping. HF gets its texts pre-tokenised (its usual recipe); ours tokenises inside the loop.
 
-Runs alternate in pairs, every other pair with theirs first, so load drifts and warm starts hit both; the
-ratio is the median of the per-pair ratios of training samples per second (> 1: ours is faster), with a
-percentile-bootstrap 95% interval of that median.
+Each side runs in its own worker process (set up once), so that process-wide settings of one side (our loop
+raises glibc's malloc thresholds on the CPU, transferkit._malloc) cannot reach the other; ``--malloc-control``
+adds the plain loop with that same setting against the plain loop. Runs alternate in pairs, every other
+pair with theirs first, so load drifts and warm starts hit both; the ratio is the median of the per-pair
+ratios of training samples per second (> 1: ours is faster), with a percentile-bootstrap 95% interval of
+that median.
 Results: bench/results/loop_throughput.json.
 """
 
@@ -153,6 +156,75 @@ def hf_text(texts: list[str], y: np.ndarray, epochs: int) -> float:
     return float(out.metrics["train_runtime"])
 
 
+def plain_image_malloc(fresh: Any, epochs: int, device: str = "cpu") -> float:
+    """The plain loop with the allocator setting our loop makes on the CPU (transferkit._malloc): where
+    the difference between the two comes from."""
+    from transferkit._malloc import reuse_freed_memory
+
+    with reuse_freed_memory():
+        return plain_image(fresh, epochs, device)
+
+
+def _worker(conn: Any, task: str, options: dict[str, Any]) -> None:
+    """One side of a comparison in its own process: set up once, then run on each request. A process per
+    side keeps one side's process-wide settings (the allocator's thresholds, which our loop raises on
+    the CPU) from reaching the other."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    e, device = options["epochs"], options["device"]
+    if task.endswith("_image") or task == "plain_image_malloc":
+        fresh, _ = _image_setup(options["images"])
+        fn = {"ours_image": ours_image, "plain_image": plain_image, "plain_image_malloc": plain_image_malloc}[task]
+        run = lambda: fn(fresh, e, device)  # noqa: E731
+    else:
+        texts, y = _text_data(options["texts"])
+        run = {"ours_text": lambda: ours_text(texts, y, e), "hf_text": lambda: hf_text(texts, y, e)}[task]
+    conn.send("ready")
+    while conn.recv() == "run":
+        conn.send(run())
+
+
+class _Side:
+    """A worker process running one side of a comparison."""
+
+    def __init__(self, task: str, options: dict[str, Any]) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker, args=(child, task, options), daemon=True)
+        self.process.start()
+        assert self.conn.recv() == "ready"
+
+    def __call__(self) -> float:
+        self.conn.send("run")
+        return float(self.conn.recv())
+
+    def close(self) -> None:
+        self.conn.send("stop")
+        self.process.join(timeout=60)
+
+
+def _compare(name: str, ours: Any, theirs: Any, n: int, repeats: int) -> dict[str, Any]:
+    ours(), theirs()  # warm-up: first-call costs (allocations, lazy imports) out of the timing
+    pairs = []
+    for i in range(repeats):
+        if i % 2:  # every other pair runs theirs first, so neither side always has the warmer start
+            b, a = theirs(), ours()
+        else:
+            a, b = ours(), theirs()
+        pairs.append({"ours_s": a, "theirs_s": b, "ratio": b / a, "ours_first": i % 2 == 0})
+        print(f"{name}: ours {n / a:.1f}/s, theirs {n / b:.1f}/s, ratio {b / a:.2f}", flush=True)
+    ratios = [p["ratio"] for p in pairs]
+    low, high = median_ci(ratios)
+    print(f"== {name}: median ratio {np.median(ratios):.3f} (95% CI {low:.3f}-{high:.3f}; "
+          f"range {min(ratios):.2f}-{max(ratios):.2f})", flush=True)
+    return {"samples": n, "pairs": pairs, "median_ratio": float(np.median(ratios)), "median_ci95": [low, high],
+            "min_ratio": float(min(ratios)), "max_ratio": float(max(ratios))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -161,40 +233,31 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu, or cuda for the image comparison on a GPU")
     parser.add_argument("--only", choices=["image", "text"], default=None)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--malloc-control", action="store_true",
+                        help="also compare the plain loop with our allocator setting against the plain loop")
     parser.add_argument("--out", default="bench/results/loop_throughput.json")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
     result: dict[str, Any] = {"torch_threads": torch.get_num_threads(), "repeats": args.repeats,
-                              "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"}
-    runs = []
-    e = args.epochs
+                              "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
+                              "processes": "one worker process per side"}
+    options = {"epochs": args.epochs, "device": args.device, "images": args.images, "texts": args.texts}
+    n_img, n_txt = args.images // 10 * 10 * args.epochs, args.texts // 2 * 2 * args.epochs
+    comparisons = []
     if args.only in (None, "image"):
-        fresh, n_img = _image_setup(args.images)
-        runs.append((f"efficientnet-lite0: ours vs plain PyTorch loop ({args.device})",
-                     lambda: ours_image(fresh, e, args.device), lambda: plain_image(fresh, e, args.device), n_img * e))
+        comparisons.append((f"efficientnet-lite0: ours vs plain PyTorch loop ({args.device})",
+                            "ours_image", "plain_image", n_img))
+        if args.malloc_control:
+            comparisons.append((f"efficientnet-lite0: plain loop with our allocator setting vs plain loop "
+                                f"({args.device})", "plain_image_malloc", "plain_image", n_img))
     if args.only in (None, "text"):
-        texts, y = _text_data(args.texts)
-        runs.append(("minilm-l6: ours vs Hugging Face Trainer", lambda: ours_text(texts, y, e),
-                     lambda: hf_text(texts, y, e), len(y) * e))
-    for name, ours, theirs, n in runs:
-        ours(), theirs()  # warm-up: first-call costs (allocations, lazy imports) out of the timing
-        pairs = []
-        for i in range(args.repeats):
-            if i % 2:  # every other pair runs theirs first, so neither side always has the warmer start
-                b, a = theirs(), ours()
-            else:
-                a, b = ours(), theirs()
-            pairs.append({"ours_s": a, "theirs_s": b, "ratio": b / a, "ours_first": i % 2 == 0})
-            print(f"{name}: ours {n / a:.1f}/s, theirs {n / b:.1f}/s, ratio {b / a:.2f}", flush=True)
-        ratios = [p["ratio"] for p in pairs]
-        low, high = median_ci(ratios)
-        result[name] = {"samples": n, "pairs": pairs, "median_ratio": float(np.median(ratios)),
-                        "median_ci95": [low, high], "min_ratio": float(min(ratios)), "max_ratio": float(max(ratios))}
-        print(f"== {name}: median ratio {np.median(ratios):.3f} (95% CI {low:.3f}-{high:.3f}; "
-              f"range {min(ratios):.2f}-{max(ratios):.2f})")
+        comparisons.append(("minilm-l6: ours vs Hugging Face Trainer", "ours_text", "hf_text", n_txt))
+    for name, ours_task, theirs_task, n in comparisons:
+        ours, theirs = _Side(ours_task, options), _Side(theirs_task, options)
+        try:
+            result[name] = _compare(name, ours, theirs, n, args.repeats)
+        finally:
+            ours.close()
+            theirs.close()
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 

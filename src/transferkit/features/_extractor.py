@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._malloc import reuse_freed_memory
 from ..backbones import Backbone, create_backbone
 from ..backbones import backbone_modality as backbone_modality
 from ..data._check import check_data
@@ -74,7 +76,9 @@ def batched_inference(
     ``module`` is the backbone itself (features) or a network with a head on it (logits). Texts are
     batched by length, longest first, as sentence-transformers does, so padding stays small. Image
     batches enter the network channels-last on CPU, where oneDNN runs convolutions faster
-    (EfficientNet-Lite0 on 2 cores: ~1.6x); uint8 array batches already arrive in that layout.
+    (EfficientNet-Lite0 on 2 cores: ~1.6x); uint8 array batches already arrive in that layout. On CPU,
+    freed activations stay in the process between batches (:func:`transferkit._malloc.reuse_freed_memory`;
+    500 images at 112 px: 2.0-2.5 s instead of 2.7-3.2 s).
     """
     n = len(items)
     order = np.arange(n)
@@ -89,8 +93,9 @@ def batched_inference(
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc=f"{backbone.spec.name}", unit="batch", leave=False)
+    reuse = reuse_freed_memory() if device.type == "cpu" else contextlib.nullcontext()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), reuse:  # on CPU: activations are not faulted in again per batch
             for start in starts:
                 idx = order[start : start + batch_size]
                 chunk = items[idx] if isinstance(items, np.ndarray) else [items[i] for i in idx]

@@ -1,0 +1,69 @@
+"""Keep freed memory in the process while a network runs on the CPU (glibc's malloc).
+
+Each training step allocates its activations afresh and frees them at the end. glibc serves large
+allocations with fresh ``mmap`` pages (above its dynamic threshold, at most 32 MiB) and gives freed memory
+at the top of its heap back to the system (past its trim threshold), so the next step faults every page
+in again: about 50,000-65,000 minor page faults per EfficientNet-Lite0 step of 32 images at 112 px. With
+both thresholds raised, freed memory stays in the process for the next step: the same training loop ran
+1.6-1.7x faster on 2 cores, at about 300 MB more resident memory during the fit (docs/BENCHMARKS.md),
+which :func:`reuse_freed_memory` gives back with ``malloc_trim`` when the block ends. tcmalloc or jemalloc
+loaded with ``LD_PRELOAD`` (what PyTorch's ``torch.backends.xeon.run_cpu`` launcher does) have the same
+effect.
+
+The thresholds are process-wide and set once: glibc has no call that restores its dynamic defaults.
+``TRANSFERKIT_MALLOC=system`` leaves malloc as it is; other C libraries (musl, macOS, Windows) are
+left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+#: ``mallopt`` parameters (glibc's malloc.h).
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+
+#: Both thresholds: allocations and freed memory up to this size stay in the heap.
+THRESHOLD = 1 << 30
+
+#: Environment variable: ``system`` keeps the C library's own malloc settings.
+ENV = "TRANSFERKIT_MALLOC"
+
+_state: dict[str, Any] = {"set": False}
+
+
+def _glibc() -> Any:
+    """The process's C library when it is glibc, else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)  # the symbols already loaded into the process, the C library's included
+    except OSError:
+        return None
+    if not all(hasattr(libc, name) for name in ("gnu_get_libc_version", "mallopt", "malloc_trim")):
+        return None
+    return libc
+
+
+@contextlib.contextmanager
+def reuse_freed_memory() -> Iterator[bool]:
+    """Raise glibc's mmap and trim thresholds (once per process) for the block, and give free memory back
+    to the system when it ends. Yields whether the thresholds are raised (False with another C library,
+    or with ``TRANSFERKIT_MALLOC=system``)."""
+    libc = None if os.environ.get(ENV, "").strip().lower() == "system" else _glibc()
+    if libc is None:
+        yield False
+        return
+    if not _state["set"]:
+        _state["set"] = bool(libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(
+            libc.mallopt(M_TRIM_THRESHOLD, THRESHOLD))
+    try:
+        yield bool(_state["set"])
+    finally:
+        if _state["set"]:
+            libc.malloc_trim(0)
