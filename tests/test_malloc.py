@@ -32,16 +32,18 @@ def test_freed_memory_is_reused_inside_the_block(monkeypatch: pytest.MonkeyPatch
     # glibc's defaults map a fresh block each time: 24,576 faults of 4 KiB pages, or about 560 with
     # transparent huge pages, as on the machine this was written on; reused, the block needs none
     assert again < 64, f"{again} page faults: the freed block was not reused"
+    # after the block, a block above the 32 MiB mmap threshold is mapped afresh again, as by default
+    assert _faults_of_a_fresh_block() >= 64
 
 
 def test_other_c_libraries_and_the_opt_out_leave_malloc_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
+    calls: list[tuple[object, ...]] = []
 
     class FakeLibc:
         def __getattr__(self, name: str) -> object:
-            return lambda *args: calls.append(name) or 1
+            return lambda *args: calls.append((name, *args)) or 1
 
-    monkeypatch.setattr(_malloc, "_state", {"set": False})
+    monkeypatch.setattr(_malloc, "_state", {"depth": 0})
     monkeypatch.setattr(_malloc, "_glibc", lambda: FakeLibc())
     monkeypatch.setenv(_malloc.ENV, "system")
     with _malloc.reuse_freed_memory() as raised:
@@ -50,9 +52,11 @@ def test_other_c_libraries_and_the_opt_out_leave_malloc_alone(monkeypatch: pytes
     monkeypatch.delenv(_malloc.ENV)
     with _malloc.reuse_freed_memory() as raised:
         assert raised is True
-    with _malloc.reuse_freed_memory():
-        pass
-    assert calls == ["mallopt", "mallopt", "malloc_trim", "malloc_trim"]  # thresholds once, a trim per block
+        with _malloc.reuse_freed_memory() as inner:  # nested (an extraction inside a fit): the outer block rules
+            assert inner is True
+        assert calls == [("mallopt", -3, 1 << 30), ("mallopt", -1, 1 << 30)]  # mmap, trim thresholds: 1 GiB
+    # on the outermost block's exit: free memory returned, thresholds where glibc's dynamic ones end up
+    assert calls[2:] == [("malloc_trim", 0), ("mallopt", -3, 32 << 20), ("mallopt", -1, 64 << 20)]
     monkeypatch.undo()
     monkeypatch.setattr(sys, "platform", "darwin")
     assert _malloc._glibc() is None

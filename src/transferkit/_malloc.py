@@ -4,15 +4,16 @@ Each training step allocates its activations afresh and frees them at the end. g
 allocations with fresh ``mmap`` pages (above its dynamic threshold, at most 32 MiB) and gives freed memory
 at the top of its heap back to the system (past its trim threshold), so the next step faults every page
 in again: about 50,000-65,000 minor page faults per EfficientNet-Lite0 step of 32 images at 112 px. With
-both thresholds raised, freed memory stays in the process for the next step: the same training loop ran
-1.6-1.7x faster on 2 cores, at about 300 MB more resident memory during the fit (docs/BENCHMARKS.md),
-which :func:`reuse_freed_memory` gives back with ``malloc_trim`` when the block ends. tcmalloc or jemalloc
+both thresholds raised, freed memory stays in the process for the next step: a plain training loop ran
+1.21x as fast on 2 cores (docs/BENCHMARKS.md), at about 300 MB more resident memory during the fit, which
+:func:`reuse_freed_memory` gives back with ``malloc_trim`` when the block ends. tcmalloc or jemalloc
 loaded with ``LD_PRELOAD`` (what PyTorch's ``torch.backends.xeon.run_cpu`` launcher does) have the same
 effect.
 
-The thresholds are process-wide and set once: glibc has no call that restores its dynamic defaults.
-``TRANSFERKIT_MALLOC=system`` leaves malloc as it is; other C libraries (musl, macOS, Windows) are
-left alone.
+The thresholds are process-wide. After the block they are set to (32 MiB, 64 MiB): the state glibc's own
+dynamic thresholds reach after the first large block is freed (its maximum mmap threshold, and twice
+that for trimming), since glibc has no call that restores its dynamic mode. ``TRANSFERKIT_MALLOC=system``
+leaves malloc as it is; other C libraries (musl, macOS, Windows) are left alone.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from typing import Any
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 
-#: Both thresholds: allocations and freed memory up to this size stay in the heap.
+#: Both thresholds inside the block: allocations and freed memory up to this size stay in the heap.
 THRESHOLD = 1 << 30
+
+#: Thresholds (mmap, trim) after the block: glibc's dynamic ones at their maximum on 64-bit systems.
+AFTER = (32 << 20, 64 << 20)
 
 #: Environment variable: ``system`` keeps the C library's own malloc settings.
 ENV = "TRANSFERKIT_MALLOC"
 
-_state: dict[str, Any] = {"set": False}
-
+_state: dict[str, Any] = {"depth": 0}
 
 def _glibc() -> Any:
     """The process's C library when it is glibc, else None."""
@@ -52,18 +55,23 @@ def _glibc() -> Any:
 
 @contextlib.contextmanager
 def reuse_freed_memory() -> Iterator[bool]:
-    """Raise glibc's mmap and trim thresholds (once per process) for the block, and give free memory back
-    to the system when it ends. Yields whether the thresholds are raised (False with another C library,
-    or with ``TRANSFERKIT_MALLOC=system``)."""
+    """Raise glibc's mmap and trim thresholds for the block; when the outermost such block ends, give free
+    memory back to the system and set the thresholds to :data:`AFTER`. Yields whether the thresholds are
+    raised (False with another C library, or with ``TRANSFERKIT_MALLOC=system``)."""
     libc = None if os.environ.get(ENV, "").strip().lower() == "system" else _glibc()
     if libc is None:
         yield False
         return
-    if not _state["set"]:
-        _state["set"] = bool(libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(
-            libc.mallopt(M_TRIM_THRESHOLD, THRESHOLD))
+    outermost = _state["depth"] == 0
+    raised = True
+    if outermost:
+        raised = bool(libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(libc.mallopt(M_TRIM_THRESHOLD, THRESHOLD))
+    _state["depth"] += 1
     try:
-        yield bool(_state["set"])
+        yield raised
     finally:
-        if _state["set"]:
+        _state["depth"] -= 1
+        if outermost:
             libc.malloc_trim(0)
+            libc.mallopt(M_MMAP_THRESHOLD, AFTER[0])
+            libc.mallopt(M_TRIM_THRESHOLD, AFTER[1])

@@ -223,7 +223,7 @@ class Trainer:
         training step on default-layout input: 1.39x faster on 2 cores; batches from our image preprocessing
         already arrive channels-last, augmented ones may not); its weights are back in the default layout when
         ``fit`` returns. On CPU, freed activations stay in the process for the next step instead of being
-        faulted in again (:func:`transferkit._malloc.reuse_freed_memory`, glibc; 1.6-1.7x faster there).
+        faulted in again (:func:`transferkit._malloc.reuse_freed_memory`, glibc; about 1.2x faster there).
         """
         on_cpu = self._on_cpu()
         self._channels_last = on_cpu and any(isinstance(m, nn.Conv2d) for m in model.modules())
