@@ -43,7 +43,7 @@ def test_other_c_libraries_and_the_opt_out_leave_malloc_alone(monkeypatch: pytes
         def __getattr__(self, name: str) -> object:
             return lambda *args: calls.append((name, *args)) or 1
 
-    monkeypatch.setattr(_malloc, "_state", {"depth": 0})
+    monkeypatch.setattr(_malloc, "_state", {"depth": 0, "raised": False})
     monkeypatch.setattr(_malloc, "_glibc", lambda: FakeLibc())
     monkeypatch.setenv(_malloc.ENV, "system")
     with _malloc.reuse_freed_memory() as raised:

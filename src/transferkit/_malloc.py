@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,7 +39,9 @@ AFTER = (32 << 20, 64 << 20)
 #: Environment variable: ``system`` keeps the C library's own malloc settings.
 ENV = "TRANSFERKIT_MALLOC"
 
-_state: dict[str, Any] = {"depth": 0}
+_state: dict[str, Any] = {"depth": 0, "raised": False}
+_lock = threading.Lock()  # fits in several threads: one outermost block raises, the last one out restores
+
 
 def _glibc() -> Any:
     """The process's C library when it is glibc, else None."""
@@ -55,23 +58,25 @@ def _glibc() -> Any:
 
 @contextlib.contextmanager
 def reuse_freed_memory() -> Iterator[bool]:
-    """Raise glibc's mmap and trim thresholds for the block; when the outermost such block ends, give free
-    memory back to the system and set the thresholds to :data:`AFTER`. Yields whether the thresholds are
-    raised (False with another C library, or with ``TRANSFERKIT_MALLOC=system``)."""
+    """Raise glibc's mmap and trim thresholds for the block; when the last open such block ends (in any
+    thread), give free memory back to the system and set the thresholds to :data:`AFTER`. Yields whether
+    the thresholds are raised (False with another C library, or with ``TRANSFERKIT_MALLOC=system``)."""
     libc = None if os.environ.get(ENV, "").strip().lower() == "system" else _glibc()
     if libc is None:
         yield False
         return
-    outermost = _state["depth"] == 0
-    raised = True
-    if outermost:
-        raised = bool(libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(libc.mallopt(M_TRIM_THRESHOLD, THRESHOLD))
-    _state["depth"] += 1
+    with _lock:
+        if _state["depth"] == 0:
+            _state["raised"] = bool(libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(
+                libc.mallopt(M_TRIM_THRESHOLD, THRESHOLD))
+        _state["depth"] += 1
+        raised = bool(_state["raised"])
     try:
         yield raised
     finally:
-        _state["depth"] -= 1
-        if outermost:
-            libc.malloc_trim(0)
-            libc.mallopt(M_MMAP_THRESHOLD, AFTER[0])
-            libc.mallopt(M_TRIM_THRESHOLD, AFTER[1])
+        with _lock:
+            _state["depth"] -= 1
+            if _state["depth"] == 0:
+                libc.malloc_trim(0)
+                libc.mallopt(M_MMAP_THRESHOLD, AFTER[0])
+                libc.mallopt(M_TRIM_THRESHOLD, AFTER[1])
