@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import sys
 import threading
@@ -45,8 +46,12 @@ _lock = threading.Lock()  # fits in several threads: one outermost block raises,
 
 def _glibc() -> Any:
     """The process's C library when it is glibc, else None."""
-    if not sys.platform.startswith("linux"):
-        return None
+    return _loaded_glibc() if sys.platform.startswith("linux") else None
+
+
+@functools.cache
+def _loaded_glibc() -> Any:
+    """glibc among the symbols loaded into the process, looked up once (every prediction batch asks)."""
     try:
         libc = ctypes.CDLL(None)  # the symbols already loaded into the process, the C library's included
     except OSError:

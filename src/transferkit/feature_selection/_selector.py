@@ -161,14 +161,13 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         estimator = self.estimator if self.estimator is not None else default_estimator(self.random_state)
         prepare = Prepared(method, self.shift, X, names)  # fails early (e.g. chi2 on negative features)
         scores = np.zeros((len(sizes), 0))
-        self.n_splits_ = 0  # folds run to choose k: none with a single candidate size
         if len(sizes) > 1:
             folds = min(int(self.cv), int(counts.min()))
             if folds < 2:
                 raise DataError(f"choosing the number of features by cross-validation needs at least 2 examples "
                                 f"of each class; class '{labels[counts.argmin()]}' has {counts.min()}")
             scores = self._cross_validate(method, X, y, sizes, folds, estimator, names)
-            self.n_splits_ = folds
+        self.n_splits_ = int(scores.shape[1])  # folds run to choose k: none with a single candidate size
         mean = scores.mean(axis=1) if scores.shape[1] else np.zeros(len(sizes))
         best = np.flatnonzero(mean >= mean.max() - self.tolerance)[0]
         self.k_ = int(sizes[best])
