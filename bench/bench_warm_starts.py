@@ -1,13 +1,15 @@
-"""Warm starts shared across class weights vs kept apart: L-BFGS iterations and time of a search's fits.
+"""Warm starts as shipped vs simpler ones: L-BFGS iterations and time of a search's fits.
 
     .venv/bin/python bench/bench_warm_starts.py --out bench/results/warm_starts.json
 
 EfficientNet-Lite0 features (224 px) of 500 Fashion-MNIST images, the 5 folds of ``tune``, each fold
 standardised and in the span of its training rows, as ``tune`` fits them. A 20-trial TPE search (in memory)
-gives the sequence of (C, class_weight); every fold then fits that sequence twice, taking turns: with
-:class:`~transferkit.tuning._warm.WarmStarts` as shipped (solutions shared across class weights) and with
-one pool per class weight (the earlier behaviour: the class weight in the fold key). Counts of iterations
-are deterministic; times are medians of ``--repeats`` turns on one BLAS thread.
+gives the sequence of (C, class_weight); every fold then fits that sequence three times, taking turns:
+with :class:`~transferkit.tuning._warm.WarmStarts` as shipped (``interpolated``: solutions shared across
+class weights, a bracketed ``C`` starting between its two neighbours), from the nearest earlier solution
+only (``nearest``: the behaviour before interpolation) and with one pool per class weight
+(``per_class_weight``: nearest only, the class weight in the fold key; the first behaviour). Counts of
+iterations are deterministic; times are medians of ``--repeats`` turns on one BLAS thread.
 """
 
 from __future__ import annotations
@@ -53,13 +55,14 @@ def main() -> None:
     folds = [(prefix.transform(i, features[tr], y[tr], features[te], final)[0], y[tr])
              for i, (tr, te) in enumerate(_splits(y, 5, 0))]
 
-    def run(shared: bool) -> tuple[int, float]:
+    def run(mode: str) -> tuple[int, float]:
         iterations, seconds = 0, 0.0
         for i, (X, yy) in enumerate(folds):
-            warm = WarmStarts()
+            warm = WarmStarts(interpolate=mode == "interpolated")
             for params in trials:
                 model = clone(final).set_params(**params)
-                fold: Any = i if shared else (i, repr(params["logisticregression__class_weight"]))
+                split = mode == "per_class_weight"
+                fold: Any = (i, repr(params["logisticregression__class_weight"])) if split else i
                 warm.prime(model, fold, params)
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
@@ -70,21 +73,23 @@ def main() -> None:
                 iterations += int(model[-1].n_iter_.max())
         return iterations, seconds
 
-    times: dict[str, list[float]] = {"shared": [], "per_class_weight": []}
+    modes = ["interpolated", "nearest", "per_class_weight"]
+    times: dict[str, list[float]] = {m: [] for m in modes}
     counts: dict[str, int] = {}
     with one_blas_thread():
         for r in range(args.repeats):
-            for name in (("shared", "per_class_weight") if r % 2 == 0 else ("per_class_weight", "shared")):
-                counts[name], t = run(name == "shared")
+            for name in modes[r % 3:] + modes[:r % 3]:  # each mode in each position in turn
+                counts[name], t = run(name)
                 times[name].append(t)
+    med = {k: statistics.median(v) for k, v in times.items()}
     out = {"trials": trials, "fits": len(trials) * len(folds), "iterations": counts, "seconds": times,
-           "median_seconds": {k: statistics.median(v) for k, v in times.items()},
-           "time_ratio_shared_over_per_class_weight": statistics.median(times["shared"]) /
-           statistics.median(times["per_class_weight"])}
+           "median_seconds": med,
+           "time_ratio_interpolated_over_nearest": med["interpolated"] / med["nearest"],
+           "time_ratio_nearest_over_per_class_weight": med["nearest"] / med["per_class_weight"]}
     Path(args.out).write_text(json.dumps(out, indent=1))
-    print(f"{out['fits']} fits: iterations shared {counts['shared']} vs per class weight {counts['per_class_weight']}; "
-          f"time {out['median_seconds']['shared']:.2f} s vs {out['median_seconds']['per_class_weight']:.2f} s "
-          f"({out['time_ratio_shared_over_per_class_weight']:.2f}x)")
+    print(f"{out['fits']} fits: " + "; ".join(f"{m} {counts[m]} iterations, {med[m]:.2f} s" for m in modes)
+          + f"; interpolated/nearest {out['time_ratio_interpolated_over_nearest']:.2f}x, nearest/per class "
+          f"weight {out['time_ratio_nearest_over_per_class_weight']:.2f}x")
 
 
 if __name__ == "__main__":

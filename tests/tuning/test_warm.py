@@ -80,3 +80,43 @@ def test_class_weights_share_warm_starts_and_the_same_weights_win_a_tie() -> Non
     cold = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params).fit(X, y)
     np.testing.assert_allclose(primed[-1].coef_, cold[-1].coef_, atol=1e-4)
     np.testing.assert_array_equal(primed.predict(X), cold.predict(X))
+
+
+def test_a_bracketed_c_starts_on_the_line_between_its_neighbours_and_converges_faster() -> None:
+    X, y = _data()
+    warm, nearest_only = WarmStarts(), WarmStarts(interpolate=False)
+    fitted = {}
+    for C in (0.01, 1.0):  # log C = -4.6 and 0: 0.1 lies halfway
+        params = {"logisticregression__C": C}
+        fitted[C] = clone(make_head("logistic")).set_params(**params).fit(X, y)
+        warm.remember(fitted[C], 0, params)
+        nearest_only.remember(fitted[C], 0, params)
+    params = {"logisticregression__C": 0.1}
+    primed = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params)
+    warm.prime(primed, 0, params)
+    np.testing.assert_allclose(primed[-1].coef_, (fitted[0.01][-1].coef_ + fitted[1.0][-1].coef_) / 2)
+    np.testing.assert_allclose(primed[-1].intercept_,
+                               (fitted[0.01][-1].intercept_ + fitted[1.0][-1].intercept_) / 2)
+    near = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params)
+    nearest_only.prime(near, 0, params)  # a tie in distance: the first remembered (0.01)
+    np.testing.assert_array_equal(near[-1].coef_, fitted[0.01][-1].coef_)
+    primed.fit(X, y)
+    near.fit(X, y)
+    cold = clone(make_head("logistic")).set_params(logisticregression__tol=1e-8, **params).fit(X, y)
+    assert primed[-1].n_iter_.max() < min(near[-1].n_iter_.max(), cold[-1].n_iter_.max())
+    for model in (primed, near):
+        np.testing.assert_allclose(model[-1].coef_, cold[-1].coef_, atol=1e-4)
+        np.testing.assert_array_equal(model.predict(X), cold.predict(X))
+
+
+def test_starting_point_never_extrapolates_and_reuses_an_exact_c() -> None:
+    from transferkit.tuning._warm import starting_point
+
+    one, two = np.ones((1, 2)), np.full((1, 2), 3.0)
+    earlier = [(0.0, "None", one, np.zeros(1)), (1.0, "None", two, np.ones(1))]
+    for log_c, expected in ((-1.0, one), (0.0, one), (1.0, two), (2.0, two)):  # outside or on a point: nearest
+        np.testing.assert_array_equal(starting_point(earlier, log_c, "None")[0], expected)
+    coef, intercept = starting_point(earlier, 0.25, "None")
+    np.testing.assert_allclose(coef, np.full((1, 2), 1.5))
+    np.testing.assert_allclose(intercept, [0.25])
+    np.testing.assert_array_equal(starting_point(earlier, 0.25, "None", interpolate=False)[0], one)
