@@ -53,8 +53,64 @@ def test_a_resolvable_hub_a_proxy_or_a_non_hub_download_is_left_alone(online: py
     assert _providers.fetch("torchvision:x", lambda: constants.HF_HUB_OFFLINE, "remedy", hub=False) is False
     assert _providers.fetch("local", lambda: constants.HF_HUB_OFFLINE, "remedy", remember=False) is False
     online.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # the proxy resolves names, not this machine
+    online.setattr(socket, "create_connection", lambda *a, **k: _Answering())  # ... and it answers
     assert _offline.hub_unreachable() is None
     assert _providers.fetch("hf:via-proxy", lambda: constants.HF_HUB_OFFLINE, "remedy") is False
+
+
+class _Answering:
+    def __enter__(self) -> _Answering:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:  # bound, never listening, then closed: connections are refused
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_proxy_that_refuses_or_does_not_resolve_is_treated_like_an_unresolvable_hub(
+        online: pytest.MonkeyPatch) -> None:
+    """Behind a dead proxy the hub client's retries cannot succeed either; the reason names the proxy's
+    host and port, never credentials from its URL."""
+    port = _closed_port()
+    online.setenv("HTTPS_PROXY", f"http://user:secret@127.0.0.1:{port}")
+    reason = _offline.hub_unreachable()
+    assert reason is not None and reason.startswith(f"the proxy 127.0.0.1:{port} cannot be reached: ")
+    assert "secret" not in reason
+    seen = []
+
+    def download() -> None:
+        seen.append(constants.HF_HUB_OFFLINE)
+        raise OSError("cannot find the requested files in the local cache")
+
+    with pytest.raises(WeightsUnavailableError, match=f"the hub is unreachable, the proxy 127.0.0.1:{port}"):
+        _providers.fetch("hf:dead-proxy", download, "remedy")
+    assert seen == [True] and constants.HF_HUB_OFFLINE is False
+    online.delenv("HTTPS_PROXY")
+    online.setenv("ALL_PROXY", "socks5://proxy.invalid")  # ALL_PROXY counts too; its default port
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    assert _offline.hub_unreachable() == "the proxy proxy.invalid:1080 does not resolve: Name or service not known"
+
+
+def test_a_slow_proxy_an_exempted_hub_or_an_http_only_proxy_leaves_the_decision_to_the_client(
+        online: pytest.MonkeyPatch) -> None:
+    def slow(*args: object, **kwargs: object) -> None:
+        raise TimeoutError("timed out")
+
+    online.setattr(socket, "create_connection", slow)
+    online.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert _offline.hub_unreachable() is None  # slow is not gone
+    online.setenv("NO_PROXY", "localhost,huggingface.co")  # the hub is reached directly: its name counts
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    assert _offline.hub_unreachable() == "huggingface.co does not resolve: Name or service not known"
+    online.delenv("NO_PROXY")
+    online.delenv("HTTPS_PROXY")
+    online.setenv("HTTP_PROXY", "http://proxy.example:3128")  # plain-HTTP requests only; the hub is HTTPS
+    assert _offline.hub_unreachable() == "huggingface.co does not resolve: Name or service not known"
 
 
 def test_offline_mode_already_on_is_not_second_guessed(online: pytest.MonkeyPatch) -> None:
