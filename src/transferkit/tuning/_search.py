@@ -321,7 +321,7 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
     The pipeline steps before the first searched one are fitted once per fold, and an L2 logistic
     regression on at most half as many rows as features is fitted in the span of its rows
     (:class:`~transferkit.tuning._prefix.FoldPrefix`); a logistic-regression head starts each fold's fit
-    from the nearest earlier solution of that fold (:class:`~transferkit.tuning._warm.WarmStarts`). Each
+    from the earlier solutions of that fold (:class:`~transferkit.tuning._warm.WarmStarts`). Each
     reaches the same optimum as a plain fit, in less time.
     """
     import optuna
