@@ -19,7 +19,7 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
-#: Environment variables that route requests through a proxy (which resolves host names itself).
+#: Environment variables that decide whether requests go through a proxy (which resolves host names itself).
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
                    "NO_PROXY", "no_proxy")
 

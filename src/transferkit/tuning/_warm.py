@@ -4,7 +4,7 @@ A logistic regression's loss is convex, so where the solver starts changes only 
 the solution it converges to (within its tolerance). Per cross-validation fold, each new fit starts from
 the solutions of earlier trials with the same settings of every other step except ``class_weight``;
 scikit-learn's ``LogisticRegressionCV`` walks its ``C`` path the same way. When earlier trials bracket
-the new ``C`` (one at or below it, one at or above, on a log scale), the start is the straight line
+the new ``C`` (one below it, one above, on a log scale), the start is the straight line
 between the two nearest of them, evaluated at the new ``log C``: the predictor step of a path-following
 method (the solution path of an L2 logistic regression is smooth in ``log C``). Otherwise it is the
 solution of the nearest ``C``; nothing is extrapolated. Class weights only reweight the rows of the same
