@@ -146,3 +146,46 @@ def test_a_model_in_the_local_cache_loads_at_once_when_the_hub_does_not_resolve(
     backbone = create_backbone("hf:local-test/tiny-bert")
     assert backbone.num_features == 16
     assert time.perf_counter() - start < 20  # the hub client's retries alone take about a minute
+
+
+class _FakeTorchvisionWeights:
+    url = "https://download.pytorch.org/models/tiny-0123abcd.pth"
+
+    def __init__(self) -> None:
+        self.downloads = 0
+
+    def get_state_dict(self, progress: bool) -> dict[str, int]:
+        self.downloads += 1
+        return {"weight": 1}
+
+
+def test_torchvision_weights_not_cached_behind_an_unresolvable_host_fail_before_any_download(
+        online: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    import torch.hub
+
+    online.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    weights = _FakeTorchvisionWeights()
+    with pytest.raises(WeightsUnavailableError) as info:
+        _providers.fetch("torchvision:tiny", lambda: _providers._torchvision_state(weights), "remedy", hub=False)
+    assert weights.downloads == 0  # torch.hub neither announced nor attempted a download
+    assert capfd.readouterr().err == ""
+    message = str(info.value)
+    assert "torchvision:tiny: download.pytorch.org does not resolve: Name or service not known" in message
+    assert str(tmp_path / "checkpoints" / "tiny-0123abcd.pth") in message and message.endswith("remedy")
+
+
+def test_torchvision_weights_in_the_cache_or_behind_a_resolvable_host_load(
+        online: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import torch.hub
+
+    online.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    online.setattr(socket, "getaddrinfo", _no_dns)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "tiny-0123abcd.pth").write_bytes(b"cached")
+    weights = _FakeTorchvisionWeights()
+    assert _providers._torchvision_state(weights) == {"weight": 1}  # from the cache: no DNS question asked
+    (tmp_path / "checkpoints" / "tiny-0123abcd.pth").unlink()
+    online.setattr(socket, "getaddrinfo", lambda *a, **k: [("resolved",)])
+    assert _providers._torchvision_state(weights) == {"weight": 1}  # not cached, reachable: downloaded
+    assert weights.downloads == 2

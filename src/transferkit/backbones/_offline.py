@@ -66,16 +66,10 @@ def proxy_unreachable(proxy: str) -> str | None:
         return f"{where} cannot be reached: {exc.strerror or exc}"
 
 
-def hub_unreachable() -> str | None:
-    """Why the hub cannot be reached (``"huggingface.co does not resolve: ..."``), or None when it may be:
-    the name resolves, a proxy answers, offline mode is already on, or ``huggingface_hub`` is missing."""
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return None
-    if constants.HF_HUB_OFFLINE:
-        return None
-    host = urlparse(constants.ENDPOINT).hostname
+def host_unreachable(url: str) -> str | None:
+    """Why ``url``'s host cannot be reached over HTTPS (``"download.pytorch.org does not resolve: ..."``),
+    or None when it may be: the name resolves, or a proxy that applies to it answers (or is merely slow)."""
+    host = urlparse(url).hostname
     if not host:
         return None
     proxy = hub_proxy(host)
@@ -88,6 +82,18 @@ def hub_unreachable() -> str | None:
     except OSError:
         return None
     return None
+
+
+def hub_unreachable() -> str | None:
+    """Why the hub cannot be reached (``"huggingface.co does not resolve: ..."``), or None when it may be:
+    the name resolves, a proxy answers, offline mode is already on, or ``huggingface_hub`` is missing."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return None
+    if constants.HF_HUB_OFFLINE:
+        return None
+    return host_unreachable(constants.ENDPOINT)
 
 
 @contextlib.contextmanager

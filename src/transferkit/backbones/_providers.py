@@ -18,7 +18,7 @@ import torch
 
 from ..errors import UnknownBackboneError, WeightsUnavailableError
 from ._base import Backbone
-from ._offline import offline_when_unreachable
+from ._offline import host_unreachable, offline_when_unreachable
 from ._spec import IMAGENET_MEAN, IMAGENET_STD, BackboneSpec
 
 T = TypeVar("T")
@@ -85,7 +85,7 @@ def fetch(what: str, fn: Callable[[], T], remedy: str, *, remember: bool = True,
         raise
     except Exception as exc:  # network, hub and file errors come in many types
         reason = str(exc).strip().splitlines()[0][:200].rstrip(". ") if str(exc).strip() else type(exc).__name__
-        offline = " (offline mode is on)" if remember and os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+        offline = " (offline mode is on)" if remember and hub and os.environ.get("HF_HUB_OFFLINE") == "1" else ""
         if unreachable is not None:
             offline = f" (the hub is unreachable, {unreachable}; only the local cache was tried)"
         message = f"Could not load the pretrained weights of {what}{offline}: {reason}. {remedy}"
@@ -282,6 +282,20 @@ def timm_backbone(name: str, opts: BackboneOptions) -> Backbone:
     return TimmBackbone(with_image_size(spec, opts), model.eval())
 
 
+def _torchvision_state(weights: Any) -> Any:
+    """The state dict of torchvision ``weights``, from torch.hub's cache or downloaded. When the file is not
+    cached and its host cannot be reached, a ConnectionError saying so, before torch.hub prints that it
+    is downloading and before its connection attempt."""
+    from urllib.parse import urlparse
+
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
+    if not cached.is_file():
+        reason = host_unreachable(weights.url)
+        if reason is not None:
+            raise ConnectionError(f"{reason}, and torch.hub's cache has no {cached}")
+    return weights.get_state_dict(progress=False)
+
+
 def torchvision_backbone(name: str, opts: BackboneOptions) -> Backbone:
     import torchvision
 
@@ -296,7 +310,7 @@ def torchvision_backbone(name: str, opts: BackboneOptions) -> Backbone:
     if opts.weights:
         load_trunk_weights(model, read_weights_file(opts.weights), _last_linear_name(model), f"torchvision:{name}")
     elif opts.pretrained:
-        state = fetch(f"torchvision:{name}", lambda: weights_enum.get_state_dict(progress=False), _HUB_REMEDY,
+        state = fetch(f"torchvision:{name}", lambda: _torchvision_state(weights_enum), _HUB_REMEDY,
                       hub=False)  # download.pytorch.org, not the hub
         model.load_state_dict(state)
     tf = weights_enum.transforms()
