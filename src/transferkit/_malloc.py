@@ -45,7 +45,7 @@ _lock = threading.Lock()  # fits in several threads: one outermost block raises,
 
 
 def _glibc() -> Any:
-    """The process's C library when it is glibc, else None."""
+    """The process's C library when it is glibc and its malloc is the one in use, else None."""
     return _loaded_glibc() if sys.platform.startswith("linux") else None
 
 
@@ -57,6 +57,12 @@ def _loaded_glibc() -> Any:
     except OSError:
         return None
     if not all(hasattr(libc, name) for name in ("gnu_get_libc_version", "mallopt", "malloc_trim")):
+        return None
+    try:  # glibc's own malloc must be the one in use: jemalloc or tcmalloc in LD_PRELOAD replace it
+        own = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    if ctypes.cast(libc.malloc, ctypes.c_void_p).value != ctypes.cast(own.malloc, ctypes.c_void_p).value:
         return None
     return libc
 
