@@ -10,12 +10,20 @@ import transferkit
 
 def test_import_is_light_and_changes_no_global_state() -> None:
     code = (
-        "import sys, transferkit;"
+        "import logging, os, sys, warnings;"
+        "state = lambda: (dict(os.environ), list(warnings.filters), logging.root.level, list(logging.root.handlers),"
+        " list(sys.path));"
+        "before = state();"
+        "import transferkit;"
         "heavy = [m for m in ('torch', 'transformers', 'timm', 'sklearn', 'matplotlib') if m in sys.modules];"
-        "print(','.join(heavy))"
+        "changed = [name for name, a, b in zip(('environ', 'warnings', 'log level', 'log handlers', 'path'),"
+        " before, state()) if a != b];"
+        "print(','.join(heavy) + '|' + ','.join(changed))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "", f"importing transferkit loaded {out}"
+    heavy, changed = out.split("|")
+    assert heavy == "", f"importing transferkit loaded {heavy}"
+    assert changed == "", f"importing transferkit changed {changed}"
 
 
 def test_public_names_resolve() -> None:
