@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,11 +129,32 @@ def test_adapt_bad_input_is_one_line(domains: dict[str, Path], tmp_path: Path) -
     assert code == 1 and "Traceback" not in text and not (tmp_path / "never").exists(), text
 
 
-def test_auto_can_choose_by_the_published_dev(domains: dict[str, Path], tmp_path: Path) -> None:
+def test_auto_can_choose_by_the_published_dev(domains: dict[str, Path], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from transferkit.adaptation import _workflow
+
+    chosen: list[tuple[str, str]] = []  # (the score auto chose by, its choice)
+    real = _workflow.choose_method
+
+    def spy(scores: Any, *, by: str = "dev", **kwargs: Any) -> str:
+        choice = real(scores, by=by, **kwargs)
+        chosen.append((by, choice))
+        return choice
+
+    monkeypatch.setattr(_workflow, "choose_method", spy)
     out = tmp_path / "out"
     code, text = run("adapt", "--source", domains["source"], "--target", domains["unlabelled"], "-b", "identity",
                      "--method", "coral,auto", "--selection", "dev-cv", "--no-tsne", "--out", out)
     assert code == 0, text
-    scores = json.loads((out / "adapt.json").read_text())["selection_scores"]
+    data = json.loads((out / "adapt.json").read_text())
+    scores = data["selection_scores"]
     assert {"dev", "dev-cv", "iwv", "entropy"} <= set(scores["coral"])
     assert scores["coral"]["dev"] != scores["coral"]["dev-cv"], "two estimates of one risk, not one twice"
+    assert chosen == [("dev-cv", data["auto_choice"])], "auto chose once, by dev-cv, and reported that choice"
+    assert data["summary"]["auto selection score"] == "dev-cv"
+    assert f"auto choice: {data['auto_choice']}" in text
+    # without target labels the table and the guard compare the methods by the same dev-cv score
+    assert "dev-cv score (estimated, no target labels)" in text
+    guard = {g["method"]: g for g in data["guard"]}
+    assert {g["basis"] for g in guard.values()} == {"dev-cv"}
+    assert all(guard[m]["value"] == pytest.approx(scores[m]["dev-cv"]) for m in guard)

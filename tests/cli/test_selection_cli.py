@@ -17,23 +17,46 @@ run = run_cli
 
 
 
-def test_rank_prints_a_ranked_table_and_writes_the_report(reviews: Path, tmp_path: Path) -> None:
-    out = tmp_path / "ranking"
-    code, text = run("rank", reviews, "-b", "tiny-text, random:tiny-text", "--scores", "h_score_shrinkage,logme",
-                     *TEXT, "--out", out, "--no-progress")
+def _one_informative_column(path: Path) -> Path:
+    """A labelled table whose class lives in column f0 (means +3 / -3), the other columns noise: the raw
+    columns (identity) and a random MLP that mixes them (tiny-mlp) give really different features."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 32)), np.repeat(["pos", "neg"], 20)
+    X[:, 0] += np.where(y == "pos", 3.0, -3.0)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(32)])
+    frame["sentiment"] = y
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_rank_prints_a_ranked_table_and_writes_the_report(tmp_path: Path) -> None:
+    table, out = _one_informative_column(tmp_path / "columns.csv"), tmp_path / "ranking"
+    # given worst first; identity and its control have the same features (a tie), h_score_shrinkage puts them
+    # above tiny-mlp and logme below it: the order shows the sort, its direction, the primary score and ties
+    code, text = run("rank", table, "-b", "tiny-mlp, identity, random:identity", "--scores",
+                     "h_score_shrinkage,logme", "--label-column", "sentiment", "--out", out, "--no-progress")
     assert code == 0, text
     header = next(line for line in text.splitlines() if "backbone" in line)
     assert header.split()[:5] == ["rank", "backbone", "h_score_shrinkage", "logme", "leep"]
-    assert "ranked by h_score_shrinkage" in text and "random-weight control" in text
+    assert "ranked by h_score_shrinkage (higher is better): best is identity" in text
+    assert "identity ties with its random-weight control on h_score_shrinkage" in text
     assert sorted(p.name for p in out.iterdir()) == [".transferkit-outputs.json", "ranking.json", "report.html"]
     data = json.loads((out / "ranking.json").read_text())
-    assert data["primary"] == "h_score_shrinkage" and data["n_samples"] == 30
-    assert [r["backbone"] for r in data["ranking"]] == ["tiny-text", "random:tiny-text"]  # a tie keeps the order
-    first_row = next(line for line in text.splitlines() if line.split()[:1] == ["1"])
-    assert first_row.split()[1] == "tiny-text"
-    assert f"{data['ranking'][0]['scores']['h_score_shrinkage']:.4f}" in first_row
+    assert data["primary"] == "h_score_shrinkage" and data["n_samples"] == 40 and data["modality"] == "table"
+    ranking = data["ranking"]
+    assert [r["backbone"] for r in ranking] == ["identity", "random:identity", "tiny-mlp"]  # a tie keeps the order
+    assert [r["rank"] for r in ranking] == [1, 2, 3]
+    shrinkage = [r["scores"]["h_score_shrinkage"] for r in ranking]
+    assert shrinkage[0] == shrinkage[1] > shrinkage[2]
+    assert ranking[0]["scores"]["logme"] < ranking[2]["scores"]["logme"], "logme alone would order them otherwise"
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
+    assert [r[:2] for r in rows] == [["1", "identity"], ["2", "random:identity"], ["3", "tiny-mlp"]]
+    for row, r in zip(rows, ranking, strict=True):
+        assert row[2] == f"{r['scores']['h_score_shrinkage']:.4f}" and row[3] == f"{r['scores']['logme']:.4f}"
     html = (out / "report.html").read_text()
-    assert "reviews.csv" in html and html.count("<img") == 2
+    assert "columns.csv" in html and html.count("<img") == 2
 
 
 def test_rank_by_a_score_no_backbone_has_fails_and_writes_nothing(reviews: Path, tmp_path: Path) -> None:

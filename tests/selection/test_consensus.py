@@ -66,15 +66,32 @@ def test_bad_input_is_named(scores: dict[str, list[float]], message: str) -> Non
 
 
 # --- in a ranking -------------------------------------------------------------------------------------
+def _one_informative_column(n_per_class: int = 20, n_columns: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """The class lives in column 0 (means +3 / -3), the rest is noise: the raw columns (identity) and a random
+    MLP that mixes them (tiny-mlp) give really different features, on which the scores disagree."""
+    X = np.random.default_rng(0).normal(size=(2 * n_per_class, n_columns))
+    y = np.repeat(["a", "b"], n_per_class)
+    X[:, 0] += np.where(y == "a", 3.0, -3.0)
+    return X, y
+
+
 def test_a_default_ranking_is_ordered_by_the_consensus_of_its_scores() -> None:
-    X, y = polarity_texts(12)
-    result = rank_backbones(X, y, ["tiny-text", "random:tiny-text"], cache=False)
+    X, y = _one_informative_column()
+    result = rank_backbones(X, y, ["tiny-mlp", "identity"], cache=False)  # the worse one first
     assert result.scores == DEFAULT_SCORES and result.primary == "consensus"
     assert result.consensus_of == ("linear_probe", "knn", "logme")
+    mlp, identity = result.rows
+    # linear_probe and knn prefer the raw columns, logme the mixed ones: 2 of 3 scores rank identity first
+    for name in ("linear_probe", "knn"):
+        assert identity.scores[name] > mlp.scores[name], name
+    assert mlp.scores["logme"] > identity.scores["logme"]
     expected, _ = consensus_ranks({s: [r.scores[s] for r in result.rows] for s in result.consensus_of})
+    np.testing.assert_allclose(expected, [4 / 3, 5 / 3])
     assert [r.scores["consensus"] for r in result.rows] == pytest.approx(expected.tolist())
-    assert [r.scores["consensus"] for r in result.ranked()] == sorted(expected.tolist(), reverse=True)
-    assert "ranked by consensus, the mean rank over linear_probe, knn, logme" in result.verdict()
+    assert [r.backbone for r in result.ranked()] == ["identity", "tiny-mlp"], "not the given order nor by logme"
+    assert [r.scores["consensus"] for r in result.ranked()] == pytest.approx([5 / 3, 4 / 3])
+    assert result.verdict() == ("ranked by consensus, the mean rank over linear_probe, knn, logme "
+                                "(higher is better): best is identity")
     data = result.to_dict()
     assert data["primary"] == "consensus" and data["consensus_of"] == ["linear_probe", "knn", "logme"]
     json.dumps(data)

@@ -121,7 +121,12 @@ def test_a_dataset_brings_its_labels_and_modality() -> None:
     assert result.modality == "text" and result.n_samples == 12
 
 
+@pytest.mark.usefixtures("source_backbones")
 def test_random_prefix_uses_random_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``random:<name>`` is ``<name>`` built with ``pretrained=False`` (same ``random_state``). Where the name has
+    pretrained weights (test-source-cnn, whose factory draws other weights without them, as a real pretrained
+    backbone would) the control's weights and features differ, and the feature cache keeps the two apart. The
+    tiny test backbones are random-initialised from ``random_state`` either way: they are their own control."""
     seen: list[tuple[str, bool]] = []
     real = FeatureExtractor.fit
 
@@ -131,8 +136,26 @@ def test_random_prefix_uses_random_weights(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(FeatureExtractor, "fit", spy)
     X, y = stripe_images(6)
-    rank_backbones(X, y, ["tiny-cnn", "random:tiny-cnn"], scores=["logme"])
-    assert seen == [("tiny-cnn", True), ("tiny-cnn", False)]
+    result = rank_backbones(X, y, ["test-source-cnn", "random:test-source-cnn", "tiny-cnn", "random:tiny-cnn"],
+                            scores=["logme", "h_score"])  # with the feature cache on
+    assert seen == [("test-source-cnn", True), ("test-source-cnn", False), ("tiny-cnn", True), ("tiny-cnn", False)]
+    assert [r.pretrained for r in result.rows] == [True, False, False, False], "tiny backbones are not pretrained"
+    trained, control, tiny, tiny_control = result.rows
+
+    def features(name: str, pretrained: bool) -> tuple[str, np.ndarray]:
+        fitted = FeatureExtractor(backbone=name, pretrained=pretrained, cache=False).fit(X)
+        return fitted.backbone_.fingerprint(), fitted.transform(X)
+
+    (weights, pre), (random_weights, rnd) = features("test-source-cnn", True), features("test-source-cnn", False)
+    assert weights != random_weights and not np.allclose(pre, rnd)
+    for row, F in ((trained, pre), (control, rnd)):
+        for name in ("logme", "h_score"):
+            assert row.scores[name] == pytest.approx(SCORES[name](F, y), rel=1e-5), (row.backbone, name)
+    assert control.scores["logme"] != pytest.approx(trained.scores["logme"], rel=1e-3)
+    (weights, pre), (random_weights, rnd) = features("tiny-cnn", True), features("tiny-cnn", False)
+    assert weights == random_weights
+    np.testing.assert_array_equal(pre, rnd)
+    assert tiny.scores == tiny_control.scores
 
 
 # --- the feature cache ------------------------------------------------------------------------------

@@ -3,11 +3,13 @@ processes in a journal, damaged journals."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,9 +24,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dead_pid() -> int:
+    """The PID of a child that has exited and been reaped: no process holds it now. The kernel hands PIDs out
+    in increasing order and wraps only after pid_max (32768 or more), so another process taking this one
+    within the test is vanishingly unlikely."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
+
+
+@contextlib.contextmanager
+def _live_pid() -> Iterator[int]:
+    """The PID of a child that is running for the whole block (killed and reaped after). Not the parent
+    process: in a container where pytest is PID 1, ``os.getppid()`` is 0, which no process has."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield child.pid
+    finally:
+        child.kill()
+        child.wait()
 
 
 @pytest.mark.parametrize(("given", "scheme"), [("s.journal", "journal:///"), ("s.log", "journal:///"),
@@ -54,7 +71,9 @@ def test_stale_worker_judges_only_dead_processes_of_this_machine() -> None:
     now = datetime.now()
     assert _journal.stale_worker({"host": host, "pid": _dead_pid()}, now)
     assert not _journal.stale_worker({"host": host, "pid": os.getpid()}, now)  # this process
-    assert not _journal.stale_worker({"host": host, "pid": os.getppid()}, now)  # alive
+    with _live_pid() as pid:
+        assert not _journal.stale_worker({"host": host, "pid": pid}, now)  # another process, alive
+    assert _journal.stale_worker({"host": host, "pid": pid}, now), "the same PID once that process is gone"
     assert not _journal.stale_worker({"host": host + "-elsewhere", "pid": _dead_pid()}, now)  # cannot check
     old = now - timedelta(seconds=_journal.STARTING_GRACE_S + 5)
     assert _journal.stale_worker(None, old)  # killed before it recorded its worker
@@ -113,9 +132,10 @@ def test_a_running_trial_of_a_live_process_is_left_alone(tmp_path: Path) -> None
     tune(X, y, backbone="tiny-mlp", n_trials=2, storage=journal, study_name="s", cv=2, cache=False)
     backing = _storage.open_storage(_storage.storage_url(journal, None))
     study = optuna.load_study(study_name="s", storage=backing)
-    live = study.ask()  # another worker, still running (its parent process here)
-    live.set_user_attr(_journal.WORKER_ATTR, {"host": _journal.worker_id()["host"], "pid": os.getppid()})
-    result = tune(X, y, backbone="tiny-mlp", n_trials=3, storage=journal, study_name="s", cv=2, cache=False)
+    live = study.ask()  # another worker, still running (a live child process here)
+    with _live_pid() as pid:
+        live.set_user_attr(_journal.WORKER_ATTR, {"host": _journal.worker_id()["host"], "pid": pid})
+        result = tune(X, y, backbone="tiny-mlp", n_trials=3, storage=journal, study_name="s", cv=2, cache=False)
     assert result.study.trials[live.number].state == TrialState.RUNNING and result.trials_run == 1
 
 
