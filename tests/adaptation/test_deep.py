@@ -155,8 +155,17 @@ def test_domain_loader_balances_domains_and_yields_the_domain() -> None:
     assert weights is None and inputs["features"].shape == (16, 4)
     assert int((domain > 0).sum()) == 8 and int((domain < 0).sum()) == 8
     assert bool((targets[domain < 0] == UNLABELED).all()) and bool((targets[domain > 0] >= 0).all())
-    seen = np.concatenate([np.flatnonzero(dom > 0)])
-    assert sum(int((b[3] > 0).sum()) for b in batches) == len(seen)  # every source row once per epoch
+    # every source row exactly once per epoch (no duplicates, no omissions), in a new order each epoch
+    row_of = {row.tobytes(): i for i, row in enumerate(X)}
+    assert len(row_of) == len(X)  # rows are distinct, so a batch row names its index
+    orders = []
+    for epoch in (batches, list(loader)):
+        src = [row_of[r.numpy().tobytes()] for b in epoch for r in b[0]["features"][b[3] > 0]]
+        assert sorted(src) == np.flatnonzero(dom > 0).tolist()
+        tgt = [row_of[r.numpy().tobytes()] for b in epoch for r in b[0]["features"][b[3] < 0]]
+        assert all(dom[i] < 0 for i in tgt)
+        orders.append(src)
+    assert orders[0] != orders[1]
 
 
 def test_domain_loader_needs_both_domains() -> None:
@@ -257,13 +266,43 @@ def test_finetune_end_to_end_on_a_tiny_cnn() -> None:
     assert model.predict_proba(Xt).shape == (len(Xt), 2)
 
 
-def test_deepda_takes_the_fine_tuning_options_it_inherits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_deepda_takes_the_fine_tuning_options_it_inherits(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The FullFineTune options are DeepDA parameters too (grid-searchable), and they act: augmentation
-    transforms the images of both domains, checkpoints are written and a finished run resumes."""
+    transforms the images of both domains, checkpoints are written and a finished run resumes from them
+    instead of training again."""
     from sklearn.base import clone
     from tests.helpers import stripe_images
 
     from transferkit.adaptation import DomainAdaptClassifier
+    from transferkit.training import Trainer
+
+    augmented: list[np.ndarray] = []  # every image the augmentation saw (first channel, H x W)
+    real_transform = Augment.transform
+
+    def transform_spy(self):  # type: ignore[no-untyped-def]
+        inner = real_transform(self)
+
+        def apply(img):  # type: ignore[no-untyped-def]
+            augmented.append(img[0].numpy().copy())
+            return inner(img)
+
+        return apply
+
+    trainers: list[Trainer] = []
+    epochs_run: list[int] = []
+    real_fit, real_epoch = Trainer.fit, Trainer.train_epoch
+
+    def fit_spy(self, *a, **k):  # type: ignore[no-untyped-def]
+        trainers.append(self)
+        return real_fit(self, *a, **k)
+
+    def epoch_spy(self, epoch):  # type: ignore[no-untyped-def]
+        epochs_run.append(epoch)
+        return real_epoch(self, epoch)
+
+    monkeypatch.setattr(Augment, "transform", transform_spy)
+    monkeypatch.setattr(Trainer, "fit", fit_spy)
+    monkeypatch.setattr(Trainer, "train_epoch", epoch_spy)
 
     options = dict(grad_accum=2, l2_sp=0.01, bss=0.001, bn_eval=True, augment=Augment(flip=True))
     da = DeepDA(method="coral", epochs=2, bottleneck=8, checkpoint_dir=str(tmp_path / "ckpt"), **options)
@@ -272,11 +311,21 @@ def test_deepda_takes_the_fine_tuning_options_it_inherits(tmp_path) -> None:  # 
     assert clone(DomainAdaptClassifier(method=da)).set_params(method__l2_sp=0.5).method.l2_sp == 0.5
     Xs, ys = stripe_images(8, seed=0)
     Xt, _ = stripe_images(8, seed=1)
+    assert not any(np.array_equal(s, t) for s in Xs for t in Xt)  # an image tells its domain
     X = np.concatenate([Xs, Xt])
     y = np.r_[(ys == "top").astype(np.int64), np.full(len(Xt), UNLABELED)]
     dom = np.r_[np.ones(len(Xs), dtype=np.int64), -np.ones(len(Xt), dtype=np.int64)]
-    first = da.fit_domains(FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu"), X, y, dom)
-    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir())
-    again = clone(da).set_params(resume=True).fit_domains(
-        FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu"), X, y, dom)
+    first_ctx = FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu")
+    first = da.fit_domains(first_ctx, X, y, dom)
+    assert epochs_run == [0, 1] and trainers[0].resumed_from is None and "resumed_from" not in first_ctx.info
+    for domain_images in (Xs, Xt):  # every training image of both domains went through the augmentation
+        assert all(any(np.array_equal(a, img) for a in augmented) for img in domain_images)
+    assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["epoch-0002"]  # the newest only, 1-based
+    n_augmented = len(augmented)
+    ctx = FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu")
+    again = clone(da).set_params(resume=True).fit_domains(ctx, X, y, dom)
+    assert trainers[1].resumed_from == tmp_path / "ckpt" / "epoch-0002"
+    assert ctx.info["resumed_from"] == str(trainers[1].resumed_from)  # recorded, as FullFineTune records it
+    assert epochs_run == [0, 1] and len(augmented) == n_augmented  # the finished run trained no further
+    assert len(again.history.epochs) == 2
     np.testing.assert_allclose(again.predict_proba(Xt), first.predict_proba(Xt), atol=1e-6)

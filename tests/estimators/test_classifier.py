@@ -50,9 +50,10 @@ def test_fine_tuning_learns_a_learnable_task() -> None:
 
 
 def test_fine_tuning_is_reproducible() -> None:
+    # bit-identical only on the CPU: on CUDA the embedding's backward (atomic adds) is nondeterministic
     X, y = polarity_texts(8)
-    a = TransferClassifier(backbone="tiny-text", strategy=FullFineTune(epochs=2), random_state=5).fit(X, y)
-    b = TransferClassifier(backbone="tiny-text", strategy=FullFineTune(epochs=2), random_state=5).fit(X, y)
+    a = TransferClassifier(backbone="tiny-text", strategy=FullFineTune(epochs=2), random_state=5, device="cpu").fit(X, y)
+    b = TransferClassifier(backbone="tiny-text", strategy=FullFineTune(epochs=2), random_state=5, device="cpu").fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 

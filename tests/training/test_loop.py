@@ -138,13 +138,41 @@ def test_terms_can_ask_for_features_and_unlabeled_rows_carry_no_task_loss() -> N
 
 
 @pytest.mark.parametrize("accum", [1, 2])
-def test_gradient_accumulation_runs(accum: int) -> None:
+def test_gradient_accumulation_steps_every_accum_batches(accum: int) -> None:
+    """4 batches make 4 optimisation steps, or 2 when gradients accumulate over 2 batches."""
+
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    class _CountSteps(Callback):
+        def __init__(self) -> None:
+            self.steps = 0
+
+        def on_step_end(self, trainer, loss):  # type: ignore[no-untyped-def]
+            self.steps += 1
+
+    torch.manual_seed(0)
     X, y = _data(16)
     model = _Model()
     loader = make_loader(X, y, preprocess=_prep, batch_size=4, shuffle=False, seed=0)
-    hist = Trainer(TrainConfig(epochs=1, device="cpu", grad_accum=accum), weighted_cross_entropy()).fit(
-        model, [{"params": list(model.parameters()), "lr": 0.1}], loader)
+    counter = _CountSteps()
+    moved: list[int] = []  # optimiser steps that changed the weights
+    before = [p.detach().clone() for p in model.parameters()]
+
+    def weights_moved(optimizer, args, kwargs):  # type: ignore[no-untyped-def]
+        after = [p.detach().clone() for p in model.parameters()]
+        moved.append(int(any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))))
+        before[:] = after
+
+    trainer = Trainer(TrainConfig(epochs=1, device="cpu", grad_accum=accum, max_grad_norm=None, warmup_ratio=0.0),
+                      weighted_cross_entropy(), callbacks=[counter])
+    hook = register_optimizer_step_post_hook(weights_moved)  # global: the optimiser is built in fit
+    try:
+        hist = trainer.fit(model, [{"params": list(model.parameters()), "lr": 0.1}], loader)
+    finally:
+        hook.remove()
     assert np.isfinite(hist.epochs[0]["train_loss"])
+    assert counter.steps == 4 // accum
+    assert sum(moved) == 4 // accum
 
 
 def test_conv_nets_train_channels_last_on_cpu_and_come_back_in_the_default_layout(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -184,8 +212,11 @@ def test_a_run_resumed_after_it_stopped_early_still_says_so(tmp_path) -> None:  
     """The history's stopped_early flag comes back with the checkpoint (it was lost on resume)."""
 
     class _StopAtEpochOne(Callback):
+        def __init__(self, stop: bool) -> None:
+            self.stop = stop
+
         def on_epoch_end(self, trainer, epoch, logs):  # type: ignore[no-untyped-def]
-            trainer.should_stop = epoch == 1
+            trainer.should_stop = self.stop and epoch == 1
 
     X, y = _data()
 
@@ -194,13 +225,15 @@ def test_a_run_resumed_after_it_stopped_early_still_says_so(tmp_path) -> None:  
         model = _Model()
         train = make_loader(X[:48], y[:48], preprocess=_prep, batch_size=8, shuffle=True, seed=0)
         config = TrainConfig(epochs=5, device="cpu", checkpoint_dir=str(tmp_path), resume=resume, run_key="k")
-        trainer = Trainer(config, weighted_cross_entropy(), callbacks=[_StopAtEpochOne()])
-        return trainer.fit(model, [{"params": list(model.parameters()), "lr": 0.1}], train, None)
+        # only the first run's callback stops: a resumed run that trained again would run all 5 epochs
+        trainer = Trainer(config, weighted_cross_entropy(), callbacks=[_StopAtEpochOne(stop=not resume)])
+        return trainer, trainer.fit(model, [{"params": list(model.parameters()), "lr": 0.1}], train, None)
 
-    first = run(False)
-    assert first.stopped_early and len(first.epochs) == 2
-    again = run(True)
-    assert again.stopped_early and len(again.epochs) == 2
+    trainer, first = run(False)
+    assert first.stopped_early and len(first.epochs) == 2 and trainer.resumed_from is None
+    trainer, again = run(True)
+    assert trainer.resumed_from == tmp_path / "epoch-0002"
+    assert again.stopped_early and again.epochs == first.epochs
 
 
 def test_a_checkpoint_keeps_the_fp16_loss_scale(tmp_path) -> None:  # type: ignore[no-untyped-def]

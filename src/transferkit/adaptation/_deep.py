@@ -278,6 +278,8 @@ class DeepDA(FullFineTune):
             trainer = Trainer(self.train_config(ctx, run_key), weighted_cross_entropy(self.label_smoothing),
                               terms=[term, *self.loss_terms(net)], callbacks=self.callbacks(val_loader is not None))
             history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
+            if trainer.resumed_from is not None:  # as FullFineTune records it
+                ctx.info["resumed_from"] = str(trainer.resumed_from)
             net = trainer.unwrapped_model.cpu().eval()  # type: ignore[assignment]
             if hasattr(net, "domain_discriminator"):
                 ctx.info["domain_discriminator"] = net.domain_discriminator
