@@ -9,14 +9,18 @@ from transferkit.evaluation import Report
 
 
 def test_add_audit_renders_every_check_and_the_flagged_items() -> None:
-    texts = ["so good", "so good", "awful & bad", "fine", ""]
+    dup = 'so <b>good</b> & "fine"'  # the flagged copy carries markup that must reach the page escaped
+    texts = [dup, dup, "awful", "fine", ""]
     result = audit(texts, ["pos", "pos", "neg", "pos", "neg"])
     report = add_audit(Report("fit report"), result)
     html = report.render()
     assert "<h2>Data audit</h2>" in html
     for check in result.findings:
         assert f"<td>{check}</td>" in html
-    assert "same content as item 0" in html and "awful &amp; bad" not in html.split("exact-duplicates:")[0][-10:]
+    listed = html.split("<p>exact-duplicates:")[1]
+    assert ("<tr><td>1</td><td>so &lt;b&gt;good&lt;/b&gt; &amp; &quot;fine&quot;</td><td>pos</td>"
+            "<td>same content as item 0</td></tr>") in listed
+    assert dup not in html and "<b>" not in html
     assert "removes 2 of 5 items" in html  # the duplicate and the empty text
     assert 'class="negative"' in html
 

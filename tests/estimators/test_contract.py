@@ -18,9 +18,9 @@ _MINIBATCH = ("stochastic mini-batch training: duplicating a row changes the bat
               "equivalent to duplication only in expectation")
 
 
-_SOLVER = ("weights reach the scaler and the logistic regression; the two fits then agree to ~5e-6, the "
-           "lbfgs tolerance on float32 features, not to this check's 1e-7 (test_weights_equal_duplicates checks it "
-           "at solver precision)")
+_SOLVER = ("weights reach the scaler and the logistic regression; the two fits then agree to ~5e-6 on this "
+           "check's data (lbfgs tolerance on float32 features), not to its 1e-7; "
+           "test_weights_equal_duplicates checks the equivalence to 1e-5 on its own data")
 
 
 def _expected_failures(est):  # type: ignore[no-untyped-def]
@@ -44,7 +44,9 @@ def test_weights_equal_duplicates() -> None:
     clf = TransferClassifier(backbone="tiny-mlp", cache=False)
     weighted = clone(clf).fit(X, y, sample_weight=w).predict_proba(X)
     repeated = clone(clf).fit(np.repeat(X, w.astype(int), axis=0), np.repeat(y, w.astype(int))).predict_proba(X)
-    np.testing.assert_allclose(weighted, repeated, atol=1e-4)
+    # largest difference measured on this data: 5e-7 (0.13 when the weights are ignored); other seeds of
+    # blobs/weights reach 4e-5, so the data stays fixed
+    np.testing.assert_allclose(weighted, repeated, rtol=0, atol=1e-5)
 
 
 def test_clone_keeps_nested_strategy_params() -> None:
@@ -56,9 +58,13 @@ def test_clone_keeps_nested_strategy_params() -> None:
 def test_grid_search_over_strategy_and_head_params() -> None:
     X, y = polarity_texts(12)
     clf = TransferClassifier(backbone="tiny-text", strategy=LinearProbe(head=LogisticRegression(max_iter=500)))
-    grid = GridSearchCV(clf, {"strategy__head__C": [0.01, 10.0]}, cv=3).fit(X, y)
-    assert grid.best_params_["strategy__head__C"] in (0.01, 10.0)
-    assert grid.best_estimator_.score(X, y) >= 0.5
+    grid = GridSearchCV(clf, {"strategy__head__C": [0.01, 10.0]}, cv=3, scoring="neg_log_loss").fit(X, y)
+    small_c, large_c = grid.cv_results_["mean_test_score"]
+    # C=0.01 keeps the probabilities near 1/2 (log loss ~ln 2); C=10 fits the separable texts (~0.18). Were C
+    # not passed to the head, both candidates would score the same.
+    assert small_c < -0.6 and large_c > -0.4
+    assert grid.best_params_ == {"strategy__head__C": 10.0}
+    assert grid.best_estimator_.model_.head.C == 10.0
 
 
 def test_cross_val_score_and_ensembles_compose() -> None:

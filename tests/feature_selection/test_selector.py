@@ -105,8 +105,13 @@ def test_a_cloneable_pipeline_step_after_feature_extraction() -> None:
     assert clone(step).get_params() == step.get_params()
     pipe = make_pipeline(FeatureExtractor(backbone="tiny-mlp", cache=False), step, LogisticRegression())
     pipe.fit(X, y)
-    k = pipe.named_steps["cvfeatureselector"].k_
-    assert k in (4, 16) and pipe.predict(X).shape == (len(y),)
+    selector = pipe.named_steps["cvfeatureselector"]
+    sizes, means = selector.cv_results_["n_features"], selector.cv_results_["mean_score"]
+    assert sizes == [4, 16]  # a quarter and all of tiny-mlp's 16 features
+    assert selector.k_ == sizes[int(np.argmax(means))]  # tolerance 0: the best mean, the smaller k on a tie
+    assert selector.get_support().sum() == selector.k_
+    assert pipe.named_steps["logisticregression"].coef_.shape == (3, selector.k_)  # the next step gets k
+    assert pipe.predict(X).shape == (len(y),)
     assert pipe.set_params(cvfeatureselector__method="rfe").fit(X, y).score(X, y) > 0.5
 
 

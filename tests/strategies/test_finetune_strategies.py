@@ -225,9 +225,19 @@ def test_fine_tuning_hyperparameters_are_grid_searchable() -> None:
     X, y = blobs(12, n_features=4)
     search = GridSearchCV(
         TransferClassifier(backbone="tiny-mlp", cache=False, strategy=GradualUnfreeze(epochs=2, val_fraction=0.0)),
-        {"strategy__unfreeze_every": [1, 2], "strategy__lr": [1e-3]}, cv=2,
+        {"strategy__unfreeze_every": [1, 2], "strategy__lr": [1e-2]}, cv=2, scoring="neg_log_loss",
     ).fit(X, y)
-    assert search.best_params_["strategy__unfreeze_every"] in (1, 2)
+    every_1, every_2 = search.cv_results_["mean_test_score"]
+    assert every_1 != every_2  # seeded fits: equal scores would mean both candidates trained the same net
+    best = search.best_estimator_
+    chosen = search.best_params_["strategy__unfreeze_every"]
+    assert best.strategy_.unfreeze_every == chosen
+    # tiny-mlp has two groups, "out" (top) and "inp". In 2 epochs unfreeze_every=1 trains "out" from epoch 1
+    # and unfreeze_every=2 trains neither, so the refit differs from the other value's fit in "out" only.
+    other = clone(best).set_params(strategy__unfreeze_every=3 - chosen).fit(X, y)
+    groups = [{g.name: g.params for g in m.model_.net.backbone.parameter_groups()} for m in (best, other)]
+    assert all(torch.equal(p, q) for p, q in zip(groups[0]["inp"], groups[1]["inp"], strict=True))
+    assert not all(torch.equal(p, q) for p, q in zip(groups[0]["out"], groups[1]["out"], strict=True))
 
 
 def test_lr_find_suggests_a_rate_from_the_sweep() -> None:
