@@ -64,9 +64,15 @@ def test_fix_refuses_an_existing_folder_and_replaces_it_with_overwrite(dirty_csv
     (out / "mine.txt").write_text("keep me")
     with pytest.raises(DataError, match="already exists"):
         fix(result, out)
+    with pytest.raises(DataError, match="holds other files, not a cleaned copy"):  # it would delete mine.txt
+        fix(result, out, overwrite=True)
     assert (out / "mine.txt").read_text() == "keep me"
-    fix(result, out, overwrite=True)
+    out = tmp_path / "cleaned"
+    fix(result, out)
+    (out / "reviews.csv").write_text("stale")
+    fix(result, out, overwrite=True)  # an earlier cleaned copy is replaced as a whole
     assert sorted(p.name for p in out.iterdir()) == ["audit_log.csv", "audit_log.json", "reviews.csv"]
+    assert (out / "reviews.csv").read_text() != "stale"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".clean")]  # no temporary left behind
 
 
@@ -124,3 +130,16 @@ def test_fix_writes_arrays_and_lists(tmp_path: Path) -> None:
     texts = ["good", "good", "bad", None]
     out = fix(audit(texts, ["p", "p", "n", "n"]), tmp_path / "texts")
     assert pd.read_csv(out.data).to_dict("list") == {"text": ["good", "bad"], "label": ["p", "n"]}
+
+
+def test_overwrite_never_replaces_a_folder_of_other_files(tmp_path: Path) -> None:
+    from transferkit.audit._fix import check_fix_folder
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    check_fix_folder(folder, overwrite=True)  # empty: nothing to lose
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(DataError, match="holds other files, not a cleaned copy"):
+        check_fix_folder(folder, overwrite=True)
+    (folder / "audit_log.json").write_text("{}")
+    check_fix_folder(folder, overwrite=True)  # an earlier cleaned copy

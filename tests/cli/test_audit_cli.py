@@ -111,3 +111,20 @@ def test_image_folder_fix(image_folder: Path, tmp_path: Path) -> None:
     assert (image_folder / "top" / "zz_broken.png").exists()
     assert not (tmp_path / "clean" / "top" / "zz_broken.png").exists()
     assert len(list((tmp_path / "clean").rglob("*.png"))) == 16
+
+
+def test_overwrite_replaces_only_an_earlier_cleaned_copy(tmp_path: Path, dirty: tuple[Path, Path]) -> None:
+    base = ("audit", dirty[0], "--text-column", "review", "--label-column", "sentiment", "--backbone", "none")
+    mine = tmp_path / "mydocs"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "thesis.txt").write_text("important")
+    (mine / "sub" / "data.bin").write_bytes(b"x")
+    code, out = run_cli(*base, "--fix", mine, "--overwrite", "--out", tmp_path / "rep")
+    assert code == 1 and "holds other files, not a cleaned copy" in out, out
+    assert (mine / "thesis.txt").read_text() == "important" and (mine / "sub" / "data.bin").exists()
+    assert not (tmp_path / "rep").exists()  # refused before the audit ran
+    code, out = run_cli(*base, "--fix", tmp_path / "rep", "--overwrite", "--out", tmp_path / "rep")
+    assert code == 1 and "is the report folder" in out and not (tmp_path / "rep").exists(), out
+    (tmp_path / "empty").mkdir()
+    assert run_cli(*base, "--fix", tmp_path / "empty", "--overwrite", "--out", tmp_path / "rep")[0] == 0
+    assert (tmp_path / "empty" / "audit_log.json").is_file()

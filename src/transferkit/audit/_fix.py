@@ -122,12 +122,22 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _check_target(out: Path, data: AuditData, overwrite: bool) -> None:
+def check_fix_folder(out: str | Path, overwrite: bool) -> None:
+    """Refuse a folder for the cleaned copy that exists (without ``overwrite``), is a file, or holds
+    anything but an earlier cleaned copy: ``overwrite`` replaces the folder as a whole, and an empty folder
+    or one with ``audit_log.json`` is the only kind whose replacement deletes nothing of the user's."""
+    out = Path(out)
     if out.exists() and not overwrite:
         raise DataError(f"'{out}' already exists; choose another folder for the cleaned copy or pass "
                         "overwrite=True (--overwrite).")
     if out.exists() and not out.is_dir():
         raise DataError(f"'{out}' exists and is not a folder; choose another place for the cleaned copy.")
+    if out.is_dir() and not (out / "audit_log.json").is_file() and any(out.iterdir()):
+        raise DataError(f"'{out}' holds other files, not a cleaned copy (it has no audit_log.json); "
+                        "--overwrite only replaces an earlier cleaned copy: choose another folder.")
+
+
+def _check_target(out: Path, data: AuditData, overwrite: bool) -> None:
     target = out.resolve()
     inputs: list[Path] = []
     if data.origin.path is not None:
@@ -138,6 +148,7 @@ def _check_target(out: Path, data: AuditData, overwrite: bool) -> None:
         if _inside(source, target) or (source.is_dir() and _inside(target, source)):
             raise DataError(f"The cleaned copy '{out}' would overlap the input '{source}'; write it elsewhere "
                             "(the input is never edited in place).")
+    check_fix_folder(out, overwrite)
 
 
 def _replace(tmp: Path, out: Path) -> None:

@@ -74,8 +74,13 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
     if (drop or keep) and not fix_out:
         raise DataError("--drop and --keep choose what --fix removes; add --fix OUT.")
     checks = _drop(drop, keep)  # names first: a typo fails before the data is read
-    if fix_out and Path(fix_out).exists() and not overwrite:
-        raise DataError(f"'{fix_out}' already exists; choose another folder for --fix or add --overwrite.")
+    if fix_out:
+        from ..audit._fix import check_fix_folder
+
+        if Path(fix_out).resolve() == Path(out).resolve():
+            raise DataError(f"--fix '{fix_out}' is the report folder (--out); the cleaned copy needs a folder "
+                            "of its own.")
+        check_fix_folder(fix_out, overwrite)  # before the audit: --overwrite must delete nothing of the user's
     source, per_class = _data(data, kw)
     test = None if test_data is None else _data(test_data, {**kw, "per_class": None})[0]
     result = audit(source, backbone=None if backbone.lower() == "none" else backbone, pretrained=not random_init,
