@@ -63,3 +63,21 @@ def test_cli_fit_defaults_to_the_explained_auto_strategy(tmp_path: Path, image_f
     assert "Auto strategy: what was chosen and why" in report and "Data audit" in report
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "--budget", "soon", "-o", tmp_path / "bad")
     assert code == 1 and "cannot read the time budget 'soon'" in text
+
+
+def test_cli_default_checkpoint_folder_never_costs_a_users_files(tmp_path: Path, reviews: Path) -> None:
+    args = ["fit", str(reviews), "-b", "tiny-text", "-s", "finetune", "--epochs", "1", "--text-column", "review",
+            "--label-column", "sentiment", "--no-progress"]
+    mine = tmp_path / "m.checkpoints"  # the default checkpoint folder of -o m, holding a user's notes
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    code, text = run_cli(*args, "-o", str(tmp_path / "m"))
+    assert code == 1 and "holds other files ('notes.txt')" in text, text
+    assert (mine / "notes.txt").read_text() == "mine" and not (tmp_path / "m").exists()  # refused before work
+    (tmp_path / "f.checkpoints").write_text("a file")
+    code, text = run_cli(*args, "-o", str(tmp_path / "f"))
+    assert code == 1 and "is a file, not a folder for checkpoints" in text and not (tmp_path / "f").exists()
+    (tmp_path / "k.checkpoints" / ".tmp-killed").mkdir(parents=True)  # a write killed in an earlier run
+    code, text = run_cli(*args, "-o", str(tmp_path / "k"))
+    assert code == 0, text
+    assert not (tmp_path / "k.checkpoints").exists()  # only checkpoints were in it: removed with them

@@ -85,3 +85,18 @@ def test_a_checksum_file_that_holds_no_checksums_is_corrupt(tmp_path: Path) -> N
         (tmp_path / "c" / "epoch-0002" / "checksums.json").write_text(text)
         with pytest.raises(CheckpointError, match="checksums.json holds no checksums"):
             _fit(tmp_path / "c", resume=True)
+
+
+def test_remove_checkpoints_removes_only_checkpoints(tmp_path: Path) -> None:
+    from transferkit.training._checkpoint import remove_checkpoints
+
+    for name in ("epoch-0001", "epoch-0002", ".tmp-abc"):
+        (tmp_path / "ck" / name).mkdir(parents=True)
+        (tmp_path / "ck" / name / "state.pt").write_bytes(b"x")
+    (tmp_path / "ck" / "notes.txt").write_text("mine")
+    remove_checkpoints(tmp_path / "ck")
+    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["notes.txt"]
+    (tmp_path / "ck" / "notes.txt").unlink()
+    (tmp_path / "ck" / "epoch-0003").mkdir()
+    remove_checkpoints(tmp_path / "ck")
+    assert not (tmp_path / "ck").exists()

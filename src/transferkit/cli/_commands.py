@@ -293,10 +293,9 @@ def datasets() -> None:
 def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None:
     """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
     and save it to a model folder with report.html inside."""
-    import shutil
-
     from ..estimators import check_writable
     from ..strategies import STRATEGIES
+    from ..training._checkpoint import check_checkpoint_folder, remove_checkpoints
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
@@ -310,13 +309,15 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     default_ckpt = trains_network and kw["checkpoint_dir"] is None
     if default_ckpt:
         kw["checkpoint_dir"] = f"{Path(out)}.checkpoints"
+        check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)
+        check_checkpoint_folder(Path(kw["checkpoint_dir"]))  # removed after the run: it must hold only checkpoints
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):
         est = _estimator(kw["strategy"], kw)
     outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
     if default_ckpt:
-        shutil.rmtree(kw["checkpoint_dir"], ignore_errors=True)
+        remove_checkpoints(Path(kw["checkpoint_dir"]))
     auto = outcome.estimator.fit_info_.get("auto")
     if auto:
         click.echo(f"auto strategy chose: {auto['choice']} ({auto['reasons'][-1]}); see the report for why")

@@ -13,6 +13,7 @@ The data order needs no saved state: the loader's order depends only on (seed, e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -41,6 +42,36 @@ def complete_checkpoints(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith(_PREFIX))
+
+
+def _ours(path: Path) -> bool:
+    """A checkpoint, or the temporary folder of a write that was killed."""
+    return path.is_dir() and not path.is_symlink() and path.name.startswith((_PREFIX, ".tmp-"))
+
+
+def check_checkpoint_folder(folder: Path) -> None:
+    """Refuse, before any training, a checkpoint folder that is a file or holds anything but checkpoints:
+    :func:`remove_checkpoints` must never have a user's file to delete."""
+    if folder.exists() and not folder.is_dir():
+        raise CheckpointError(f"{str(folder)!r} is a file, not a folder for checkpoints; move it away or choose "
+                              "another checkpoint folder")
+    others = sorted(p.name for p in folder.iterdir() if not _ours(p)) if folder.is_dir() else []
+    if others:
+        shown = ", ".join(repr(n) for n in others[:3]) + (", ..." if len(others) > 3 else "")
+        raise CheckpointError(f"the checkpoint folder {str(folder)!r} holds other files ({shown}), not only "
+                              "checkpoints; move them away or choose another checkpoint folder")
+
+
+def remove_checkpoints(folder: Path) -> None:
+    """Remove the checkpoints in ``folder`` (and killed writes' temporaries), then ``folder`` if that empties
+    it; anything else in it stays."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if _ours(path):
+            shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):  # not empty: what is left is not ours
+        folder.rmdir()
 
 
 def _rng_state() -> dict[str, Any]:
