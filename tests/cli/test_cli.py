@@ -214,6 +214,17 @@ def test_outputs_never_replace_or_land_inside_the_input(tmp_path: Path, image_fo
     code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "notes.csv")
     assert code == 0 and (tmp_path / "notes.tmp").read_text() == "mine", "an unrelated .tmp file survives"
     assert len(pd.read_csv(tmp_path / "notes.csv")) == len(pd.read_csv(table))
+    (tmp_path / "notes.csv").write_text("my own notes")
+    code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "notes.csv")
+    assert code == 1 and "already exists; choose another file or add --overwrite" in text, text
+    assert (tmp_path / "notes.csv").read_text() == "my own notes"
+    assert run("predict", tmp_path / "m", table, "-o", tmp_path / "notes.csv", "--overwrite")[0] == 0
+    assert len(pd.read_csv(tmp_path / "notes.csv")) == len(pd.read_csv(table))
+    assert run("fit", table, "-b", "tiny-mlp", "-s", "linear", "-o", tmp_path / "m2", "--no-progress")[0] == 0
+    model_file = (tmp_path / "m2" / "transferkit.json").read_bytes()
+    code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "m2" / "transferkit.json", "--overwrite")
+    assert code == 1 and "lies inside the model folder" in text, text  # another model's files, even so
+    assert (tmp_path / "m2" / "transferkit.json").read_bytes() == model_file
     listing = sorted(p.relative_to(image_folder) for p in image_folder.rglob("*"))
     for command in (["fit", image_folder, "-b", "tiny-cnn", "-s", "linear", "-o", image_folder / "model"],
                     ["evaluate", image_folder, "-b", "tiny-cnn", "-o", image_folder],

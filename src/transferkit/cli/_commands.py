@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .._atomic import write_text_atomic
-from ..errors import StrategyError, TransferkitError
+from ..errors import DataError, StrategyError, TransferkitError
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._types import FiniteFloatRange
 
@@ -337,7 +337,9 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
               help="Labels, if present, are shown beside predictions.")
 @click.option("--output", "-o", type=OutputPath(dir_okay=False), default=None,
               help="Write predictions to this CSV instead of printing them.")
-def predict(model_dir: str, data: str, text_column: str, label_column: str, output: str | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
+def predict(model_dir: str, data: str, text_column: str, label_column: str, output: str | None,
+            overwrite: bool) -> None:
     """Predict DATA with a saved model; prints or writes labels and class probabilities.
 
     DATA is a table file (labels optional), an image folder with class sub-folders, or a flat folder of
@@ -346,6 +348,11 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     from ..workflows import check_predictable, predict_frame, resolve_data, unlabeled_images
 
     check_outside_inputs(output, data, model_dir)
+    if output and (Path(output).parent / "transferkit.json").is_file():
+        raise DataError(f"--output {output!r} lies inside the model folder {str(Path(output).parent)!r}, "
+                        "which it would damage; write the predictions somewhere else")
+    if output and Path(output).exists() and not overwrite:
+        raise DataError(f"--output {output!r} already exists; choose another file or add --overwrite")
     model = load_model(model_dir)
     path = Path(data)
     visible = [p for p in path.iterdir() if not p.name.startswith(".")] if path.is_dir() else []
