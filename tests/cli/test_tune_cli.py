@@ -53,3 +53,42 @@ def test_tune_errors_are_one_line(reviews: Path, tmp_path: Path) -> None:
     assert code == 1 and "--space is not valid JSON" in text
     code, text = run_cli("tune", reviews, "-b", "tiny-txt", *TEXT, "--out", tmp_path / "o")
     assert code == 1 and "Unknown backbone 'tiny-txt'" in text
+
+
+def test_a_refitted_table_model_matches_columns_by_name(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 20)
+    table = pd.DataFrame(rng.normal(size=(40, 4)), columns=["f1", "f2", "f3", "f4"])
+    table["f1"] += np.where(y == "a", 3.0, -3.0)  # the class lives in f1 only
+    table["label"] = y
+    table.to_csv(tmp_path / "t.csv", index=False)
+    table[["f4", "f3", "f2", "f1", "label"]].to_csv(tmp_path / "reordered.csv", index=False)
+    out = tmp_path / "search"
+    code, text = run_cli("tune", tmp_path / "t.csv", "-b", "identity", "--trials", "2", "--cv", "2", "--out", out,
+                         "--no-progress", "--refit")
+    assert code == 0, text
+    assert json.loads((out / "model" / "transferkit.json").read_text())["feature_names_in"] == ["f1", "f2", "f3", "f4"]
+    preds = []
+    for name in ("t.csv", "reordered.csv"):
+        code, text = run_cli("predict", out / "model", tmp_path / name, "-o", tmp_path / f"p-{name}")
+        assert code == 0, text
+        preds.append(pd.read_csv(tmp_path / f"p-{name}"))
+    pd.testing.assert_frame_equal(preds[0], preds[1])  # columns matched by name, not by position
+
+
+def test_tune_refuses_before_the_search_what_it_must_not_write(reviews: Path, tmp_path: Path) -> None:
+    (tmp_path / "search" / "model").mkdir(parents=True)
+    (tmp_path / "search" / "model" / "notes.txt").write_text("mine")
+    code, text = run_cli("tune", reviews, "-b", "tiny-text", *TEXT, "--trials", "2", "--cv", "2",
+                         "--out", tmp_path / "search", "--refit")
+    assert code == 1 and "not a transferkit model folder" in text, text
+    assert sorted(p.name for p in (tmp_path / "search").iterdir()) == ["model"]  # no search ran, nothing written
+    data = tmp_path / "imgs"
+    (data / "a").mkdir(parents=True)
+    code, text = run_cli("tune", data, "-b", "tiny-cnn", "--storage", data / "a" / "study.journal",
+                         "--out", tmp_path / "o")
+    assert code == 1 and "lies inside the input folder" in text, text
+    assert sorted(p.name for p in data.rglob("*")) == ["a"]

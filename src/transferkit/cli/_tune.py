@@ -51,7 +51,8 @@ def _space(text: str | None) -> dict[str, Any] | None:
 @click.option("--scoring", default="accuracy", show_default=True, help="scikit-learn scorer name.")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Start no new trial after this many seconds.")
-@click.option("--refit", is_flag=True, help="Fit the best configuration on all data and save it to OUT/model.")
+@click.option("--refit", is_flag=True, help="Fit the best configuration on all data and save it to OUT/model "
+                                          "(a model folder there from an earlier run is replaced).")
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="One line per trial.")
@@ -65,11 +66,16 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. The study is
     stored (OUT/study.db unless --storage) and resumes: an interrupted search picks up where it stopped."""
     from ..backbones import backbone_modality
+    from ..estimators import check_writable
     from ..tuning import load_best, refit_to_folder, write_tune_outputs
     from ..tuning import tune as run_tune
+    from ..tuning._storage import storage_file, storage_url
     from ..workflows import check_compatible
 
     check_outside_inputs(out, data)
+    check_outside_inputs(storage_file(storage_url(storage, out)), data)  # a study file inside the data folder
+    if refit:  # before the search: OUT/model may be an earlier refit, not a folder of other files
+        check_writable(Path(out) / "model", overwrite=True)
     backbone_modality(backbone)  # a typo fails before the data is read
     parsed = _space(space)
     dataset = _load(data, kw)
@@ -90,6 +96,7 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
                                summary={"data": dataset.source or data})
     click.echo(f"best configuration: {paths['best']}\nreport: {paths['report']}")
     if refit:
+        names = dataset.feature_names if dataset.modality == "table" else None
         folder = refit_to_folder(load_best(paths["best"]), dataset.X, dataset.y, Path(out) / "model",
-                                 best=result.to_dict(), overwrite=True)
+                                 best=result.to_dict(), overwrite=True, feature_names=names)
         click.echo(f"model saved to {folder}")

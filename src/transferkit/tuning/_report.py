@@ -145,13 +145,18 @@ def load_best(path: str | Path) -> Any:
 
 
 def refit_to_folder(estimator: Any, X: Any, y: Any, folder: str | Path, *, best: dict[str, Any],
-                    overwrite: bool = False) -> Path:
+                    overwrite: bool = False, feature_names: Any = None) -> Path:
     """Fit ``estimator`` (a best configuration) on all of ``X``, ``y`` and save it as a model folder with
-    ``best.json`` inside."""
+    ``best.json`` inside. ``feature_names``, a table's column names, are kept with the model, so that
+    ``predict`` matches a table's columns by name (any order) instead of by position."""
+    import numpy as np
+
     from ..estimators import check_writable
 
     folder = Path(folder)
     check_writable(folder, overwrite=overwrite)
     estimator.fit(X, y)
+    if feature_names is not None:
+        estimator.feature_names_in_ = np.asarray([str(n) for n in feature_names], dtype=object)
     return Path(estimator.save(folder, overwrite=overwrite,
                                extra_files={"best.json": json.dumps(best, indent=1, default=str).encode()}))
