@@ -70,6 +70,8 @@ def test_ensemble_save_writes_a_model_folder_that_predict_reads(reviews: Path, t
     assert code == 1 and "already exists" in text and "--overwrite" in text
     code, text = run_cli(*args, "--overwrite")
     assert code == 0, text
+    code, text = run_cli(*args[:-4], "--out", tmp_path / "same", "--save", tmp_path / "same")
+    assert code == 1 and "is or lies inside the --save folder" in text and not (tmp_path / "same").exists(), text
 
 
 def test_a_saved_ensemble_reads_table_columns_by_name(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..errors import DataError
 from ._commands import _apply, _load, cli, data_options
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
@@ -46,6 +47,9 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
     check_outside_inputs(save_dir, data, replaces=True)
     if save_dir is not None:
         check_writable(Path(save_dir), overwrite=overwrite)  # before any work
+        if Path(out).resolve().is_relative_to(Path(save_dir).resolve()):
+            raise DataError(f"the report folder {out!r} (--out) is or lies inside the --save folder {save_dir!r}, "
+                            "which the saved model replaces; give the model a folder of its own")
     specs = _names(members)
     if any(s != "baseline" for s in specs):  # names first: a typo fails before the data is read
         TransferEnsemble(members=specs, method=method).named_members()
