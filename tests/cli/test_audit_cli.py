@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from tests.helpers import polarity_texts, run_cli
@@ -128,3 +129,15 @@ def test_overwrite_replaces_only_an_earlier_cleaned_copy(tmp_path: Path, dirty: 
     (tmp_path / "empty").mkdir()
     assert run_cli(*base, "--fix", tmp_path / "empty", "--overwrite", "--out", tmp_path / "rep")[0] == 0
     assert (tmp_path / "empty" / "audit_log.json").is_file()
+
+
+def test_a_test_table_without_a_column_is_named_as_the_test_set(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(rng.normal(size=(12, 3)), columns=["f1", "f2", "f3"]).assign(label=["a", "b"] * 6)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    train.drop(columns="f3").to_csv(tmp_path / "test.csv", index=False)
+    code, out = run_cli("audit", tmp_path / "train.csv", "--test", tmp_path / "test.csv", "-b", "none",
+                        "--out", tmp_path / "rep")
+    assert code == 1, out
+    assert "The test set (table file" in out and "test.csv') must have the feature columns of table file" in out, out
+    assert "train.csv', but it lacks the feature column(s) 'f3'" in out, out

@@ -454,7 +454,7 @@ def _test_columns_by_name(data: AuditData, test: AuditData) -> AuditData:
     """The test table with the feature columns of the audited table, matched by name (reordered when only
     the order differs); a missing or extra column is an error naming it."""
     assert data.feature_names is not None and test.feature_names is not None
-    order = column_order(data.feature_names, test.feature_names, "The test set", test.source, data.source)
+    order = column_order(data.feature_names, test.feature_names, "The test set", data.source, test.source)
     if order == list(range(len(order))):
         return test
     items = np.empty(len(test), dtype=object)
