@@ -300,7 +300,6 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
 
     check_writable(Path(out), overwrite=overwrite)
     check_outside_inputs(out, data, replaces=True)
-    check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)
     kw["strategy"] = kw["strategy"] or "auto"
     strategy_cls = STRATEGIES.get(kw["strategy"])
     trains_network = strategy_cls is not None and "checkpoint_dir" in strategy_cls._get_param_names()
@@ -309,8 +308,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     default_ckpt = trains_network and kw["checkpoint_dir"] is None
     if default_ckpt:
         kw["checkpoint_dir"] = f"{Path(out)}.checkpoints"
-        check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)
         check_checkpoint_folder(Path(kw["checkpoint_dir"]))  # removed after the run: it must hold only checkpoints
+    check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)  # the given folder or the default one
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):
