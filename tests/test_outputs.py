@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from transferkit._outputs import MARKER, check_output_folder, write_output_folder
-from transferkit.errors import DataError
+from transferkit._outputs import MARKER, check_output_folder, check_replaceable_folder, write_output_folder
+from transferkit.errors import DataError, ModelFolderError
 
 
 def test_a_user_file_is_refused_and_kept(tmp_path: Path) -> None:
@@ -68,3 +68,28 @@ def test_an_interrupted_replacement_can_be_rerun(tmp_path: Path, monkeypatch: py
     assert (tmp_path / "a.json").read_text() == "new a" and (tmp_path / "b.json").read_text() == "old b"
     write_output_folder(tmp_path, {"a.json": "a", "b.json": "b"})
     assert (tmp_path / "b.json").read_text() == "b"
+
+
+def test_a_whole_folder_is_replaceable_only_when_empty_or_marked(tmp_path: Path) -> None:
+    def check(path: Path, overwrite: bool = True) -> None:
+        check_replaceable_folder(path, overwrite=overwrite, marker="log.json", what="cleaned copy",
+                                 error=ModelFolderError)
+
+    check(tmp_path / "new", overwrite=False)  # nothing there: always fine
+    (tmp_path / "empty").mkdir()
+    check(tmp_path / "empty")
+    with pytest.raises(ModelFolderError, match="already exists.*--overwrite"):
+        check(tmp_path / "empty", overwrite=False)
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "log.json").write_text("{}")
+    (tmp_path / "ours" / "data.csv").write_text("a")
+    check(tmp_path / "ours")
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "notes.txt").write_text("mine")
+    with pytest.raises(ModelFolderError, match=r"holds other files, not a cleaned copy \(it has no log.json\)"):
+        check(tmp_path / "theirs")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ModelFolderError, match="is not a folder"):
+        check(tmp_path / "file")
+    with pytest.raises(DataError):  # the default error type
+        check_replaceable_folder(tmp_path / "file", overwrite=True, marker="log.json", what="cleaned copy")

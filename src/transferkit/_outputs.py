@@ -7,19 +7,24 @@ records its current content: written by transferkit and unchanged since. Anythin
 ``report.html``, a report edited by hand, a folder named like an output) is refused, before any work,
 naming the folder and the file; so rerunning a command into its own output folder works, and no user
 file is ever lost.
+
+A folder that is replaced as a whole (a saved model, an audit's cleaned copy) follows the same idea with
+:func:`check_replaceable_folder`: it may be replaced only when it is empty or holds the file that marks
+it as one of ours (``transferkit.json``, ``audit_log.json``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ._atomic import sha256_file, write_bytes_atomic, write_text_atomic
 from .errors import DataError
 
-__all__ = ["MARKER", "check_output_folder", "write_output_folder"]
+__all__ = ["MARKER", "check_output_folder", "check_replaceable_folder", "write_output_folder"]
 
 #: The marker file transferkit writes into every report folder: ``{"files": {name: [sha256, ...]}}``.
 MARKER = ".transferkit-outputs.json"
@@ -61,6 +66,28 @@ def check_output_folder(folder: str | Path, names: Iterable[str]) -> None:
                else "which was changed since transferkit wrote it")
         raise DataError(f"the output folder {str(folder)!r} already holds {name!r}, {why}; it would be "
                         "replaced, so move it away or choose another output folder")
+
+
+def check_replaceable_folder(path: str | Path, *, overwrite: bool, marker: str, what: str,
+                             error: type[Exception] = DataError) -> None:
+    """Refuse, before any work, a ``path`` that cannot receive a folder replaced as a whole.
+
+    Refused: an existing ``path`` without ``overwrite``; a file; a folder that holds anything but
+    ``marker`` (the file that marks an earlier folder of this kind: replacing it deletes nothing of the
+    user's), unless it is empty; a parent folder that cannot be written. ``what`` names the kind of folder in
+    the messages (``"transferkit model folder"``, ``"cleaned copy"``); ``error`` is the exception raised.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise error(f"{str(path)!r} already exists; choose another folder or pass overwrite=True (--overwrite)")
+    if path.exists() and not path.is_dir():
+        raise error(f"{str(path)!r} exists and is not a folder; choose another place for the {what}")
+    if path.is_dir() and not (path / marker).is_file() and any(path.iterdir()):
+        raise error(f"{str(path)!r} holds other files, not a {what} (it has no {marker}); --overwrite "
+                    f"(overwrite=True) only replaces a {what}, never a folder of other files: choose another folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise error(f"cannot write into {str(parent)!r} (permission denied)")
 
 
 def _write_marker(folder: Path, files: dict[str, list[str]]) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._outputs import check_replaceable_folder
 from ..errors import DataError
 from ._findings import DEFAULT_DROP, AuditResult, check_drop
 from ._input import AuditData
@@ -126,15 +127,7 @@ def check_fix_folder(out: str | Path, overwrite: bool) -> None:
     """Refuse a folder for the cleaned copy that exists (without ``overwrite``), is a file, or holds
     anything but an earlier cleaned copy: ``overwrite`` replaces the folder as a whole, and an empty folder
     or one with ``audit_log.json`` is the only kind whose replacement deletes nothing of the user's."""
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise DataError(f"'{out}' already exists; choose another folder for the cleaned copy or pass "
-                        "overwrite=True (--overwrite).")
-    if out.exists() and not out.is_dir():
-        raise DataError(f"'{out}' exists and is not a folder; choose another place for the cleaned copy.")
-    if out.is_dir() and not (out / "audit_log.json").is_file() and any(out.iterdir()):
-        raise DataError(f"'{out}' holds other files, not a cleaned copy (it has no audit_log.json); "
-                        "--overwrite only replaces an earlier cleaned copy: choose another folder.")
+    check_replaceable_folder(out, overwrite=overwrite, marker="audit_log.json", what="cleaned copy")
 
 
 def _check_target(out: Path, data: AuditData, overwrite: bool) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import __version__
 from .._atomic import sha256_file
+from .._outputs import check_replaceable_folder
 from ..errors import ModelFolderError, TransferkitError, error_cause
 from ..strategies import STRATEGIES, Augment, Strategy
 
@@ -47,18 +48,10 @@ def _strategy_config(strategy: Strategy) -> dict[str, Any]:
 
 
 def check_writable(path: Path, *, overwrite: bool) -> None:
-    """Fail early (before any training) when ``path`` cannot receive a model folder."""
-    if path.exists() and not overwrite:
-        raise ModelFolderError(f"{str(path)!r} already exists; choose another folder or pass overwrite=True (--overwrite)")
-    if path.exists() and not path.is_dir():
-        raise ModelFolderError(f"{str(path)!r} exists and is not a folder")
-    if path.is_dir() and not (path / "transferkit.json").is_file() and any(path.iterdir()):
-        # --overwrite replaces a model folder, never a folder of other files (they would be deleted)
-        raise ModelFolderError(f"{str(path)!r} is a folder with other files in it, not a transferkit model "
-                               "folder; --overwrite (overwrite=True) only replaces model folders: choose another folder")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not os.access(parent, os.W_OK):
-        raise ModelFolderError(f"cannot write into {str(parent)!r} (permission denied)")
+    """Fail early (before any training) when ``path`` cannot receive a model folder: it exists (without
+    ``overwrite``), or holds anything but an earlier model (see :func:`~transferkit._outputs.check_replaceable_folder`)."""
+    check_replaceable_folder(path, overwrite=overwrite, marker="transferkit.json", what="transferkit model folder",
+                             error=ModelFolderError)
 
 
 @contextmanager
