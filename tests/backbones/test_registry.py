@@ -95,8 +95,26 @@ def test_weights_file_that_does_not_fit_names_the_problem(tmp_path: Path) -> Non
     assert "offline" not in str(info.value)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a safetensors file")
-    with pytest.raises(WeightsUnavailableError, match="cannot read weights file"):
+    with pytest.raises(WeightsUnavailableError, match=r"cannot read weights file .*not a valid .safetensors file"):
         create_backbone("timm:resnet10t", weights=str(junk))
+
+
+def test_unreadable_weights_files_get_one_line_naming_what_is_wrong(tmp_path: Path) -> None:
+    import argparse
+
+    import torch
+
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(bytes(range(256)) * 2)
+    with pytest.raises(WeightsUnavailableError, match=r"'.*garbage.pth': it is not a PyTorch checkpoint \(torch.save\) "
+                                                      r"or a .safetensors file \(\w+: ") as info:
+        create_backbone("timm:resnet10t", weights=str(garbage))
+    assert "\n" not in str(info.value) and "weights_only" not in str(info.value)  # not torch's paragraphs
+    objects = tmp_path / "checkpoint.pth"  # a training checkpoint with a Python object beside the tensors
+    torch.save({"model": {"conv1.weight": torch.zeros(2)}, "args": argparse.Namespace(lr=0.1)}, objects)
+    with pytest.raises(WeightsUnavailableError, match=r"holds Python objects besides tensors \(e.g. argparse.Namespace\)"
+                                                      r".*torch.save\(model.state_dict\(\)"):
+        create_backbone("timm:resnet10t", weights=str(objects))
 
 
 def test_register_rejects_duplicates_and_prefixes() -> None:

@@ -222,7 +222,7 @@ def read_weights_file(path: str) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsUnavailableError(f"cannot read weights file {path!r}: {str(exc).splitlines()[0][:160]}") from exc
+        raise _unreadable_weights(str(path), exc) from exc
     for key in ("state_dict", "model", "model_state_dict"):  # common training-checkpoint wrappers
         inner = state.get(key) if isinstance(state, dict) else None
         if isinstance(inner, dict):
@@ -230,6 +230,26 @@ def read_weights_file(path: str) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict):
         raise WeightsUnavailableError(f"weights file {path!r} holds no state_dict")
     return state
+
+
+def _unreadable_weights(path: str, exc: Exception) -> WeightsUnavailableError:
+    """Why ``path`` could not be read as weights, in one line: torch's own messages run to several
+    paragraphs about ``weights_only`` that do not apply (transferkit never unpickles code)."""
+    import re
+
+    text = str(exc)
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return WeightsUnavailableError(
+            f"weights file {path!r} holds Python objects besides tensors (e.g. {found.group(1)}), which "
+            "transferkit does not unpickle (unpickling can run code): save the state_dict alone, e.g. "
+            "torch.save(model.state_dict(), 'weights.pth'), or a .safetensors file")
+    after = text.split("WeightsUnpickler error:", 1)[-1]
+    detail = next((line.strip() for line in after.splitlines() if line.strip()), type(exc).__name__)
+    kind = "a valid .safetensors file" if path.endswith(".safetensors") else \
+        "a PyTorch checkpoint (torch.save) or a .safetensors file"
+    return WeightsUnavailableError(f"cannot read weights file {path!r}: it is not {kind} "
+                                   f"({type(exc).__name__}: {detail[:160]})")
 
 
 def load_trunk_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], classifier: str, what: str) -> bool:
