@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "TransferkitError",
     "DataError",
+    "NoClassFoldersError",
     "ImageLoadError",
     "UnknownBackboneError",
     "WeightsUnavailableError",
@@ -25,6 +26,11 @@ class TransferkitError(Exception):
 
 class DataError(TransferkitError, ValueError):
     """The input data cannot be used (missing column, empty text, single class, ...)."""
+
+
+class NoClassFoldersError(DataError):
+    """An image folder read with labels has no class sub-folders (it may still hold images to read
+    unlabelled: ``load_data(folder, label_column=None)``)."""
 
 
 class ImageLoadError(DataError):

@@ -123,14 +123,17 @@ def load_data(
     ----------
     source : path, pandas.DataFrame, numpy.ndarray, list or Dataset
         * a folder with one sub-folder per class holding images (searched recursively; files that are
-          not images, and hidden files, are ignored; the labels are the sub-folder names);
+          not images, and hidden files, are ignored; the labels are the sub-folder names); with
+          ``label_column=None``, any folder of images, flat or not: every image in it and in its
+          sub-folders, without labels (e.g. the unlabelled target of domain adaptation);
         * a ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``, ``.json`` or ``.parquet`` file, or a DataFrame;
         * a numpy array: ``(N, F)`` numeric table or ``(N, H, W[, C])`` images;
         * a list of image paths, PIL images, image arrays, or texts.
     text_column : str, default="text"
         Column holding the texts of a table.
     label_column : str or None, default="label"
-        Column holding the labels of a table; None for unlabeled data.
+        Column holding the labels of a table; None for unlabeled data (for a folder: every image,
+        without labels).
     image_column : str, optional
         Column holding image paths; relative paths are resolved against the table file's folder.
     modality : {"image", "text", "table"}, optional
@@ -159,6 +162,17 @@ def load_data(
     >>> data = load_data(["so good", "awful", "fine"], labels=["pos", "neg", "pos"])
     >>> data.modality, data.classes.tolist()
     ('text', ['neg', 'pos'])
+
+    A flat folder of images (no class sub-folders) loads only without labels:
+
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("b.png", "a.png"):
+    ...     Image.new("RGB", (4, 4)).save(folder / name)
+    >>> target = load_data(folder, label_column=None)
+    >>> [Path(p).name for p in target.X], target.y
+    (['a.png', 'b.png'], None)
     """
     if modality is not None and modality not in MODALITIES:
         raise DataError(f"Unknown modality {modality!r}; use one of {', '.join(MODALITIES)}.")
@@ -186,7 +200,8 @@ def load_data(
                 raise DataError(
                     f"Image folder '{path}' takes its labels from the sub-folder names; drop labels=."
                 )
-            return _dataset(from_image_folder(path), f"image folder '{path}'")
+            labelled = label_column is not None  # the table convention: None means unlabelled data
+            return _dataset(from_image_folder(path, labelled=labelled), f"image folder '{path}'")
         if not path.exists():
             raise DataError(
                 f"'{path}' does not exist; pass an image folder, a table file "

@@ -23,7 +23,7 @@ from transferkit.data._validation import (
     infer_modality,
     missing_positions,
 )
-from transferkit.errors import DataError, ImageLoadError
+from transferkit.errors import DataError, ImageLoadError, NoClassFoldersError
 
 MODALITIES = ("image", "text", "table")
 
@@ -47,13 +47,28 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name.startswith("__")  # .git, .ipynb_checkpoints, __MACOSX
 
 
-def from_image_folder(folder: Path) -> Parts:
-    """Read an image folder with one sub-folder per class (searched recursively)."""
+def _images_under(folder: Path) -> list[Path]:
+    """Every image file in ``folder`` and its sub-folders, sorted; hidden files and folders are skipped."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if is_image_path(p) and p.is_file() and not any(_is_hidden(part) for part in p.relative_to(folder).parts)
+    )
+
+
+def from_image_folder(folder: Path, *, labelled: bool = True) -> Parts:
+    """Read an image folder with one sub-folder per class (searched recursively).
+
+    With ``labelled=False`` every image in the folder and in its sub-folders is read, without labels:
+    the usual target of unsupervised domain adaptation, often a flat folder of images.
+    """
+    if not labelled:
+        return _unlabelled_folder(folder)
     class_dirs = sorted(d for d in folder.iterdir() if d.is_dir() and not _is_hidden(d.name))
     loose = sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p))
     if not class_dirs:
         found = f" (it holds {len(loose)} images directly)" if loose else ""
-        raise DataError(
+        raise NoClassFoldersError(
             f"Image folder '{folder}' has no class sub-folders{found}; put the images of each class in "
             f"a sub-folder named after the class, e.g. '{folder / 'cat' / '001.jpg'}'."
         )
@@ -67,13 +82,7 @@ def from_image_folder(folder: Path) -> Parts:
     paths: list[str] = []
     labels: list[str] = []
     for class_dir in class_dirs:
-        files = sorted(
-            p
-            for p in class_dir.rglob("*")
-            if is_image_path(p)
-            and p.is_file()
-            and not any(_is_hidden(part) for part in p.relative_to(class_dir).parts)
-        )
+        files = _images_under(class_dir)
         if not files:
             exts = ", ".join(sorted(IMAGE_EXTENSIONS))
             raise DataError(
@@ -82,6 +91,17 @@ def from_image_folder(folder: Path) -> Parts:
         paths.extend(str(p) for p in files)
         labels.extend([class_dir.name] * len(files))
     return Parts(_strings(paths), _strings(labels), "image")
+
+
+def _unlabelled_folder(folder: Path) -> Parts:
+    files = _images_under(folder)
+    if not files:
+        exts = ", ".join(sorted(IMAGE_EXTENSIONS))
+        raise DataError(
+            f"Image folder '{folder}' contains no images ({exts}), neither directly nor in its sub-folders "
+            "(hidden files are skipped); add images or pass another folder."
+        )
+    return Parts(_strings([str(p) for p in files]), None, "image")
 
 
 def _columns(frame: pd.DataFrame) -> str:
