@@ -117,7 +117,8 @@ def test_adapt_bad_input_is_one_line(domains: dict[str, Path], tmp_path: Path) -
     assert runs["swapped"]["guard"] == runs["target"]["guard"]
     assert runs["swapped"]["distances"] == runs["target"]["distances"]
     _bad(tmp_path, [*src, "-t", domains["other_labels"]], "no source class: 'meh'")
-    _bad(tmp_path, [*src, "-t", domains["target"], "--method", "coral,nope"], "unknown adaptation method 'nope'")
+    code, text = run(*src, "-t", domains["target"], "--method", "coral,nope", "--out", tmp_path / "typo")
+    assert code == 2 and "unknown adaptation method 'nope'" in text and not (tmp_path / "typo").exists(), text  # usage error
     _bad(tmp_path, [*src, "-t", domains["target"], "--method", "tradaboost"], "--target-labels")
     texts = tmp_path / "texts.csv"
     pd.DataFrame({"text": ["good", "bad", "fine"], "label": ["pos", "neg", "pos"]}).to_csv(texts, index=False)

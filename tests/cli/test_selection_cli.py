@@ -97,12 +97,13 @@ def test_distance_prints_and_writes(reviews: Path, tmp_path: Path) -> None:
     assert "tiny-text" in (out / "report.html").read_text()
 
 
-def _bad(tmp_path: Path, args: list[object], *expected: str) -> None:
+def _bad(tmp_path: Path, args: list[object], *expected: str, status: int = 1) -> None:
+    """An error (status 1: one line) or a usage error (status 2: usage, then the error) that writes nothing."""
     out = tmp_path / "never"
     code, text = run(*args, "--out", out)
-    assert code == 1, text
+    assert code == status, text
     assert "Traceback" not in text
-    assert len(text.strip().splitlines()) == 1, text
+    assert status == 2 or len(text.strip().splitlines()) == 1, text
     for e in expected:
         assert e in text, text
     assert not out.exists(), "nothing is written on error"
@@ -112,7 +113,7 @@ def test_rank_bad_input_is_one_line(reviews: Path, image_folder: Path, tmp_path:
     _bad(tmp_path, ["rank", reviews, "-b", "tiny-text,tiny-cnn", *TEXT],
          "backbone 'tiny-cnn' reads image data, but the data holds text")
     _bad(tmp_path, ["rank", reviews, "-b", "tiny-text", "--scores", "logme,entropy", *TEXT],
-         "unknown score 'entropy'", "linear_probe")
+         "'--scores'", "unknown score 'entropy'", "linear_probe", status=2)
     _bad(tmp_path, ["rank", reviews, "-b", "tiny-text,tiny-text", *TEXT], "listed twice")
     _bad(tmp_path, ["rank", reviews, "-b", " , ", *TEXT], "no backbone to rank")
     _bad(tmp_path, ["rank", reviews, "-b", "tiny-txt", *TEXT], "Unknown backbone 'tiny-txt'", "Did you mean")
@@ -127,7 +128,7 @@ def test_distance_bad_input_is_one_line(reviews: Path, image_folder: Path, tmp_p
     _bad(tmp_path, ["distance", reviews, image_folder, "-b", "tiny-text", *TEXT],
          "the first dataset holds text and the second image")
     _bad(tmp_path, ["distance", reviews, reviews, "-b", "tiny-text", "--metrics", "kl", *TEXT],
-         "unknown distance 'kl'")
+         "'--metrics'", "unknown distance 'kl'", status=2)
     _bad(tmp_path, ["distance", image_folder, image_folder, "-b", "tiny-text"], "reads text data")
     _bad(tmp_path, ["distance", reviews, tmp_path / "nope.csv", "-b", "tiny-text", *TEXT], "nope.csv")
 
@@ -145,10 +146,10 @@ def test_names_are_checked_before_the_data_is_read(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(transferkit.workflows, "resolve_data", never)
     _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0", "--scores", "logme,entropy"],
-         "unknown score 'entropy'")
+         "unknown score 'entropy'", status=2)
     _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0,efficientnet-lit2"], "'efficientnet-lit2'")
     _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "efficientnet-lite0", "--metrics", "kl"],
-         "unknown distance 'kl'")
+         "unknown distance 'kl'", status=2)
     _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "random:"], "names no backbone")
 
 

@@ -62,7 +62,7 @@ def test_cli_fit_defaults_to_the_explained_auto_strategy(tmp_path: Path, image_f
     report = (tmp_path / "m" / "report.html").read_text()
     assert "Auto strategy: what was chosen and why" in report and "Data audit" in report
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "--budget", "soon", "-o", tmp_path / "bad")
-    assert code == 1 and "cannot read the time budget 'soon'" in text
+    assert code == 2 and "Invalid value for '--budget': cannot read the time budget 'soon'" in text, text
 
 
 def test_cli_default_checkpoint_folder_never_costs_a_users_files(tmp_path: Path, reviews: Path) -> None:

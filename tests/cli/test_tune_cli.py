@@ -50,7 +50,7 @@ def test_tune_errors_are_one_line(reviews: Path, tmp_path: Path) -> None:
     assert code == 1 and "cannot open study storage 'sqlite:////no/such/dir/s.db'" in text
     assert len(text.strip().splitlines()) == 1
     code, text = run_cli("tune", reviews, "-b", "tiny-text", *TEXT, "--space", "{C: 1}", "--out", tmp_path / "o")
-    assert code == 1 and "--space is not valid JSON" in text
+    assert code == 2 and "Invalid value for '--space': not valid JSON" in text, text
     code, text = run_cli("tune", reviews, "-b", "tiny-txt", *TEXT, "--out", tmp_path / "o")
     assert code == 1 and "Unknown backbone 'tiny-txt'" in text
 

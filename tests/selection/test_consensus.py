@@ -128,5 +128,5 @@ def test_the_cli_ranks_by_the_consensus_by_default(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "r" / "ranking.json").read_text())["primary"] == "consensus"
     code, text = run_cli("rank", tmp_path / "reviews.csv", "-b", "tiny-text", "--scores", "consensus,knn",
                          "--out", tmp_path / "never", "--no-progress")
-    assert code == 1 and "request at least two more" in text and "Traceback" not in text
+    assert code == 2 and "request at least two more" in text and "Traceback" not in text
     assert not (tmp_path / "never").exists()

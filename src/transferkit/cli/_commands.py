@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import click
 from .._atomic import write_text_atomic
 from ..errors import DataError, StrategyError, TransferkitError
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
-from ._types import FiniteFloatRange
+from ._types import FiniteFloatRange, api_check
 
 
 class _Group(click.Group):
@@ -22,10 +23,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except StrategyError as exc:  # named by the options that set it
-            raise click.ClickException(cli_wording(str(exc))) from exc
-        except TransferkitError as exc:
-            raise click.ClickException(str(exc)) from exc
+        except TransferkitError as exc:  # parameters named by the options that set them
+            name = ctx.invoked_subcommand
+            command = self.get_command(ctx, name) if name else None
+            raise click.ClickException(cli_wording(str(exc), command_options(command))) from exc
         except OSError as exc:  # a file that cannot be read or written (outputs are also checked up front)
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
@@ -67,56 +68,74 @@ weights_options = [
                  help="Local weight file for a timm:/torchvision: architecture (works offline)."),
     click.option("--random-init", is_flag=True, help="Random backbone weights (a negative control)."),
 ]
-model_options = [
-    click.option("--backbone", "-b", default="auto", show_default=True,
-                 help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
-                      "auto: the packaged default for the data (images efficientnet-lite0, texts minilm-l6, "
-                      "tables identity, i.e. the raw columns)."),
-    click.option("--strategy", "-s", default=None,
-                 help="auto (choose on a validation split within --budget; fit's default), linear (probe on "
-                      "frozen features; evaluate's default), finetune (all layers), partial (freeze the first "
-                      "groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, then fine-tune), lora "
-                      "(low-rank adapters); comma-separated for evaluate."),
-    click.option("--budget", default=None,
-                 help="auto: time budget for the whole fit, e.g. 90s, 10m, 1h (default: no limit)."),
-    click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
-    click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
-    *weights_options,
-    click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
-    click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None,
-                 help="Fine-tuning learning rate of the backbone."),
-    click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
-    click.option("--freeze", type=click.IntRange(min=0), default=None,
-                 help="partial: freeze this many parameter groups from the input side."),
-    click.option("--train-top", type=click.IntRange(min=1), default=None,
-                 help="partial: train only this many parameter groups from the output side."),
-    click.option("--balanced", is_flag=True, default=None,
-                 help="Class-weighted loss for imbalanced labels (fine-tuning strategies)."),
-    click.option("--layer-decay", type=FiniteFloatRange(0, 1, min_open=True), default=None,
-                 help="Discriminative learning rates: each group below the top trains at lr * decay^depth."),
-    click.option("--unfreeze-every", type=click.IntRange(min=1), default=None,
-                 help="gradual: epochs between unfreezing one more group from the top."),
-    click.option("--rank", type=click.IntRange(min=1), default=None, help="lora: adapter rank."),
-    click.option("--lora-alpha", type=FiniteFloatRange(0, min_open=True), default=None, help="lora: scaling alpha."),
-    click.option("--target-modules", default=None,
-                 help="lora: comma-separated layer names to adapt (default: attention query/value, or all "
-                      "linear/pointwise-conv layers)."),
-    click.option("--l2-sp", type=FiniteFloatRange(0), default=None,
-                 help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
-    click.option("--bss", type=FiniteFloatRange(0), default=None,
-                 help="Batch spectral shrinkage strength (against negative transfer)."),
-    click.option("--augment", default=None,
-                 help="Image augmentation: 'default' (rotation 15, shift 0.1, zoom 0.1, flip) or settings "
-                      "like 'rotation=10,shift=0.05,flip=false,policy=trivialaugment,mixup=0.2'."),
-    click.option("--grad-accum", type=click.IntRange(min=1), default=None,
-                 help="Mini-batches per optimiser step."),
-    click.option("--mixed-precision", type=click.Choice(["no", "fp16", "bf16"]), default=None,
-                 help="Mixed precision (bf16 works on recent CPUs, fp16 on GPUs)."),
-    click.option("--cache-dir", type=OutputPath(file_okay=False), default=None,
-                 help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
-    click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
-    click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars."),
-]
+
+
+def _check_budget(budget: str) -> None:
+    """The API's own reading of a time budget (:func:`transferkit.strategies.parse_budget`)."""
+    from ..strategies import parse_budget
+
+    parse_budget(budget)
+
+
+#: ``--strategy`` of ``fit`` and ``evaluate``; ``lr-find`` has its own (fine-tuning strategies only).
+STRATEGY_HELP = ("auto (choose on a validation split within --budget; fit's default), linear (probe on "
+                 "frozen features; evaluate's default), finetune (all layers), partial (freeze the first "
+                 "groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, then fine-tune), lora "
+                 "(low-rank adapters); comma-separated for evaluate.")
+
+
+def make_model_options(strategy_help: str = STRATEGY_HELP) -> list[Any]:
+    """The options of the commands that build a transfer model, with ``strategy_help`` as the help of
+    ``--strategy``."""
+    return [
+        click.option("--backbone", "-b", default="auto", show_default=True,
+                     help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
+                          "auto: the packaged default for the data (images efficientnet-lite0, texts minilm-l6, "
+                          "tables identity, i.e. the raw columns)."),
+        click.option("--strategy", "-s", default=None, help=strategy_help),
+        click.option("--budget", default=None, callback=api_check(_check_budget),
+                     help="auto: time budget for the whole fit, e.g. 90s, 10m, 1h (default: no limit)."),
+        click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
+        click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
+        *weights_options,
+        click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
+        click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None,
+                     help="Fine-tuning learning rate of the backbone."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
+        click.option("--freeze", type=click.IntRange(min=0), default=None,
+                     help="partial: freeze this many parameter groups from the input side."),
+        click.option("--train-top", type=click.IntRange(min=1), default=None,
+                     help="partial: train only this many parameter groups from the output side."),
+        click.option("--balanced", is_flag=True, default=None,
+                     help="Class-weighted loss for imbalanced labels (fine-tuning strategies)."),
+        click.option("--layer-decay", type=FiniteFloatRange(0, 1, min_open=True), default=None,
+                     help="Discriminative learning rates: each group below the top trains at lr * decay^depth."),
+        click.option("--unfreeze-every", type=click.IntRange(min=1), default=None,
+                     help="gradual: epochs between unfreezing one more group from the top."),
+        click.option("--rank", type=click.IntRange(min=1), default=None, help="lora: adapter rank."),
+        click.option("--lora-alpha", type=FiniteFloatRange(0, min_open=True), default=None, help="lora: scaling alpha."),
+        click.option("--target-modules", default=None,
+                     help="lora: comma-separated layer names to adapt (default: attention query/value, or all "
+                          "linear/pointwise-conv layers)."),
+        click.option("--l2-sp", type=FiniteFloatRange(0), default=None,
+                     help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
+        click.option("--bss", type=FiniteFloatRange(0), default=None,
+                     help="Batch spectral shrinkage strength (against negative transfer)."),
+        click.option("--augment", default=None,
+                     help="Image augmentation: 'default' (rotation 15, shift 0.1, zoom 0.1, flip) or settings "
+                          "like 'rotation=10,shift=0.05,flip=false,policy=trivialaugment,mixup=0.2'."),
+        click.option("--grad-accum", type=click.IntRange(min=1), default=None,
+                     help="Mini-batches per optimiser step."),
+        click.option("--mixed-precision", type=click.Choice(["no", "fp16", "bf16"]), default=None,
+                     help="Mixed precision (bf16 works on recent CPUs, fp16 on GPUs)."),
+        click.option("--cache-dir", type=OutputPath(file_okay=False), default=None,
+                     help="Feature cache folder (default $TRANSFERKIT_CACHE_DIR or ~/.cache/transferkit)."),
+        click.option("--no-cache", is_flag=True, help="Do not cache features on disk."),
+        click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars."),
+    ]
+
+
+model_options = make_model_options()
 
 
 def _apply(options: list[Any]) -> Any:
@@ -129,10 +148,34 @@ def _apply(options: list[Any]) -> Any:
 
 
 def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
+    """DATA as a dataset; the options that apply to one modality only are checked against it."""
     from ..workflows import resolve_data
 
-    return resolve_data(data, text_column=kw["text_column"], label_column=kw["label_column"] if labels else None,
-                        per_class=kw["per_class"], random_state=kw["seed"])
+    dataset = resolve_data(data, text_column=kw["text_column"], label_column=kw["label_column"] if labels else None,
+                           per_class=kw["per_class"], random_state=kw["seed"])
+    check_modality_options(kw, dataset)
+    return dataset
+
+
+#: Options that shape the input of one modality: parameter -> (option, the modality it applies to).
+_MODALITY_OPTIONS = {"image_size": ("--image-size", "image"), "max_length": ("--max-length", "text")}
+
+
+def check_modality_options(kw: Mapping[str, Any], data: Any) -> None:
+    """Refuse ``--image-size`` for data without images and ``--max-length`` for data without texts, which
+    the backbone would ignore without a word. Only the data tells its modality: this runs as soon as it is
+    loaded, before any feature or training work."""
+    for param, (option, modality) in _MODALITY_OPTIONS.items():
+        if kw.get(param) is not None and data.modality != modality:
+            raise click.UsageError(f"{option} {kw[param]} applies to {modality} data, but {data.source or 'DATA'} "
+                                   f"holds {data.modality} data; drop {option}")
+
+
+def same_data(first: str, second: str) -> bool:
+    """Whether two DATA arguments name the same data: one file or folder (by any path), or one packaged name."""
+    if Path(first).exists() and Path(second).exists():
+        return os.path.samefile(first, second)
+    return first == second
 
 
 #: CLI options whose strategy parameter has another name (the rest: ``--`` + the name with dashes).
@@ -145,13 +188,32 @@ def option_name(param: str) -> str:
     return _RENAMED.get(param, "--" + param.replace("_", "-"))
 
 
-def cli_wording(message: str) -> str:
-    """A strategy error in the CLI's terms: parameter names with an underscore (``n_frozen``,
-    ``layer_decay``) become their options (``--freeze``, ``--layer-decay``)."""
+def command_options(command: click.Command | None) -> dict[str, str]:
+    """The options of ``command`` by parameter name (``start_lr`` -> ``--start-lr``, ``test_data`` ->
+    ``--test``)."""
+    if command is None:
+        return {}
+    return {p.name: max(p.opts, key=len) for p in command.params if isinstance(p, click.Option) and p.name}
+
+
+def cli_wording(message: str, options: Mapping[str, str] | None = None) -> str:
+    """An API message in the CLI's terms. Parameter names become the options that set them: the strategy
+    parameters (``n_frozen``, ``layer_decay`` -> ``--freeze``, ``--layer-decay``) and ``options``, the
+    command's own (``start_lr`` -> ``--start-lr``, see :func:`command_options`); ``shift='minmax'`` becomes
+    ``--shift minmax``. Hints for Python callers go: ``(label_column= in Python)``, ``(CLI --shift)`` and
+    ``or pass label_column=None ...``, which no option spells."""
     import re
 
-    names = [p for p in cli_params() if "_" in p]
-    return re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: option_name(m.group(1)), message)
+    names = {p: option_name(p) for p in cli_params()} | dict(options or {})
+    message = re.sub(r" \(\w+= in Python\)| \(CLI --[\w-]+\)", "", message)
+    message = re.sub(r",? or pass \w+=None\b[^,.;]*", "", message)
+    # Names with an underscore anywhere (not inside a quoted value or a path); plain words (shift, rank)
+    # only as ``name=``, where they cannot be ordinary words.
+    bare = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if "_" in n)
+    keyed = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = rf"(?<![\w'\"/.-])(?:({bare})(?![\w'\"/-]|\.\w)|({keyed})(?==))"
+    message = re.sub(pattern, lambda m: names[m.group(1) or m.group(2)], message)
+    return re.sub(r"(--[\w-]+)='([^']*)'", r"\1 \2", message)
 
 
 def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
@@ -391,6 +453,8 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     from ..workflows import evaluate_to_folder, match_columns
 
     check_outside_inputs(out, data, test_data)
+    if test_data is not None and same_data(data, test_data):
+        click.echo("warning: the test set is the training data: scores measure fit, not generalisation", err=True)
     strategies = [s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()]
     models = _estimators(strategies, kw)
     dataset = _load(data, kw)

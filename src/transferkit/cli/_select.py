@@ -12,13 +12,22 @@ import click
 from ._commands import _apply, _load, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
-from ._types import FiniteFloatList, FiniteFloatRange
+from ._types import FiniteFloatList, FiniteFloatRange, api_check
+
+
+def _check_methods(methods: str) -> None:
+    """Every name of ``select --methods`` is a feature-selection method
+    (:data:`transferkit.feature_selection.METHODS`)."""
+    from ..feature_selection._rankings import check_method
+
+    for name in _names(methods) or [""]:
+        check_method(name)
 
 
 @cli.command()
 @click.argument("data")
 @click.option("--backbone", "-b", required=True, help="Backbone whose features are selected (see `transferkit backbones`).")
-@click.option("--methods", "-m", default="anova,rfe,model", show_default=True,
+@click.option("--methods", "-m", default="anova,rfe,model", show_default=True, callback=api_check(_check_methods),
               help="Comma-separated methods: chi2, anova, rfe, model. chi2 needs non-negative features (or --shift).")
 @click.option("--shift", type=click.Choice(["none", "min", "minmax"]), default="none", show_default=True,
               help="chi2 on negative features: subtract each column's minimum (min) or scale to [0, 1] (minmax); "
@@ -43,13 +52,10 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name (fashion-mnist)."""
     from ..backbones import backbone_modality
     from ..feature_selection import compare_on_data, selection_report
-    from ..feature_selection._rankings import check_method
 
     check_outside_inputs(out, data)
-    names = _names(methods)
-    for m in names or [""]:
-        check_method(m)  # names first: a typo fails before the data is read
-    backbone_modality(backbone)
+    names = _names(methods)  # checked by _check_methods while the options were parsed
+    backbone_modality(backbone)  # a typo fails before the data is read
     dataset = _load(data, kw)
     result = compare_on_data(dataset, backbone=backbone, methods=names, image_size=kw["image_size"],
                              max_length=kw["max_length"], cache=_cache(kw), verbose=int(progress),

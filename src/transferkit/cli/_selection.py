@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from .._outputs import write_output_folder
-from ..errors import DataError, TransferkitError
+from ..errors import DataError, NoClassFoldersError, TransferkitError
 from ._commands import _apply, _load, cli, data_options
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
+from ._types import api_check
 
 selection_options = [
     click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
@@ -27,6 +28,21 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _check_scores(scores: str) -> None:
+    """The score names of ``rank --scores``, checked by the ranking's own rules (known, distinct, consensus
+    with two more)."""
+    from ..selection import check_scores
+
+    check_scores(_names(scores))
+
+
+def _check_metrics(metrics: str) -> None:
+    """The distance names of ``distance --metrics``, checked against :data:`transferkit.selection.DISTANCES`."""
+    from ..selection import check_metrics
+
+    check_metrics(_names(metrics))
+
+
 def _cache(kw: dict[str, Any]) -> Any:
     return False if kw["no_cache"] else (kw["cache_dir"] or True)
 
@@ -38,9 +54,12 @@ def _write_folder(out: Path, files: dict[str, str]) -> None:
 
 
 def _load_unlabelled(data: str, kw: dict[str, Any]) -> Any:
-    """Labels are optional for a distance: read them when the label column is there, else go without."""
+    """Labels are optional for a distance: read them when the label column (or, for a folder, class
+    sub-folders) is there, else go without: a flat folder of images is read unlabelled."""
     try:
         return _load(data, kw)
+    except NoClassFoldersError:
+        return _load(data, kw, labels=False)
     except TransferkitError as exc:
         if f"'{kw['label_column']}'" not in str(exc):
             raise
@@ -57,6 +76,7 @@ def _cell(value: Any, width: int) -> str:
               help="Comma-separated backbone names; random:<name> adds that architecture with random weights "
                    "as a control.")
 @click.option("--scores", default="consensus,linear_probe,knn,logme", show_default=True,
+              callback=api_check(_check_scores),
               help="Comma-separated scores (consensus, linear_probe, logme, knn, gbc, h_score, h_score_shrinkage, leep, "
                    "nce); the first orders the ranking. consensus is the mean rank over the other listed scores (two "
                    "or more). LEEP and NCE are added where the backbone keeps its source classifier.")
@@ -75,7 +95,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
     from ..selection._rank import check_request
 
     check_outside_inputs(out, data)
-    check_request(_names(backbones), _names(scores))  # names first: a typo fails before the data is read
+    check_request(_names(backbones), _names(scores))  # the backbones too: a typo fails before the data is read
     dataset = _load(data, kw)
     result = rank_backbones(dataset, None, _names(backbones), scores=_names(scores), image_size=kw["image_size"],
                             max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"],
@@ -106,7 +126,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
 @click.argument("second")
 @click.option("--backbone", "-b", required=True,
               help="Backbone whose features are compared (random:<name> for random weights).")
-@click.option("--metrics", default="mmd_rbf,proxy_a,coral", show_default=True,
+@click.option("--metrics", default="mmd_rbf,proxy_a,coral", show_default=True, callback=api_check(_check_metrics),
               help="Comma-separated distances (mmd_rbf, proxy_a, coral).")
 @_apply(selection_options)
 @_apply(data_options)
@@ -122,8 +142,7 @@ def distance(first: str, second: str, backbone: str, metrics: str, out: str, **k
     from ..selection._distance_report import check_distance_request
 
     check_outside_inputs(out, first, second)
-
-    check_distance_request(backbone, _names(metrics))  # names first: a typo fails before the data is read
+    check_distance_request(backbone, _names(metrics))  # the backbone too: a typo fails before the data is read
     a, b = _load_unlabelled(first, kw), _load_unlabelled(second, kw)
     values = domain_distance(a, b, backbone=backbone, metrics=_names(metrics), image_size=kw["image_size"],
                              max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"])

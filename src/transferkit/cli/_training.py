@@ -9,14 +9,40 @@ from typing import Any
 import click
 
 from .._outputs import write_output_folder
-from ._commands import _apply, _estimator, _load, _resolve_backbone, cli, data_options, model_options
+from ._commands import _apply, _estimator, _load, _resolve_backbone, cli, data_options, make_model_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._types import FiniteFloatRange
+
+#: ``lr-find --strategy``: only a strategy that trains the backbone has a learning rate to sweep.
+LR_FIND_STRATEGY_HELP = ("Fine-tuning strategy whose learning rate is swept: finetune (all layers; the default), "
+                         "partial (freeze the first groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, "
+                         "then fine-tune) or lora (low-rank adapters).")
+
+
+def _fine_tuning_strategies() -> list[str]:
+    """The registered strategies that ``lr_find`` sweeps: those that fine-tune the backbone."""
+    from ..strategies import STRATEGIES, FullFineTune
+
+    return [name for name, cls in STRATEGIES.items() if issubclass(cls, FullFineTune)]
+
+
+def _check_sweep(strategy: str, start_lr: float, end_lr: float) -> None:
+    """What lr-find can sweep, checked before any data is read: a fine-tuning strategy, and a rising range."""
+    tuners = _fine_tuning_strategies()
+    if strategy not in tuners:
+        from ..strategies import STRATEGIES
+
+        why = "has none to sweep" if strategy in STRATEGIES else "is not a strategy"
+        raise click.BadParameter(f"lr-find sweeps a fine-tuning strategy's learning rate; {strategy!r} {why} "
+                                 f"(choose from: {', '.join(tuners)})", param_hint="'--strategy'")
+    if start_lr >= end_lr:
+        raise click.BadParameter(f"{start_lr:g} is not below --end-lr {end_lr:g}: the sweep rises from --start-lr "
+                                 "to --end-lr", param_hint="'--start-lr'")
 
 
 @cli.command(name="lr-find")
 @click.argument("data")
-@_apply(model_options)
+@_apply(make_model_options(LR_FIND_STRATEGY_HELP))
 @_apply(data_options)
 @click.option("--start-lr", type=FiniteFloatRange(0, min_open=True), default=1e-7, show_default=True)
 @click.option("--end-lr", type=FiniteFloatRange(0, min_open=True), default=1.0, show_default=True)
@@ -30,11 +56,8 @@ def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str,
     from ..workflows import check_compatible
 
     check_outside_inputs(out, data)
-    if kw["strategy"] is None:
-        kw["strategy"] = "finetune"
-    elif kw["strategy"] in ("linear", "auto"):
-        raise click.UsageError(f"lr-find sweeps a fine-tuning strategy's learning rate; {kw['strategy']!r} has none "
-                               "to sweep (choose finetune, partial, gradual, lpft or lora)")
+    kw["strategy"] = kw["strategy"] or "finetune"
+    _check_sweep(kw["strategy"], start_lr, end_lr)
     if kw["lr"] is not None:
         raise click.UsageError("lr-find sweeps the learning rate itself (--start-lr, --end-lr); drop --lr")
     est = _estimator(kw["strategy"], kw)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +13,65 @@ import click
 from ._commands import _apply, _load, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, selection_options
-from ._types import FiniteFloatRange
+from ._types import FiniteFloatRange, api_check
 
 
-def _space(text: str | None) -> dict[str, Any] | None:
+def _space(ctx: click.Context, param: click.Parameter, text: str | None) -> dict[str, Any] | None:
+    """``--space`` as a dict, read while the options are parsed: not JSON, or not an object, is a usage error."""
     if text is None:
         return None
-    from ..tuning import TuningError
-
     try:
         space = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TuningError(f"--space is not valid JSON ({exc.msg}): {text!r}") from exc
+        raise click.BadParameter(f"not valid JSON ({exc.msg}): {text!r}", ctx=ctx, param=param) from exc
     if not isinstance(space, dict):
-        raise TuningError(f"--space must be a JSON object of parameter -> choices or range, got {text!r}")
+        raise click.BadParameter(f"must be a JSON object of parameter -> choices or range, got {text!r}", ctx=ctx,
+                                 param=param)
     return space
+
+
+def _check_space(space: dict[str, Any] | None, head: str) -> None:
+    """Every key of ``--space`` a parameter of the head, every dimension valid (:func:`transferkit.tuning.
+    check_space`): checked on a fresh head before any data is read."""
+    if space is None:
+        return
+    from ..tuning import TuningError, check_space, make_head
+
+    try:
+        check_space(space, make_head(head))
+    except TuningError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--space'") from exc
+
+
+def _check_scoring(name: str) -> None:
+    """``--scoring`` names a scikit-learn scorer (:func:`transferkit.tuning.check_scoring`, the check
+    :func:`~transferkit.tuning.tune` makes)."""
+    from ..tuning import check_scoring
+
+    check_scoring(name)
+
+
+def _refit(best: Any, dataset: Any, folder: Path, result: Any) -> Path:
+    """Refit the best configuration on all data. A head that stops at its iteration limit (an MLP) says so in
+    one note line, not scikit-learn's warning with its source line."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ..tuning import refit_to_folder
+
+    names = dataset.feature_names if dataset.modality == "table" else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        saved = refit_to_folder(best, dataset.X, dataset.y, folder, best=result.to_dict(), overwrite=True,
+                                feature_names=names)
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            click.echo(f"note: the refitted head did not converge ({str(w.message).rstrip('.')}); the model "
+                       "is saved as fitted")
+            break
+    for w in caught:  # anything else is shown as it would have been
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return saved
 
 
 @cli.command()
@@ -34,7 +79,7 @@ def _space(text: str | None) -> dict[str, Any] | None:
 @click.option("--backbone", "-b", required=True, help="Backbone whose features the head is searched on.")
 @click.option("--head", default="logistic", show_default=True,
               type=click.Choice(["logistic", "pca-logistic", "mlp"]), help="Head preset to search.")
-@click.option("--space", default=None,
+@click.option("--space", default=None, callback=_space,
               help='Search space as JSON, e.g. \'{"logisticregression__C": {"low": 0.001, "high": 100, "log": true}, '
                    '"logisticregression__class_weight": [null, "balanced"]}\' (default: the head\'s own).')
 @click.option("--trials", "-n", type=click.IntRange(min=1), default=20, show_default=True,
@@ -48,7 +93,8 @@ def _space(text: str | None) -> dict[str, Any] | None:
                    "fifth cheaper.")
 @click.option("--study", "study_name", default=None, help="Study name [default: BACKBONE-HEAD]; the same name resumes.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
-@click.option("--scoring", default="accuracy", show_default=True, help="scikit-learn scorer name.")
+@click.option("--scoring", default="accuracy", show_default=True, callback=api_check(_check_scoring),
+              help="scikit-learn scorer name (sklearn.metrics.get_scorer_names()).")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Start no new trial after this many seconds.")
 @click.option("--refit", is_flag=True, help="Fit the best configuration on all data and save it to OUT/model "
@@ -58,7 +104,7 @@ def _space(text: str | None) -> dict[str, Any] | None:
 @click.option("--progress/--no-progress", default=True, show_default=True, help="One line per trial.")
 @click.option("--out", "-o", required=True, type=ReportFolder("best.json", "report.html"),
               help="Folder for best.json, report.html and (by default) the study database.")
-def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sampler: str, pruner: str,
+def tune(data: str, backbone: str, head: str, space: dict[str, Any] | None, trials: int, sampler: str, pruner: str,
          storage: str | None, study_name: str | None, cv: int, scoring: str, timeout: float | None, refit: bool,
          progress: bool, out: str, **kw: Any) -> None:
     """Search head hyperparameters for BACKBONE on DATA with Optuna; features are extracted once.
@@ -67,7 +113,7 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
     stored (OUT/study.db unless --storage) and resumes: an interrupted search picks up where it stopped."""
     from ..backbones import backbone_modality
     from ..estimators import check_writable
-    from ..tuning import load_best, refit_to_folder, write_tune_outputs
+    from ..tuning import load_best, write_tune_outputs
     from ..tuning import tune as run_tune
     from ..tuning._storage import storage_file, storage_url
     from ..workflows import check_compatible
@@ -77,10 +123,10 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
     if refit:  # before the search: OUT/model may be an earlier refit, not a folder of other files
         check_writable(Path(out) / "model", overwrite=True)
     backbone_modality(backbone)  # a typo fails before the data is read
-    parsed = _space(space)
+    _check_space(space, head)
     dataset = _load(data, kw)
     check_compatible(dataset, backbone)
-    result = run_tune(dataset.X, dataset.y, backbone=backbone, head=head, space=parsed, n_trials=trials,
+    result = run_tune(dataset.X, dataset.y, backbone=backbone, head=head, space=space, n_trials=trials,
                       sampler=sampler, pruner=pruner, storage=storage, study_name=study_name, out=out, cv=cv,
                       scoring=scoring, image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
                       timeout=timeout, random_state=kw["seed"], verbose=int(progress))
@@ -96,7 +142,5 @@ def tune(data: str, backbone: str, head: str, space: str | None, trials: int, sa
                                summary={"data": dataset.source or data})
     click.echo(f"best configuration: {paths['best']}\nreport: {paths['report']}")
     if refit:
-        names = dataset.feature_names if dataset.modality == "table" else None
-        folder = refit_to_folder(load_best(paths["best"]), dataset.X, dataset.y, Path(out) / "model",
-                                 best=result.to_dict(), overwrite=True, feature_names=names)
+        folder = _refit(load_best(paths["best"]), dataset, Path(out) / "model", result)
         click.echo(f"model saved to {folder}")

@@ -1,11 +1,34 @@
-"""Option types shared by the commands."""
+"""Option types and option checks shared by the commands."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import click
+
+from ..errors import TransferkitError
+
+#: A click option callback: ``callback(ctx, param, value) -> value``.
+Callback = Callable[[click.Context, click.Parameter, Any], Any]
+
+
+def api_check(check: Callable[[Any], object]) -> Callback:
+    """A click callback that runs the API's own ``check`` on the option's value while the options are parsed,
+    so a bad value fails as a usage error (exit status 2) naming the option, before any data is read. The
+    value passes on unchanged; ``None`` (an option left out) is not checked."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            check(value)
+        except TransferkitError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+        return value
+
+    return callback
 
 
 class FiniteFloatRange(click.FloatRange):

@@ -32,7 +32,9 @@ METRIC_DESCRIPTIONS = {
 }
 
 
-def _check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
+def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
+    """The requested distance names, checked: known (:data:`~transferkit.selection.DISTANCES`) and none
+    twice. Raises :class:`DataError`."""
     from . import DISTANCES
 
     names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
@@ -50,7 +52,7 @@ def check_distance_request(backbone: str, metrics: Sequence[str]) -> tuple[Backb
     """The backbone and metric names of a distance, checked before any data is read."""
     from ..backbones import backbone_modality
 
-    names = _check_metrics(metrics)
+    names = check_metrics(metrics)
     choice = parse_backbone(backbone)
     backbone_modality(choice.backbone)  # an unknown name raises UnknownBackboneError with a suggestion
     return choice, names

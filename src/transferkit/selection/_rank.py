@@ -269,7 +269,9 @@ class RankingResult:
                 "ranking": [{"rank": i, **r.to_dict()} for i, r in self._ranks()]}
 
 
-def _check_scores(scores: Sequence[str]) -> tuple[str, ...]:
+def check_scores(scores: Sequence[str]) -> tuple[str, ...]:
+    """The requested score names, checked: known (:data:`~transferkit.selection.SCORES`, the source scores,
+    ``consensus``), none twice, and ``consensus`` with at least two others. Raises :class:`DataError`."""
     from . import SCORES
 
     if isinstance(scores, str):
@@ -308,7 +310,7 @@ def check_request(backbones: Sequence[str], scores: Sequence[str]) -> tuple[list
     distinct, backbones listed once each and known (registered, prefixed or a path)."""
     from ..backbones import backbone_modality
 
-    names = _check_scores(scores)
+    names = check_scores(scores)
     choices = _check_backbone_list(backbones)
     for choice in choices:
         backbone_modality(choice.backbone)  # an unknown name raises UnknownBackboneError with a suggestion

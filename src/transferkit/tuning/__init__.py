@@ -4,7 +4,7 @@ best configuration and a report with the optimisation history and parameter impo
 
 from ._errors import TuningError
 from ._report import load_best, param_importances, refit_to_folder, tune_report, write_tune_outputs
-from ._search import PRUNERS, SAMPLERS, TuneResult, make_objective, tune
+from ._search import PRUNERS, SAMPLERS, TuneResult, check_scoring, make_objective, tune
 from ._space import HEADS, Categorical, Float, Int, check_space, default_space, make_head, space_grid
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Int",
     "TuneResult",
     "TuningError",
+    "check_scoring",
     "check_space",
     "default_space",
     "load_best",

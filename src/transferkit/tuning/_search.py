@@ -302,6 +302,23 @@ def _requeue_failed_grid_points(study: Any, grid: dict[str, list[Any]]) -> None:
             study.enqueue_trial(params)
 
 
+def check_scoring(scoring: str) -> str:
+    """``scoring`` if it names a scikit-learn scorer; else :class:`TuningError` with the nearest names."""
+    import difflib
+
+    from sklearn.metrics import get_scorer, get_scorer_names
+
+    try:
+        get_scorer(scoring)
+    except ValueError as exc:
+        names = sorted(get_scorer_names())
+        near = difflib.get_close_matches(str(scoring), names, n=3)
+        hint = f"did you mean {' or '.join(near)}?" if near else "e.g. accuracy, balanced_accuracy, f1_macro"
+        raise TuningError(f"unknown scoring {scoring!r} ({hint}); sklearn.metrics.get_scorer_names() lists all "
+                          f"{len(names)} scikit-learn scorers") from exc
+    return scoring
+
+
 def fold_scorer(scoring: str) -> Any:
     """``scorer(model, X, y) -> float`` for a scikit-learn scorer name. Accuracy, the default, is the share
     of ``model.predict(X)`` equal to ``y``, as :func:`sklearn.metrics.accuracy_score` computes it; its
@@ -466,13 +483,7 @@ def tune(
     if space is None:
         space = default_space(head_name) if head_name else _no_space(template)
     parsed = check_space(space, template)
-    try:
-        from sklearn.metrics import get_scorer
-
-        get_scorer(scoring)
-    except ValueError as exc:
-        raise TuningError(f"unknown scoring {scoring!r}; use a scikit-learn scorer name such as accuracy, "
-                          "balanced_accuracy or f1_macro") from exc
+    check_scoring(scoring)
     chosen_pruner = _pruner(pruner)
     _sampler(sampler, parsed, random_state)  # the name check
     y = check_targets(y, len(X))

@@ -1,0 +1,284 @@
+"""Option errors are usage errors (exit status 2) that name the option and the bad value, found before any
+data is read where the option alone tells; options that only the data can judge (--image-size on a table)
+fail right after loading, before any work; and messages speak in options, not Python parameter names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from tests.helpers import run_cli
+
+from transferkit.cli import cli
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    """A feature table: f1..f4 (negative values too; the class lives in f1) and ``label`` (a/b, 20 rows each)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 4)), columns=["f1", "f2", "f3", "f4"])
+    frame["label"] = np.repeat(["a", "b"], 20)
+    frame.loc[frame["label"] == "b", "f1"] += 3
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def no_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading any DATA fails the test: the check under test must run before."""
+    import transferkit.workflows
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data was read before the options were checked")
+
+    monkeypatch.setattr(transferkit.workflows, "resolve_data", never)
+
+
+def _usage_error(*args: object, expected: tuple[str, ...]) -> str:
+    """Run the command: a usage error (exit status 2) whose message holds every ``expected`` text."""
+    code, text = run_cli(*args)
+    assert code == 2, text
+    assert "Traceback" not in text and "Error: " in text, text
+    for e in expected:
+        assert e in text, text
+    return text
+
+
+# --- 1. --budget ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["fit", "evaluate"])
+@pytest.mark.parametrize(("budget", "why"), [("soon", "cannot read the time budget 'soon'"),
+                                             ("0s", "must be a positive, finite time, got '0s'")])
+def test_a_bad_budget_is_a_usage_error_before_any_data(command: str, budget: str, why: str, tmp_path: Path,
+                                                       no_data: None) -> None:
+    _usage_error(command, tmp_path / "missing.csv", "-b", "identity", "-s", "auto", "--budget", budget,
+                 "--out", tmp_path / "o", expected=("'--budget'", why))
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_good_budget_passes_the_option_check(tmp_path: Path) -> None:
+    code, text = run_cli("fit", tmp_path / "missing.csv", "-b", "identity", "--budget", "1.5h", "--out", tmp_path / "o")
+    assert code == 1 and "missing.csv" in text and "--budget" not in text, text  # reached the data
+
+
+# --- 2. tune --scoring and --space --------------------------------------------------------------------------
+
+def test_an_unknown_scorer_is_a_usage_error_before_any_data(tmp_path: Path, no_data: None) -> None:
+    text = _usage_error("tune", tmp_path / "missing.csv", "-b", "identity", "--scoring", "acuracy",
+                        "--out", tmp_path / "o", expected=("'--scoring'", "'acuracy'", "did you mean accuracy"))
+    assert "get_scorer_names()" in text
+
+
+def test_a_known_scorer_passes_the_option_check(tmp_path: Path) -> None:
+    code, text = run_cli("tune", tmp_path / "missing.csv", "-b", "identity", "--scoring", "f1_macro",
+                         "--out", tmp_path / "o")
+    assert code == 1 and "missing.csv" in text and "--scoring" not in text, text
+
+
+@pytest.mark.parametrize(("head", "space", "expected"), [
+    ("logistic", "{C: 1}", ("'--space'", "not valid JSON", "'{C: 1}'")),
+    ("logistic", "[1, 2]", ("'--space'", "must be a JSON object", "'[1, 2]'")),
+    ("logistic", '{"C": [1, 2]}', ("'--space'", "'C' is not a parameter", "'logisticregression__C'")),
+    ("mlp", '{"logisticregression__C": [1]}', ("'--space'", "'logisticregression__C' is not a parameter")),
+    ("logistic", '{"logisticregression__C": {"low": -5, "high": -1}}', ("'--space'", "-5", "is not a valid value")),
+    ("logistic", "{}", ("'--space'", "the search space is empty")),
+])
+def test_a_bad_space_is_a_usage_error_before_any_data(head: str, space: str, expected: tuple[str, ...],
+                                                      tmp_path: Path, no_data: None) -> None:
+    _usage_error("tune", tmp_path / "missing.csv", "-b", "identity", "--head", head, "--space", space,
+                 "--out", tmp_path / "o", expected=expected)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_good_space_passes_the_option_check(tmp_path: Path) -> None:
+    code, text = run_cli("tune", tmp_path / "missing.csv", "-b", "identity", "--head", "mlp", "--space",
+                         '{"mlpclassifier__alpha": [0.001, 0.01]}', "--out", tmp_path / "o")
+    assert code == 1 and "missing.csv" in text and "--space" not in text, text
+
+
+# --- 3. names checked against the API's registries ------------------------------------------------------------
+
+def test_unknown_names_are_usage_errors_listing_the_registry(tmp_path: Path, no_data: None) -> None:
+    from transferkit.feature_selection import METHODS
+    from transferkit.selection import DISTANCES, SCORES
+
+    missing = tmp_path / "missing.csv"
+    _usage_error("select", missing, "-b", "identity", "-m", "anova,lasso", "--out", tmp_path / "o",
+                 expected=("'--methods'", "'lasso'", "choose from: " + ", ".join(METHODS)))
+    _usage_error("select", missing, "-b", "identity", "-m", " , ", "--out", tmp_path / "o",
+                 expected=("'--methods'", "choose from: " + ", ".join(METHODS)))
+    text = _usage_error("rank", missing, "-b", "identity", "--scores", "logme,entropy", "--out", tmp_path / "o",
+                        expected=("'--scores'", "'entropy'", "choose from: " + ", ".join(SCORES)))
+    assert "leep" in text and "consensus" in text  # the ranking's source scores and consensus are choices too
+    _usage_error("rank", missing, "-b", "identity", "--scores", "consensus,knn", "--out", tmp_path / "o",
+                 expected=("'--scores'", "request at least two more"))
+    _usage_error("distance", missing, missing, "-b", "identity", "--metrics", "mmd_rbf,kl", "--out", tmp_path / "o",
+                 expected=("'--metrics'", "'kl'", "choose from: " + ", ".join(DISTANCES)))
+    assert not (tmp_path / "o").exists()
+
+
+def test_known_names_pass_the_option_checks(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    for args in (["select", missing, "-b", "identity", "-m", "chi2,rfe"],
+                 ["rank", missing, "-b", "identity", "--scores", "gbc,h_score"],
+                 ["distance", missing, missing, "-b", "identity", "--metrics", "coral"]):
+        code, text = run_cli(*args, "--out", tmp_path / "o")
+        assert code == 1 and "missing.csv" in text, text
+
+
+# --- 4. lr-find -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("start", "end"), [("1", "0.1"), ("0.01", "0.01")])
+def test_lr_find_needs_a_rising_range_before_any_data(start: str, end: str, tmp_path: Path, no_data: None) -> None:
+    _usage_error("lr-find", tmp_path / "missing.csv", "-b", "tiny-mlp", "--start-lr", start, "--end-lr", end,
+                 "--out", tmp_path / "o", expected=("'--start-lr'", f"{float(start):g} is not below --end-lr"))
+
+
+def test_lr_find_takes_only_fine_tuning_strategies(tmp_path: Path, no_data: None) -> None:
+    from transferkit.strategies import STRATEGIES, FullFineTune
+
+    tuners = [n for n, cls in STRATEGIES.items() if issubclass(cls, FullFineTune)]
+    for strategy, why in [("auto", "'auto' has none to sweep"), ("linear", "'linear' has none to sweep"),
+                          ("fine", "'fine' is not a strategy")]:
+        _usage_error("lr-find", tmp_path / "missing.csv", "-b", "tiny-mlp", "-s", strategy, "--out", tmp_path / "o",
+                     expected=("'--strategy'", why, "choose from: " + ", ".join(tuners)))
+
+
+def _strategy_help(command: str) -> str:
+    code, text = run_cli(command, "--help")
+    assert code == 0, text
+    match = re.search(r"--strategy TEXT(.*?)\n  -", text, re.S)  # up to the next option's line
+    assert match, text
+    return " ".join(match.group(1).split())
+
+
+def test_lr_find_help_describes_its_own_strategies() -> None:
+    from transferkit.strategies import STRATEGIES, FullFineTune
+
+    text = _strategy_help("lr-find")
+    for name, cls in STRATEGIES.items():
+        assert (name in text) == issubclass(cls, FullFineTune), (name, text)
+    assert "--budget" not in text and "evaluate" not in text
+    assert "auto" in _strategy_help("fit") and "--budget" in _strategy_help("fit")
+
+
+# --- 5. options of one modality -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["fit", "-s", "linear", "-b", "identity"],
+    ["evaluate", "-b", "identity"],
+    ["lr-find", "-b", "tiny-mlp"],
+    ["tune", "-b", "identity"],
+    ["select", "-b", "identity"],
+    ["rank", "-b", "identity"],
+])
+@pytest.mark.parametrize(("option", "modality"), [("--image-size", "image"), ("--max-length", "text")])
+def test_an_option_for_another_modality_fails_before_any_work(args: list[str], option: str, modality: str,
+                                                              table: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import transferkit.features
+
+    def never(*a: object, **k: object) -> None:
+        raise AssertionError("features were extracted before the options were checked")
+
+    monkeypatch.setattr(transferkit.features.FeatureExtractor, "fit", never)
+    command, *rest = args
+    _usage_error(command, table, *rest, option, "64", "--out", tmp_path / "o",
+                 expected=(f"{option} 64 applies to {modality} data", "holds table data", f"drop {option}"))
+    assert not (tmp_path / "o").exists()
+
+
+def test_distance_checks_the_modality_options_too(table: Path, tmp_path: Path) -> None:
+    _usage_error("distance", table, table, "-b", "identity", "--max-length", "32", "--out", tmp_path / "o",
+                 expected=("--max-length 32 applies to text data", "holds table data"))
+
+
+def test_options_of_the_datas_own_modality_pass() -> None:
+    from transferkit.cli._commands import check_modality_options
+    from transferkit.data import Dataset
+
+    images = Dataset(X=np.zeros((2, 8, 8), dtype=np.uint8), y=None, modality="image")
+    texts = Dataset(X=np.array(["a", "b"], dtype=object), y=None, modality="text")
+    check_modality_options({"image_size": 32, "max_length": None}, images)
+    check_modality_options({"image_size": None, "max_length": 16}, texts)
+    with pytest.raises(Exception, match="--image-size 32 applies to image data, but DATA holds text data"):
+        check_modality_options({"image_size": 32, "max_length": None}, texts)
+
+
+# --- 6. evaluate --test DATA ----------------------------------------------------------------------------------
+
+WARNING = "warning: the test set is the training data: scores measure fit, not generalisation"
+
+
+def _evaluate_stderr(data: object, test: object, out: Path) -> str:
+    """evaluate's stderr up to reading the data (``no_data`` stops it there: the warning comes first)."""
+    result = CliRunner().invoke(cli, ["evaluate", str(data), "-b", "identity", "--test", str(test),
+                                      "--out", str(out)])
+    assert isinstance(result.exception, AssertionError), result.output  # it went on to read the data
+    assert "warning" not in result.stdout
+    return result.stderr
+
+
+def test_evaluate_warns_when_the_test_set_is_the_training_data(table: Path, tmp_path: Path, no_data: None) -> None:
+    (tmp_path / "sub").mkdir()
+    assert WARNING in _evaluate_stderr(table, table, tmp_path / "ev")
+    assert WARNING in _evaluate_stderr(table, tmp_path / "sub" / ".." / table.name, tmp_path / "ev")  # another path
+    assert WARNING in _evaluate_stderr("digits", "digits", tmp_path / "ev")  # one packaged dataset
+
+
+def test_evaluate_does_not_warn_for_other_test_data(table: Path, tmp_path: Path, no_data: None) -> None:
+    other = tmp_path / "other.csv"
+    other.write_bytes(table.read_bytes())  # equal content, another file: nothing this check can tell
+    assert "warning" not in _evaluate_stderr(table, other, tmp_path / "ev")
+    assert "warning" not in _evaluate_stderr("digits", "mnist", tmp_path / "ev")
+
+
+# --- 7. tune --refit of a head that does not converge -----------------------------------------------------------
+
+def test_tune_refit_says_in_one_note_that_the_head_did_not_converge(table: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["tune", str(table), "-b", "identity", "--head", "mlp", "-n", "1", "--cv", "2",
+                                      "--sampler", "random", "--refit", "--no-progress", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "did not converge" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: the refitted head did not converge ("), result.output
+    assert "ConvergenceWarning" not in result.output and "warnings.warn" not in result.output
+    assert (tmp_path / "o" / "model").is_dir()
+
+
+def test_tune_refit_of_a_converging_head_adds_no_note(table: Path, tmp_path: Path) -> None:
+    code, text = run_cli("tune", table, "-b", "identity", "-n", "1", "--cv", "2", "--refit", "--no-progress",
+                         "--out", tmp_path / "o")
+    assert code == 0 and "model saved to" in text and "did not converge" not in text, text
+
+
+# --- 8. messages in options, not Python parameters --------------------------------------------------------------
+
+def test_select_says_shift_as_an_option(table: Path, tmp_path: Path) -> None:
+    code, text = run_cli("select", table, "-b", "identity", "--cv", "2", "-m", "chi2", "--no-cache", "--no-progress",
+                         "--out", tmp_path / "o")
+    assert code == 1 and "use --shift minmax or --shift min to move them" in text, text
+    assert "shift=" not in text and "(CLI" not in text
+
+
+def test_a_missing_label_column_is_named_by_its_option(table: Path, tmp_path: Path) -> None:
+    code, text = run_cli("fit", table, "-b", "identity", "-s", "linear", "--label-column", "y", "--out", tmp_path / "o")
+    assert code == 1 and "Label column 'y' not found" in text and "with --label-column." in text, text
+    assert "label_column=" not in text and "in Python" not in text
+
+
+def test_cli_wording_names_the_commands_own_options() -> None:
+    from transferkit.cli._commands import cli_wording, command_options
+
+    options = command_options(cli.get_command(click.Context(cli), "lr-find"))
+    assert options["start_lr"] == "--start-lr"
+    assert cli_wording("need 0 < start_lr < end_lr, got 1.0, 0.1", options) == \
+        "need 0 < --start-lr < --end-lr, got 1.0, 0.1"
+    assert cli_wording("use shift='minmax' (CLI --shift)", {"shift": "--shift"}) == "use --shift minmax"
+    assert cli_wording("a shift of 2", {"shift": "--shift"}) == "a shift of 2"  # a plain word stays a word
+    assert cli_wording("no file 'x/max_length.csv'", options) == "no file 'x/max_length.csv'"  # nor in quotes
