@@ -51,17 +51,6 @@ def resolve_data(
     return load_dataset(str(spec), **kwargs)
 
 
-def unlabeled_images(folder: str | Path) -> Dataset:
-    """Every image directly inside ``folder`` (sorted by name), without labels: new data to predict."""
-    from .data import is_image_path
-
-    folder = Path(folder)
-    paths = sorted(str(p) for p in folder.iterdir() if p.is_file() and is_image_path(p) and not p.name.startswith("."))
-    if not paths:
-        raise DataError(f"folder {str(folder)!r} holds no images to predict")
-    return Dataset(X=np.asarray(paths, dtype=object), y=None, modality="image", source=f"image folder {str(folder)!r}")
-
-
 def subsample(data: Dataset, per_class: int, random_state: int = 0) -> Dataset:
     """At most ``per_class`` examples of each class, chosen reproducibly."""
     assert data.y is not None

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 from tests.helpers import check_predict_reads_columns_by_name, named_columns_table, polarity_texts, run_cli
 
 from transferkit import load_model
@@ -149,7 +150,7 @@ def test_predict_on_a_folder_without_images(image_folder: Path, tmp_path: Path) 
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.txt").write_text("no images here")
     code, text = run("predict", tmp_path / "m", tmp_path / "notes")
-    assert code == 1 and "holds no images" in text
+    assert code == 1 and "contains no images" in text
 
 
 @pytest.mark.integration
@@ -432,4 +433,9 @@ def test_predict_paths_are_named(tmp_path: Path, image_folder: Path) -> None:
     assert code == 0, text
     (tmp_path / "empty").mkdir()
     code, text = run("predict", tmp_path / "im", tmp_path / "empty")
-    assert code == 1 and "holds no images to predict" in text and "sub-folder" not in text, text
+    assert code == 1 and "contains no images" in text and "class sub-folder" not in text, text
+    (tmp_path / "flat" / ".ipynb_checkpoints").mkdir(parents=True)  # a hidden folder is no class folder
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(tmp_path / "flat" / "new.png")
+    Image.new("RGB", (8, 8)).save(tmp_path / "flat" / ".ipynb_checkpoints" / "old.png")
+    code, text = run("predict", tmp_path / "im", tmp_path / "flat")
+    assert code == 0 and "new.png" in text and "old.png" not in text, text

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from .._atomic import write_text_atomic
-from ..errors import DataError, StrategyError, TransferkitError
+from ..errors import DataError, NoClassFoldersError, StrategyError, TransferkitError
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._types import FiniteFloatRange, api_check
 
@@ -406,7 +406,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     DATA is a table file (labels optional), an image folder with class sub-folders, or a flat folder of
     new images."""
     from ..estimators import load_model
-    from ..workflows import check_predictable, predict_frame, resolve_data, unlabeled_images
+    from ..workflows import check_predictable, predict_frame, resolve_data
 
     check_outside_inputs(output, data, model_dir)
     if output and (Path(output).parent / "transferkit.json").is_file():
@@ -415,17 +415,14 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     if output and Path(output).exists() and not overwrite:
         raise DataError(f"--output {output!r} already exists; choose another file or add --overwrite")
     model = load_model(model_dir)
-    path = Path(data)
-    visible = [p for p in path.iterdir() if not p.name.startswith(".")] if path.is_dir() else []
-    if path.is_dir() and not any(p.is_dir() for p in visible):
-        dataset = unlabeled_images(path)  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
-    else:
-        try:
-            dataset = resolve_data(data, text_column=text_column, label_column=label_column)
-        except TransferkitError as exc:
-            if f"'{label_column}'" not in str(exc):
-                raise
-            dataset = resolve_data(data, text_column=text_column, label_column=None)
+    try:
+        dataset = resolve_data(data, text_column=text_column, label_column=label_column)
+    except NoClassFoldersError:  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
+        dataset = resolve_data(data, text_column=text_column, label_column=None)
+    except TransferkitError as exc:
+        if f"'{label_column}'" not in str(exc):
+            raise
+        dataset = resolve_data(data, text_column=text_column, label_column=None)
     dataset = check_predictable(model, dataset, model_dir)
     frame = predict_frame(model, dataset)
     if output:
