@@ -200,3 +200,18 @@ def test_the_published_dev_scorer_keeps_its_control_variate() -> None:
     self_normalised = float(np.sum(w * losses) / np.sum(w))
     assert DEVScorer.aggregate(default) == pytest.approx(-self_normalised)
     assert repr(PublishedDEVScorer()) == "PublishedDEVScorer(control_variate=True)"
+
+
+def test_a_target_not_evaluated_on_keeps_no_labels_to_check() -> None:
+    """evaluate=False drops the target's labels at once: labels that are no source class (batch names) are
+    then no error; evaluated on, they are, with the way out named."""
+    from transferkit.adaptation._workflow import run_adaptation
+
+    rng = np.random.default_rng(0)
+    src = Dataset(X=rng.normal(size=(40, 3)), y=np.repeat(["a", "b"], 20).astype(object), modality="table")
+    tgt = Dataset(X=rng.normal(size=(20, 3)) + 0.5, y=np.repeat(["batch0", "batch1"], 10).astype(object),
+                  modality="table")
+    with pytest.raises(DataError, match=r"no source class: 'batch0'.*evaluate=False, --no-eval-labels"):
+        run_adaptation(src, tgt, methods=["coral"], backbone="identity", cache=False)
+    run = run_adaptation(src, tgt, methods=["coral"], backbone="identity", cache=False, evaluate=False)
+    assert not run.evaluated and len(run.predictions["coral"]) == 20

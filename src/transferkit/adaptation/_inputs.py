@@ -60,9 +60,11 @@ def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Da
         extra = sorted({str(v) for v in np.asarray(data.y).tolist()} - set(classes))
         if extra:
             shown = ", ".join(repr(v) for v in extra[:5])
+            unlabel = ("; if they are not classes (e.g. batch sub-folders), read the target without its labels "
+                       "(evaluate=False, --no-eval-labels)") if name == "target" else ""
             raise DataError(f"the {name} {_verb(name, 'have')} labels that are no source class: {shown}; a "
                             "classifier trained on "
-                            f"the source predicts only {', '.join(repr(c) for c in classes[:10])}")
+                            f"the source predicts only {', '.join(repr(c) for c in classes[:10])}{unlabel}")
 
 
 def stack_domains(source: Dataset, target: Dataset, *, target_labels: Dataset | None = None) -> tuple[Any, Any, Any]:

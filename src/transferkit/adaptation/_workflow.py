@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,9 @@ def run_adaptation(
         A few labelled target examples (for TrAdaBoost); they join the target rows with their labels.
     selection : {"dev", "iwv", "entropy"}, default="dev"
         Scorer that picks ``auto``.
+    evaluate : bool, default=True
+        Score every method on the target's labels when it has them. False: the target's labels are
+        dropped at once (neither checked against the source classes nor used).
 
     Returns
     -------
@@ -139,6 +142,8 @@ def run_adaptation(
 
     say = echo or (lambda s: None)
     target = match_columns(source, target, "the target table")  # named columns: by name, not by position
+    if not evaluate and target.y is not None:  # not evaluated on: neither checked nor kept
+        target = replace(target, y=None)
     if target_labels is not None:
         target_labels = match_columns(source, target_labels, "the labelled target table")
     check_adaptation_data(source, target, target_labels=target_labels)

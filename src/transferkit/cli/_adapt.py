@@ -4,7 +4,6 @@ Thin: parse, load the data, call :func:`transferkit.adaptation.run_adaptation`, 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -116,10 +115,10 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
 def _target(target: str, eval_labels: bool, kw: dict[str, Any]) -> Any:
     """The target data: labelled when it has labels (to evaluate on), else unlabelled (a flat image folder,
     a table without the label column). ``--eval-labels`` given explicitly requires its labels;
-    ``--no-eval-labels`` drops them, so they are neither checked nor used."""
+    with ``--no-eval-labels`` the API drops them, so they are neither checked nor used."""
     tgt = _load_unlabelled(target, kw)
-    if not eval_labels:
-        return dataclasses.replace(tgt, y=None) if tgt.y is not None else tgt
+    if not eval_labels:  # run_adaptation(evaluate=False) drops them
+        return tgt
     asked = click.get_current_context().get_parameter_source("eval_labels") is not ParameterSource.DEFAULT
     if asked and tgt.y is None:
         why = ("it has no class sub-folders" if Path(target).is_dir()
