@@ -67,6 +67,18 @@ def test_a_good_budget_passes_the_option_check(tmp_path: Path) -> None:
     assert code == 1 and "missing.csv" in text and "--budget" not in text, text  # reached the data
 
 
+@pytest.mark.parametrize(("storage", "why"), [
+    ("foo://host/db", "Can't load plugin: sqlalchemy.dialects:foo"),
+    ("postgresql://me:secret@localhost:1/db", "the Python module 'psycopg', is not installed"),
+    ("/no/such/folder/s.journal", "folder '/no/such/folder' does not exist"),
+])
+def test_a_storage_that_cannot_open_is_a_usage_error_before_any_data(storage: str, why: str, tmp_path: Path,
+                                                                     no_data: None) -> None:
+    text = _usage_error("tune", tmp_path / "missing.csv", "-b", "identity", "--storage", storage,
+                        "--out", tmp_path / "o", expected=("'--storage'", why))
+    assert "secret" not in text and not (tmp_path / "o").exists()
+
+
 # --- 2. tune --scoring and --space --------------------------------------------------------------------------
 
 def test_an_unknown_scorer_is_a_usage_error_before_any_data(tmp_path: Path, no_data: None) -> None:

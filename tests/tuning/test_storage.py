@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -186,3 +187,18 @@ def test_a_study_file_named_inside_a_new_out_folder_creates_it(tmp_path: Path) -
         tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, cache=False, out=tmp_path / "o",
              storage=tmp_path / "elsewhere" / "s.journal")
     assert not (tmp_path / "o").exists() and not (tmp_path / "elsewhere").exists()
+
+
+def test_check_storage_url_tells_what_it_can_without_opening(tmp_path: Path) -> None:
+    from transferkit.tuning._storage import check_storage_url
+
+    check_storage_url(f"sqlite:///{tmp_path / 'a.db'}")
+    check_storage_url(f"journal:///{tmp_path / 'a.journal'}")
+    assert not list(tmp_path.iterdir()), "nothing opened, nothing created"
+    for url, why in [("foo://x/y", "Can't load plugin"), ("not a url://", "Could not parse"),
+                     ("mysql://me:pw@host/db", "the Python module 'MySQLdb', is not installed"),
+                     (f"sqlite:///{tmp_path}", "it is a folder, not a file"),
+                     (f"sqlite:///{tmp_path / 'no' / 'a.db'}", "does not exist")]:
+        with pytest.raises(TuningError, match=re.escape(why)) as err:
+            check_storage_url(url)
+        assert ":pw@" not in str(err.value)

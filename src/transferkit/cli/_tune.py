@@ -43,6 +43,15 @@ def _check_space(space: dict[str, Any] | None, head: str) -> None:
         raise click.BadParameter(str(exc), param_hint="'--space'") from exc
 
 
+def _check_storage(storage: str) -> None:
+    """``--storage`` as far as it can be checked without opening it
+    (:func:`transferkit.tuning._storage.check_storage_url`): the folder of a study file, a database URL's
+    dialect and driver."""
+    from ..tuning._storage import check_storage_url, storage_url
+
+    check_storage_url(str(storage_url(storage, None)))
+
+
 def _check_scoring(name: str) -> None:
     """``--scoring`` names a scikit-learn scorer (:func:`transferkit.tuning.check_scoring`, the check
     :func:`~transferkit.tuning.tune` makes)."""
@@ -87,7 +96,7 @@ def _refit(best: Any, dataset: Any, folder: Path, result: Any) -> Path:
 @click.option("--sampler", type=click.Choice(["tpe", "random", "grid"]), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(["median", "halving", "none"]), default="median", show_default=True,
               help="Stop trials whose running mean over folds falls behind.")
-@click.option("--storage", default=None,
+@click.option("--storage", default=None, callback=api_check(_check_storage),
               help="A journal file (FILE.journal), a SQLite file (any other path) or an Optuna storage URL "
                    "(sqlite:///file.db, postgresql://...) [default: OUT/study.db]. A journal makes trials about a "
                    "fifth cheaper.")

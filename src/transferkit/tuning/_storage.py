@@ -67,12 +67,7 @@ def open_storage(url: str | None) -> Any:
 
     if url is None:
         return optuna.storages.InMemoryStorage()
-    path = storage_file(url)
-    if path is not None and not path.parent.is_dir():
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: folder {str(path.parent)!r} "
-                          "does not exist")
-    if path is not None and path.is_dir():
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: it is a folder, not a file")
+    check_storage_url(url)
     if url.startswith(JOURNAL_SCHEME):
         return open_journal(url)
     engine_kwargs = {"creator": _sqlite_connector(url)} if url.startswith("sqlite:///") else None
@@ -84,6 +79,33 @@ def open_storage(url: str | None) -> Any:
     except Exception as exc:  # SQLAlchemy/driver errors of every kind: the cause goes in the message
         cause = error_cause(exc)
         raise TuningError(f"cannot open study storage {display_url(url)!r}: {cause}") from exc
+
+
+def check_storage_url(url: str) -> None:
+    """What can be told about a storage URL without opening it: a study file's folder exists and the file
+    is not a folder; a database URL parses, names a SQLAlchemy dialect and its driver is installed.
+    Raises :class:`TuningError` naming the URL (password hidden) and the cause. Whether a database server
+    answers is only known when :func:`open_storage` connects."""
+    path = storage_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: folder {str(path.parent)!r} "
+                          "does not exist")
+    if path is not None and path.is_dir():
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: it is a folder, not a file")
+    if url.startswith(JOURNAL_SCHEME):
+        return
+    from sqlalchemy.engine import make_url
+
+    try:
+        dialect = make_url(url).get_dialect()
+    except Exception as exc:  # ArgumentError (not a URL), NoSuchModuleError (unknown database)
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: {error_cause(exc)}") from exc
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        module = exc.name or dialect.driver
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: its database driver, the Python module "
+                          f"{module!r}, is not installed; install it, or use another URL") from exc
 
 
 def _sqlite_connector(url: str) -> Any:
