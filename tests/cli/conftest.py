@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -27,3 +28,15 @@ def image_folder(tmp_path: Path) -> Path:
         (tmp_path / "imgs" / label).mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(tmp_path / "imgs" / label / f"{i}.png")
     return tmp_path / "imgs"
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    """A feature table: columns f1..f4 (with negative values) and ``label`` (a/b, 20 rows each)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 4)), columns=["f1", "f2", "f3", "f4"])
+    frame["label"] = np.repeat(["a", "b"], 20)
+    frame.loc[frame["label"] == "b", "f1"] += 2
+    path = tmp_path / "good.csv"
+    frame.to_csv(path, index=False)
+    return path

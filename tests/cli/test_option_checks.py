@@ -9,24 +9,11 @@ from pathlib import Path
 
 import click
 import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 from tests.helpers import run_cli
 
 from transferkit.cli import cli
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Path:
-    """A feature table: f1..f4 (negative values too; the class lives in f1) and ``label`` (a/b, 20 rows each)."""
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(40, 4)), columns=["f1", "f2", "f3", "f4"])
-    frame["label"] = np.repeat(["a", "b"], 20)
-    frame.loc[frame["label"] == "b", "f1"] += 3
-    path = tmp_path / "t.csv"
-    frame.to_csv(path, index=False)
-    return path
 
 
 @pytest.fixture

@@ -7,24 +7,10 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
-import pandas as pd
 import pytest
 from tests.helpers import run_cli
 
 from transferkit.cli._types import FiniteFloatList, FiniteFloatRange
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Path:
-    """A feature table: columns f1..f4 (with negative values) and ``label`` (a/b, 20 rows each)."""
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(40, 4)), columns=["f1", "f2", "f3", "f4"])
-    frame["label"] = np.repeat(["a", "b"], 20)
-    frame.loc[frame["label"] == "b", "f1"] += 2
-    path = tmp_path / "good.csv"
-    frame.to_csv(path, index=False)
-    return path
 
 
 @pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "Infinity"])
