@@ -18,7 +18,7 @@ from ._types import FiniteFloatList, FiniteFloatRange, api_check
 def _check_methods(methods: str) -> None:
     """Every name of ``select --methods`` is a feature-selection method
     (:data:`transferkit.feature_selection.METHODS`)."""
-    from ..feature_selection._rankings import check_method
+    from ..feature_selection import check_method
 
     for name in _names(methods) or [""]:
         check_method(name)

@@ -3,7 +3,7 @@ with the number of features kept chosen by cross-validation, and a comparison of
 accuracy and prediction speed."""
 
 from ._compare import ALL, SelectorComparison, compare_selectors
-from ._rankings import METHODS, check_non_negative
+from ._rankings import METHODS, check_method, check_non_negative
 from ._report import compare_on_data, selection_report
 from ._selector import CVFeatureSelector, candidate_sizes
 
@@ -13,6 +13,7 @@ __all__ = [
     "CVFeatureSelector",
     "SelectorComparison",
     "candidate_sizes",
+    "check_method",
     "check_non_negative",
     "compare_on_data",
     "compare_selectors",
