@@ -61,15 +61,24 @@ class AdaptationRun:
         }
 
 
+def check_method_names(names: Sequence[str]) -> list[str]:
+    """``names`` lower-cased, blanks dropped, each a registered method (:data:`METHODS`), ``auto`` or
+    ``all``; a :class:`DataError` naming every unknown one otherwise."""
+    choices = ", ".join([*METHODS, "auto", "all"])
+    wanted = [n.strip().lower() for n in names if n.strip()]
+    if not wanted:
+        raise DataError(f"no method given; choose from: {choices}")
+    unknown = list(dict.fromkeys(n for n in wanted if n not in METHODS and n not in ("auto", "all")))
+    if unknown:
+        what = "methods" if len(unknown) > 1 else "method"
+        raise DataError(f"unknown adaptation {what} {', '.join(repr(n) for n in unknown)}; choose from: {choices}")
+    return wanted
+
+
 def parse_methods(names: Sequence[str], *, has_target_labels: bool) -> tuple[list[str], bool]:
     """Expand ``all`` and check names: (methods to fit, whether ``auto`` was asked). Source-only is always
     included (the baseline of the guard)."""
-    wanted = [n.strip().lower() for n in names if n.strip()]
-    if not wanted:
-        raise DataError(f"no method given; choose from: {', '.join(METHODS)}, auto, all")
-    unknown = [n for n in wanted if n not in METHODS and n not in ("auto", "all")]
-    if unknown:
-        raise DataError(f"unknown adaptation method {unknown[0]!r}; choose from: {', '.join(METHODS)}, auto, all")
+    wanted = check_method_names(names)
     if not has_target_labels:
         needing = [n for n in wanted if n in NEEDS_TARGET_LABELS]
         if needing:

@@ -15,26 +15,15 @@ from ..errors import DataError, NoClassFoldersError, TransferkitError
 from ._commands import _apply, _load, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
-
-#: Names ``--method`` takes besides the registered methods (expanded by ``parse_methods``).
-_METHOD_KEYWORDS = ("auto", "all")
+from ._types import api_check
 
 
-def _check_methods(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """Every ``--method`` name is in the adaptation registry (or auto, all): checked while the options are
-    parsed, so a typo fails with a usage error before any data is read."""
-    from ..adaptation import METHODS
+def _check_methods(methods: str) -> None:
+    """Every ``--method`` name is a registered method, auto or all (the API's own check), while the options
+    are parsed: a typo fails with a usage error before any data is read."""
+    from ..adaptation._workflow import check_method_names
 
-    choices = ", ".join([*METHODS, *_METHOD_KEYWORDS])
-    wanted = [n.lower() for n in _names(value)]
-    if not wanted:
-        raise click.BadParameter(f"no method given; choose from: {choices}", ctx=ctx, param=param)
-    unknown = [n for n in wanted if n not in METHODS and n not in _METHOD_KEYWORDS]
-    if unknown:
-        shown = ", ".join(repr(n) for n in dict.fromkeys(unknown))
-        what = "methods" if len(set(unknown)) > 1 else "method"
-        raise click.BadParameter(f"unknown adaptation {what} {shown}; choose from: {choices}", ctx=ctx, param=param)
-    return value
+    check_method_names(_names(methods))
 
 
 @cli.command()
@@ -48,7 +37,7 @@ def _check_methods(ctx: click.Context, param: click.Parameter, value: str) -> st
 @click.option("--eval-labels/--no-eval-labels", default=True, show_default=True,
               help="Score every method on the target's own labels when it has them (given explicitly: the target "
                    "must have them). --no-eval-labels ignores the target's labels.")
-@click.option("--method", "-m", "methods", default="all", show_default=True, callback=_check_methods,
+@click.option("--method", "-m", "methods", default="all", show_default=True, callback=api_check(_check_methods),
               help="Comma-separated: coral, sa, tca, kmm, kliep, discriminator, dann, mmd, deep-coral, tradaboost, "
                    "source-only, auto, or all (every method that applies, and auto).")
 @click.option("--selection", type=click.Choice(["dev", "dev-cv", "iwv", "entropy"]), default="dev", show_default=True,
