@@ -131,15 +131,21 @@ def keep_column_names(model: Any, data: Dataset) -> None:
         model.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
 
 
+def check_strategy_name(name: str) -> str:
+    """``name`` if it names a strategy (``linear``, ``finetune``, ... :data:`transferkit.strategies.STRATEGIES`);
+    else :class:`~transferkit.errors.StrategyError` listing the names."""
+    if name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+    return name
+
+
 def make_strategy(name: str, *, strict: bool = True, **params: Any) -> Strategy:
     """A strategy from its CLI name (``linear``, ``finetune``, ``partial``) and its parameters.
 
     Parameters that are None are ignored. With ``strict`` (default) a parameter the strategy does not
     take is an error; without it, such parameters are dropped (one option set shared by several
     strategies)."""
-    if name not in STRATEGIES:
-        raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
-    cls = STRATEGIES[name]
+    cls = STRATEGIES[check_strategy_name(name)]
     accepted = cls._get_param_names()
     given = {k: v for k, v in params.items() if v is not None}
     unused = sorted(set(given) - set(accepted))

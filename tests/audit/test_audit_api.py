@@ -212,6 +212,16 @@ def test_unreadable_inputs(tmp_path: Path) -> None:
         audit(["a b", "c d"], ["x", "y"], test=(stripe_images(2)[0], ["top"] * 4))
 
 
+@pytest.mark.parametrize(("param", "reads"), [("image_size", "image"), ("max_length", "text")])
+def test_a_setting_for_another_modality_is_refused(param: str, reads: str) -> None:
+    """image_size on texts (or max_length on a table) would change nothing: an error, not silence."""
+    X, y = _clusters()
+    with pytest.raises(DataError, match=rf"^{param} 64 applies to {reads} data, but the data to audit holds table"):
+        audit(X, y, backbone=None, **{param: 64})
+    texts, labels = polarity_texts(4)
+    assert audit(texts, labels, backbone=None, max_length=64).modality == "text"
+
+
 def test_a_dataset_is_audited_as_it_is() -> None:
     X, y = polarity_texts(4)
     X = X.copy()

@@ -38,11 +38,15 @@ def test_ensemble_on_an_image_folder_with_bagging(image_folder: Path, tmp_path: 
 
 
 def test_ensemble_member_errors_name_the_member(reviews: Path, tmp_path: Path) -> None:
-    code, text = run_cli("ensemble", reviews, "--members", "tiny-text,tiny-cnn", *TEXT, "--out", tmp_path / "e")
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-cnn", *TEXT, "--out", tmp_path / "e")
     assert code == 1 and "ensemble member 'tiny-cnn' reads image data, but the data holds text" in text
     assert not (tmp_path / "e").exists()
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-text,tiny-cnn", *TEXT, "--out", tmp_path / "e")
+    assert code == 2 and "ensemble member 'tiny-cnn' reads image data, but the first member, 'tiny-text', reads " \
+        "text data" in text, text
+    assert not (tmp_path / "e").exists()
     code, text = run_cli("ensemble", reviews, "--members", "tiny-txt:linear", *TEXT, "--out", tmp_path / "e")
-    assert code == 1 and "ensemble member 'tiny-txt:linear'" in text
+    assert code == 2 and "Invalid value for '--members'" in text and "ensemble member 'tiny-txt:linear'" in text
 
 
 def test_a_member_that_fails_to_fit_is_named(tmp_path: Path) -> None:

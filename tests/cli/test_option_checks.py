@@ -122,11 +122,46 @@ def test_unknown_names_are_usage_errors_listing_the_registry(tmp_path: Path, no_
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["fit", "-b", "minilm-16", "--out", "o"], ["evaluate", "-b", "minilm-16"], ["lr-find", "-b", "minilm-16"],
+    ["audit", "-b", "minilm-16"], ["tune", "-b", "minilm-16", "--out", "o"], ["select", "-b", "minilm-16"],
+    ["adapt", "-s", "x", "-t", "y", "-b", "minilm-16"], ["rank", "-b", "identity,minilm-16"],
+    ["distance", "y", "-b", "random:minilm-16"],
+])
+def test_an_unknown_backbone_is_a_usage_error_before_any_data(args: list[str], tmp_path: Path, monkeypatch:
+                                                              pytest.MonkeyPatch, no_data: None) -> None:
+    monkeypatch.chdir(tmp_path)
+    command, *rest = args
+    data = [] if command == "adapt" else [tmp_path / "missing.csv"]
+    _usage_error(command, *data, *rest, expected=("'--backbone", "Unknown backbone 'minilm-16'",
+                                                  "Did you mean 'minilm-l6'"))
+    assert not list(tmp_path.iterdir()), "nothing written"
+
+
+def test_unknown_strategies_are_usage_errors_before_any_data(tmp_path: Path, no_data: None) -> None:
+    from transferkit.strategies import STRATEGIES
+
+    missing, out = tmp_path / "missing.csv", tmp_path / "o"
+    listed = "choose one of: " + ", ".join(STRATEGIES)
+    _usage_error("fit", missing, "-b", "identity", "-s", "adapterfusion", "--out", out,
+                 expected=("'--strategy'", "unknown strategy 'adapterfusion'", listed))
+    _usage_error("fit", missing, "-b", "identity", "-s", "linear,lora", "--out", out,
+                 expected=("'--strategy'", "trains one strategy", "`transferkit evaluate -s linear,lora` compares"))
+    _usage_error("evaluate", missing, "-b", "identity", "-s", "linear,adapterfusion", "--out", out,
+                 expected=("'--strategy'", "unknown strategy 'adapterfusion'", listed))
+    _usage_error("evaluate", missing, "-b", "identity", "-s", " , ", "--out", out,
+                 expected=("'--strategy'", "names no strategy"))
+    assert not out.exists()
+
+
 def test_known_names_pass_the_option_checks(tmp_path: Path) -> None:
     missing = tmp_path / "missing.csv"
     for args in (["select", missing, "-b", "identity", "-m", "chi2,rfe"],
-                 ["rank", missing, "-b", "identity", "--scores", "gbc,h_score"],
-                 ["distance", missing, missing, "-b", "identity", "--metrics", "coral"]):
+                 ["rank", missing, "-b", "identity,random:tiny-mlp", "--scores", "gbc,h_score"],
+                 ["distance", missing, missing, "-b", "random:identity", "--metrics", "coral"],
+                 ["evaluate", missing, "-b", "identity", "-s", "linear, auto"],
+                 ["fit", missing, "-s", "linear"],
+                 ["audit", missing, "-b", "None"], ["audit", missing, "-b", "auto"], ["audit", missing, "-b", "identity"]):
         code, text = run_cli(*args, "--out", tmp_path / "o")
         assert code == 1 and "missing.csv" in text, text
 
@@ -190,6 +225,16 @@ def test_an_option_for_another_modality_fails_before_any_work(args: list[str], o
     command, *rest = args
     _usage_error(command, table, *rest, option, "64", "--out", tmp_path / "o",
                  expected=(f"{option} 64 applies to {modality} data", "holds table data", f"drop {option}"))
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("option", "modality"), [("--image-size", "image"), ("--max-length", "text")])
+def test_audit_refuses_an_option_for_another_modality(option: str, modality: str, table: Path,
+                                                      tmp_path: Path) -> None:
+    """audit reads its data in the API (bad rows are findings, not errors): the API refuses the option."""
+    code, text = run_cli("audit", table, "-b", "identity", option, "64", "--out", tmp_path / "o", "--no-progress")
+    assert code == 1 and text.strip().splitlines() == [
+        f"Error: {option} 64 applies to {modality} data, but the data to audit holds table data; leave {option} out"]
     assert not (tmp_path / "o").exists()
 
 

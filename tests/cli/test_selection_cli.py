@@ -114,9 +114,10 @@ def test_rank_bad_input_is_one_line(reviews: Path, image_folder: Path, tmp_path:
          "backbone 'tiny-cnn' reads image data, but the data holds text")
     _bad(tmp_path, ["rank", reviews, "-b", "tiny-text", "--scores", "logme,entropy", *TEXT],
          "'--scores'", "unknown score 'entropy'", "linear_probe", status=2)
-    _bad(tmp_path, ["rank", reviews, "-b", "tiny-text,tiny-text", *TEXT], "listed twice")
-    _bad(tmp_path, ["rank", reviews, "-b", " , ", *TEXT], "no backbone to rank")
-    _bad(tmp_path, ["rank", reviews, "-b", "tiny-txt", *TEXT], "Unknown backbone 'tiny-txt'", "Did you mean")
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-text,tiny-text", *TEXT], "listed twice", status=2)
+    _bad(tmp_path, ["rank", reviews, "-b", " , ", *TEXT], "no backbone to rank", status=2)
+    _bad(tmp_path, ["rank", reviews, "-b", "tiny-txt", *TEXT], "Unknown backbone 'tiny-txt'", "Did you mean",
+         status=2)
     _bad(tmp_path, ["rank", reviews, "-b", "tiny-text"], "'label'")
     _bad(tmp_path, ["rank", tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")
     X, _ = polarity_texts(5)
@@ -147,10 +148,11 @@ def test_names_are_checked_before_the_data_is_read(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(transferkit.workflows, "resolve_data", never)
     _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0", "--scores", "logme,entropy"],
          "unknown score 'entropy'", status=2)
-    _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0,efficientnet-lit2"], "'efficientnet-lit2'")
+    _bad(tmp_path, ["rank", "fashion-mnist", "-b", "efficientnet-lite0,efficientnet-lit2"], "'efficientnet-lit2'",
+         status=2)
     _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "efficientnet-lite0", "--metrics", "kl"],
          "unknown distance 'kl'", status=2)
-    _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "random:"], "names no backbone")
+    _bad(tmp_path, ["distance", "fashion-mnist", "mnist", "-b", "random:"], "names no backbone", status=2)
 
 
 def test_rank_help_names_every_score() -> None:

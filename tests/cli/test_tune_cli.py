@@ -52,7 +52,7 @@ def test_tune_errors_are_one_line(reviews: Path, tmp_path: Path) -> None:
     code, text = run_cli("tune", reviews, "-b", "tiny-text", *TEXT, "--space", "{C: 1}", "--out", tmp_path / "o")
     assert code == 2 and "Invalid value for '--space': not valid JSON" in text, text
     code, text = run_cli("tune", reviews, "-b", "tiny-txt", *TEXT, "--out", tmp_path / "o")
-    assert code == 1 and "Unknown backbone 'tiny-txt'" in text
+    assert code == 2 and "Unknown backbone 'tiny-txt'" in text
 
 
 def test_a_refitted_table_model_matches_columns_by_name(tmp_path: Path) -> None:

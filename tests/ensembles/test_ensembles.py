@@ -97,8 +97,11 @@ def test_bad_member_specs_fail_before_any_work(monkeypatch: pytest.MonkeyPatch) 
         TransferEnsemble(members=["minilm-l7:linear", "baseline"]).fit(X, y)
     with pytest.raises(EnsembleError, match="member 'tiny-text:bogus': unknown strategy 'bogus'; choose one of"):
         TransferEnsemble(members=["tiny-text:bogus", "baseline"]).fit(X, y)
-    with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the data holds text"):
+    with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the first member, 'tiny-text', "
+                                            "reads text data; every member must read the same data"):
         TransferEnsemble(members=["tiny-text", "tiny-cnn"], method="voting").fit(X, y)
+    with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the data holds text$"):
+        TransferEnsemble(members=["tiny-cnn"], modality="text").fit(X, y)
     with pytest.raises(EnsembleError, match="unknown ensemble method 'blend'"):
         TransferEnsemble(members=["tiny-text"], method="blend").fit(X, y)
     with pytest.raises(EnsembleError, match="'tiny-text' is listed twice"):

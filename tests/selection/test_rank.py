@@ -288,6 +288,18 @@ def test_unknown_backbone_is_named_with_a_suggestion(monkeypatch: pytest.MonkeyP
     assert counter.items == 0
 
 
+def test_check_backbones_reads_candidates_without_building_them() -> None:
+    from transferkit.selection import check_backbones
+
+    assert [(c.name, c.backbone, c.pretrained) for c in check_backbones(["tiny-text", "random:tiny-cnn"])] == [
+        ("tiny-text", "tiny-text", True), ("random:tiny-cnn", "tiny-cnn", False)]
+    assert check_backbones("identity")[0].backbone == "identity"  # one name as a string
+    with pytest.raises(UnknownBackboneError, match="'tiny-txt'"):
+        check_backbones(["random:tiny-txt"])
+    with pytest.raises(DataError, match="'tiny-text' is listed twice"):
+        check_backbones(["tiny-text", "tiny-text"])
+
+
 def test_a_table_with_missing_values_is_refused() -> None:
     X, y = blobs(5)
     X[2, 1] = np.nan

@@ -10,7 +10,7 @@ from tests.helpers import stripe_images
 from transferkit import FullFineTune, PartialFreeze, TransferClassifier, load_model
 from transferkit.backbones import create_backbone
 from transferkit.errors import StrategyError
-from transferkit.workflows import make_strategy
+from transferkit.workflows import check_strategy_name, make_strategy
 
 
 def _fit(strategy, seed: int = 0) -> TransferClassifier:  # type: ignore[no-untyped-def]
@@ -75,6 +75,9 @@ def test_cli_options_reach_the_right_strategy_only() -> None:
         make_strategy("finetune", n_frozen=2)
     with pytest.raises(StrategyError, match="does not take epochs"):
         make_strategy("linear", epochs=3)
+    with pytest.raises(StrategyError, match="unknown strategy 'adapterfusion'; choose one of: auto, linear"):
+        make_strategy("adapterfusion")
+    assert check_strategy_name("lpft") == "lpft"
 
 
 def test_balanced_class_weights_lift_the_rare_class() -> None:

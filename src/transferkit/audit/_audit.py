@@ -93,7 +93,8 @@ def audit(
         Outlier cut of the isolation forest: None flags anomaly scores above Tukey's upper fence
         (see :func:`~transferkit.audit._distribution.isolation_outliers`); a float flags that share.
     image_size, max_length, batch_size, cache, device, progress
-        Feature extraction settings (see :class:`transferkit.FeatureExtractor`).
+        Feature extraction settings (see :class:`transferkit.FeatureExtractor`); ``image_size`` only for
+        images and ``max_length`` only for texts (elsewhere a DataError: they would do nothing).
     per_class : int, optional
         Audit a reproducible subsample of at most this many items per class.
     random_state : int, default=0
@@ -122,6 +123,10 @@ def audit(
     t0 = time.perf_counter()
     read: dict[str, Any] = {"text_column": text_column, "label_column": label_column, "modality": modality}
     data = read_for_audit(X, y, per_class=per_class, random_state=random_state, **read)
+    for param, value, reads in (("image_size", image_size, "image"), ("max_length", max_length, "text")):
+        if value is not None and data.modality != reads:  # the backbone would ignore it without a word
+            raise DataError(f"{param} {value} applies to {reads} data, but the data to audit holds "
+                            f"{data.modality} data; leave {param} out")
     test_data = None
     if test is not None:
         tx, ty = test if isinstance(test, tuple) else (test, None)

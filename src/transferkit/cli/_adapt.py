@@ -12,7 +12,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import DataError, NoClassFoldersError, TransferkitError
-from ._commands import _apply, _load, cli, data_options
+from ._commands import _apply, _load, check_backbone_option, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
 from ._types import api_check
@@ -43,7 +43,8 @@ def _check_methods(methods: str) -> None:
 @click.option("--selection", type=click.Choice(["dev", "dev-cv", "iwv", "entropy"]), default="dev", show_default=True,
               help="Score that picks auto without target labels: dev (self-normalised importance-weighted "
                    "cross-entropy), dev-cv (DEV as published, with its control variate), iwv, entropy.")
-@click.option("--backbone", "-b", required=True, help="Feature extractor for both domains (see `transferkit backbones`).")
+@click.option("--backbone", "-b", required=True, callback=api_check(check_backbone_option),
+              help="Feature extractor for both domains (see `transferkit backbones`).")
 @_apply(selection_options)
 @_apply(data_options)
 @click.option("--no-tsne", is_flag=True, help="Leave the t-SNE plot out of the report (faster).")
@@ -59,10 +60,8 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
     from ..adaptation._methods import NEEDS_TARGET_LABELS
     from ..adaptation._report import adaptation_report
     from ..adaptation._workflow import parse_methods, run_adaptation
-    from ..backbones import backbone_modality
 
     check_outside_inputs(out, source, target, target_labels)
-    backbone_modality(backbone)  # names first: a typo fails before any data is read
     names, auto = parse_methods(_names(methods), has_target_labels=target_labels is not None)
     if target_labels and not auto and not any(n in NEEDS_TARGET_LABELS for n in names):
         click.echo(f"note: --target-labels trains only methods that learn from target labels "

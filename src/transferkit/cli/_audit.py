@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from ..errors import DataError
-from ._commands import _apply, cli, data_options, weights_options
+from ._commands import _apply, check_backbone_option, cli, data_options, weights_options
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
-from ._types import FiniteFloatRange
+from ._types import FiniteFloatRange, api_check
 
 
 def _data(spec: str, kw: dict[str, Any]) -> tuple[Any, int | None]:
@@ -35,11 +35,17 @@ def _drop(drop: str, keep: str) -> frozenset[str]:
     return (DEFAULT_DROP | check_drop(_names(drop))) - check_drop(_names(keep), verb="keep")
 
 
+def _check_backbone(name: str) -> None:
+    """``--backbone``: ``none`` (no embeddings), ``auto`` or a known backbone name."""
+    if name.lower() != "none":
+        check_backbone_option(name)
+
+
 @cli.command("audit")
 @click.argument("data")
 @click.option("--test", "test_data", default=None,
               help="Test set (folder, table file or packaged name): training items also in it are leakage.")
-@click.option("--backbone", "-b", default="auto", show_default=True,
+@click.option("--backbone", "-b", default="auto", show_default=True, callback=api_check(_check_backbone),
               help="Backbone of the embeddings for near-duplicates, leakage, outliers and label errors. auto: "
                    "minilm-l6 for texts, efficientnet-lite0 for images, the raw features for tables; none: skip "
                    "the checks that need embeddings (tables keep their raw features).")

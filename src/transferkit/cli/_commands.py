@@ -77,6 +77,41 @@ def _check_budget(budget: str) -> None:
     parse_budget(budget)
 
 
+def check_backbone_option(name: str) -> None:
+    """A ``--backbone`` value known without building it (:func:`transferkit.backbones.backbone_modality`:
+    registered, provider-prefixed or a path); ``auto`` passes (resolved once the data is read)."""
+    from ..backbones import backbone_modality
+
+    if name != "auto":
+        backbone_modality(name)
+
+
+def _check_strategy(name: str) -> None:
+    """``fit --strategy`` (and ``lr-find``'s): one strategy name."""
+    from ..workflows import check_strategy_name
+
+    if "," in name:
+        raise StrategyError(f"{name!r}: this command trains one strategy; `transferkit evaluate -s {name}` "
+                            "compares several")
+    check_strategy_name(name)
+
+
+def strategy_names(text: str | None) -> list[str]:
+    """``evaluate --strategy``'s comma-separated names (``linear`` when left out)."""
+    return [s.strip() for s in (text or "linear").split(",") if s.strip()]
+
+
+def _check_strategies(text: str) -> None:
+    """``evaluate --strategy``: one or more comma-separated strategy names, each known."""
+    from ..workflows import check_strategy_name
+
+    names = strategy_names(text)
+    if not names:
+        raise StrategyError(f"{text!r} names no strategy; e.g. linear,lora")
+    for name in names:
+        check_strategy_name(name)
+
+
 #: ``--strategy`` of ``fit`` and ``evaluate``; ``lr-find`` has its own (fine-tuning strategies only).
 STRATEGY_HELP = ("auto (choose on a validation split within --budget; fit's default), linear (probe on "
                  "frozen features; evaluate's default), finetune (all layers), partial (freeze the first "
@@ -84,15 +119,17 @@ STRATEGY_HELP = ("auto (choose on a validation split within --budget; fit's defa
                  "(low-rank adapters); comma-separated for evaluate.")
 
 
-def make_model_options(strategy_help: str = STRATEGY_HELP) -> list[Any]:
+def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any = _check_strategy) -> list[Any]:
     """The options of the commands that build a transfer model, with ``strategy_help`` as the help of
-    ``--strategy``."""
+    ``--strategy`` and ``strategy_check`` (raising a TransferkitError; None: no check) its check while the
+    options are parsed."""
     return [
-        click.option("--backbone", "-b", default="auto", show_default=True,
+        click.option("--backbone", "-b", default="auto", show_default=True, callback=api_check(check_backbone_option),
                      help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
                           "auto: the packaged default for the data (images efficientnet-lite0, texts minilm-l6, "
                           "tables identity, i.e. the raw columns)."),
-        click.option("--strategy", "-s", default=None, help=strategy_help),
+        click.option("--strategy", "-s", default=None, help=strategy_help,
+                     callback=api_check(strategy_check) if strategy_check else None),
         click.option("--budget", default=None, callback=api_check(_check_budget),
                      help="auto: time budget for the whole fit, e.g. 90s, 10m, 1h (default: no limit)."),
         click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
@@ -136,6 +173,8 @@ def make_model_options(strategy_help: str = STRATEGY_HELP) -> list[Any]:
 
 
 model_options = make_model_options()
+#: ``evaluate`` compares several strategies: ``--strategy`` takes a comma-separated list.
+evaluate_model_options = make_model_options(STRATEGY_HELP, _check_strategies)
 
 
 def _apply(options: list[Any]) -> Any:
@@ -243,9 +282,6 @@ def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
     """One estimator per strategy name; each option must apply to at least one of them."""
     from ..strategies import STRATEGIES
 
-    unknown = [s for s in strategies if s not in STRATEGIES]
-    if unknown or not strategies:
-        raise StrategyError(f"unknown strategy {(unknown or [''])[0]!r}; choose from: {', '.join(STRATEGIES)}")
     given = {k for k, v in _strategy_options(kw).items() if v is not None}
     taken = {p for s in strategies for p in STRATEGIES[s]._get_param_names()}
     if given - taken:
@@ -266,18 +302,16 @@ def _resolve_backbone(kw: dict[str, Any], data: Any) -> bool:
 
 
 def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any:
-    """Build (and check: backbone name, strategy name) the estimator before any data is read. With
+    """Build (and check: the options the strategy takes, --weights) the estimator before any data is read. With
     ``--backbone auto`` the options are checked on a stand-in; rebuild once the data says its modality."""
-    from ..backbones import backbone_modality
     from ..backbones._registry import takes_weights
     from ..estimators import TransferClassifier
     from ..workflows import make_strategy
 
-    if kw["backbone"] != "auto":
-        backbone_modality(kw["backbone"])
-        if kw["weights"] and not takes_weights(kw["backbone"]):
-            raise click.UsageError(f"--weights applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 "
-                                   f"and open-nsfw, not to {kw['backbone']!r}")
+    # (the backbone's name itself is checked while the options are parsed)
+    if kw["backbone"] != "auto" and kw["weights"] and not takes_weights(kw["backbone"]):
+        raise click.UsageError(f"--weights applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 "
+                               f"and open-nsfw, not to {kw['backbone']!r}")
     if strict:  # an option the strategy does not take, in the CLI's terms
         from ..strategies import STRATEGIES
 
@@ -435,7 +469,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
 
 @cli.command(name="evaluate")
 @click.argument("data")
-@_apply(model_options)
+@_apply(evaluate_model_options)
 @_apply(data_options)
 @click.option("--test", "test_data", default=None, help="Held-out test data (else cross-validation).")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
@@ -452,7 +486,7 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     check_outside_inputs(out, data, test_data)
     if test_data is not None and same_data(data, test_data):
         click.echo("warning: the test set is the training data: scores measure fit, not generalisation", err=True)
-    strategies = [s.strip() for s in (kw["strategy"] or "linear").split(",") if s.strip()]
+    strategies = strategy_names(kw["strategy"])
     models = _estimators(strategies, kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):

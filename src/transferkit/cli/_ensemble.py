@@ -13,11 +13,21 @@ from ..errors import DataError
 from ._commands import _apply, _load, cli, data_options
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
+from ._types import api_check
+
+
+def _check_members(members: str) -> None:
+    """``--members``: every member spec names a known backbone and strategy (the ensemble's own parsing)."""
+    from ..ensembles import TransferEnsemble
+
+    specs = _names(members)
+    if any(s != "baseline" for s in specs):
+        TransferEnsemble(members=specs).named_members()
 
 
 @cli.command()
 @click.argument("data")
-@click.option("--members", "-m", required=True,
+@click.option("--members", "-m", required=True, callback=api_check(_check_members),
               help="Comma-separated members: BACKBONE[:STRATEGY] (e.g. minilm-l6:linear, efficientnet-lite0) "
                    "or 'baseline' (the no-transfer baseline).")
 @click.option("--method", type=click.Choice(["stacking", "voting", "bagging", "boosting"]), default="stacking",
@@ -40,7 +50,7 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. Members on the
     same backbone share its cached features."""
-    from ..ensembles import TransferEnsemble, compare_ensemble, ensemble_report
+    from ..ensembles import compare_ensemble, ensemble_report
     from ..estimators import check_writable
 
     check_outside_inputs(out, data)
@@ -50,9 +60,7 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
         if Path(out).resolve().is_relative_to(Path(save_dir).resolve()):
             raise DataError(f"the report folder {out!r} (--out) is or lies inside the --save folder {save_dir!r}, "
                             "which the saved model replaces; give the model a folder of its own")
-    specs = _names(members)
-    if any(s != "baseline" for s in specs):  # names first: a typo fails before the data is read
-        TransferEnsemble(members=specs, method=method).named_members()
+    specs = _names(members)  # checked by _check_members while the options were parsed
     dataset = _load(data, kw)
     result = compare_ensemble(dataset.X, dataset.y, members=specs, method=method, cv=cv, modality=dataset.modality,
                               image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._commands import _apply, _load, cli, data_options
+from ._commands import _apply, _load, check_backbone_option, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _names, _write_folder, selection_options
 from ._types import FiniteFloatList, FiniteFloatRange, api_check
@@ -26,7 +26,8 @@ def _check_methods(methods: str) -> None:
 
 @cli.command()
 @click.argument("data")
-@click.option("--backbone", "-b", required=True, help="Backbone whose features are selected (see `transferkit backbones`).")
+@click.option("--backbone", "-b", required=True, callback=api_check(check_backbone_option),
+              help="Backbone whose features are selected (see `transferkit backbones`).")
 @click.option("--methods", "-m", default="anova,rfe,model", show_default=True, callback=api_check(_check_methods),
               help="Comma-separated methods: chi2, anova, rfe, model. chi2 needs non-negative features (or --shift).")
 @click.option("--shift", type=click.Choice(["none", "min", "minmax"]), default="none", show_default=True,
@@ -50,12 +51,10 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
     speed with and without selection, each keeping the number of features that cross-validation chose.
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name (fashion-mnist)."""
-    from ..backbones import backbone_modality
     from ..feature_selection import compare_on_data, selection_report
 
     check_outside_inputs(out, data)
     names = _names(methods)  # checked by _check_methods while the options were parsed
-    backbone_modality(backbone)  # a typo fails before the data is read
     dataset = _load(data, kw)
     result = compare_on_data(dataset, backbone=backbone, methods=names, image_size=kw["image_size"],
                              max_length=kw["max_length"], cache=_cache(kw), verbose=int(progress),

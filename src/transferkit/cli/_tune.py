@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._commands import _apply, _load, cli, data_options
+from ._commands import _apply, _load, check_backbone_option, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, selection_options
 from ._types import FiniteFloatRange, api_check
@@ -85,7 +85,8 @@ def _refit(best: Any, dataset: Any, folder: Path, result: Any) -> Path:
 
 @cli.command()
 @click.argument("data")
-@click.option("--backbone", "-b", required=True, help="Backbone whose features the head is searched on.")
+@click.option("--backbone", "-b", required=True, callback=api_check(check_backbone_option),
+              help="Backbone whose features the head is searched on.")
 @click.option("--head", default="logistic", show_default=True,
               type=click.Choice(["logistic", "pca-logistic", "mlp"]), help="Head preset to search.")
 @click.option("--space", default=None, callback=_space,
@@ -120,7 +121,6 @@ def tune(data: str, backbone: str, head: str, space: dict[str, Any] | None, tria
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name. The study is
     stored (OUT/study.db unless --storage) and resumes: an interrupted search picks up where it stopped."""
-    from ..backbones import backbone_modality
     from ..estimators import check_writable
     from ..tuning import load_best, write_tune_outputs
     from ..tuning import tune as run_tune
@@ -131,7 +131,6 @@ def tune(data: str, backbone: str, head: str, space: dict[str, Any] | None, tria
     check_outside_inputs(storage_file(storage_url(storage, out)), data)  # a study file inside the data folder
     if refit:  # before the search: OUT/model may be an earlier refit, not a folder of other files
         check_writable(Path(out) / "model", overwrite=True)
-    backbone_modality(backbone)  # a typo fails before the data is read
     _check_space(space, head)
     dataset = _load(data, kw)
     check_compatible(dataset, backbone)

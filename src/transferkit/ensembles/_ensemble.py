@@ -26,15 +26,17 @@ METHODS = ("voting", "stacking", "bagging", "boosting")
 
 
 def build_members(members: Any, *, modality: str | None, image_size: int | None, max_length: int | None,
-                  cache: Any, random_state: int) -> list[tuple[str, BaseEstimator]]:
-    """(name, estimator) pairs from specs (``"minilm-l6:linear"``, ``"baseline"``) or pairs; names unique."""
+                  cache: Any, random_state: int, modality_of: str = "the data") -> list[tuple[str, BaseEstimator]]:
+    """(name, estimator) pairs from specs (``"minilm-l6:linear"``, ``"baseline"``) or pairs; names unique.
+    ``modality_of`` says where ``modality`` comes from (the data, or the first member)."""
     if isinstance(members, str):
         members = [m for m in members.split(",") if m.strip()]
     pairs: list[tuple[str, BaseEstimator]] = []
     for m in members or []:
         if isinstance(m, str):
             pairs.append((m.strip(), member_estimator(m, modality=modality, image_size=image_size,
-                                                      max_length=max_length, cache=cache, random_state=random_state)))
+                                                      max_length=max_length, cache=cache, random_state=random_state,
+                                                      modality_of=modality_of)))
         elif isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) and hasattr(m[1], "fit"):
             pairs.append(m)
         else:
@@ -110,17 +112,24 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _modality(self) -> str | None:
+        """The modality the members read (the ``modality`` given, else the first member's)."""
+        return self._modality_and_source()[0]
+
+    def _modality_and_source(self) -> tuple[str | None, str]:
+        """The modality the members must read, and where it comes from (the data, or the first member)."""
         if self.modality is not None:
-            return self.modality
+            return self.modality, "the data"
         specs = [self.members] if isinstance(self.members, str) else self.members
-        return member_modality([m for s in specs if isinstance(s, str) for m in s.split(",")])
+        modality, first = member_modality([m for s in specs if isinstance(s, str) for m in s.split(",")])
+        return modality, f"the first member, {first!r},"
 
     def named_members(self) -> list[tuple[str, BaseEstimator]]:
         """The members as (name, unfitted estimator), heads swapped for bagging and boosting."""
         if self.method not in METHODS:
             raise EnsembleError(f"unknown ensemble method {self.method!r}; choose one of: {', '.join(METHODS)}")
-        pairs = build_members(self.members, modality=self._modality(), image_size=self.image_size,
-                              max_length=self.max_length, cache=self.cache, random_state=self.random_state)
+        modality, modality_of = self._modality_and_source()
+        pairs = build_members(self.members, modality=modality, image_size=self.image_size, max_length=self.max_length,
+                              cache=self.cache, random_state=self.random_state, modality_of=modality_of)
         if self.method in ("bagging", "boosting"):
             rounds = self.n_estimators if self.method == "bagging" else 5 * self.n_estimators
             pairs = [(n, with_head(n, e, self.method, rounds, self.random_state)) for n, e in pairs]

@@ -51,8 +51,10 @@ def _spec_error(spec: str, exc: Exception) -> EnsembleError:
 
 
 def member_estimator(spec: str, *, modality: str | None = None, image_size: int | None = None,
-                     max_length: int | None = None, cache: Any = True, random_state: int = 0) -> BaseEstimator:
-    """The estimator of one member spec: the no-transfer baseline, or a TransferClassifier."""
+                     max_length: int | None = None, cache: Any = True, random_state: int = 0,
+                     modality_of: str = "the data") -> BaseEstimator:
+    """The estimator of one member spec: the no-transfer baseline, or a TransferClassifier. ``modality_of``
+    says where ``modality`` comes from, for the error of a member that reads another modality."""
     from ..backbones import backbone_modality
     from ..estimators import TransferClassifier
     from ..evaluation import make_baseline
@@ -70,22 +72,25 @@ def member_estimator(spec: str, *, modality: str | None = None, image_size: int 
     except (TransferkitError, KeyError) as exc:
         raise _spec_error(spec, exc) from exc
     if modality is not None and member_modality != modality:
-        raise EnsembleError(f"ensemble member {spec!r} reads {member_modality} data, but the data holds {modality}")
+        other = (f"{modality_of} holds {modality}" if modality_of == "the data"
+                 else f"{modality_of} reads {modality} data; every member must read the same data")
+        raise EnsembleError(f"ensemble member {spec!r} reads {member_modality} data, but {other}")
     return TransferClassifier(backbone=backbone, strategy=est, image_size=image_size, max_length=max_length,
                               cache=cache, random_state=random_state)
 
 
-def member_modality(specs: list[str]) -> str | None:
-    """The modality of the first member with a backbone (None if all are baselines)."""
+def member_modality(specs: list[str]) -> tuple[str | None, str]:
+    """The modality of the first member with a backbone (None if all are baselines), and that member's
+    spec ("" when None)."""
     from ..backbones import backbone_modality
 
     for spec in specs:
         if spec.strip() != BASELINE_SPEC:
             try:
-                return backbone_modality(split_spec(spec.strip())[0])
+                return backbone_modality(split_spec(spec.strip())[0]), spec.strip()
             except KeyError as exc:
                 raise _spec_error(spec.strip(), exc) from exc
-    return None
+    return None, ""
 
 
 class NamedMember(ClassifierMixin, BaseEstimator):

@@ -29,7 +29,7 @@ from ._distances import coral_distance, mmd_rbf, proxy_a_distance
 from ._gbc import gbc
 from ._knn import knn_score
 from ._logme import logme
-from ._rank import BackboneScores, RankingResult, check_scores, rank_backbones
+from ._rank import BackboneScores, RankingResult, check_backbones, check_scores, rank_backbones
 from ._ranking_report import ranking_report
 from ._scores import h_score, h_score_shrinkage, linear_probe_score
 from ._source_scores import leep, nce
@@ -61,6 +61,7 @@ __all__ = [
     "FeatureScore",
     "SCORES",
     "RankingResult",
+    "check_backbones",
     "check_metrics",
     "check_scores",
     "consensus_ranks",

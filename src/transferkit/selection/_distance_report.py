@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
-from ._rank import BackboneChoice, check_backbone_modality, check_items, feature_extractor, parse_backbone
+from ._rank import BackboneChoice, check_backbone_modality, check_backbones, check_items, feature_extractor
 
 if TYPE_CHECKING:
     from ..evaluation import Report
@@ -50,12 +50,8 @@ def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
 
 def check_distance_request(backbone: str, metrics: Sequence[str]) -> tuple[BackboneChoice, tuple[str, ...]]:
     """The backbone and metric names of a distance, checked before any data is read."""
-    from ..backbones import backbone_modality
-
     names = check_metrics(metrics)
-    choice = parse_backbone(backbone)
-    backbone_modality(choice.backbone)  # an unknown name raises UnknownBackboneError with a suggestion
-    return choice, names
+    return check_backbones([backbone])[0], names
 
 
 def domain_distance(

@@ -34,6 +34,7 @@ __all__ = [
     "BackboneChoice",
     "BackboneScores",
     "RankingResult",
+    "check_backbones",
     "check_request",
     "rank_backbones",
 ]
@@ -291,7 +292,7 @@ def check_scores(scores: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def _check_backbone_list(backbones: Sequence[str]) -> list[BackboneChoice]:
+def _check_backbone_list(backbones: str | Sequence[str]) -> list[BackboneChoice]:
     if isinstance(backbones, str):
         backbones = [backbones]
     choices = [parse_backbone(b) for b in backbones]
@@ -305,16 +306,23 @@ def _check_backbone_list(backbones: Sequence[str]) -> list[BackboneChoice]:
     return choices
 
 
-def check_request(backbones: Sequence[str], scores: Sequence[str]) -> tuple[list[BackboneChoice], tuple[str, ...]]:
-    """The candidates and score names of a ranking, checked before any data is read: scores known and
-    distinct, backbones listed once each and known (registered, prefixed or a path)."""
+def check_backbones(backbones: str | Sequence[str]) -> list[BackboneChoice]:
+    """Candidate names (``random:<name>`` for random weights) checked without building or loading anything:
+    at least one, each listed once and known (registered, provider-prefixed or a path); an unknown name
+    raises :class:`~transferkit.errors.UnknownBackboneError` with a suggestion."""
     from ..backbones import backbone_modality
 
-    names = check_scores(scores)
     choices = _check_backbone_list(backbones)
     for choice in choices:
-        backbone_modality(choice.backbone)  # an unknown name raises UnknownBackboneError with a suggestion
-    return choices, names
+        backbone_modality(choice.backbone)
+    return choices
+
+
+def check_request(backbones: Sequence[str], scores: Sequence[str]) -> tuple[list[BackboneChoice], tuple[str, ...]]:
+    """The candidates and score names of a ranking, checked before any data is read: scores known and
+    distinct (:func:`check_scores`), backbones as :func:`check_backbones` wants them."""
+    names = check_scores(scores)
+    return check_backbones(backbones), names
 
 
 def _score_function(name: str, random_state: int) -> Callable[[Any, Any], float]:
