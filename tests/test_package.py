@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import transferkit
 
@@ -35,5 +36,9 @@ def test_public_names_resolve() -> None:
 def test_console_script_reports_errors_without_traceback() -> None:
     res = subprocess.run([sys.executable, "-m", "transferkit", "fit", "nowhere.csv", "--out", "x", "-b", "nope"],
                          capture_output=True, text=True)
-    assert res.returncode == 1
+    assert res.returncode == 2  # a usage error: the option's value is wrong on its own
     assert "Unknown backbone 'nope'" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, "-m", "transferkit", "fit", "nowhere.csv", "--out", "x", "-b", "tiny-text"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and res.stderr.strip() == "Error: data 'nowhere.csv' does not exist (no such file or " \
+        "folder)" and not Path("x").exists()
