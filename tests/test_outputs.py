@@ -78,7 +78,7 @@ def test_a_whole_folder_is_replaceable_only_when_empty_or_marked(tmp_path: Path)
     check(tmp_path / "new", overwrite=False)  # nothing there: always fine
     (tmp_path / "empty").mkdir()
     check(tmp_path / "empty")
-    with pytest.raises(ModelFolderError, match="already exists.*--overwrite"):
+    with pytest.raises(ModelFolderError, match="already exists; choose another folder or pass overwrite=True$"):
         check(tmp_path / "empty", overwrite=False)
     (tmp_path / "ours").mkdir()
     (tmp_path / "ours" / "log.json").write_text("{}")

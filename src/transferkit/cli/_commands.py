@@ -70,6 +70,13 @@ weights_options = [
 ]
 
 
+def _check_augment(spec: str) -> None:
+    """The API's own reading of ``--augment`` (:func:`transferkit.strategies.parse_augment`)."""
+    from ..strategies import parse_augment
+
+    parse_augment(spec)
+
+
 def _check_budget(budget: str) -> None:
     """The API's own reading of a time budget (:func:`transferkit.strategies.parse_budget`)."""
     from ..strategies import parse_budget
@@ -82,6 +89,8 @@ def check_backbone_option(name: str) -> None:
     registered, provider-prefixed or a path); ``auto`` passes (resolved once the data is read)."""
     from ..backbones import backbone_modality
 
+    if not name.strip():  # Path("") is the current folder, which backbone_modality would take for a model
+        raise DataError("an empty name names no backbone; see `transferkit backbones`")
     if name != "auto":
         backbone_modality(name)
 
@@ -158,7 +167,7 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                      help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
         click.option("--bss", type=FiniteFloatRange(0), default=None,
                      help="Batch spectral shrinkage strength (against negative transfer)."),
-        click.option("--augment", default=None,
+        click.option("--augment", default=None, callback=api_check(_check_augment),
                      help="Image augmentation: 'default' (rotation 15, shift 0.1, zoom 0.1, flip) or settings "
                           "like 'rotation=10,shift=0.05,flip=false,policy=trivialaugment,mixup=0.2'."),
         click.option("--grad-accum", type=click.IntRange(min=1), default=None,
@@ -212,7 +221,7 @@ def check_modality_options(kw: Mapping[str, Any], data: Any) -> None:
 
 def same_data(first: str, second: str) -> bool:
     """Whether two DATA arguments name the same data: one file or folder (by any path), or one packaged name."""
-    if Path(first).exists() and Path(second).exists():
+    if first.strip() and second.strip() and Path(first).exists() and Path(second).exists():  # "" is no path
         return os.path.samefile(first, second)
     return first == second
 
@@ -239,8 +248,9 @@ def cli_wording(message: str, options: Mapping[str, str] | None = None) -> str:
     """An API message in the CLI's terms. Parameter names become the options that set them: the strategy
     parameters (``n_frozen``, ``layer_decay`` -> ``--freeze``, ``--layer-decay``) and ``options``, the
     command's own (``start_lr`` -> ``--start-lr``, see :func:`command_options`); ``shift='minmax'`` becomes
-    ``--shift minmax``. Hints for Python callers go: ``(label_column= in Python)``, ``(CLI --shift)`` and
-    ``or pass label_column=None ...``, which no option spells."""
+    ``--shift minmax``, ``overwrite=True`` the flag ``--overwrite``. Hints for Python callers go:
+    ``(label_column= in Python)``, ``(CLI --shift)`` and ``or pass label_column=None ...``, which no option
+    spells."""
     import re
 
     names = {p: option_name(p) for p in cli_params()} | dict(options or {})
@@ -252,6 +262,7 @@ def cli_wording(message: str, options: Mapping[str, str] | None = None) -> str:
     keyed = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     pattern = rf"(?<![\w'\"/.-])(?:({bare})(?![\w'\"/-]|\.\w)|({keyed})(?==))"
     message = re.sub(pattern, lambda m: names[m.group(1) or m.group(2)], message)
+    message = re.sub(r"(--[\w-]+)=True\b", r"\1", message)  # a flag: overwrite=True is --overwrite
     return re.sub(r"(--[\w-]+)='([^']*)'", r"\1 \2", message)
 
 
@@ -284,9 +295,9 @@ def _estimators(strategies: list[str], kw: dict[str, Any]) -> dict[str, Any]:
 
     given = {k for k, v in _strategy_options(kw).items() if v is not None}
     taken = {p for s in strategies for p in STRATEGIES[s]._get_param_names()}
-    if given - taken:
-        raise StrategyError(f"{', '.join(option_name(p) for p in sorted(given - taken))} applies to none of: "
-                            f"{', '.join(strategies)}")
+    if given - taken:  # a conflict between options: a usage error
+        raise click.UsageError(f"{', '.join(option_name(p) for p in sorted(given - taken))} applies to none of: "
+                               f"{', '.join(strategies)}")
     return {f"{kw['backbone']} + {s}": _estimator(s, kw, strict=len(strategies) == 1) for s in strategies}
 
 
@@ -304,7 +315,7 @@ def _resolve_backbone(kw: dict[str, Any], data: Any) -> bool:
 def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any:
     """Build (and check: the options the strategy takes, --weights) the estimator before any data is read. With
     ``--backbone auto`` the options are checked on a stand-in; rebuild once the data says its modality."""
-    from ..backbones._registry import takes_weights
+    from ..backbones._registry import random_init_problem, takes_weights
     from ..estimators import TransferClassifier
     from ..workflows import make_strategy
 
@@ -312,15 +323,18 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
     if kw["backbone"] != "auto" and kw["weights"] and not takes_weights(kw["backbone"]):
         raise click.UsageError(f"--weights applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 "
                                f"and open-nsfw, not to {kw['backbone']!r}")
-    if strict:  # an option the strategy does not take, in the CLI's terms
+    problem = random_init_problem(kw["backbone"]) if kw["random_init"] else None
+    if problem:
+        raise click.UsageError(f"--random-init: {problem}")
+    if strict:  # an option the strategy does not take, in the CLI's terms: a usage error
         from ..strategies import STRATEGIES
 
         given = [p for p, v in _strategy_options(kw).items() if v is not None]
         unused = [p for p in given if strategy in STRATEGIES and p not in STRATEGIES[strategy]._get_param_names()]
         if unused:
             takers = sorted({s for s, cls in STRATEGIES.items() for p in unused if p in cls._get_param_names()})
-            raise StrategyError(f"{', '.join(option_name(p) for p in unused)} does not apply to strategy "
-                                f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
+            raise click.UsageError(f"{', '.join(option_name(p) for p in unused)} does not apply to strategy "
+                                   f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     return TransferClassifier(
         backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),
@@ -483,6 +497,8 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     """Evaluate strategies on DATA against the no-transfer baseline (cross-validation or --test)."""
     from ..workflows import evaluate_to_folder, match_columns
 
+    if test_data is not None and not test_data.strip():
+        raise click.BadParameter("an empty path names no data", param_hint="'--test'")
     check_outside_inputs(out, data, test_data)
     if test_data is not None and same_data(data, test_data):
         click.echo("warning: the test set is the training data: scores measure fit, not generalisation", err=True)

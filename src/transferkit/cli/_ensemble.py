@@ -18,9 +18,14 @@ from ._types import api_check
 
 def _check_members(members: str) -> None:
     """``--members``: every member spec names a known backbone and strategy (the ensemble's own parsing)."""
-    from ..ensembles import TransferEnsemble
+    from ..ensembles import EnsembleError, TransferEnsemble
 
     specs = _names(members)
+    if not specs:
+        raise EnsembleError(f"{members!r} names no member; e.g. minilm-l6:linear,baseline")
+    twice = sorted({s for s in specs if specs.count(s) > 1})
+    if twice:
+        raise EnsembleError(f"ensemble member {twice[0]!r} is listed twice")
     if any(s != "baseline" for s in specs):
         TransferEnsemble(members=specs).named_members()
 

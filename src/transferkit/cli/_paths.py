@@ -34,6 +34,8 @@ class OutputPath(click.Path):
     nothing can be written there (see :func:`unwritable`)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not os.fsdecode(value).strip():  # Path("") is the current folder: never what an empty value meant
+            self.fail("an empty path names no file or folder", param, ctx)
         value = super().convert(value, param, ctx)
         problem = unwritable(Path(os.fsdecode(value)))
         if problem:
@@ -70,7 +72,7 @@ def check_outside_inputs(out: str | Path | None, *inputs: str | Path | None, rep
         return
     target = Path(out).resolve()
     for given in inputs:
-        if given is None or not Path(given).exists():
+        if given is None or not str(given).strip() or not Path(given).exists():  # "" is refused when read
             continue
         source = Path(given).resolve()
         if target == source:

@@ -67,7 +67,12 @@ def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str,
     check_compatible(dataset, est.backbone)
     result = lr_find(est, dataset.X, dataset.y, start_lr=start_lr, end_lr=end_lr, num_steps=steps)
     folder = Path(out)
-    write_output_folder(folder, {"lr_find.png": result.plot_png(), "lr_find.json": json.dumps(result.__dict__, indent=1)})
+    write_output_folder(folder, {"lr_find.png": result.plot_png(),
+                                 "lr_find.json": json.dumps(result.to_dict(), indent=1, allow_nan=False)})
     click.echo(f"swept {len(result.lrs)} steps from {result.lrs[0]:.1e} to {result.lrs[-1]:.1e}")
-    click.echo(f"suggested learning rate: {result.suggested_lr:.2e}  (use --lr {result.suggested_lr:.1e})")
+    if result.suggested_lr is None:
+        click.echo("no suggested learning rate: the loss did not fall anywhere in the sweep; every rate tried is "
+                   "too large (try a lower --start-lr)")
+    else:
+        click.echo(f"suggested learning rate: {result.suggested_lr:.2e}  (use --lr {result.suggested_lr:.1e})")
     click.echo(f"plot: {folder / 'lr_find.png'}")

@@ -18,13 +18,22 @@ from ._classifier import TransferClassifier, check_targets
 
 @dataclass
 class LRFindResult:
-    """Learning rates tried (of the first backbone group), losses, and the suggested rate."""
+    """Learning rates tried (of the first backbone group), losses, and the suggested rate (None when the
+    loss never fell: the sweep started too high)."""
 
     lrs: list[float]
     losses: list[float]
     smoothed: list[float]
-    suggested_lr: float
+    suggested_lr: float | None
     base_lr: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as strict JSON-ready data: non-finite losses (a diverged step) become None."""
+        def clean(values: list[float]) -> list[float | None]:
+            return [v if math.isfinite(v) else None for v in values]
+
+        return {"lrs": clean(self.lrs), "losses": clean(self.losses), "smoothed": clean(self.smoothed),
+                "suggested_lr": self.suggested_lr, "base_lr": self.base_lr}
 
     def plot_png(self) -> bytes:
         from ..evaluation._plots import _figure, _png
@@ -33,7 +42,8 @@ class LRFindResult:
         ax = fig.add_subplot(111)
         ax.plot(self.lrs, self.losses, alpha=0.3, label="loss")
         ax.plot(self.lrs, self.smoothed, label="smoothed")
-        ax.axvline(self.suggested_lr, color="C3", linestyle="--", label=f"suggested {self.suggested_lr:.2e}")
+        if self.suggested_lr is not None:
+            ax.axvline(self.suggested_lr, color="C3", linestyle="--", label=f"suggested {self.suggested_lr:.2e}")
         ax.set_xscale("log")
         finite = [v for v in self.smoothed if v == v and abs(v) != float("inf")]
         if finite:  # keep the diverging tail from flattening the interesting part

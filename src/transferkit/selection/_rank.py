@@ -308,13 +308,17 @@ def _check_backbone_list(backbones: str | Sequence[str]) -> list[BackboneChoice]
 
 def check_backbones(backbones: str | Sequence[str]) -> list[BackboneChoice]:
     """Candidate names (``random:<name>`` for random weights) checked without building or loading anything:
-    at least one, each listed once and known (registered, provider-prefixed or a path); an unknown name
-    raises :class:`~transferkit.errors.UnknownBackboneError` with a suggestion."""
+    at least one, each listed once and known (registered, provider-prefixed or a path), ``random:`` only
+    for a backbone that can be re-initialised; an unknown name raises :class:`~transferkit.errors.UnknownBackboneError` with a suggestion."""
     from ..backbones import backbone_modality
+    from ..backbones._registry import random_init_problem
 
     choices = _check_backbone_list(backbones)
     for choice in choices:
         backbone_modality(choice.backbone)
+        problem = None if choice.pretrained else random_init_problem(choice.backbone)
+        if problem:
+            raise DataError(f"{choice.name!r}: {problem}")
     return choices
 
 

@@ -22,7 +22,7 @@ def exponential_factor(step: int, num_steps: int, start: float, end: float) -> f
     (0.0001, 0.001)
     """
     frac = min(step, num_steps - 1) / max(1, num_steps - 1)
-    return float(start * (end / start) ** frac)
+    return float(np.exp(np.log(start) + frac * (np.log(end) - np.log(start))))  # end / start may overflow
 
 
 def smooth(values: np.ndarray, beta: float = 0.98) -> np.ndarray:
@@ -35,16 +35,20 @@ def smooth(values: np.ndarray, beta: float = 0.98) -> np.ndarray:
     return out
 
 
-def suggest_lr(lrs: np.ndarray, losses: np.ndarray) -> float:
+def suggest_lr(lrs: np.ndarray, losses: np.ndarray) -> float | None:
     """The learning rate of steepest descent of the smoothed loss against ``log(lr)``, looked for
-    before the loss minimum (after it the loss is diverging)."""
+    before the loss minimum (after it the loss is diverging); None when the loss never falls (the sweep
+    started too high: every rate in it is too large)."""
     lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
     if len(lrs) < 4:
         raise ValueError(f"need at least 4 recorded steps to suggest a learning rate, got {len(lrs)}")
-    sm = smooth(losses)
-    stop = max(3, int(np.argmin(sm)) + 1)
-    grads = np.gradient(sm[:stop], np.log(lrs[:stop]))
-    return float(lrs[int(np.argmin(grads))])
+    sm = smooth(np.where(np.isfinite(losses), losses, np.inf))
+    best = int(np.argmin(sm))
+    if best < 2 or not sm[best] < sm[0]:  # no descent before the minimum
+        return None
+    grads = np.gradient(sm[: best + 1], np.log(lrs[: best + 1]))
+    steepest = int(np.argmin(grads))
+    return float(lrs[steepest]) if grads[steepest] < 0 else None
 
 
 class LRRangeRecorder(Callback):
