@@ -70,6 +70,10 @@ def test_bad_input_fails_before_any_fitting() -> None:
         compare_selectors(X, y[:-1])
     with pytest.raises(DataError, match="at least 2 examples"):
         compare_selectors(X[:6], y[:6])
+    with pytest.raises(DataError, match="^cv must be an integer of at least 2 folds, got 1$"):
+        compare_selectors(X, y, methods=["anova"], cv=1)  # scikit-learn's n_splits message before
+    with pytest.raises(DataError, match="^selector_cv must be an integer of at least 2 folds, got 0$"):
+        compare_selectors(X, y, methods=["anova"], selector_cv=0)
 
 
 def test_compare_on_texts_through_a_backbone(tmp_path: Path) -> None:

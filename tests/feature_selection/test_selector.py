@@ -97,6 +97,12 @@ def test_bad_parameters_fail_in_fit_with_a_clear_error() -> None:
         CVFeatureSelector().fit(X, np.repeat("a", len(y)))
     with pytest.raises(DataError, match="class 'c' has 1"):
         CVFeatureSelector().fit(X[:11], y[:11])
+    for cv in (1, 0, -3, 2.5, True):  # cv=1 claimed a class of 20 examples had too few
+        with pytest.raises(DataError, match=f"cv must be an integer of at least 2 folds, got {cv!r}"):
+            CVFeatureSelector(cv=cv).fit(X, y)
+    for tolerance in (-1, float("nan"), float("inf"), "0.1"):  # an IndexError deep in fit before
+        with pytest.raises(DataError, match="tolerance must be a finite number >= 0"):
+            CVFeatureSelector(tolerance=tolerance).fit(X, y)
 
 
 def test_a_cloneable_pipeline_step_after_feature_extraction() -> None:

@@ -18,7 +18,7 @@ from ..errors import DataError
 from ..evaluation import corrected_resampled_ci
 from ..evaluation._evaluate import _plain, folds_note
 from ._rankings import METHODS, check_method, check_non_negative
-from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, default_probe
+from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, check_folds, default_probe
 
 ALL = "all features"
 
@@ -130,6 +130,8 @@ def compare_selectors(
         corrected resampled t-test (Nadeau & Bengio 2003), since the folds share training rows.
     """
     start = time.perf_counter()
+    check_folds(cv, "cv")
+    check_folds(selector_cv, "selector_cv")
     methods = list(dict.fromkeys(check_method(m) for m in methods))
     if not methods:
         raise DataError("no feature-selection method given; choose from: " + ", ".join(METHODS))

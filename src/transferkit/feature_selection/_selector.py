@@ -52,6 +52,14 @@ def candidate_sizes(n_features: int, candidates: Sequence[int] | None, fractions
     return sorted({max(1, int(round(float(f) * n_features))) for f in fractions})
 
 
+def check_folds(value: Any, name: str) -> int:
+    """``value`` if it is an integer number of cross-validation folds (at least 2); else a DataError
+    naming the parameter ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
+        raise DataError(f"{name} must be an integer of at least 2 folds, got {value!r}")
+    return int(value)
+
+
 class CVFeatureSelector(SelectorMixin, BaseEstimator):
     """Keep the best ``k`` features by a selection method, with ``k`` chosen by cross-validation.
 
@@ -151,6 +159,10 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         method = check_method(self.method)
         if self.shift not in SHIFTS:
             raise DataError(f"shift must be None, 'min' or 'minmax', got {self.shift!r}")
+        check_folds(self.cv, "cv")
+        if isinstance(self.tolerance, bool) or not isinstance(self.tolerance, int | float) \
+                or not 0 <= self.tolerance < np.inf:  # NaN fails too
+            raise DataError(f"tolerance must be a finite number >= 0, got {self.tolerance!r}")
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         labels, counts = np.unique(y, return_counts=True)
