@@ -227,6 +227,8 @@ def test_outputs_never_replace_or_land_inside_the_input(tmp_path: Path, image_fo
     code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "m2" / "transferkit.json", "--overwrite")
     assert code == 1 and "lies inside the model folder" in text, text  # another model's files, even so
     assert (tmp_path / "m2" / "transferkit.json").read_bytes() == model_file
+    code, text = run("predict", tmp_path / "m", table, "-o", tmp_path / "m" / "sub" / "p.csv")
+    assert code == 1 and f"lies inside the model folder '{tmp_path / 'm'}'" in text, text  # the model, not data
     listing = sorted(p.relative_to(image_folder) for p in image_folder.rglob("*"))
     for command in (["fit", image_folder, "-b", "tiny-cnn", "-s", "linear", "-o", image_folder / "model"],
                     ["evaluate", image_folder, "-b", "tiny-cnn", "-o", image_folder],

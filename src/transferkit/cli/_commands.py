@@ -456,7 +456,10 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     from ..estimators import load_model
     from ..workflows import check_predictable, predict_frame, resolve_data
 
-    check_outside_inputs(output, data, model_dir)
+    if output and Path(model_dir).is_dir() and Path(output).resolve().is_relative_to(Path(model_dir).resolve()):
+        raise DataError(f"--output {output!r} lies inside the model folder {model_dir!r}, which it would damage; "
+                        "write the predictions somewhere else")
+    check_outside_inputs(output, data)
     if output and (Path(output).parent / "transferkit.json").is_file():
         raise DataError(f"--output {output!r} lies inside the model folder {str(Path(output).parent)!r}, "
                         "which it would damage; write the predictions somewhere else")
