@@ -247,3 +247,50 @@ def test_audit_defaults_are_the_registry_defaults_except_tables() -> None:
 
     assert {m: AUDIT_DEFAULTS[m] for m in ("image", "text")} == {m: DEFAULT_BACKBONES[m] for m in ("image", "text")}
     assert AUDIT_DEFAULTS["table"] is None and DEFAULT_BACKBONES["table"] == "identity"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cv": -3}, "cv must be an integer of at least 2"),
+        ({"cv": 0}, "cv must be an integer of at least 2"),
+        ({"cv": 1}, "cv must be an integer of at least 2"),
+        ({"cv": 2.5}, "cv must be an integer"),
+        ({"cv": True}, "cv must be an integer"),
+        ({"per_class": 0}, "per_class must be a positive integer"),
+        ({"per_class": -1}, "per_class must be a positive integer"),
+        ({"contamination": 0.7}, r"contamination must be None, 'auto' or a share in \(0, 0.5\]"),
+        ({"contamination": 0.0}, "contamination must be"),
+        ({"contamination": "most"}, "contamination must be"),
+        ({"threshold": float("nan")}, "threshold"),
+    ],
+)
+def test_settings_out_of_range_fail_before_the_data_is_read(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(DataError, match=message):  # the path does not exist: the setting is checked first
+        audit(tmp_path / "not-read.csv", **kwargs)
+
+
+def test_settings_in_range_are_used() -> None:
+    X, y = _clusters()
+    result = audit(X, y, cv=2, contamination=0.5, per_class=30)
+    assert result["label-errors"].details["n_splits"] == 2
+    assert len(result["outliers"]) == 30  # contamination=0.5 flags half of the 60 distinct items
+    assert result.settings["cv"] == 2
+
+
+def test_a_missing_test_path_is_named_as_the_test_set(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"^test '.*nonexist\.csv' does not exist"):
+        audit(["a b", "c d"], ["x", "y"], test=tmp_path / "nonexist.csv")
+
+
+def test_label_errors_skip_names_conflicting_copies_as_the_reason() -> None:
+    """Two classes in the data, but every item is a copy in a label conflict: the probe has no class left."""
+    X = np.ones((24, 2))
+    y = np.repeat(["a", "b"], 12).astype(object)
+    result = audit(X, y)
+    assert result["class-imbalance"].details["counts"] == {"a": 12, "b": 12}
+    finding = result["label-errors"]
+    assert not finding.ran
+    assert finding.summary == ("skipped: fewer than two classes among the usable items left after setting aside "
+                               "the 24 copies with conflicting labels (label-conflicts)")
+    assert audit(np.arange(6.0).reshape(3, 2), ["a"] * 3)["label-errors"].summary == "skipped: fewer than two classes"

@@ -143,3 +143,51 @@ def test_overwrite_never_replaces_a_folder_of_other_files(tmp_path: Path) -> Non
         check_fix_folder(folder, overwrite=True)
     (folder / "audit_log.json").write_text("{}")
     check_fix_folder(folder, overwrite=True)  # an earlier cleaned copy
+
+
+def test_fix_of_a_per_class_subsample_is_refused(tmp_path: Path) -> None:
+    r = np.random.default_rng(0)
+    X, y = r.normal(size=(60, 3)), np.repeat(["a", "b"], 30).astype(object)
+    result = audit(pd.DataFrame(X).assign(label=y), per_class=5)
+    with pytest.raises(DataError, match="would lose every item not audited; audit without per_class"):
+        fix(result, tmp_path / "clean")
+    assert not tmp_path.joinpath("clean").exists() and not list(tmp_path.iterdir())
+
+
+def test_drop_as_a_string_is_one_name_or_comma_separated_names(tmp_path: Path) -> None:
+    from transferkit.audit._findings import check_drop
+
+    assert check_drop("outliers") == {"outliers"}
+    assert check_drop(" outliers , label-errors ") == {"outliers", "label-errors"}
+    r = np.random.default_rng(0)
+    X = np.concatenate([r.normal(-2, 1, (30, 5)), r.normal(2, 1, (30, 5))])
+    y = np.repeat(["a", "b"], 30).astype(object)
+    y[5] = "b"
+    result = audit(X, y)
+    outcome = fix(result, tmp_path / "out", drop="label-errors")
+    assert outcome.removed_by_check == {"label-errors": 1} and outcome.n_kept == 59
+    assert result.kept("outliers,label-errors") == result.kept(["outliers", "label-errors"])
+    with pytest.raises(DataError, match="cannot drop 'outlers'"):
+        fix(result, tmp_path / "other", drop="outlers")
+
+
+def test_fix_that_would_write_no_item_is_refused_before_writing(tmp_path: Path) -> None:
+    X = np.ones((24, 2))
+    result = audit(X, np.repeat(["a", "b"], 12).astype(object))  # one row, labelled both ways
+    with pytest.raises(DataError, match=r"would hold no item: .* all 24 items \(label-conflicts 24, "
+                                        r"exact-duplicates 23\)"):
+        fix(result, tmp_path / "clean")
+    assert not list(tmp_path.iterdir())  # no folder, no temporary
+    kept = fix(result, tmp_path / "clean", drop={"exact-duplicates"})  # conflicts kept: one copy stays
+    assert kept.n_kept == 1
+
+
+def test_fix_that_loses_a_class_warns_and_writes(tmp_path: Path) -> None:
+    X = np.vstack([np.ones((24, 2)), [[3.0, 0.0], [4.0, 1.0], [5.0, 4.0]]])
+    y = np.asarray(["a"] * 12 + ["b"] * 12 + ["a"] * 3, dtype=object)
+    outcome = fix(audit(X, y), tmp_path / "clean")
+    assert outcome.warnings == ("class 'b' has no item left in the cleaned copy (all 12 removed)",)
+    assert pd.read_csv(outcome.data)["label"].tolist() == ["a"] * 3
+    log = json.loads((tmp_path / "clean" / "audit_log.json").read_text())
+    assert log["warnings"] == list(outcome.warnings)
+    assert fix(audit(X[24:], y[24:]), tmp_path / "fine").warnings == ()

@@ -79,9 +79,6 @@ def test_drop_and_keep_change_what_fix_removes(dirty: tuple[Path, Path], tmp_pat
     ("extra", "message"),
     [
         (["--label-column", "stars"], "Label column 'stars' not found"),
-        (["--drop", "outliers"], "add --fix OUT"),
-        (["--fix", "OUT", "--drop", "typo"], "cannot drop 'typo'"),
-        (["--fix", "OUT", "--keep", "typo"], "cannot keep 'typo'"),
     ],
 )
 def test_bad_input_is_one_clear_line(dirty: tuple[Path, Path], tmp_path: Path, extra: list[str],
@@ -141,3 +138,81 @@ def test_a_test_table_without_a_column_is_named_as_the_test_set(tmp_path: Path) 
     assert code == 1, out
     assert "The test set (table file" in out and "test.csv') must have the feature columns of table file" in out, out
     assert "train.csv', but it lacks the feature column(s) 'f3'" in out, out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--drop", "outliers"], "--drop only applies to the cleaned copy (--fix); add --fix OUT"),
+        (["--keep", "leakage", "--drop", "outliers"], "--drop and --keep only apply"),
+        (["--overwrite"], "--overwrite only applies to the cleaned copy (--fix); add --fix OUT"),
+        (["--fix", "OUT", "--drop", "typo"], "Invalid value for '--drop': cannot drop 'typo'"),
+        (["--fix", "OUT", "--drop", "outliers,outlers"], "Invalid value for '--drop': cannot drop 'outlers'"),
+        (["--fix", "OUT", "--keep", "typo"], "Invalid value for '--keep': cannot keep 'typo'"),
+        (["--drop", "typo"], "Invalid value for '--drop': cannot drop 'typo'"),  # the typo is named first
+        (["--fix", "OUT", "--drop", "outliers", "--keep", "leakage,outliers"], "outliers is in both --drop and --keep"),
+        (["--fix", "OUT", "--per-class", "5"], "--fix cannot be combined with --per-class 5"),
+    ],
+)
+def test_option_mistakes_are_usage_errors_before_the_data_is_read(tmp_path: Path, extra: list[str],
+                                                                  message: str) -> None:
+    args = [*[str(tmp_path / "clean") if e == "OUT" else e for e in extra], "--out", tmp_path / "rep"]
+    code, out = run_cli("audit", tmp_path / "not-read.csv", *args)  # the data does not even exist
+    assert code == 2 and message in out, out
+    assert "Traceback" not in out and not (tmp_path / "rep").exists() and not (tmp_path / "clean").exists()
+
+
+def test_keep_of_a_check_not_removed_by_default_is_a_note(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    code, out = run_cli("audit", dirty[0], "--text-column", "review", "--label-column", "sentiment", "-b", "none",
+                        "--out", tmp_path / "rep", "--fix", tmp_path / "clean", "--keep", "outliers,exact-duplicates")
+    assert code == 0, out
+    notes = [line for line in out.splitlines() if line.startswith("note:")]
+    assert notes == ["note: --keep outliers has no effect: --fix removes outliers items only when --drop names it."]
+    assert len(pd.read_csv(tmp_path / "clean" / "train.csv")) == 18
+
+
+def test_fix_of_a_subsample_of_a_packaged_dataset_is_refused(tmp_path: Path) -> None:
+    """The CLI loads a packaged dataset already subsampled, so the API never sees per_class: the CLI must
+    refuse --fix with --per-class itself."""
+    code, out = run_cli("audit", "sentiment", "--per-class", "5", "--fix", tmp_path / "clean",
+                        "--out", tmp_path / "rep")
+    assert code == 2 and "--fix cannot be combined with --per-class" in out, out
+    assert not (tmp_path / "clean").exists() and not (tmp_path / "rep").exists()
+
+
+def test_a_missing_test_set_is_named_as_test(dirty: tuple[Path, Path], tmp_path: Path) -> None:
+    code, out = run_cli("audit", dirty[0], "--test", tmp_path / "nonexist.csv", "--text-column", "review",
+                        "--label-column", "sentiment", "--out", tmp_path / "rep")
+    assert code == 1 and out.startswith("Error: --test: ") and "nonexist.csv' does not exist" in out, out
+    assert len(out.strip().splitlines()) == 1
+
+
+def _repeated_row(path: Path, extra: int = 0) -> Path:
+    """One row 12 times labelled a and 12 times b (a label conflict), then ``extra`` distinct rows of a."""
+    rows = pd.DataFrame({"f1": [1.0] * 24 + [3.0 + i for i in range(extra)],
+                         "f2": [2.0] * 24 + [float(i * i) for i in range(extra)],
+                         "label": ["a"] * 12 + ["b"] * 12 + ["a"] * extra})
+    rows.to_csv(path, index=False)
+    return path
+
+
+def test_a_fix_that_would_empty_the_data_writes_nothing(tmp_path: Path) -> None:
+    data = _repeated_row(tmp_path / "dup2.csv")
+    code, out = run_cli("audit", data, "--fix", tmp_path / "clean", "--out", tmp_path / "rep")
+    assert code == 1 and "would hold no item" in out and "label-conflicts 24" in out, out
+    assert len(out.strip().splitlines()) == 1
+    assert not (tmp_path / "clean").exists() and not (tmp_path / "rep").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    code, out = run_cli("audit", data, "--out", tmp_path / "rep")  # without --fix: the audit itself runs
+    assert code == 0, out
+    assert "skipped: fewer than two classes among the usable items left after setting aside the 24 copies with " \
+        "conflicting labels" in out, out
+
+
+def test_a_fix_that_loses_a_class_warns(tmp_path: Path) -> None:
+    data = _repeated_row(tmp_path / "dup3.csv", extra=3)
+    code, out = run_cli("audit", data, "--fix", tmp_path / "clean", "--out", tmp_path / "rep")
+    assert code == 0, out
+    assert [line for line in out.splitlines() if line.startswith("warning:")] == [
+        "warning: class 'b' has no item left in the cleaned copy (all 12 removed)"]
+    assert pd.read_csv(tmp_path / "clean" / "dup3.csv")["label"].tolist() == ["a"] * 3

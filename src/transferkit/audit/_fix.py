@@ -26,7 +26,7 @@ from ..errors import DataError
 from ._findings import DEFAULT_DROP, AuditResult, check_drop
 from ._input import AuditData
 
-__all__ = ["FixOutcome", "fix"]
+__all__ = ["FixOutcome", "check_fix", "fix"]
 
 _WRITERS = {
     ".csv": lambda frame, path: frame.to_csv(path, index=False),
@@ -52,6 +52,9 @@ class FixOutcome:
         Items written and items left out.
     removed_by_check : dict of str to int
         Items removed per check (an item flagged by two checks counts for both).
+    warnings : tuple of str
+        What the copy lost that a user should know about (a whole class removed), one line each; also in
+        ``audit_log.json``.
     """
 
     folder: Path
@@ -59,9 +62,10 @@ class FixOutcome:
     n_kept: int
     n_removed: int
     removed_by_check: dict[str, int]
+    warnings: tuple[str, ...] = ()
 
 
-def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: Iterable[str] | None = None,
+def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: str | Iterable[str] | None = None,
         overwrite: bool = False) -> FixOutcome:
     """Write a cleaned copy of the audited data to the folder ``out``, with ``audit_log.json``/``.csv``.
 
@@ -71,17 +75,19 @@ def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: Iterable[str]
         An audit of the data to clean.
     out : path
         Output folder (must not exist unless ``overwrite``; must not be, contain or sit inside the input).
-    drop : iterable of str, optional
+    drop : str or iterable of str, optional
         Checks whose flagged items are removed; default :data:`~transferkit.audit.DEFAULT_DROP`
         (missing values and labels, corrupt files, exact duplicates after their first copy, copies with
         conflicting labels, and training items that leak into the test set). Add ``"outliers"``,
-        ``"label-errors"`` or ``"near-duplicates"`` to remove those too.
+        ``"label-errors"`` or ``"near-duplicates"`` to remove those too. A string is one name or
+        comma-separated names.
     overwrite : bool, default=False
         Replace an existing output folder.
 
     Returns
     -------
     FixOutcome
+        With a warning line in ``warnings`` for each class the copy loses entirely (it is still written).
 
     Notes
     -----
@@ -93,30 +99,69 @@ def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: Iterable[str]
     Raises
     ------
     DataError
-        ``out`` exists (without ``overwrite``) or overlaps the input; an unknown check in ``drop``.
+        ``out`` exists (without ``overwrite``) or overlaps the input; an unknown check in ``drop``; the
+        audit saw a subsample (``per_class``), so the copy would lose the items not audited; the copy would
+        hold no item. Nothing is written then.
     """
     checks = DEFAULT_DROP if drop is None else check_drop(drop)
-    data: AuditData | None = result.origin
-    if data is None:
-        raise DataError("This audit result does not hold its data; run audit() again, then fix().")
+    warnings = check_fix(result, checks)
+    data: AuditData = result.origin
     out = Path(out)
     _check_target(out, data, overwrite)
     removals = result.removals(checks)
-    kept_positions = set(result.kept(checks))
-    local = np.asarray([i for i, p in enumerate(data.positions) if int(p) in kept_positions], dtype=np.intp)
+    local = _kept_local(result, checks)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         written = _write_data(data, local, tmp)
-        _write_log(tmp, result, data, removals, checks, out, len(local))
+        _write_log(tmp, result, data, removals, checks, out, len(local), warnings)
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     by_check = Counter(check for reasons in removals.values() for check, _ in reasons)
     return FixOutcome(folder=out, data=out / written.relative_to(tmp) if written != tmp else out,
-                      n_kept=len(local), n_removed=len(removals), removed_by_check=dict(by_check))
+                      n_kept=len(local), n_removed=len(removals), removed_by_check=dict(by_check),
+                      warnings=warnings)
+
+
+def _kept_local(result: AuditResult, checks: frozenset[str]) -> np.ndarray:
+    kept_positions = set(result.kept(checks))
+    return np.asarray([i for i, p in enumerate(result.origin.positions) if int(p) in kept_positions], dtype=np.intp)
+
+
+def check_fix(result: AuditResult, drop: str | Iterable[str] | None = None) -> tuple[str, ...]:
+    """Refuse a cleaned copy that would lose data without a word, before anything is written; return the
+    warnings of a copy that may be written but loses a whole class.
+
+    Raises
+    ------
+    DataError
+        The result does not hold its data; the audit saw a subsample (``per_class``: the copy would lose
+        every item not audited); or ``drop`` removes every audited item (the copy would be empty).
+    """
+    checks = DEFAULT_DROP if drop is None else check_drop(drop)
+    data: AuditData | None = result.origin
+    if data is None:
+        raise DataError("This audit result does not hold its data; run audit() again, then fix().")
+    if result.positions or result.settings.get("per_class") is not None:
+        raise DataError(f"This audit saw a subsample of the {result.source} (per_class="
+                        f"{result.settings.get('per_class')}): a cleaned copy would lose every item not audited; "
+                        "audit without per_class, then fix().")
+    local = _kept_local(result, checks)
+    if len(local) == 0:
+        by_check = Counter(c for reasons in result.removals(checks).values() for c, _ in reasons)
+        why = ", ".join(f"{c} {n}" for c, n in by_check.most_common())
+        raise DataError(f"The cleaned copy of the {result.source} would hold no item: the checks to drop remove "
+                        f"all {result.n_samples} items ({why}); drop fewer checks (drop=, --keep) or fix the data.")
+    if data.labels is None:
+        return ()
+    missing = set(data.missing_labels)
+    before = Counter(str(data.labels[i]) for i in range(len(data)) if i not in missing)
+    after = {str(data.labels[i]) for i in local if i not in missing}
+    return tuple(f"class {c!r} has no item left in the cleaned copy (all {n} removed)"
+                 for c, n in sorted(before.items()) if c not in after)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -224,7 +269,7 @@ def _write_images(data: AuditData, local: np.ndarray, tmp: Path) -> None:
 
 
 def _write_log(tmp: Path, result: AuditResult, data: AuditData, removals: dict[int, list[tuple[str, str]]],
-               checks: frozenset[str], out: Path, n_kept: int) -> None:
+               checks: frozenset[str], out: Path, n_kept: int, warnings: tuple[str, ...]) -> None:
     local_of = {int(p): i for i, p in enumerate(data.positions)}
     entries: list[dict[str, Any]] = []
     for pos, reasons in removals.items():
@@ -236,7 +281,7 @@ def _write_log(tmp: Path, result: AuditResult, data: AuditData, removals: dict[i
     by_check = Counter(c for e in entries for c in e["checks"])
     log = {"source": result.source, "output": str(out), "backbone": result.backbone, "drop": sorted(checks),
            "n_audited": result.n_samples, "n_kept": n_kept, "n_removed": len(entries),
-           "removed_by_check": dict(by_check), "removed": entries}
+           "removed_by_check": dict(by_check), "warnings": list(warnings), "removed": entries}
     (tmp / "audit_log.json").write_text(json.dumps(log, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     buffer = io.StringIO()
     writer = csv.writer(buffer)

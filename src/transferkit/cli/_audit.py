@@ -28,11 +28,48 @@ def _data(spec: str, kw: dict[str, Any]) -> tuple[Any, int | None]:
                         per_class=kw["per_class"], random_state=kw["seed"]), None
 
 
-def _drop(drop: str, keep: str) -> frozenset[str]:
-    from ..audit import DEFAULT_DROP
+def _check_drop(names: str) -> None:
+    """``--drop``: known checks whose items can be removed (the API's own rule)."""
     from ..audit._findings import check_drop
 
-    return (DEFAULT_DROP | check_drop(_names(drop))) - check_drop(_names(keep), verb="keep")
+    check_drop(names)
+
+
+def _check_keep(names: str) -> None:
+    """``--keep``: known checks whose items can be removed (the API's own rule)."""
+    from ..audit._findings import check_drop
+
+    check_drop(names, verb="keep")
+
+
+def _drop(drop: str, keep: str) -> frozenset[str]:
+    from ..audit import DEFAULT_DROP
+
+    return (DEFAULT_DROP | frozenset(_names(drop))) - frozenset(_names(keep))
+
+
+def _check_options(fix_out: str | None, drop: str, keep: str, overwrite: bool, per_class: int | None) -> None:
+    """Options that conflict with each other: usage errors, before any data is read."""
+    if not fix_out:
+        given = [name for name, value in (("--drop", drop), ("--keep", keep), ("--overwrite", overwrite)) if value]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise click.UsageError(f"{' and '.join(given)} only {verb} to the cleaned copy (--fix); add --fix OUT.")
+        return
+    if per_class is not None:
+        raise click.UsageError(f"--fix cannot be combined with --per-class {per_class}: the cleaned copy must hold "
+                               "all of DATA, and the items not audited would be lost; leave --per-class out.")
+    both = sorted(set(_names(drop)) & set(_names(keep)))
+    if both:
+        raise click.UsageError(f"{', '.join(both)} is in both --drop and --keep; name each check in one of them.")
+
+
+def _test(spec: str, kw: dict[str, Any]) -> Any:
+    """The --test data (never subsampled); an error reading it names the option."""
+    try:
+        return _data(spec, {**kw, "per_class": None})[0]
+    except DataError as exc:
+        raise DataError(f"--test: {exc}") from exc
 
 
 def _check_backbone(name: str) -> None:
@@ -56,9 +93,9 @@ def _check_backbone(name: str) -> None:
               help="Folds of the out-of-fold probabilities for label errors.")
 @click.option("--fix", "fix_out", type=OutputPath(file_okay=False), default=None,
               help="Write a cleaned copy to this new folder, with audit_log.json/.csv (the input is never edited).")
-@click.option("--drop", default="", help="With --fix, also remove these checks' items: outliers, label-errors, "
+@click.option("--drop", default="", callback=api_check(_check_drop), help="With --fix, also remove these checks' items: outliers, label-errors, "
                                          "near-duplicates (comma-separated).")
-@click.option("--keep", default="", help="With --fix, keep items of these default checks (e.g. exact-duplicates).")
+@click.option("--keep", default="", callback=api_check(_check_keep), help="With --fix, keep items of these default checks (e.g. exact-duplicates).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --fix folder.")
 @_apply(selection_options)
 @_apply(data_options)
@@ -73,13 +110,16 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
 
     DATA is a folder of images (one sub-folder per class), a CSV/TSV/JSONL/Parquet file or a packaged
     dataset name. Prints a table of findings and writes report.html; --fix writes a cleaned copy."""
-    from ..audit import audit, audit_report, fix
+    from ..audit import DEFAULT_DROP, audit, audit_report, fix
+    from ..audit._fix import check_fix
 
+    _check_options(fix_out, drop, keep, overwrite, kw["per_class"])
     check_outside_inputs(out, data, test_data)
     check_outside_inputs(fix_out, data, test_data, replaces=True)  # before the report is written, not after
-    if (drop or keep) and not fix_out:
-        raise DataError("--drop and --keep choose what --fix removes; add --fix OUT.")
-    checks = _drop(drop, keep)  # names first: a typo fails before the data is read
+    checks = _drop(drop, keep)
+    for name in sorted(set(_names(keep)) - DEFAULT_DROP):
+        click.echo(f"note: --keep {name} has no effect: --fix removes {name} items only when --drop names it.",
+                   err=True)
     if fix_out:
         from ..audit._fix import check_fix_folder
 
@@ -88,12 +128,14 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
                             "of its own.")
         check_fix_folder(fix_out, overwrite)  # before the audit: --overwrite must delete nothing of the user's
     source, per_class = _data(data, kw)
-    test = None if test_data is None else _data(test_data, {**kw, "per_class": None})[0]
+    test = None if test_data is None else _test(test_data, kw)
     result = audit(source, backbone=None if backbone.lower() == "none" else backbone, pretrained=not random_init,
                    weights=weights, test=test,
                    text_column=kw["text_column"], label_column=kw["label_column"], threshold=threshold, cv=cv,
                    image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
                    per_class=per_class, random_state=kw["seed"], progress=progress)
+    if fix_out:
+        check_fix(result, checks)  # an empty cleaned copy fails before anything (the report too) is written
     click.echo(f"\naudited {result.n_samples} items ({result.modality}) from {result.source}; "
                f"embeddings: {result.backbone or 'none'}")
     click.echo(f"{'check':<17} {'flagged':>8}  {'--fix':<11} finding")
@@ -109,3 +151,5 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
         outcome = fix(result, fix_out, drop=checks, overwrite=overwrite)
         click.echo(f"cleaned copy: {outcome.data} ({outcome.n_kept} items kept, {outcome.n_removed} removed; "
                    f"log: {outcome.folder / 'audit_log.csv'})")
+        for line in outcome.warnings:
+            click.echo(f"warning: {line}", err=True)
