@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tests.helpers import run_cli
 
 from transferkit.estimators import load_model
@@ -84,7 +85,9 @@ def test_tune_refuses_before_the_search_what_it_must_not_write(reviews: Path, tm
     (tmp_path / "search" / "model" / "notes.txt").write_text("mine")
     code, text = run_cli("tune", reviews, "-b", "tiny-text", *TEXT, "--trials", "2", "--cv", "2",
                          "--out", tmp_path / "search", "--refit")
-    assert code == 1 and "not a transferkit model folder" in text, text
+    assert code == 1 and f"Error: --refit saves the model to '{tmp_path / 'search' / 'model'}', which holds other " \
+        "files (not a transferkit model folder); move them or choose another --out" in text, text
+    assert "overwrite" not in text  # tune has no --overwrite
     assert sorted(p.name for p in (tmp_path / "search").iterdir()) == ["model"]  # no search ran, nothing written
     data = tmp_path / "imgs"
     (data / "a").mkdir(parents=True)
@@ -92,3 +95,86 @@ def test_tune_refuses_before_the_search_what_it_must_not_write(reviews: Path, tm
                          "--out", tmp_path / "o")
     assert code == 1 and "lies inside the input folder" in text, text
     assert sorted(p.name for p in data.rglob("*")) == ["a"]
+
+
+def _table(path: Path) -> Path:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 30)
+    table = pd.DataFrame(rng.normal(size=(60, 4)), columns=["f1", "f2", "f3", "f4"])
+    table["f1"] += np.where(y == "a", 1.5, -1.5)
+    table["label"] = y
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_tune_storage_and_scoring_mistakes_are_usage_errors(tmp_path: Path) -> None:
+    import sqlite3
+
+    data = _table(tmp_path / "tab.csv")
+    mine = tmp_path / "mine.db"
+    conn = sqlite3.connect(mine)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+    code, text = run_cli("tune", data, "-b", "identity", "--storage", mine, "--out", tmp_path / "o")
+    assert code == 2 and f"Invalid value for '--storage': cannot open study storage 'sqlite:///{mine}': it is a " \
+        "SQLite database of other tables (people), not an Optuna study database" in text, text
+    conn = sqlite3.connect(mine)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["people"]  # nothing added
+    conn.close()
+    code, text = run_cli("tune", data, "-b", "identity", "--storage", "journal://relative.journal",
+                         "--out", tmp_path / "o")
+    assert code == 2 and "a journal URL needs an absolute path" in text and "plugin" not in text, text
+    code, text = run_cli("tune", data, "-b", "identity", "--scoring", "acc", "--out", tmp_path / "o")
+    assert code == 2 and "did you mean accuracy" in text, text
+    code, text = run_cli("tune", data, "-b", "identity", "--scoring", "neg_mean_squared_error", "--out", tmp_path / "o")
+    assert code == 2 and "is a regression scorer" in text, text
+    code, text = run_cli("tune", data, "-b", "identity", "--trials", "5", "--timeout", "0.000001",
+                         "--out", tmp_path / "o", "--no-progress")
+    assert code == 1 and "ended the search before its first trial" in text and "--timeout" in text, text
+    assert "pruned" not in text and not (tmp_path / "o").exists()
+
+
+def test_tune_shows_each_warning_once_as_one_line(tmp_path: Path) -> None:
+    data = _table(tmp_path / "tab.csv")
+    journal = tmp_path / "s.journal"
+    args = ("tune", data, "-b", "identity", "--cv", "2", "--storage", journal, "--no-progress")
+    code, text = run_cli(*args, "--trials", "2", "--out", tmp_path / "a")
+    assert code == 0, text
+    with journal.open("ab") as f:
+        f.write(b'{"op_code": 4, "worker_id"')  # a record cut off by a killed process
+    code, text = run_cli(*args, "--trials", "3", "--out", tmp_path / "a")
+    assert code == 0 and "(this run: 1)" in text, text
+    lines = [line for line in text.splitlines() if "dropped an incomplete last record" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: "), text
+    assert "RuntimeWarning" not in text and "_journal.py" not in text
+
+    space = '{"logisticregression__C": [0.5, 1, 2]}'
+    code, text = run_cli("tune", data, "-b", "identity", "--cv", "3", "--trials", "3", "--space", space,
+                         "--sampler", "grid", "--out", tmp_path / "b", "--no-progress")
+    assert code == 0 and "warning:" not in text, text  # a search with no warning prints none
+
+
+def test_a_warning_repeated_by_every_fold_is_shown_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scikit-learn's FutureWarning for a deprecated parameter (logisticregression__penalty) comes from every
+    fit; the CLI shows it once, on one line, without its source line."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression.fit
+
+    def noisy_fit(self: LogisticRegression, *args: object, **kwargs: object) -> LogisticRegression:
+        warnings.warn("'penalty' was deprecated\nin version 1.8.", FutureWarning, stacklevel=2)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", noisy_fit)
+    data = _table(tmp_path / "tab.csv")
+    code, text = run_cli("tune", data, "-b", "identity", "--cv", "3", "--trials", "3", "--out", tmp_path / "o",
+                         "--no-progress")
+    assert code == 0, text
+    assert text.count("'penalty' was deprecated") == 1 and "warning: 'penalty' was deprecated in version 1.8." in text
+    assert "FutureWarning" not in text and "warnings.warn" not in text

@@ -202,3 +202,73 @@ def test_check_storage_url_tells_what_it_can_without_opening(tmp_path: Path) -> 
         with pytest.raises(TuningError, match=re.escape(why)) as err:
             check_storage_url(url)
         assert ":pw@" not in str(err.value)
+
+
+def test_check_storage_url_says_what_is_wrong_with_a_path(tmp_path: Path) -> None:
+    from transferkit.tuning._storage import check_storage_url
+
+    (tmp_path / "notdb.txt").write_text("x")
+    for url, why in [(f"sqlite:///{tmp_path / 'notdb.txt' / 'x.db'}", f"folder '{tmp_path / 'notdb.txt'}' is a file, "
+                                                                      "not a folder"),
+                     ("journal://relative.journal", "a journal URL needs an absolute path "
+                                                    "(journal:///abs/path.journal), or give a bare path ending in "
+                                                    ".journal"),
+                     ("sqlite:///", "no file path is given"), ("journal:///", "no file path is given")]:
+        with pytest.raises(TuningError, match=re.escape(why)) as err:
+            check_storage_url(url)
+        assert "Can't load plugin" not in str(err.value) and "it is a folder" not in str(err.value)
+
+
+def _sqlite_tables(path: Path) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    finally:
+        conn.close()
+
+
+def test_a_sqlite_database_of_other_tables_is_refused_untouched(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from transferkit.tuning._storage import check_storage_url
+
+    mine = tmp_path / "mine.db"
+    conn = sqlite3.connect(mine)
+    for table in ("people", "places", "pets", "plans", "prices"):
+        conn.execute(f"CREATE TABLE {table} (name TEXT)")
+    conn.commit()
+    conn.close()
+    before = mine.read_bytes()
+    X, y = blobs(10)
+    counter = InferenceCounter(monkeypatch)
+    for storage in (mine, f"sqlite:///{mine}"):
+        with pytest.raises(TuningError, match=re.escape(f"{str(mine)}': it is a SQLite database of other tables "
+                                                        "(people, pets, places, plans and 1 more), not an Optuna "
+                                                        "study database; name another file")):
+            tune(X, y, backbone="tiny-mlp", storage=storage, n_trials=2, cv=2, cache=False)
+    assert mine.read_bytes() == before and _sqlite_tables(mine) == ["people", "pets", "places", "plans", "prices"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.db"] and counter.items == 0
+    (tmp_path / "text.db").write_text("not a database\n")
+    with pytest.raises(TuningError, match="is not a SQLite database"):
+        check_storage_url(f"sqlite:///{tmp_path / 'text.db'}")
+    (tmp_path / "empty.db").touch()
+    check_storage_url(f"sqlite:///{tmp_path / 'empty.db'}")  # an empty file is a new database
+    shared = tmp_path / "shared.db"  # an Optuna database (with a study or not) is accepted and resumed
+    tune(X, y, backbone="tiny-mlp", storage=shared, n_trials=2, cv=2, cache=False, study_name="a")
+    assert tune(X, y, backbone="tiny-mlp", storage=shared, n_trials=3, cv=2, cache=False,
+                study_name="a").trials_run == 1
+
+
+def test_a_garbage_line_in_a_journal_is_reported_by_its_line_in_the_file(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    journal = tmp_path / "s.journal"
+    tune(X, y, backbone="tiny-mlp", n_trials=2, storage=journal, study_name="s", cv=2, cache=False)
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join([*lines[:4], b"garbage\n", *lines[4:]]))
+    with pytest.raises(TuningError, match=r"not a readable Optuna journal \(its line 5 is not a journal record: "
+                                          r"Expecting value\)") as err:
+        tune(X, y, backbone="tiny-mlp", n_trials=3, storage=journal, study_name="s", cv=2, cache=False)
+    assert "line 1 column 1" not in str(err.value)

@@ -19,6 +19,7 @@ from transferkit.tuning import (
     TuningError,
     _search,
     _storage,
+    check_scoring,
     load_best,
     refit_to_folder,
     space_grid,
@@ -153,11 +154,19 @@ def test_a_storage_url_that_cannot_be_opened_is_one_clear_error(url: str, tmp_pa
 def test_a_study_is_only_resumed_on_the_same_data_and_backbone(tmp_path: Path) -> None:
     X, y = blobs(10)
     tune(X, y, backbone="tiny-mlp", n_trials=2, cv=2, out=tmp_path, study_name="s", cache=False)
-    with pytest.raises(TuningError, match="was run with data="):
+    with pytest.raises(TuningError, match=r"was run on other data \(its items or labels differ\)") as err:
         tune(X + 1, y, backbone="tiny-mlp", n_trials=3, cv=2, out=tmp_path, study_name="s", cache=False)
-    with pytest.raises(TuningError, match="scoring"):
+    assert "'data'" not in str(err.value) and "…" not in str(err.value)  # no opaque hash
+    with pytest.raises(TuningError, match='was run with scoring "accuracy", not "f1_macro"; resume it'):
         tune(X, y, backbone="tiny-mlp", n_trials=3, cv=2, out=tmp_path, study_name="s", scoring="f1_macro",
              cache=False)
+    with pytest.raises(TuningError, match="was run with cv folds 2, not 3;"):
+        tune(X, y, backbone="tiny-mlp", n_trials=3, cv=3, out=tmp_path, study_name="s", cache=False)
+    space = {"logisticregression__C": [1, 2], "logisticregression__class_weight": [None, "balanced"]}
+    with pytest.raises(TuningError, match="was run with search space ") as err:
+        tune(X, y, backbone="tiny-mlp", n_trials=3, cv=2, out=tmp_path, study_name="s", space=space, cache=False)
+    assert '"choices": [null, "balanced"]' in str(err.value)  # JSON, not Python's None and True
+    assert "None" not in str(err.value) and "True" not in str(err.value)
 
 
 def test_bad_names_fail_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,8 +176,12 @@ def test_bad_names_fail_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None
         tune(X, y, backbone="tiny-mlp", space={"logisticregression__c": [1, 2]}, cache=False)
     with pytest.raises(TuningError, match="unknown sampler 'cmaes'"):
         tune(X, y, backbone="tiny-mlp", sampler="cmaes", cache=False)
-    with pytest.raises(TuningError, match="unknown scoring 'acc'"):
+    with pytest.raises(TuningError, match=r"unknown scoring 'acc' \(did you mean accuracy or"):  # a prefix first
         tune(X, y, backbone="tiny-mlp", scoring="acc", cache=False)
+    for name in ("neg_mean_squared_error", "r2", "neg_root_mean_squared_error"):
+        with pytest.raises(TuningError, match=f"scoring '{name}' is a regression scorer; a classification search "
+                                              "needs a classification scorer"):
+            tune(X, y, backbone="tiny-mlp", scoring=name, cache=False)
     with pytest.raises(TuningError, match="unknown head 'svm'"):
         tune(X, y, backbone="tiny-mlp", head="svm", cache=False)
     with pytest.raises(TuningError, match="low < high"):
@@ -341,3 +354,40 @@ def test_folds_lowered_to_the_smallest_class_are_noted() -> None:
     assert result.to_dict()["notes"] == result.notes
     assert "cv=10 lowered to 4 folds" in tune_report(result).render()  # the report says it too
     assert tune(X, y, backbone="tiny-mlp", n_trials=1, cv=4, cache=False).notes == []
+
+
+@pytest.mark.parametrize(("given", "first"), [("acc", "accuracy"), ("f1_mac", "f1_macro"), ("roc", "roc_auc"),
+                                              ("balanced_acuracy", "balanced_accuracy")])
+def test_scoring_suggestions_put_names_it_begins_first(given: str, first: str) -> None:
+    with pytest.raises(TuningError, match=rf"unknown scoring '{given}' \(did you mean {first}\b"):
+        check_scoring(given)
+
+
+@pytest.mark.parametrize("name", ["accuracy", "balanced_accuracy", "f1_macro", "neg_log_loss", "roc_auc_ovr"])
+def test_classification_scorers_are_accepted(name: str) -> None:
+    assert check_scoring(name) == name
+
+
+def test_a_timeout_before_the_first_trial_says_so_not_that_trials_were_pruned(tmp_path: Path) -> None:
+    X, y = blobs(10)
+    with pytest.raises(TuningError, match=r"no trial of study 's' ran: timeout=1e-09 \(seconds\) ended the search "
+                                          "before its first trial") as err:
+        tune(X, y, backbone="tiny-mlp", n_trials=3, cv=2, timeout=1e-9, out=tmp_path / "o", study_name="s",
+             cache=False)
+    assert "pruned" not in str(err.value)
+    assert not (tmp_path / "o").exists()  # the new, empty study is not left behind
+
+
+def test_the_report_shows_the_folds_each_trial_scored(tmp_path: Path) -> None:
+    from transferkit.tuning._report import trial_rows
+
+    X, y = blobs(12)
+    for pruner in ("median", "none"):  # without a pruner no fold is reported at all
+        result = tune(X, y, backbone="tiny-mlp", n_trials=12, cv=4, sampler="random", pruner=pruner, cache=False)
+        rows = trial_rows(result.study, result.cv)
+        assert {r["folds"] for r in rows if r["state"] == "COMPLETE"} == {4}
+        for row, trial in zip(rows, result.study.trials, strict=True):
+            if row["state"] == "PRUNED":
+                assert row["folds"] == len(trial.intermediate_values) < 4
+    html = tune_report(result).render()
+    assert "<td>4</td>" in html.split("Best trials")[-1]

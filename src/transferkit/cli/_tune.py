@@ -45,7 +45,8 @@ def _check_space(space: dict[str, Any] | None, head: str) -> None:
 
 def _check_storage(storage: str) -> None:
     """``--storage`` as far as it can be checked without opening it
-    (:func:`transferkit.tuning._storage.check_storage_url`): the folder of a study file, a database URL's
+    (:func:`transferkit.tuning._storage.check_storage_url`): a file path given, the folder of a study file, a
+    journal URL's absolute path, an existing SQLite file being an Optuna database (read-only), a database URL's
     dialect and driver."""
     from ..tuning._storage import check_storage_url, storage_url
 
@@ -53,11 +54,32 @@ def _check_storage(storage: str) -> None:
 
 
 def _check_scoring(name: str) -> None:
-    """``--scoring`` names a scikit-learn scorer (:func:`transferkit.tuning.check_scoring`, the check
+    """``--scoring`` names a scikit-learn classification scorer (:func:`transferkit.tuning.check_scoring`, the check
     :func:`~transferkit.tuning.tune` makes)."""
     from ..tuning import check_scoring
 
     check_scoring(name)
+
+
+def _check_refit_folder(folder: Path) -> None:
+    """``--refit`` replaces an earlier model in OUT/model, never a folder of other files: refused before the
+    search, in tune's own words (tune has no --overwrite; the API's message would name it)."""
+    from ..errors import ModelFolderError
+
+    if folder.is_dir() and not (folder / "transferkit.json").is_file() and any(folder.iterdir()):
+        raise ModelFolderError(f"--refit saves the model to {str(folder)!r}, which holds other files (not a "
+                               "transferkit model folder); move them or choose another --out")
+
+
+def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Each distinct warning of the search (a journal's dropped incomplete record, a deprecated parameter of
+    the head that every fold repeats) as one ``warning:`` line on stderr, without its source line."""
+    seen: set[tuple[type[Warning], str]] = set()
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if (w.category, text) not in seen:
+            seen.add((w.category, text))
+            click.echo(f"warning: {text}", err=True)
 
 
 def _refit(best: Any, dataset: Any, folder: Path, result: Any) -> Path:
@@ -104,7 +126,7 @@ def _refit(best: Any, dataset: Any, folder: Path, result: Any) -> Path:
 @click.option("--study", "study_name", default=None, help="Study name [default: BACKBONE-HEAD]; the same name resumes.")
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--scoring", default="accuracy", show_default=True, callback=api_check(_check_scoring),
-              help="scikit-learn scorer name (sklearn.metrics.get_scorer_names()).")
+              help="scikit-learn classification scorer name (sklearn.metrics.get_scorer_names()).")
 @click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Start no new trial after this many seconds.")
 @click.option("--refit", is_flag=True, help="Fit the best configuration on all data and save it to OUT/model "
@@ -130,14 +152,19 @@ def tune(data: str, backbone: str, head: str, space: dict[str, Any] | None, tria
     check_outside_inputs(out, data)
     check_outside_inputs(storage_file(storage_url(storage, out)), data)  # a study file inside the data folder
     if refit:  # before the search: OUT/model may be an earlier refit, not a folder of other files
+        _check_refit_folder(Path(out) / "model")
         check_writable(Path(out) / "model", overwrite=True)
     _check_space(space, head)
     dataset = _load(data, kw)
     check_compatible(dataset, backbone)
-    result = run_tune(dataset.X, dataset.y, backbone=backbone, head=head, space=space, n_trials=trials,
-                      sampler=sampler, pruner=pruner, storage=storage, study_name=study_name, out=out, cv=cv,
-                      scoring=scoring, image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
-                      timeout=timeout, random_state=kw["seed"], verbose=int(progress))
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            result = run_tune(dataset.X, dataset.y, backbone=backbone, head=head, space=space, n_trials=trials,
+                              sampler=sampler, pruner=pruner, storage=storage, study_name=study_name, out=out,
+                              cv=cv, scoring=scoring, image_size=kw["image_size"], max_length=kw["max_length"],
+                              cache=_cache(kw), timeout=timeout, random_state=kw["seed"], verbose=int(progress))
+        finally:  # also when the search fails: the warnings may say why
+            _echo_warnings(caught)
     counts = result.counts()
     for note in result.notes:
         click.echo(f"note: {note}")

@@ -51,7 +51,8 @@ def open_journal(url: str) -> Any:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.JournalStorage(JournalFileBackend(path))
     except Exception as exc:  # JSON, format and OS errors of the replay: the cause goes in the message
-        cause = error_cause(exc)
+        bad = _first_bad_line(Path(path)) if isinstance(exc, ValueError) else None
+        cause = f"its line {bad[0]} is not a journal record: {bad[1]}" if bad else error_cause(exc)
         raise TuningError(f"cannot open study storage {url!r}: not a readable Optuna journal "
                           f"({cause})") from exc
 
@@ -90,6 +91,26 @@ def check_journal(path: Path, name: str) -> None:
                           "while writing left behind", RuntimeWarning, stacklevel=3)
     finally:
         lock.release()
+
+
+def _first_bad_line(path: Path) -> tuple[int, str] | None:
+    """The number (from 1) of the first line of ``path`` that is not a JSON record, and why; None if every
+    line is one. Optuna's replay error counts lines and columns within the bad line alone (``line 1
+    column 1``), which points nowhere in the file. Read only when a replay has failed."""
+    try:
+        with path.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.endswith(b"\n"):  # an incomplete last record is skipped on replay
+                    return None
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    return number, exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                if not isinstance(record, dict):
+                    return number, f"a JSON {type(record).__name__}, not an object"
+    except OSError:
+        return None
+    return None
 
 
 def _last_byte(path: Path) -> bytes:

@@ -63,19 +63,24 @@ def param_importances(study: Any, seed: int = 0) -> dict[str, float] | None:
         return None
 
 
-def trial_rows(study: Any) -> list[dict[str, Any]]:
+def trial_rows(study: Any, cv: int | None = None) -> list[dict[str, Any]]:
+    """One row per trial: number, state, value (a pruned trial's last reported fold mean) and folds scored,
+    then its parameters. A complete trial scored all ``cv`` folds (the last fold is never reported, nor is any
+    without a pruner); a pruned one the folds it reported."""
+    from optuna.trial import TrialState
+
     rows = []
     for t in study.get_trials(deepcopy=False):
         value = t.value
         if value is None and t.intermediate_values:
             value = t.intermediate_values[max(t.intermediate_values)]
-        rows.append({"number": t.number, "state": t.state.name, "value": value,
-                     "folds": len(t.intermediate_values), **t.params})
+        folds = cv if cv is not None and t.state == TrialState.COMPLETE else len(t.intermediate_values)
+        rows.append({"number": t.number, "state": t.state.name, "value": value, "folds": folds, **t.params})
     return rows
 
 
 def tune_report(result: TuneResult, *, title: str | None = None, summary: dict[str, Any] | None = None) -> Report:
-    rows = trial_rows(result.study)
+    rows = trial_rows(result.study, result.cv)
     counts = result.counts()
     bb = result.backbone_params
     report = Report(title or f"transferkit tune: {bb['backbone']}")

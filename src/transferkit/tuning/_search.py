@@ -302,21 +302,42 @@ def _requeue_failed_grid_points(study: Any, grid: dict[str, list[Any]]) -> None:
             study.enqueue_trial(params)
 
 
+#: Scorers suggested when a name matches none, and for a regression scorer.
+CLASSIFICATION_SCORERS = "accuracy, balanced_accuracy, f1_macro, neg_log_loss"
+
+
 def check_scoring(scoring: str) -> str:
-    """``scoring`` if it names a scikit-learn scorer; else :class:`TuningError` with the nearest names."""
+    """``scoring`` if it names a scikit-learn scorer for classification; else :class:`TuningError`: an unknown
+    name with the nearest names (those it begins first, then the closest spellings), a regression scorer
+    (``r2``, ``neg_mean_squared_error``...: a search fits classifiers) with classification scorers."""
     import difflib
 
     from sklearn.metrics import get_scorer, get_scorer_names
 
     try:
-        get_scorer(scoring)
+        scorer = get_scorer(scoring)
     except ValueError as exc:
         names = sorted(get_scorer_names())
-        near = difflib.get_close_matches(str(scoring), names, n=3)
-        hint = f"did you mean {' or '.join(near)}?" if near else "e.g. accuracy, balanced_accuracy, f1_macro"
+        text = str(scoring).lower()
+        near = [n for n in names if n.startswith(text)] if text else []
+        near += [n for n in difflib.get_close_matches(text, names, n=3) if n not in near]
+        hint = f"did you mean {' or '.join(near[:3])}?" if near else f"e.g. {CLASSIFICATION_SCORERS}"
         raise TuningError(f"unknown scoring {scoring!r} ({hint}); sklearn.metrics.get_scorer_names() lists all "
                           f"{len(names)} scikit-learn scorers") from exc
+    if _regression_scorer(scoring, scorer):
+        raise TuningError(f"scoring {scoring!r} is a regression scorer; a classification search needs a "
+                          f"classification scorer, e.g. {CLASSIFICATION_SCORERS}")
     return scoring
+
+
+def _regression_scorer(name: str, scorer: Any) -> bool:
+    """Whether a scikit-learn scorer scores regression (its metric lives in ``sklearn.metrics._regression``;
+    by its name where a scorer does not say)."""
+    module = getattr(getattr(scorer, "_score_func", None), "__module__", None)
+    if isinstance(module, str):
+        return module.endswith("._regression")
+    return name in ("r2", "explained_variance") or name.startswith(
+        ("neg_mean_", "neg_median_", "neg_root_mean_", "neg_max_error", "d2_absolute", "d2_pinball", "d2_tweedie"))
 
 
 def fold_scorer(scoring: str) -> Any:
@@ -555,6 +576,9 @@ def tune(
         kept = "" if new_study else f" (the study stays in {display_url(url or 'memory')!r})"
         if new_study:
             _discard_new_study(study, backing, file, file_existed, made_folder)
+        if remaining and not ran and timeout is not None:  # Optuna checks the timeout before each trial
+            raise TuningError(f"no trial of study {name!r} ran: timeout={timeout:g} (seconds) ended the search "
+                              f"before its first trial could start; allow more time{kept}")
         raise TuningError(f"no trial of study {name!r} completed; last failure: {reason}{kept}")
     return TuneResult(
         study=study, backbone_params={"backbone": backbone, "image_size": image_size, "max_length": max_length,

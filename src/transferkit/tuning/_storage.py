@@ -82,16 +82,26 @@ def open_storage(url: str | None) -> Any:
 
 
 def check_storage_url(url: str) -> None:
-    """What can be told about a storage URL without opening it: a study file's folder exists and the file
-    is not a folder; a database URL parses, names a SQLAlchemy dialect and its driver is installed.
-    Raises :class:`TuningError` naming the URL (password hidden) and the cause. Whether a database server
-    answers is only known when :func:`open_storage` connects."""
+    """What can be told about a storage URL without writing anything: a study file's path is given, its
+    folder exists (and is a folder), the file is not a folder; an existing SQLite file is an Optuna study
+    database (or empty), not a database of other tables; a journal URL has an absolute path; a database URL
+    parses, names a SQLAlchemy dialect and its driver is installed. Raises :class:`TuningError` naming the
+    URL (password hidden) and the cause. Whether a database server answers is only known when
+    :func:`open_storage` connects."""
+    shown = display_url(url)
+    if url.startswith("journal:") and not url.startswith(JOURNAL_SCHEME):
+        raise TuningError(f"cannot open study storage {shown!r}: a journal URL needs an absolute path "
+                          "(journal:///abs/path.journal), or give a bare path ending in .journal")
     path = storage_file(url)
+    if path is not None and url.strip() in ("sqlite:///", JOURNAL_SCHEME):  # Path("") would read as "."
+        example = "journal:///abs/path/study.journal" if url.startswith(JOURNAL_SCHEME) else "sqlite:///path/study.db"
+        raise TuningError(f"cannot open study storage {shown!r}: no file path is given (e.g. {example})")
     if path is not None and not path.parent.is_dir():
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: folder {str(path.parent)!r} "
-                          "does not exist")
+        parent = str(path.parent)
+        why = "is a file, not a folder" if path.parent.exists() else "does not exist"
+        raise TuningError(f"cannot open study storage {shown!r}: folder {parent!r} {why}")
     if path is not None and path.is_dir():
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: it is a folder, not a file")
+        raise TuningError(f"cannot open study storage {shown!r}: it is a folder, not a file")
     if url.startswith(JOURNAL_SCHEME):
         return
     from sqlalchemy.engine import make_url
@@ -99,13 +109,46 @@ def check_storage_url(url: str) -> None:
     try:
         dialect = make_url(url).get_dialect()
     except Exception as exc:  # ArgumentError (not a URL), NoSuchModuleError (unknown database)
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: {error_cause(exc)}") from exc
+        raise TuningError(f"cannot open study storage {shown!r}: {error_cause(exc)}") from exc
     try:
         dialect.import_dbapi()
     except ImportError as exc:
         module = exc.name or dialect.driver
-        raise TuningError(f"cannot open study storage {display_url(url)!r}: its database driver, the Python module "
+        raise TuningError(f"cannot open study storage {shown!r}: its database driver, the Python module "
                           f"{module!r}, is not installed; install it, or use another URL") from exc
+    if path is not None and url.startswith("sqlite:///"):
+        _check_sqlite_file(path, shown)
+
+
+#: Tables of which one marks a SQLite file as an Optuna study database (``alembic_version``: its schema version).
+OPTUNA_TABLES = ("studies", "alembic_version")
+
+
+def _check_sqlite_file(path: Path, shown: str) -> None:
+    """Refuse an existing, non-empty SQLite file that holds tables but not Optuna's (a database of the user's:
+    Optuna would add its own tables to it), and a file that is not a SQLite database. The file is read in
+    read-only mode: nothing is written, and a missing file is not created."""
+    import sqlite3
+    from urllib.parse import quote
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=60)
+        try:
+            tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                     "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" not in str(exc):  # locked, unreadable: opening it says why
+            return
+        raise TuningError(f"cannot open study storage {shown!r}: it is not a SQLite database; name "
+                          "another file") from exc
+    if tables and not set(OPTUNA_TABLES) & set(tables):
+        some = ", ".join(tables[:4]) + (f" and {len(tables) - 4} more" if len(tables) > 4 else "")
+        raise TuningError(f"cannot open study storage {shown!r}: it is a SQLite database of other "
+                          f"tables ({some}), not an Optuna study database; name another file")
 
 
 def _sqlite_connector(url: str) -> Any:
@@ -126,21 +169,43 @@ def _sqlite_connector(url: str) -> Any:
     return connect
 
 
+#: How a mismatch of a resumed study names each of its recorded settings (the API's argument or the CLI's
+#: option where the name alone does not tell).
+SETTING_NAMES = {
+    "image_size": "image size", "max_length": "max length", "space": "search space", "cv_folds": "cv folds",
+    "cv_seed": "fold seed (random_state, --seed)",
+}
+
+
+def _as_json(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def check_study_matches(study: Any, expected: dict[str, Any], url: str | None) -> None:
     """A resumed study must have been run on the same data, backbone, head, space and CV; otherwise
-    its trials would not be comparable with new ones."""
+    its trials would not be comparable with new ones. A mismatch names the setting plainly (``cv folds``, ``search
+    space``) and shows both values as JSON; other data is said to be other data, not shown as a hash."""
+    where = f"study {study.study_name!r} in {display_url(url or 'memory')!r}"
     stored = study.user_attrs.get("transferkit")
     if stored is None:
         if study.trials:
-            raise TuningError(f"study {study.study_name!r} in {display_url(url or 'memory')!r} was not made by "
-                              "transferkit; choose another study name")
+            raise TuningError(f"{where} was not made by transferkit; choose another study name")
         study.set_user_attr("transferkit", expected)
         return
     for key, value in expected.items():
-        if stored.get(key) != value:
-            raise TuningError(
-                f"study {study.study_name!r} in {display_url(url or 'memory')!r} was run with {key}="
-                f"{stored.get(key)!r}, not {value!r}; resume it with the same settings or choose another study name")
+        if stored.get(key) == value:
+            continue
+        if key == "data":
+            raise TuningError(f"{where} was run on other data (its items or labels differ); resume it on the "
+                              "same data or choose another study name")
+        name = SETTING_NAMES.get(key, key)
+        raise TuningError(f"{where} was run with {name} {_as_json(stored.get(key))}, not {_as_json(value)}; "
+                          "resume it with the same settings or choose another study name")
 
 
 def finished_trials(study: Any) -> list[Any]:
