@@ -7,8 +7,10 @@ and every failure is an :class:`~transferkit.errors.ImageLoadError` that names t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +118,25 @@ def load_images(items: Iterable[Any]) -> list[np.ndarray]:
     return [load_image(item, index=i) for i, item in enumerate(items)]
 
 
+_POSITIONS: contextvars.ContextVar[Sequence[int] | None] = contextvars.ContextVar("image_positions", default=None)
+
+
+@contextlib.contextmanager
+def item_positions(positions: Sequence[int]) -> Iterator[None]:
+    """Within this block, ``index=i`` given to :func:`load_image` is taken as a position in a batch whose
+    items sit at ``positions`` in the data, and messages name ``positions[i]``: batched callers then
+    report the item's place in the user's data, not in the batch."""
+    token = _POSITIONS.set(list(positions))
+    try:
+        yield
+    finally:
+        _POSITIONS.reset(token)
+
+
 def _where(what: str, index: int | None) -> str:
+    positions = _POSITIONS.get()
+    if index is not None and positions is not None:
+        index = int(positions[index]) if 0 <= index < len(positions) else None  # unknown: say none
     return what if index is None else f"{what} (item {index})"
 
 

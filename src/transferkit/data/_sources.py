@@ -151,6 +151,13 @@ def from_frame(
     parts = _frame_features(frame, where, base_dir, text_column, label_column, image_column, modality)
     if labels is None and label_column is not None:  # checked after the columns, so those errors come first
         y = frame[label_column].to_numpy()
+        nested = [i for i, v in enumerate(y) if isinstance(v, list | tuple | set | dict | np.ndarray)]
+        if nested:  # Parquet/JSON Lines list cells: np.unique would fail with "unhashable type"
+            raise DataError(
+                f"Label column {label_column!r} of the {where} holds lists, not labels "
+                f"({_positions(nested, frame, from_file)}); give each row one label (for several labels per "
+                "row, pick one or join them into one string)."
+            )
         _check_padded_labels(y, label_column, where)
         missing = missing_positions(y)
         if missing:

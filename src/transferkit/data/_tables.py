@@ -84,6 +84,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
             _check_header(path, "\t" if suffix == ".tsv" else ",")
     except pd.errors.EmptyDataError:
         raise DataError(f"Table file '{path}' is empty; it needs a header row and data rows.") from None
+    except DataError:
+        raise  # already one sentence naming the file (a column named twice)
     except (ValueError, OSError, UnicodeError) as exc:  # ParserError and ArrowInvalid are ValueErrors
         detail = error_cause(exc)
         hint = " If it holds one JSON object per line, name it .jsonl." if suffix == ".json" else ""

@@ -116,6 +116,11 @@ def check_labels(y: Any, *, min_classes: int = 2) -> np.ndarray:
                 f"The labels are missing at {format_positions(missing)}; every sample needs a label."
             )
     if labels.dtype == object:
+        nested = [i for i, v in enumerate(labels) if isinstance(v, list | tuple | set | dict | np.ndarray)]
+        if nested:
+            raise DataError(
+                f"The labels hold lists, not labels, at {format_positions(nested)}; give each sample one label."
+            )
         is_str = [isinstance(v, str) for v in labels]
         if any(is_str) and not all(is_str):
             first_str = labels[is_str.index(True)]

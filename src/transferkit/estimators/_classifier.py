@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..backbones import backbone_modality
 from ..data._check import check_data
 from ..errors import DataError
+from ..features._extractor import check_batch_size
 from ..strategies import FitContext, LinearProbe, Strategy, TransferModel
 
 
@@ -34,7 +35,13 @@ def check_targets(y: Any, n_samples: int) -> np.ndarray:
         raise DataError(f"label {int(np.flatnonzero(np.isnan(y))[0])} is missing (NaN)")
     if y.dtype == object and any(v is None for v in y):
         raise DataError(f"label {next(i for i, v in enumerate(y) if v is None)} is missing (None)")
-    check_classification_targets(y)  # "Unknown label type: continuous" for regression targets
+    if y.dtype.kind == "f" or (y.dtype == object and any(isinstance(v, float | np.floating) for v in y)):
+        values = [v for v in dict.fromkeys(y.tolist()) if isinstance(v, float | np.floating) and not float(v).is_integer()]
+        if values:  # sklearn would fail with "Unknown label type: continuous"
+            shown = ", ".join(repr(float(v)) for v in values[:3]) + (", ..." if len(values) > 3 else "")
+            raise DataError(f"labels such as {shown} are continuous (non-integer) numbers, not classes; transferkit "
+                            "classifies, so round or bin them into classes, or use strings as labels")
+    check_classification_targets(y)
     classes = np.unique(y)
     if len(classes) == 0:
         raise DataError("no labels: the data is empty")
@@ -144,6 +151,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     # --- scikit-learn API ------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TransferClassifier:
         """Fit the strategy on ``X``, ``y``. Returns self."""
+        check_batch_size(self.batch_size)  # before any work: 0 or -1 would run no batch at all
         X = self._validate_X(X, reset=True)
         y = check_targets(y, len(X))
         self.classes_, y_enc = np.unique(y, return_inverse=True)

@@ -202,6 +202,23 @@ def load_model(path: str | Path) -> Any:
                                "was edited or the folder is damaged") from exc
 
 
+def _output_width(model: Any) -> int | None:
+    """How many classes the fitted model predicts (the width of ``predict_proba``), or None if unknown."""
+    for attr in ("head", "pipeline"):  # probe head / auto strategy's baseline (AutoModel passes them on)
+        fitted = getattr(model, attr, None)
+        classes = getattr(fitted, "classes_", None) if fitted is not None else None
+        if classes is not None:
+            return len(classes)
+    layer = getattr(getattr(model, "net", None), "head", None)
+    out_features = getattr(layer, "out_features", None)
+    return int(out_features) if isinstance(out_features, int) else None
+
+
+def _shown_classes(classes: np.ndarray, limit: int = 5) -> str:
+    shown = ", ".join(repr(c.item() if isinstance(c, np.generic) else c) for c in classes[:limit])
+    return shown + (f" and {len(classes) - limit} more" if len(classes) > limit else "")
+
+
 def _load_checked(path: Path, config: dict[str, Any]) -> Any:
     """:func:`load_model` once ``config`` (the folder's transferkit.json) passed :func:`read_config`."""
     from ._classifier import TransferClassifier
@@ -217,6 +234,15 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
     est.strategy_ = strategy
     ctx = est._context(len(est.classes_))
     est.model_ = strategy.load_model(path, config["model"], ctx)
+    width = _output_width(est.model_)
+    n_classes = len(est.classes_)
+    if (width is not None and width != n_classes) or len(np.unique(est.classes_)) != n_classes:
+        found = f"a head with {width} outputs" if width is not None and width != n_classes else "repeated classes"
+        raise ModelFolderError(
+            f"the model in {str(path)!r} cannot be loaded: its transferkit.json lists {n_classes} classes "
+            f"({_shown_classes(est.classes_)}) but the model has {found}; its transferkit.json was edited or "
+            "the folder is damaged"
+        )
     expected = config.get("backbone_fingerprint")
     if expected is not None and _backbone_fingerprint(est) != expected:
         raise ModelFolderError(

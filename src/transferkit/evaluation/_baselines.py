@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -49,6 +50,36 @@ class PixelFeatures(TransformerMixin, BaseEstimator):
         return out
 
 
+class _Tfidf(TfidfVectorizer):
+    """:class:`TfidfVectorizer` that gives one all-zero column instead of failing with "empty vocabulary"
+    (texts of only 1-character words or punctuation have no word of two or more characters): the other
+    features of the union, or the class prior, then carry the baseline."""
+
+    def fit(self, raw_documents: Any, y: Any = None) -> _Tfidf:
+        self.fit_transform(raw_documents, y)
+        return self
+
+    def fit_transform(self, raw_documents: Any, y: Any = None) -> Any:
+        self.empty_vocabulary_ = False
+        try:
+            return super().fit_transform(raw_documents, y)
+        except ValueError as exc:
+            if "empty vocabulary" not in str(exc) and "no terms remain" not in str(exc):
+                raise
+        self.empty_vocabulary_ = True
+        return sparse.csr_matrix((len(raw_documents), 1), dtype=np.float64)
+
+    def transform(self, raw_documents: Any) -> Any:
+        if getattr(self, "empty_vocabulary_", False):
+            return sparse.csr_matrix((len(raw_documents), 1), dtype=np.float64)
+        return super().transform(raw_documents)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        if getattr(self, "empty_vocabulary_", False):
+            return np.asarray(["(empty vocabulary)"], dtype=object)
+        return super().get_feature_names_out(input_features)
+
+
 def _as_text(X: Any) -> list[str]:
     return [str(t) for t in X]
 
@@ -58,8 +89,8 @@ def make_baseline(modality: str, *, random_state: int = 0) -> Pipeline:
     head = LogisticRegression(C=1.0, max_iter=2000, random_state=random_state)
     if modality == "text":
         features = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True)),
+            ("words", _Tfidf(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
+            ("chars", _Tfidf(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True)),
         ])
         return make_pipeline(FunctionTransformer(_as_text), features, head)
     if modality == "image":

@@ -25,6 +25,18 @@ def default_cache_dir() -> Path:
     return Path(base) / "transferkit"
 
 
+def usable_features(features: np.ndarray, n_items: int) -> bool:
+    """Whether ``features`` can be cached for ``n_items`` items: a 2-D float array with one row per item,
+    at least one column, and finite values."""
+    return (
+        features.ndim == 2
+        and features.shape[0] == n_items
+        and features.shape[1] > 0
+        and features.dtype.kind == "f"
+        and bool(np.isfinite(features).all())
+    )
+
+
 class FeatureCache:
     """Features by item key, for one backbone + preprocessing namespace."""
 
@@ -46,8 +58,8 @@ class FeatureCache:
                         keys, feats = data["keys"], data["features"]
                 except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                     continue  # unreadable (truncated, empty, bad CRC) shard: ignore it, features get recomputed
-                if keys.ndim != 1 or feats.ndim != 2 or len(keys) != len(feats):
-                    continue  # not a shard this cache wrote
+                if keys.ndim != 1 or not usable_features(feats, len(keys)):
+                    continue  # not a shard this cache wrote, or damaged (0 columns, NaN): recomputed
                 for row, key in enumerate(keys.tolist()):
                     index[key] = (feats, row)
                 seen.add(shard.name)
@@ -61,6 +73,10 @@ class FeatureCache:
         if not hits:
             return None, misses
         width = index[keys[hits[0]]][0].shape[1]
+        odd = [i for i in hits if index[keys[i]][0].shape[1] != width]  # never written so; recompute them
+        if odd:
+            hits = sorted(set(hits) - set(odd))
+            misses = sorted(misses + odd)
         out = np.empty((len(keys), width), dtype=np.float32)
         for i in hits:
             feats, row = index[keys[i]]
@@ -78,6 +94,8 @@ class FeatureCache:
         if not keys:
             return
         features = np.ascontiguousarray(features, dtype=np.float32)
+        if not usable_features(features, len(keys)):
+            return  # never store what would poison every later run (0 columns, wrong row count, NaN)
         index = self._memory.setdefault(self.folder, {})
         for row, key in enumerate(keys):
             index[key] = (features, row)

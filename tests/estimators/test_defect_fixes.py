@@ -1,0 +1,68 @@
+"""Bad user input to the classifier and to saved model folders gives one clear error, not a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.helpers import blobs, polarity_texts
+
+from transferkit import LinearProbe, TransferClassifier, load_model
+from transferkit.errors import DataError, ModelFolderError
+from transferkit.estimators._classifier import check_targets
+
+
+@pytest.mark.parametrize("batch_size", [-1, 0])
+def test_a_batch_size_below_one_fails_before_any_work(batch_size: int, tmp_path: Path) -> None:
+    """-1 stored 0-column features in the cache (breaking every later run); 0 gave a range() error."""
+    X, y = polarity_texts(6)
+    clf = TransferClassifier(backbone="tiny-text", strategy=LinearProbe(), batch_size=batch_size, cache=tmp_path)
+    with pytest.raises(DataError, match=f"batch_size must be a whole number of at least 1, got {batch_size}"):
+        clf.fit(X, y)
+    assert not list(tmp_path.glob("**/*.npz")), "nothing cached"
+    ok = TransferClassifier(backbone="tiny-text", strategy=LinearProbe(), cache=tmp_path).fit(X, y)
+    assert ok.score(X, y) > 0.5
+
+
+@pytest.mark.parametrize("y", [
+    np.array([1.5, 2.5] * 10),
+    np.array([0.25, 1.0] * 10),
+    np.array([1.5, 2.5] * 10, dtype=np.float32),
+    np.array([1.5, "a"] * 10, dtype=object)[::2].astype(float),
+    np.array([1.5, 2.5] * 10, dtype=object),
+])
+def test_continuous_labels_are_a_data_error(y: np.ndarray) -> None:
+    with pytest.raises(DataError, match=r"continuous \(non-integer\) numbers, not classes.*round or bin them") as info:
+        check_targets(y, len(y))
+    assert "1.5" in str(info.value) or "0.25" in str(info.value)
+
+
+def test_continuous_labels_fail_cleanly_in_fit() -> None:
+    X, _ = blobs(10)
+    with pytest.raises(DataError, match=r"labels such as 1\.5, 2\.5 are continuous"):
+        TransferClassifier(backbone="identity", cache=False).fit(X, np.array([1.5, 2.5] * 10))
+
+
+def test_integer_valued_float_labels_still_are_classes() -> None:
+    X, y = blobs(10)
+    labels = np.where(y == y[0], 1.0, 2.0)
+    clf = TransferClassifier(backbone="identity", cache=False).fit(X, labels)
+    assert clf.classes_.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("classes", [["a"], ["a", "b", "c"], ["a", "a"]])
+def test_edited_classes_in_a_model_folder_are_caught_at_load(classes: list[str], tmp_path: Path) -> None:
+    X, y = polarity_texts(6)
+    folder = TransferClassifier(backbone="tiny-text", cache=False).fit(X, y).save(tmp_path / "m")
+    edited = tmp_path / "edited"
+    shutil.copytree(folder, edited)
+    cfg_path = edited / "transferkit.json"
+    config = json.loads(cfg_path.read_text())
+    config["classes"] = classes
+    cfg_path.write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match=r"cannot be loaded: its transferkit.json lists .* edited or"):
+        load_model(edited)
+    assert load_model(folder).predict(X[:2]).shape == (2,)
