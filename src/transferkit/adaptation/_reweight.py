@@ -15,6 +15,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from transferkit.data._validation import check_folds
 from transferkit.errors import DataError
 
 from ._domain import check_source_target
@@ -264,6 +265,7 @@ def kliep_weights(
     ndarray of shape (n_source,)
         Non-negative weights with mean exactly 1 over the source rows.
     """
+    check_folds(cv)
     Xs, Xt = check_source_target(source, target)
     n_t = Xt.shape[0]
     if n_centers < 1:
@@ -280,8 +282,8 @@ def kliep_weights(
 
     best_sigma = candidates[0]
     if len(candidates) > 1:
-        if n_t < 2 or cv < 2:
-            raise DataError("choosing sigma by cross-validation needs cv >= 2 and at least 2 target samples.")
+        if n_t < 2:
+            raise DataError("choosing sigma by cross-validation needs at least 2 target samples.")
         folds = list(KFold(n_splits=min(cv, n_t), shuffle=True, random_state=random_state).split(Xt))
         best_score = -np.inf
         for sigma in candidates:
@@ -339,6 +341,7 @@ def discriminator_weights(
     ndarray of shape (n_source,)
         Positive weights (with ``normalize``, of mean exactly 1 over the source rows).
     """
+    check_folds(cv)
     Xs, Xt = check_source_target(source, target)
     n_s, n_t = Xs.shape[0], Xt.shape[0]
     low, high = (float(c) for c in clip)
@@ -346,7 +349,7 @@ def discriminator_weights(
         raise DataError(f"clip must be two increasing positive numbers, got {clip!r}.")
     folds = min(cv, n_s, n_t)
     if folds < 2:
-        raise DataError("the domain classifier needs cv >= 2 and at least 2 source and 2 target samples.")
+        raise DataError("the domain classifier needs at least 2 source and 2 target samples.")
     X = np.vstack([Xs, Xt])
     is_target = np.r_[np.zeros(n_s, dtype=int), np.ones(n_t, dtype=int)]
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data._tables import column_order
+from ..data._validation import check_folds
 from ..errors import DataError
 from ._distribution import class_imbalance, isolation_outliers
 from ._duplicates import (
@@ -197,8 +198,7 @@ def check_audit_params(*, threshold: float = 0.9, cv: int = 5, contamination: fl
     naming the parameter and the value)."""
     if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number) or not 0.0 < threshold <= 1.0:
         raise DataError(f"threshold must be in (0, 1], got {threshold!r}")
-    if not _is_int(cv) or cv < 2:
-        raise DataError(f"cv must be an integer of at least 2 (folds), got {cv!r}")
+    check_folds(cv)
     if per_class is not None and (not _is_int(per_class) or per_class < 1):
         raise DataError(f"per_class must be a positive integer (items per class) or None, got {per_class!r}")
     if contamination is None or (isinstance(contamination, str) and contamination == "auto"):

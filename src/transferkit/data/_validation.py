@@ -15,7 +15,7 @@ from PIL import Image
 from transferkit.data._images import is_image_path
 from transferkit.errors import DataError
 
-__all__ = ["check_labels", "check_texts", "infer_modality"]
+__all__ = ["check_folds", "check_labels", "check_texts", "infer_modality"]
 
 _SHOWN = 5  # how many offending positions a message lists
 
@@ -52,6 +52,15 @@ def format_positions(positions: Sequence[int], *, rows: bool = False) -> str:
         text += f" and {len(positions) - _SHOWN} more"
     noun = ("row" if rows else "index") if len(positions) == 1 else ("rows" if rows else "indices")
     return f"{noun} {text}"
+
+
+def check_folds(value: Any, name: str = "cv", *, error: type[Exception] = DataError) -> int:
+    """``value`` as an int if it is a number of cross-validation folds (an integer of at least 2, not a
+    bool); else ``error`` (a :class:`DataError` unless the caller names its own) naming the parameter
+    ``name`` and the value. The one check behind every ``cv`` setting, before any data is read."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) or value < 2:
+        raise error(f"{name} must be an integer of at least 2 folds, got {value!r}")
+    return int(value)
 
 
 def _as_1d(values: Any, what: str) -> np.ndarray:

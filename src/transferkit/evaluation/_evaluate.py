@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from .._blas import one_blas_thread
+from ..data._validation import check_folds
 from ..errors import DataError, TransferkitError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
 from ._metrics import classification_metrics, corrected_resampled_ci, mean_ci, paired_bootstrap_ci
@@ -280,8 +281,8 @@ def evaluate(
         raise DataError("no model to evaluate")
     if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
         raise DataError(f"repeats must be a positive integer, got {repeats!r}")
-    if test is None and (isinstance(cv, bool) or not isinstance(cv, int | np.integer) or cv < 2):
-        raise DataError(f"cv must be an integer of at least 2 folds, got {cv!r}")
+    if test is None:
+        check_folds(cv)
     if test is not None and repeats > 1:
         raise DataError(f"repeats={repeats} needs cross-validation; a held-out test set is a single split "
                         "(drop the test set or use repeats=1)")

@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..data._validation import check_folds
 from ..errors import DataError
 from ._rankings import (
     SHIFTS,
@@ -50,14 +51,6 @@ def candidate_sizes(n_features: int, candidates: Sequence[int] | None, fractions
         if not (isinstance(f, int | float | np.number) and not isinstance(f, bool) and np.isfinite(f) and 0 < f <= 1):
             raise DataError(f"fractions must be finite numbers in (0, 1]; {f!r} is not (got {list(fractions)!r})")
     return sorted({max(1, int(round(float(f) * n_features))) for f in fractions})
-
-
-def check_folds(value: Any, name: str) -> int:
-    """``value`` if it is an integer number of cross-validation folds (at least 2); else a DataError
-    naming the parameter ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
-        raise DataError(f"{name} must be an integer of at least 2 folds, got {value!r}")
-    return int(value)
 
 
 class CVFeatureSelector(SelectorMixin, BaseEstimator):

@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..data._validation import check_folds
 from ..errors import StrategyError
 from ._base import FitContext, Strategy, TransferModel
 from ._serialize import load_sklearn, save_sklearn
@@ -202,6 +203,7 @@ class AutoStrategy(Strategy):
                                 f"{self.full_per_class}")
         if self.refit not in (True, False, "auto"):
             raise StrategyError(f"refit must be True, False or 'auto', got {self.refit!r}")
+        check_folds(self.cv, error=StrategyError)
         start = time.perf_counter()
         budget = parse_budget(self.budget)
         modality = backbone_modality(ctx.backbone)

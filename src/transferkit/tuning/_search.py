@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
 from .._blas import one_blas_thread
+from ..data._validation import check_folds
 from ..errors import DataError, error_cause
 from ..evaluation._evaluate import folds_note
 from ._errors import TuningError
@@ -495,8 +496,7 @@ def tune(
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
                                 or not 0 < timeout < math.inf):  # NaN fails too
         raise TuningError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
-    if isinstance(cv, bool) or not isinstance(cv, int | np.integer) or cv < 2:
-        raise TuningError(f"cv must be an integer of at least 2 folds, got {cv!r}")
+    check_folds(cv, error=TuningError)
     head_name = head if isinstance(head, str) else None
     template = make_head(head) if isinstance(head, str) else head
     if not hasattr(template, "predict_proba"):
