@@ -24,3 +24,13 @@ def test_a_holdout_share_splits_stratified() -> None:
     assert holdout_split(data, 0, 0) is None
     split = holdout_split(data, 0.2, 0)
     assert split is not None and len(split[1].y) == 4 and set(np.unique(split[1].y)) == {"c0", "c1"}
+
+
+def test_a_holdout_that_leaves_too_few_to_train_on_is_refused_with_the_largest_share_that_works() -> None:
+    X, y = blobs(5)  # 10 items in 2 classes
+    data = Dataset(X=X, y=y, modality="table")
+    with pytest.raises(DataError, match=r"holdout 0.9 of 10 examples leaves 1 to train on, fewer than the 2 classes; "
+                                        r"lower --holdout \(at most 0.8 here\)"):
+        holdout_split(data, 0.9, 0)
+    train, test = holdout_split(data, 0.8, 0) or (None, None)  # the share the message suggests works
+    assert train is not None and test is not None and len(train.y) == 2 and len(test.y) == 8

@@ -188,6 +188,10 @@ def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Da
                         "possible; add examples or use --holdout 0")
     idx = np.arange(len(data.y))
     n_test = max(int(round(fraction * len(idx))), len(counts))
+    if len(idx) - n_test < len(counts):  # a stratified split trains on at least one example per class
+        raise DataError(f"holdout {fraction:g} of {len(idx)} examples leaves {len(idx) - n_test} to train on, fewer "
+                        f"than the {len(counts)} classes; lower --holdout (at most "
+                        f"{(len(idx) - len(counts)) / len(idx):.2g} here) or use --holdout 0")
     tr, te = train_test_split(idx, test_size=n_test, stratify=data.y, random_state=random_state)
     return data.take(np.sort(tr)), data.take(np.sort(te))
 

@@ -357,3 +357,21 @@ def test_an_empty_data_path_names_nothing(tmp_path: Path, monkeypatch: pytest.Mo
 def test_ensemble_members_listed_twice_are_a_usage_error(tmp_path: Path, no_data: None) -> None:
     _usage_error("ensemble", tmp_path / "missing.csv", "-m", "baseline,baseline", "-o", tmp_path / "e",
                  expected=("'--members'", "ensemble member 'baseline' is listed twice"))
+
+
+@pytest.mark.parametrize(("ckpt", "out", "where"), [("m/ck", "m", "lies inside"), ("ck", "ck/m", "holds"), ("m", "m", "is")])
+def test_fit_refuses_a_checkpoint_folder_that_meets_the_model_folder_before_any_data(
+        tmp_path: Path, no_data: None, ckpt: str, out: str, where: str) -> None:
+    """Checkpoints inside -o made the save fail after the whole training run ('already exists')."""
+    _usage_error("fit", "rotten_tomatoes", "--backbone", "tiny-text", "-s", "finetune",
+                 "--checkpoint-dir", str(tmp_path / ckpt), "-o", str(tmp_path / out),
+                 expected=("--checkpoint-dir", f"{where} the model folder -o"))
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_lr_find_help_lists_no_option_it_refuses() -> None:
+    """--budget and --lr were listed in lr-find's help, and refused when given."""
+    code, text = run_cli("lr-find", "--help")
+    assert code == 0 and "--start-lr" in text and "--epochs" in text, text
+    assert "--budget" not in text and not re.search(r"--lr\b", text), text
+    _usage_error("lr-find", "rotten_tomatoes", "--lr", "0.1", expected=("drop --lr",))

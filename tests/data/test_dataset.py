@@ -481,5 +481,8 @@ def test_labels_that_differ_only_by_spaces_are_refused(tmp_path: Path) -> None:
 def test_a_text_column_of_numbers_says_so(tmp_path: Path) -> None:
     path = tmp_path / "num.csv"
     path.write_text("text,label\n1,a\n2,b\n3,a\n")
-    with pytest.raises(DataError, match=r"holds numbers, not text, in rows 1, 2, 3.*--modality table"):
+    with pytest.raises(DataError, match=r"holds numbers, not text, in rows 1, 2, 3.*rename that column \(or pass "
+                                        r"modality='table' in the Python API\)") as err:
         load_data(path)
+    assert "--modality" not in str(err.value)  # no command takes a --modality for its data
+    assert load_data(path, modality="table").modality == "table"  # the API remedy the message names works

@@ -128,10 +128,12 @@ STRATEGY_HELP = ("auto (choose on a validation split within --budget; fit's defa
                  "(low-rank adapters); comma-separated for evaluate.")
 
 
-def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any = _check_strategy) -> list[Any]:
+def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any = _check_strategy,
+                       hide: frozenset[str] = frozenset()) -> list[Any]:
     """The options of the commands that build a transfer model, with ``strategy_help`` as the help of
     ``--strategy`` and ``strategy_check`` (raising a TransferkitError; None: no check) its check while the
-    options are parsed."""
+    options are parsed. Options named in ``hide`` (``"--budget"``, ``"--lr"``) stay out of the help: the
+    command never takes them, and still says why when one is given."""
     return [
         click.option("--backbone", "-b", default="auto", show_default=True, callback=api_check(check_backbone_option),
                      help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
@@ -139,13 +141,13 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                           "tables identity, i.e. the raw columns)."),
         click.option("--strategy", "-s", default=None, help=strategy_help,
                      callback=api_check(strategy_check) if strategy_check else None),
-        click.option("--budget", default=None, callback=api_check(_check_budget),
+        click.option("--budget", default=None, callback=api_check(_check_budget), hidden="--budget" in hide,
                      help="auto: time budget for the whole fit, e.g. 90s, 10m, 1h (default: no limit)."),
         click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
         click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
         *weights_options,
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
-        click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None,
+        click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None, hidden="--lr" in hide,
                      help="Fine-tuning learning rate of the backbone."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
         click.option("--freeze", type=click.IntRange(min=0), default=None,
@@ -388,6 +390,19 @@ def datasets() -> None:
         click.echo(f"{name:<20} {doc}")
 
 
+def _check_apart(checkpoints: str | None, out: str) -> None:
+    """Refuse a checkpoint folder that is the model folder, lies inside it or holds it, before any training:
+    the model folder is written whole at the end of the run (checkpoints inside it made the save fail after
+    training), and a model folder inside the checkpoints would be read as a stray checkpoint."""
+    if checkpoints is None:
+        return
+    ckpt, model = Path(checkpoints).resolve(), Path(out).resolve()
+    if ckpt == model or ckpt.is_relative_to(model) or model.is_relative_to(ckpt):
+        where = "is" if ckpt == model else "lies inside" if ckpt.is_relative_to(model) else "holds"
+        raise click.UsageError(f"--checkpoint-dir {checkpoints!r} {where} the model folder -o {out!r}; keep them "
+                               "apart (the model folder is written whole at the end of the run)")
+
+
 @cli.command()
 @click.argument("data")
 @_apply(model_options)
@@ -397,8 +412,8 @@ def datasets() -> None:
               help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
 @click.option("--checkpoint-dir", type=OutputPath(file_okay=False), default=None,
-              help="Fine-tuning: a checkpoint after every epoch here (default OUT.checkpoints, removed after "
-                   "a successful run).")
+              help="Fine-tuning: a checkpoint after every epoch here, kept after the run (default: "
+                   "OUT.checkpoints, removed after a successful run).")
 @click.option("--resume", is_flag=True, help="Continue a killed fine-tuning run from its last checkpoint.")
 def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None:
     """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
@@ -420,6 +435,7 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
         kw["checkpoint_dir"] = f"{Path(out)}.checkpoints"
         check_checkpoint_folder(Path(kw["checkpoint_dir"]))  # removed after the run: it must hold only checkpoints
     check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)  # the given folder or the default one
+    _check_apart(kw["checkpoint_dir"], out)
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):

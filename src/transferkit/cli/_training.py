@@ -42,7 +42,8 @@ def _check_sweep(strategy: str, start_lr: float, end_lr: float) -> None:
 
 @cli.command(name="lr-find")
 @click.argument("data")
-@_apply(make_model_options(LR_FIND_STRATEGY_HELP, strategy_check=None))  # its own check: _check_sweep
+@_apply(make_model_options(LR_FIND_STRATEGY_HELP, strategy_check=None,  # its own check: _check_sweep
+                           hide=frozenset({"--budget", "--lr"})))  # no auto strategy; the sweep sets the rate
 @_apply(data_options)
 @click.option("--start-lr", type=FiniteFloatRange(0, min_open=True), default=1e-7, show_default=True)
 @click.option("--end-lr", type=FiniteFloatRange(0, min_open=True), default=1.0, show_default=True)

@@ -200,8 +200,8 @@ def _frame_features(
         if numeric and len(numeric) == len(bad):
             raise DataError(
                 f"Text column {text_column!r} of the {where} holds numbers, not text, in "
-                f"{_positions(numeric, frame, base_dir is not None)}; for a table of numeric features, pass "
-                "--modality table (modality='table'), or name the text column with --text-column."
+                f"{_positions(numeric, frame, base_dir is not None)}; for a table of numeric features, rename that "
+                "column (or pass modality='table' in the Python API), or name the text column with --text-column."
             )
         if bad:
             raise DataError(
