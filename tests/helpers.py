@@ -28,6 +28,16 @@ def stripe_images(n_per_class: int = 12, size: int = 28, seed: int = 0) -> tuple
     return X, y
 
 
+def save_pngs(images: np.ndarray, folder: Path, prefix: str = "") -> list[str]:
+    """Each image as ``folder/{prefix}{i}.png``; the paths as strings, in order."""
+    from PIL import Image
+
+    paths = [str(folder / f"{prefix}{i}.png") for i in range(len(images))]
+    for img, path in zip(images, paths, strict=True):
+        Image.fromarray(img).save(path)
+    return paths
+
+
 def polarity_texts(n_per_class: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     r = np.random.default_rng(seed)
     pos = ["great", "lovely", "excellent", "good", "wonderful"]

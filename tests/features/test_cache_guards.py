@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from tests.helpers import polarity_texts, stripe_images
+from tests.helpers import polarity_texts, save_pngs, stripe_images
 
 from transferkit import FeatureExtractor
 from transferkit.errors import DataError, ImageLoadError
@@ -63,11 +62,7 @@ def test_a_shard_with_unusable_features_is_recomputed(damage: str, tmp_path: Pat
 
 def test_image_errors_name_the_position_in_the_data_not_in_the_batch(tmp_path: Path) -> None:
     X, _ = stripe_images(4)
-    paths = []
-    for i, img in enumerate(X):
-        p = tmp_path / f"{i}.png"
-        Image.fromarray(img).save(p)
-        paths.append(str(p))
+    paths = save_pngs(X, tmp_path)
     data = Path(paths[6]).read_bytes()
     Path(paths[6]).write_bytes(data[: len(data) // 2])  # truncated
     ext = FeatureExtractor(backbone="tiny-cnn", cache=tmp_path / "c", batch_size=4).fit(paths[:2])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from tests.helpers import InferenceCounter, polarity_texts, stripe_images
+from tests.helpers import InferenceCounter, polarity_texts, save_pngs, stripe_images
 
 from transferkit import FeatureExtractor
 from transferkit.errors import DataError, ImageLoadError, UnknownBackboneError
@@ -48,11 +48,7 @@ def test_partial_hits_compute_only_new_items(monkeypatch: pytest.MonkeyPatch, tm
 
 def test_cache_is_keyed_by_content_not_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     X, _ = stripe_images(3)
-    paths = []
-    for i, img in enumerate(X):
-        p = tmp_path / f"img{i}.png"
-        Image.fromarray(img).save(p)
-        paths.append(str(p))
+    paths = save_pngs(X, tmp_path, "img")
     counter = _Counter(monkeypatch)
     ext = FeatureExtractor(backbone="tiny-cnn", cache=tmp_path / "c").fit(paths)
     a = ext.transform(paths)

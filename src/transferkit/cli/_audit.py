@@ -28,18 +28,14 @@ def _data(spec: str, kw: dict[str, Any]) -> tuple[Any, int | None]:
                         per_class=kw["per_class"], random_state=kw["seed"]), None
 
 
-def _check_drop(names: str) -> None:
-    """``--drop``: known checks whose items can be removed (the API's own rule)."""
-    from ..audit._findings import check_drop
+def _removable_checks(verb: str) -> Any:
+    """The check of ``--drop`` or ``--keep`` (``verb``): known checks whose items can be removed (the API's
+    own rule, imported when an option is parsed)."""
+    def check(names: str) -> None:
+        from ..audit._findings import check_drop
 
-    check_drop(names)
-
-
-def _check_keep(names: str) -> None:
-    """``--keep``: known checks whose items can be removed (the API's own rule)."""
-    from ..audit._findings import check_drop
-
-    check_drop(names, verb="keep")
+        check_drop(names, verb=verb)
+    return check
 
 
 def _drop(drop: str, keep: str) -> frozenset[str]:
@@ -93,9 +89,9 @@ def _check_backbone(name: str) -> None:
               help="Folds of the out-of-fold probabilities for label errors.")
 @click.option("--fix", "fix_out", type=OutputPath(file_okay=False), default=None,
               help="Write a cleaned copy to this new folder, with audit_log.json/.csv (the input is never edited).")
-@click.option("--drop", default="", callback=api_check(_check_drop), help="With --fix, also remove these checks' items: outliers, label-errors, "
+@click.option("--drop", default="", callback=api_check(_removable_checks("drop")), help="With --fix, also remove these checks' items: outliers, label-errors, "
                                          "near-duplicates (comma-separated).")
-@click.option("--keep", default="", callback=api_check(_check_keep), help="With --fix, keep items of these default checks (e.g. exact-duplicates).")
+@click.option("--keep", default="", callback=api_check(_removable_checks("keep")), help="With --fix, keep items of these default checks (e.g. exact-duplicates).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --fix folder.")
 @_apply(selection_options)
 @_apply(data_options)
