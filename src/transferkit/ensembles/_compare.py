@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from ..data._validation import check_folds
 from ..evaluation import BASELINE, EvaluationResult, Report, add_evaluation, evaluate, make_baseline, mean_ci
 from ._ensemble import TransferEnsemble
 from ._members import BASELINE_SPEC, EnsembleError
+from ._modality import fit_modality, required_modality
 
 
 @dataclass
@@ -84,18 +86,21 @@ def compare_ensemble(
 
     A ``"baseline"`` member is the no-transfer baseline row itself (voting, stacking); with bagging or
     boosting each member enters with its swapped head, and is scored that way. Every model also gets
-    its gain over the plain no-transfer baseline with a 95% interval.
+    its gain over the plain no-transfer baseline with a 95% interval. Without ``modality``, the one the
+    members' backbones read, else the one ``X`` shows.
 
     Returns
     -------
     EnsembleComparison
     """
+    cv = check_folds(cv, error=EnsembleError)
     ensemble = TransferEnsemble(members=members, method=method, cv=min(cv, 5), n_estimators=n_estimators,
                                 modality=modality, image_size=image_size, max_length=max_length, cache=cache,
                                 random_state=random_state)
-    modality = modality or ensemble._modality()
-    if modality is None:
-        raise EnsembleError("the data modality is unknown; pass modality= when every member is a baseline")
+    ensemble._check_params()
+    if modality is None:  # the members' (a member reading other data than X holds is named), else X's
+        modality = fit_modality(members, None, X)[0] or required_modality(
+            X, why="the no-transfer baseline every model is compared with reads the data's modality")
     ensemble.set_params(modality=modality)
     pairs = ensemble.named_members()  # also checks names and the method before any data work
     suffix = f" ({method})" if method in ("bagging", "boosting") else ""

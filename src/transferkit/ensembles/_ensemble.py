@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._blas import one_blas_thread
 from ._members import BASELINE_SPEC, EnsembleError, NamedMember, member_estimator, member_modality, with_head
+from ._modality import fit_modality, member_specs
 
 METHODS = ("voting", "stacking", "bagging", "boosting")
 
@@ -71,8 +72,9 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         Bagged copies, or boosting rounds (x5) per member.
     final_estimator : classifier, optional
         Stacking's combiner (default: logistic regression).
-    modality : str, optional
-        Data modality; needed only when every member is a baseline.
+    modality : {"image", "text", "table"}, optional
+        Data modality. By default the one the members' backbones read, else (only baselines and your
+        own members) the one ``X`` shows when fitted.
     image_size, max_length, cache : settings of the transfer members (see
         :class:`~transferkit.TransferClassifier`).
     random_state : int, default=0
@@ -81,6 +83,8 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
     ----------
     ensemble_ : the fitted scikit-learn ensemble
     classes_ : ndarray
+    modality_ : str or None
+        The modality the members were fitted on (None: only your own members, given ``X`` as it is).
 
     A fitted ensemble saves to a model folder (:meth:`save`) that :func:`transferkit.load_model` reads.
 
@@ -112,22 +116,36 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _modality(self) -> str | None:
-        """The modality the members read (the ``modality`` given, else the first member's)."""
+        """The modality the members read: once fitted, the one they were fitted on (``modality_``); before,
+        the ``modality`` given, else the first member's."""
+        if hasattr(self, "modality_"):
+            return self.modality_
         return self._modality_and_source()[0]
 
     def _modality_and_source(self) -> tuple[str | None, str]:
         """The modality the members must read, and where it comes from (the data, or the first member)."""
         if self.modality is not None:
             return self.modality, "the data"
-        specs = [self.members] if isinstance(self.members, str) else self.members
-        modality, first = member_modality([m for s in specs if isinstance(s, str) for m in s.split(",")])
+        modality, first = member_modality(member_specs(self.members))
         return modality, f"the first member, {first!r},"
+
+    def _check_params(self) -> None:
+        """The method, ``cv`` and ``n_estimators``, before any member is built or any data read."""
+        from ..data._validation import check_folds
+
+        if self.method not in METHODS:
+            raise EnsembleError(f"unknown ensemble method {self.method!r}; choose one of: {', '.join(METHODS)}")
+        check_folds(self.cv, error=EnsembleError)
+        n = self.n_estimators
+        if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
+            raise EnsembleError(f"n_estimators must be a positive integer, got {n!r}")
 
     def named_members(self) -> list[tuple[str, BaseEstimator]]:
         """The members as (name, unfitted estimator), heads swapped for bagging and boosting."""
-        if self.method not in METHODS:
-            raise EnsembleError(f"unknown ensemble method {self.method!r}; choose one of: {', '.join(METHODS)}")
-        modality, modality_of = self._modality_and_source()
+        return self._named_members(*self._modality_and_source())
+
+    def _named_members(self, modality: str | None, modality_of: str) -> list[tuple[str, BaseEstimator]]:
+        self._check_params()
         pairs = build_members(self.members, modality=modality, image_size=self.image_size, max_length=self.max_length,
                               cache=self.cache, random_state=self.random_state, modality_of=modality_of)
         if self.method in ("bagging", "boosting"):
@@ -140,8 +158,9 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
                                     "probability=True)")
         return pairs
 
-    def _ensemble(self) -> BaseEstimator:
-        wrapped = [(f"m{i}", NamedMember(estimator=e, name=n)) for i, (n, e) in enumerate(self.named_members())]
+    def _ensemble(self, modality: str | None, modality_of: str) -> BaseEstimator:
+        wrapped = [(f"m{i}", NamedMember(estimator=e, name=n))
+                   for i, (n, e) in enumerate(self._named_members(modality, modality_of))]
         if self.method == "stacking":
             final = self.final_estimator if self.final_estimator is not None else LogisticRegression(max_iter=2000)
             return StackingClassifier(wrapped, final_estimator=final, stack_method="predict_proba",
@@ -149,10 +168,14 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         return VotingClassifier(wrapped, voting="soft")
 
     def fit(self, X: Any, y: Any) -> TransferEnsemble:
-        """Fit every member (and, for stacking, the combiner on out-of-fold probabilities)."""
+        """Fit every member (and, for stacking, the combiner on out-of-fold probabilities). Without
+        ``modality``, and with no member whose backbone fixes it, the modality is the one ``X`` shows
+        (kept as ``modality_``)."""
         from ..estimators._classifier import check_targets
 
-        X = self._check_X(X, reset=True)
+        self._check_params()
+        modality, modality_of = fit_modality(self.members, self.modality, X)
+        X = self._check_X(X, reset=True, modality=modality)
         y = check_targets(y, len(X))
         if self.method == "stacking":
             _, counts = np.unique(y, return_counts=True)
@@ -160,16 +183,16 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
                 raise EnsembleError(f"stacking with cv={self.cv} needs at least {self.cv} examples per class; the "
                                     f"smallest class has {counts.min()} (lower cv or use method='voting')")
         with one_blas_thread():  # baselines, heads, the combiner: small scikit-learn fits (torch keeps its threads)
-            self.ensemble_ = self._ensemble().fit(X, y)
+            self.ensemble_ = self._ensemble(modality, modality_of).fit(X, y)
         self.classes_ = self.ensemble_.classes_
+        self.modality_ = modality
         return self
 
-    def _check_X(self, X: Any, *, reset: bool) -> Any:
+    def _check_X(self, X: Any, *, reset: bool, modality: str | None) -> Any:
         """Tables through scikit-learn's checks (``n_features_in_``, no sparse input), images and texts
         through transferkit's; with only your own members (modality unknown) ``X`` goes to them as given."""
         from ..data._check import check_data, forget_table_width
 
-        modality = self._modality()
         if modality is not None:
             return check_data(self, X, modality, reset=reset)
         if reset:
@@ -178,11 +201,13 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "ensemble_")
-        return np.asarray(self.ensemble_.predict_proba(self._check_X(X, reset=False)))
+        X = self._check_X(X, reset=False, modality=self._modality())
+        return np.asarray(self.ensemble_.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "ensemble_")
-        return np.asarray(self.ensemble_.predict(self._check_X(X, reset=False)))
+        X = self._check_X(X, reset=False, modality=self._modality())
+        return np.asarray(self.ensemble_.predict(X))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save the fitted ensemble to a model folder, atomically: one sub-folder per member (a transferkit

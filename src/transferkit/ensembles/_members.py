@@ -63,7 +63,8 @@ def member_estimator(spec: str, *, modality: str | None = None, image_size: int 
     spec = spec.strip()
     if spec == BASELINE_SPEC:
         if modality is None:
-            raise EnsembleError("member 'baseline' needs the data's modality; give another member first or the modality")
+            raise EnsembleError("member 'baseline' reads the data's modality, unknown before fit; pass modality= "
+                                "or add a member with a backbone")
         return make_baseline(modality, random_state=random_state)
     backbone, strategy = split_spec(spec)
     try:
