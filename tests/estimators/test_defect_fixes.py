@@ -66,3 +66,22 @@ def test_edited_classes_in_a_model_folder_are_caught_at_load(classes: list[str],
     with pytest.raises(ModelFolderError, match=r"cannot be loaded: its transferkit.json lists .* edited or"):
         load_model(edited)
     assert load_model(folder).predict(X[:2]).shape == (2,)
+
+
+@pytest.mark.parametrize("edit", ["swap", "rename"])
+def test_a_reordered_or_renamed_class_list_is_caught_at_load(edit: str, tmp_path: Path) -> None:
+    """Same count, no repeats: such a list loaded and predicted the wrong labels without a word."""
+    X, y = polarity_texts(6)
+    model = TransferClassifier(backbone="tiny-text", cache=False).fit(X, y)
+    folder = model.save(tmp_path / "m")
+    cfg_path = folder / "transferkit.json"
+    config = json.loads(cfg_path.read_text())
+    original = list(config["classes"])
+    config["classes"] = original[::-1] if edit == "swap" else [f"{c}!" for c in original]
+    cfg_path.write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match=r"its transferkit.json lists the classes \(.*\) but its labels.json, "
+                                               r"which the checksums vouch for, lists \('neg', 'pos'\)"):
+        load_model(folder)
+    config["classes"] = original
+    cfg_path.write_text(json.dumps(config))
+    assert load_model(folder).predict(X).tolist() == model.predict(X).tolist()

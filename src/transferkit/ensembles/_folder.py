@@ -132,36 +132,12 @@ def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     ens = TransferEnsemble(members=members, final_estimator=final, **config["params"])
     ens.ensemble_ = skeleton
     ens.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
-    _check_classes(path, ens.classes_, skeleton, fitted)
     ens.modality_ = config["fitted_modality"] if "fitted_modality" in config else ens._modality()  # older folders
     if ens.modality_ not in (*MODALITIES, None):
         raise ModelFolderError(f"the model in {str(path)!r} cannot be loaded: its transferkit.json gives the unknown "
                                f"modality {ens.modality_!r}; its transferkit.json was edited or the folder is damaged")
     restore_table_columns(ens, config)
     return ens
-
-
-def _check_classes(path: Path, classes: np.ndarray, skeleton: Any, members: list[NamedMember]) -> None:
-    """The class list of ``transferkit.json`` (which the checksums cannot cover) against the fitted ensemble
-    (``skeleton``, from its checksummed skops file) and every member's width: an edited list would
-    relabel the predictions, or name the probability columns wrongly, without a word."""
-    from ..estimators._folder import _shown_classes
-
-    fitted = np.asarray(skeleton.classes_)
-    n = len(classes)
-    odd = [(m.name, len(m.classes_)) for m in members if len(m.classes_) != n]
-    problem = None
-    if len(np.unique(classes)) != n:
-        problem = "with repeats"
-    elif fitted.tolist() != classes.tolist():
-        problem = f"but the ensemble predicts {len(fitted)} classes ({_shown_classes(fitted)})"
-    elif odd:
-        problem = f"but its member {odd[0][0]!r} predicts {odd[0][1]} classes"
-    if problem is not None:
-        raise ModelFolderError(
-            f"the model in {str(path)!r} cannot be loaded: its transferkit.json lists {n} classes "
-            f"({_shown_classes(classes)}) {problem}; its transferkit.json was edited or the folder is damaged"
-        )
 
 
 __all__ = ["load_ensemble", "save_ensemble"]

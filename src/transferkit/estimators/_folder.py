@@ -165,7 +165,27 @@ def read_config(path: Path) -> dict[str, Any]:
             raise ModelFolderError(f"model file {str(f)!r} is missing")
         if sha256_file(f) != digest:
             raise ModelFolderError(f"model file {str(f)!r} is corrupt or was modified (checksum mismatch)")
+    _check_class_list(path, config)
     return config
+
+
+def _check_class_list(path: Path, config: dict[str, Any]) -> None:
+    """Refuse a ``classes`` list in transferkit.json that differs from labels.json, which the checksums vouch
+    for: a reordered or renamed list would load and predict wrong labels without a word."""
+    if "labels.json" not in config["files"] or not isinstance(config.get("classes"), list):
+        return
+    try:
+        labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
+        vouched = [labels[str(i)] for i in range(len(labels))]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+        return  # a labels.json of another layout: its checksum held, so nothing to compare with
+    if config["classes"] != vouched:
+        listed = np.asarray(config["classes"], dtype=object)
+        raise ModelFolderError(
+            f"the model in {str(path)!r} cannot be loaded: its transferkit.json lists the classes "
+            f"({_shown_classes(listed)}) but its labels.json, which the checksums vouch for, lists "
+            f"({_shown_classes(np.asarray(vouched, dtype=object))}); its transferkit.json was edited or the "
+            "folder is damaged")
 
 
 def strategy_from_config(config: dict[str, Any], *, where: str = "the model folder") -> Strategy:
