@@ -272,7 +272,7 @@ class DeepDA(FullFineTune):
             if val_idx is not None:
                 take = X[val_idx] if isinstance(X, np.ndarray) else [X[i] for i in val_idx]
                 val_loader = make_loader(take, y[val_idx], preprocess=backbone.preprocess, batch_size=ctx.batch_size,
-                                         shuffle=False, seed=ctx.random_state)
+                                         shuffle=False, seed=ctx.random_state, positions=val_idx)
             # items, labels and domains name the run
             run_key = self.run_key(ctx, X, backbone.spec.modality, np.stack([y, domain]), sample_weight)
             trainer = Trainer(self.train_config(ctx, run_key), weighted_cross_entropy(self.label_smoothing),

@@ -118,15 +118,23 @@ def load_images(items: Iterable[Any]) -> list[np.ndarray]:
     return [load_image(item, index=i) for i, item in enumerate(items)]
 
 
-_POSITIONS: contextvars.ContextVar[Sequence[int] | None] = contextvars.ContextVar("image_positions", default=None)
+_POSITIONS: contextvars.ContextVar[Sequence[int | None] | None] = contextvars.ContextVar("image_positions",
+                                                                                        default=None)
 
 
 @contextlib.contextmanager
 def item_positions(positions: Sequence[int]) -> Iterator[None]:
     """Within this block, ``index=i`` given to :func:`load_image` is taken as a position in a batch whose
     items sit at ``positions`` in the data, and messages name ``positions[i]``: batched callers then
-    report the item's place in the user's data, not in the batch."""
-    token = _POSITIONS.set(list(positions))
+    report the item's place in the user's data, not in the batch.
+
+    Blocks nest: inside an outer block, ``positions`` are places among the outer block's items (a
+    fine-tuning strategy extracting features of its training split names rows of the whole data set)."""
+    outer = _POSITIONS.get()
+    mapped: list[int | None] = [int(p) for p in positions]
+    if outer is not None:
+        mapped = [outer[p] if p is not None and 0 <= p < len(outer) else None for p in mapped]  # unknown: none
+    token = _POSITIONS.set(mapped)
     try:
         yield
     finally:
@@ -136,7 +144,7 @@ def item_positions(positions: Sequence[int]) -> Iterator[None]:
 def _where(what: str, index: int | None) -> str:
     positions = _POSITIONS.get()
     if index is not None and positions is not None:
-        index = int(positions[index]) if 0 <= index < len(positions) else None  # unknown: say none
+        index = positions[index] if 0 <= index < len(positions) else None  # unknown: say none
     return what if index is None else f"{what} (item {index})"
 
 

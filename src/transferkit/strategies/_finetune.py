@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from ..backbones import TransferNet
+from ..data._images import item_positions
 from ..errors import StrategyError
 from ..features import batched_inference, resolve_device
 from ..training import (
@@ -297,17 +298,19 @@ class FullFineTune(Strategy):
         train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state)
         ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
         take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
-        self.warm_start(net, ctx, take(train_idx), y[train_idx])
+        with item_positions(train_idx.tolist()):  # LP-FT's probe features: errors name rows of X, not of the split
+            self.warm_start(net, ctx, take(train_idx), y[train_idx])
         w = self.sample_weights(y, sample_weight)
         train_loader = make_loader(
             take(train_idx), y[train_idx], preprocess=self.train_preprocess(backbone), batch_size=self.batch_size,
             shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
             batch_transform=self.augment.batch_transform(ctx.n_classes) if self.augment is not None else None,
+            positions=train_idx,  # errors name an item's place in X, not in the training split
         )
         val_loader = None
         if val_idx is not None:
             val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
-                                     batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state)
+                                     batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state, positions=val_idx)
         trainer = Trainer(self.train_config(ctx, self.run_key(ctx, X, backbone.spec.modality, y, sample_weight)),
                           weighted_cross_entropy(self.label_smoothing), terms=self.loss_terms(net),
                           callbacks=self.callbacks(val_loader is not None))

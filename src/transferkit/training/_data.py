@@ -47,7 +47,11 @@ class EpochSampler(Sampler[int]):
 
 
 class Collate:
-    """Turn a list of indices into ``(inputs, targets, weights)`` with the backbone's preprocessing."""
+    """Turn a list of indices into ``(inputs, targets, weights)`` with the backbone's preprocessing.
+
+    ``positions[i]`` is where ``X[i]`` sits in the user's data (default: ``i``), so an unreadable image
+    is named by its place in the data set, not by its place in the (shuffled) batch or in a split of it.
+    """
 
     def __init__(
         self,
@@ -56,15 +60,24 @@ class Collate:
         weights: np.ndarray | None,
         preprocess: Callable[[Sequence[Any]], Any],
         batch_transform: BatchTransform | None = None,
+        positions: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         self.X, self.y, self.weights, self.preprocess = X, y, weights, preprocess
         self.batch_transform = batch_transform
+        self.positions = None if positions is None else np.asarray(positions, dtype=np.int64)
+        if self.positions is not None and self.positions.shape != (len(y),):
+            raise ValueError(f"positions has shape {self.positions.shape}, expected ({len(y)},): one per item")
 
     def __call__(self, idx: list[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]:
+        from ..data._images import item_positions  # here: the data layer (pandas) loads only when batches do
+
         ix = np.asarray(idx)
         items = self.X[ix] if isinstance(self.X, np.ndarray) else [self.X[i] for i in ix]
         w = torch.as_tensor(self.weights[ix], dtype=torch.float32) if self.weights is not None else None
-        inputs, targets = self.preprocess(items), torch.as_tensor(self.y[ix], dtype=torch.long)
+        where = ix if self.positions is None else self.positions[ix]
+        with item_positions(where.tolist()):  # image errors name the item's place in the data, not in the batch
+            inputs = self.preprocess(items)
+        targets = torch.as_tensor(self.y[ix], dtype=torch.long)
         if self.batch_transform is not None:
             inputs, targets = self.batch_transform(inputs, targets)
         return inputs, targets, w
@@ -84,9 +97,14 @@ def make_loader(
     seed: int,
     weights: np.ndarray | None = None,
     batch_transform: BatchTransform | None = None,
+    positions: Sequence[int] | np.ndarray | None = None,
 ) -> DataLoader:
-    """A DataLoader over ``X`` whose order depends only on ``seed`` and the epoch (see :class:`EpochSampler`)."""
+    """A DataLoader over ``X`` whose order depends only on ``seed`` and the epoch (see :class:`EpochSampler`).
+
+    ``positions`` are the items' positions in the user's data when ``X`` is a split of it (default: 0, 1, ...);
+    image errors name them.
+    """
     return DataLoader(
         _Indices(len(y)), batch_size=batch_size, sampler=EpochSampler(len(y), seed=seed, shuffle=shuffle),
-        collate_fn=Collate(X, y, weights, preprocess, batch_transform), drop_last=False,
+        collate_fn=Collate(X, y, weights, preprocess, batch_transform, positions), drop_last=False,
     )
