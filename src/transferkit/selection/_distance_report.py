@@ -18,7 +18,8 @@ from ._rank import BackboneChoice, check_backbone_modality, check_backbones, che
 if TYPE_CHECKING:
     from ..evaluation import Report
 
-__all__ = ["DEFAULT_METRICS", "check_distance_request", "distance_report", "domain_distance"]
+__all__ = ["DEFAULT_METRICS", "check_distance_request", "distance_report", "domain_distance", "per_class_samples",
+           "unlabelled_sides"]
 
 DEFAULT_METRICS = ("mmd_rbf", "proxy_a", "coral")
 
@@ -54,6 +55,43 @@ def check_distance_request(backbone: str, metrics: Sequence[str]) -> tuple[Backb
     return check_backbones([backbone])[0], names
 
 
+def unlabelled_sides(A: Any, B: Any) -> list[str]:
+    """Which of two datasets, ``"first"`` and/or ``"second"``, carry no labels (anything but a
+    :class:`~transferkit.data.Dataset` with ``y``): those a per-class cap cannot apply to."""
+    from ..data import Dataset
+
+    return [side for side, data in (("first", A), ("second", B)) if not (isinstance(data, Dataset) and data.y is not None)]
+
+
+def per_class_samples(A: Any, B: Any, per_class: int, *, random_state: int = 0) -> tuple[Any, Any]:
+    """Both datasets capped at ``per_class`` examples of each class, drawn reproducibly (the draw that
+    ``--per-class`` makes from folders and table files: :func:`transferkit.workflows.subsample`).
+
+    Both need labels. A cap on one side only would compare a class-balanced sample with the other side's
+    own class mix, and the distances would report that change of class proportions (made by the cap, not
+    present in the data) as domain shift; so an unlabelled side is refused rather than left whole.
+
+    Raises
+    ------
+    DataError
+        ``per_class`` is not an integer ``>= 1``, or a dataset has no labels (the message names it).
+    """
+    from ..data import Dataset
+    from ..workflows import subsample
+    from ._checks import check_positive_int
+
+    cap = check_positive_int(per_class, "per_class", minimum=1)
+    missing = unlabelled_sides(A, B)
+    if missing:
+        data = A if missing[0] == "first" else B
+        what = (f" ({data.source})" if getattr(data, "source", "") else "") if isinstance(data, Dataset) else \
+            f" (a {type(data).__name__}, not a labelled Dataset)"
+        raise DataError(f"per_class={cap} caps each class of both datasets, but the {missing[0]} dataset{what} has "
+                        "no labels; capping one side only would count the changed class proportions as domain shift. "
+                        "Leave per_class out (a distance needs no labels) or give both datasets labels")
+    return subsample(A, cap, random_state), subsample(B, cap, random_state)
+
+
 def domain_distance(
     A: Any,
     B: Any,
@@ -64,6 +102,7 @@ def domain_distance(
     max_length: int | None = None,
     cache: bool | str | Path = True,
     random_state: int = 0,
+    per_class: int | None = None,
 ) -> dict[str, float]:
     """Distances between two datasets in the feature space of one backbone (lower: closer domains).
 
@@ -71,14 +110,23 @@ def domain_distance(
     ----------
     A, B : array-like or Dataset
         Samples of the two domains (images, texts or numeric tables), of the same modality; labels are
-        not needed. At least two samples each; tables of the same width.
+        not needed (except for ``per_class``). At least two samples each; tables of the same width.
     backbone : str
         Backbone name; ``random:<name>`` for its architecture with random weights.
     metrics : sequence of str, default=("mmd_rbf", "proxy_a", "coral")
         Names from :data:`transferkit.selection.DISTANCES`.
     image_size, max_length, cache, random_state :
-        As in :func:`rank_backbones`; ``random_state`` also seeds MMD subsampling and the proxy
-        A-distance folds.
+        As in :func:`rank_backbones`; ``random_state`` also seeds MMD subsampling, the proxy
+        A-distance folds and the ``per_class`` draw.
+    per_class : int, optional
+        Compare at most this many examples of each class from *each* dataset
+        (:func:`per_class_samples`): both become class-capped samples (class-balanced where every class
+        has that many), so a difference in class proportions counts less and the distances say more about
+        how the classes themselves look. Both
+        datasets must be labelled :class:`~transferkit.data.Dataset` objects: with one side unlabelled
+        the cap would apply to the other side only, and the distances would report the class mix the
+        cap changed as a domain shift, so that is an error, not a silent one-sided subsample. The
+        classes are not paired: this is one distance between two capped samples, not one per class.
 
     Returns
     -------
@@ -88,8 +136,8 @@ def domain_distance(
     Raises
     ------
     DataError
-        Unknown metric, an empty or single-sample set, sets of different modalities or table widths, or a
-        backbone that reads another modality.
+        Unknown metric, an empty or single-sample set, sets of different modalities or table widths, a
+        backbone that reads another modality, or ``per_class`` with a dataset that has no labels.
 
     Examples
     --------
@@ -105,6 +153,9 @@ def domain_distance(
 
     choice, names = check_distance_request(backbone, metrics)
     from ..data import Dataset
+
+    if per_class is not None:  # before any feature work: an unlabelled side is refused here
+        A, B = per_class_samples(A, B, per_class, random_state=random_state)
 
     if isinstance(A, Dataset) and isinstance(B, Dataset):  # named table columns: matched by name, not position
         from ..workflows import match_columns
@@ -137,12 +188,17 @@ def domain_distance(
 
 
 def distance_report(distances: dict[str, float], *, backbone: str, title: str = "transferkit domain distance",
-                    summary: dict[str, Any] | None = None) -> Report:
-    """An HTML report of :func:`domain_distance`: the values with what they mean, and what was compared."""
+                    summary: dict[str, Any] | None = None, per_class: int | None = None) -> Report:
+    """An HTML report of :func:`domain_distance`: the values with what they mean, and what was compared
+    (``per_class``: the cap on each class of both datasets, when one was applied)."""
     from ..evaluation import Report
 
     report = Report(title)
     report.paragraph(f"Both datasets pass through {backbone}; lower distances mean closer domains.")
+    if per_class is not None:
+        report.paragraph(f"Both datasets were capped at {per_class} examples of each class before the comparison "
+                         "(both are labelled): the distances compare these class-capped samples, not the datasets "
+                         "as they are, and are not computed class by class.")
     report.table([{"distance": k, "value": v, "meaning": METRIC_DESCRIPTIONS.get(k, "")}
                   for k, v in distances.items()])
     if summary:
