@@ -29,7 +29,8 @@ def resolve_data(
 ) -> Dataset:
     """A dataset from a path (folder or table file) or a packaged dataset name (``fashion-mnist:test``).
 
-    ``per_class`` subsamples packaged datasets to that many examples per class.
+    ``per_class`` keeps at most that many examples of each class (reproducibly, by ``random_state``) of a
+    packaged dataset or a labelled folder or file; data read without labels is returned whole.
     """
     if isinstance(spec, Dataset):
         return spec
