@@ -148,3 +148,16 @@ def test_a_cache_that_cannot_be_written_warns_and_the_run_goes_on(tmp_path: Path
     with pytest.warns(RuntimeWarning, match=r"feature cache .*a-file.* cannot be written.*--no-cache"):
         out = FeatureExtractor(backbone="tiny-text", cache=blocked).fit(X).transform(X)
     np.testing.assert_allclose(out, FeatureExtractor(backbone="tiny-text", cache=False).fit(X).transform(X), atol=1e-6)
+
+
+def test_extract_features_takes_a_series_by_position() -> None:
+    """Row i held the features of the item whose index label is i."""
+    import pandas as pd
+
+    from transferkit.backbones import create_backbone
+    from transferkit.features import extract_features
+
+    backbone = create_backbone("tiny-text")
+    texts = ["alpha", "beta gamma", "delta epsilon zeta"]
+    np.testing.assert_allclose(extract_features(backbone, pd.Series(texts, index=[2, 0, 1])),
+                               extract_features(backbone, texts), atol=1e-6)

@@ -95,6 +95,8 @@ class EvaluationResult:
     def verdict(self, name: str | None = None) -> str:
         """One plain sentence on transfer vs the baseline (negative transfer said as such)."""
         name = name or self.best_model().name
+        if name not in self.gains:
+            raise DataError(f"no compared model is named {name!r}; the models are: {', '.join(map(repr, self.gains))}")
         g = self.gains[name]["accuracy"]
         pts = f"{100 * g.mean:+.1f} accuracy points (95% CI {100 * g.low:+.1f} to {100 * g.high:+.1f}, {g.method})"
         if g.verdict == "positive":
@@ -177,7 +179,71 @@ def folds_note(y: np.ndarray, cv: int, folds: int) -> list[str]:
 
 
 def _take(X: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of ``X`` by position (a DataFrame keeps its column names)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
     return X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
+
+
+def _positional(X: Any) -> Any:
+    """``X`` with rows addressed by position: a pandas Series (texts, image paths) as an array, since its
+    index labels need not be 0..n-1 (a shuffled column); a DataFrame stays one (its names are the columns)."""
+    return X.to_numpy() if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 1 else X
+
+
+def _check_models(models: Any) -> dict[str, BaseEstimator]:
+    """``models`` as a dict of name -> estimator, or a DataError naming what is wrong."""
+    if isinstance(models, BaseEstimator):
+        return {_describe(models): models}
+    if not isinstance(models, Mapping):
+        raise DataError(f"models must be an estimator or a mapping of names to estimators (e.g. {{'probe': clf}}), "
+                        f"got a {type(models).__name__}")
+    models = dict(models)
+    if not models:
+        raise DataError("no model to evaluate")
+    for name, est in models.items():
+        if not (hasattr(est, "fit") and hasattr(est, "predict")):
+            raise DataError(f"model {name!r} is {est!r}, not an estimator with fit and predict (a strategy name goes "
+                            "in TransferClassifier(strategy=...))")
+    if BASELINE in models:
+        raise DataError(f"the name {BASELINE!r} is the baseline's, which evaluate adds itself: name your model "
+                        "otherwise (your own baseline goes in baseline=)")
+    return models
+
+
+def _data_modality(models: Mapping[str, Any], X: Any) -> str:
+    """The modality of the no-transfer baseline: the first a model declares, else the one ``X`` shows."""
+    from ..data._validation import infer_modality
+
+    for est in models.values():
+        declared = getattr(est, "modality", None)
+        if declared in ("image", "text", "table"):
+            return str(declared)
+    try:
+        return infer_modality(X)
+    except DataError:
+        return "table"
+
+
+def _check_test(test: Any) -> tuple[Any, np.ndarray]:
+    """The held-out ``(X, y)`` with one label per row, none missing, at least one row; before any fit."""
+    from ..data._validation import format_positions, missing_positions
+
+    if not isinstance(test, tuple | list) or len(test) != 2:
+        raise DataError("test must be a pair (X_test, y_test)")
+    Xt, yt = _positional(test[0]), np.asarray(test[1])
+    if yt.ndim == 2 and yt.shape[1] == 1:
+        yt = yt.ravel()
+    if yt.ndim != 1:
+        raise DataError(f"the test labels must be one column, got an array of shape {yt.shape}")
+    if len(yt) != len(Xt):
+        raise DataError(f"the test set has {len(Xt)} rows but {len(yt)} labels: they must have the same length")
+    if not len(yt):
+        raise DataError("the test set is empty")
+    missing = missing_positions(yt)
+    if missing:
+        raise DataError(f"the test labels are missing at {format_positions(missing)}")
+    return Xt, yt
 
 
 def _macro_f1_from_indices(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:
@@ -274,11 +340,7 @@ def evaluate(
         out-of-fold probabilities; their hard predictions are then the most probable class.
     """
     start = time.perf_counter()
-    if isinstance(models, BaseEstimator):
-        models = {_describe(models): models}
-    models = dict(models)
-    if not models:
-        raise DataError("no model to evaluate")
+    models = _check_models(models)
     if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
         raise DataError(f"repeats must be a positive integer, got {repeats!r}")
     if test is None:
@@ -286,11 +348,15 @@ def evaluate(
     if test is not None and repeats > 1:
         raise DataError(f"repeats={repeats} needs cross-validation; a held-out test set is a single split "
                         "(drop the test set or use repeats=1)")
-    modality = modality or getattr(next(iter(models.values())), "modality", None) or "table"
     from ..estimators._classifier import check_targets
 
+    X = _positional(X)
     y = check_targets(y, len(X))
-    classes = list(np.unique(y if test is None else np.concatenate([y, np.asarray(test[1])])))
+    if test is not None:
+        test = _check_test(test)
+        _check_test_classes(y, test[1])
+    modality = modality or _data_modality(models, X)
+    classes = list(np.unique(y))  # the test labels are training classes (checked)
     all_models = {**models, BASELINE: baseline if baseline is not None else make_baseline(modality, random_state=random_state)}
     notes: list[str] = []
     if test is None:
@@ -303,8 +369,6 @@ def evaluate(
             scheme += f" repeated {repeats} times ({len(splits)} splits)"
     else:
         Xt, yt = test
-        yt = check_targets(yt, len(Xt)) if len(np.unique(yt)) > 1 else np.asarray(yt)
-        _check_test_classes(y, yt)
         splits = [(X, y, Xt, yt)]
         n_splits = 0
         scheme = f"train ({len(y)}) / held-out test ({len(yt)})"

@@ -1,0 +1,92 @@
+"""evaluate() as a scikit-learn user calls it: pandas input taken by position, models checked, the
+baseline's modality from the data, and the held-out test set checked before anything is fitted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from tests.helpers import blobs, polarity_texts
+
+from transferkit import TransferClassifier, evaluate
+from transferkit.errors import DataError
+from transferkit.evaluation._evaluate import BASELINE
+
+
+def _accuracies(result) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    return {row["model"]: row["accuracy"] for row in result.table()}
+
+
+def test_a_shuffled_text_series_is_split_by_position_not_by_index_label() -> None:
+    """Row i of a shuffled Series was taken by its index label: texts and labels no longer matched."""
+    X, y = polarity_texts(10)
+    frame = pd.DataFrame({"text": X, "label": y}).sample(frac=1, random_state=0)
+    model = {"tfidf": make_pipeline(TfidfVectorizer(), LogisticRegression())}
+    by_series = _accuracies(evaluate(model, frame.text, frame.label, cv=3))
+    by_array = _accuracies(evaluate(model, frame.text.to_numpy(), frame.label.to_numpy(), cv=3))
+    assert by_series == by_array and by_series["tfidf"] > 0.9
+
+
+@pytest.mark.parametrize("columns", [None, ["a", "b", "c", "d", "e", "f"]])
+def test_a_dataframe_table_is_split_by_row_position(columns: list[str] | None) -> None:
+    """Integer column names were taken as rows (wrong scores); named columns were a KeyError."""
+    X, y = blobs(12)
+    frame = pd.DataFrame(X, columns=columns).sample(frac=1, random_state=1)
+    labels = pd.Series(y, index=range(len(y))).loc[frame.index].to_numpy()
+    model = {"lr": LogisticRegression()}
+    assert _accuracies(evaluate(model, frame, labels, cv=3)) == _accuracies(evaluate(model, frame.to_numpy(), labels,
+                                                                                     cv=3))
+
+
+@pytest.mark.parametrize(("models", "message"), [
+    ({BASELINE: DummyClassifier()}, r"the name 'no-transfer baseline' is the baseline's"),
+    ([DummyClassifier()], r"models must be an estimator or a mapping of names to estimators .* got a list"),
+    ({"p": "linear"}, r"model 'p' is 'linear', not an estimator"),
+    ({}, r"no model to evaluate"),
+])
+def test_models_that_cannot_be_compared_are_refused(models: object, message: str) -> None:
+    X, y = blobs(6)
+    with pytest.raises(DataError, match=message):
+        evaluate(models, X, y, cv=2)  # type: ignore[arg-type]
+
+
+def test_verdict_on_an_unknown_name_lists_the_models() -> None:
+    X, y = blobs(6)
+    result = evaluate({"lr": LogisticRegression()}, X, y, cv=2)
+    with pytest.raises(DataError, match=r"no compared model is named 'LR'; the models are: 'lr'"):
+        result.verdict("LR")
+
+
+def test_the_baseline_reads_the_data_when_no_model_declares_a_modality() -> None:
+    """A text pipeline first got a table baseline, which failed on the strings inside scikit-learn."""
+    X, y = polarity_texts(8)
+    result = evaluate({"tfidf": make_pipeline(TfidfVectorizer(), LogisticRegression())}, X, y, cv=2)
+    assert result.modality == "text" and BASELINE in result.models
+
+
+class _NeverFit(DummyClassifier):
+    def fit(self, X, y, sample_weight=None):  # type: ignore[no-untyped-def,override]
+        raise AssertionError("a model was fitted before the test set was checked")
+
+
+@pytest.mark.parametrize(("test", "message"), [
+    (lambda X, y: (X[:10], np.r_[y[:9], [None]].astype(object)), r"the test labels are missing at index 9"),
+    (lambda X, y: (X[:10], y[:12]), r"the test set has 10 rows but 12 labels"),
+    (lambda X, y: (X[:10], np.c_[y[:10], y[:10]]), r"the test labels must be one column, got an array of shape \(10, 2\)"),
+    (lambda X, y: (X[:0], y[:0]), r"the test set is empty"),
+    (lambda X, y: (X[:4], np.array(["c0", "c0", "zz", "c0"])), r"labels that are no class of the training data: 'zz'"),
+])
+def test_a_bad_test_set_is_refused_before_any_fit(test, message: str) -> None:  # type: ignore[no-untyped-def]
+    X, y = blobs(10)
+    with pytest.raises(DataError, match=message):
+        evaluate({"m": _NeverFit()}, X, y, test=test(X, y))
+
+
+def test_a_one_class_test_set_is_still_scored() -> None:
+    X, y = blobs(10)
+    result = evaluate({"m": TransferClassifier(backbone="identity", cache=False)}, X, y, test=(X[:5], y[:5]))
+    assert result.models["m"].pooled["accuracy"] == 1.0
