@@ -266,5 +266,6 @@ def test_a_model_folder_is_checksummed_whole_and_readable_like_other_files(tmp_p
     assert (folder / "model.safetensors").stat().st_mode & 0o777 == 0o666 & ~mask  # safetensors wrote 0600
     cfg["classes"] = cfg["classes"][:1]  # a description that no longer fits the weights
     (folder / "transferkit.json").write_text(json.dumps(cfg))
-    with pytest.raises(ModelFolderError, match="cannot be loaded: its weights do not fit its description \\(size mismatch for head"):
+    with pytest.raises(ModelFolderError, match=r"cannot be loaded: its transferkit.json lists the classes \('left'\) but "
+                                               r"its labels.json, which the checksums vouch for, lists \('left', 'top'\)"):
         load_model(folder)
