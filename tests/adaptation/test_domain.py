@@ -86,8 +86,8 @@ def test_numeric_labels_masked_with_none_become_numeric() -> None:
     assert split.y_target.tolist() == [7] and split.target_labelled.tolist() == [False, True, False]
     with_minus_one = split_domains(X, np.array([-1, 7, 7, None, -1, None], dtype=object), SD)
     assert with_minus_one.y_source.dtype.kind == "f" and with_minus_one.y_target.tolist() == [-1.0]
-    floats = split_domains(X, np.array([0.5, 1.5, 0.5, None, 1.5, None], dtype=object), SD)
-    assert floats.y_source.dtype.kind == "f" and floats.y_target.tolist() == [1.5]
+    floats = split_domains(X, np.array([2.0, 5.0, 2.0, None, 5.0, None], dtype=object), SD)
+    assert floats.y_source.dtype.kind == "f" and floats.y_target.tolist() == [5.0]
     text_with_minus_one = np.array(["a", "b", "a", -1, "b", None], dtype=object)  # -1 masks text labels too
     assert split_domains(X, text_with_minus_one, SD).y_target.tolist() == ["b"]
     mixed = np.array(["a", 1, "a", None, 1, None], dtype=object)

@@ -243,7 +243,10 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(self.method, str):
                 make_method(self.method, 1)  # an unknown name fails before any work
                 return self.method
-            return clone(self.method)  # fitted state must not share the parameter object
+            method = clone(self.method)  # fitted state must not share the parameter object
+            if isinstance(method, DeepDA):
+                method._check()  # its settings fail before any feature is extracted
+            return method
         candidates = list(self.candidates) if self.candidates is not None else default_candidates(has_target_labels)
         if SOURCE_ONLY not in candidates:
             candidates.insert(0, SOURCE_ONLY)  # the guard: adapt only when a method scores above the baseline

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Sampler
 from ..backbones import Backbone, Batch, ParameterGroup, TransferNet
 from ..errors import StrategyError
 from ..strategies import Augment, FitContext, FullFineTune, NetModel
+from ..strategies._base import Number, Rule, check_params
 from ..strategies._finetune import decay_split, validation_split
 from ..training import UNLABELED, LossTerm, Trainer, make_loader, weighted_cross_entropy
 from ..training._data import Collate, _Indices
@@ -30,8 +31,19 @@ from ._deep_terms import CORALTerm, DANNTerm, MMDTerm
 
 __all__ = ["DEEP_METHODS", "BottleneckBackbone", "DeepDA", "domain_loader"]
 
-#: Deep methods by name: the loss term each one adds.
-DEEP_METHODS = ("dann", "mmd", "coral")
+#: Deep methods by name (the loss term each one adds): the names of ``DeepDA(method=...)`` and of
+#: ``DomainAdaptClassifier(method=...)`` alike, where plain "coral" is the shallow feature mapping.
+DEEP_METHODS = ("dann", "mmd", "deep-coral")
+#: Other spellings DeepDA accepts: "coral", its name for Deep CORAL before it took the one above (kept so
+#: that code and model folders that use it still work).
+DEEP_ALIASES = {"coral": "deep-coral"}
+#: What the parameters DeepDA adds to FullFineTune's accept.
+DEEP_PARAMS: dict[str, Rule] = {
+    "weight": Number(low=0),
+    "bottleneck": Number(low=1, integer=True, optional=True),
+    "discriminator_hidden": Number(low=1, integer=True),
+    "n_kernels": Number(low=1, integer=True),
+}
 
 
 class BottleneckBackbone(Backbone):
@@ -118,7 +130,9 @@ class DeepDA(FullFineTune):
     - ``"dann"``: a domain discriminator behind a gradient reversal layer (Ganin et al., JMLR 2016), with
       the schedule ``lambda_p = 2 / (1 + exp(-10 p)) - 1``;
     - ``"mmd"``: multi-kernel MMD (DAN, Long et al., ICML 2015);
-    - ``"coral"``: Deep CORAL (Sun & Saenko, ECCV 2016 workshops).
+    - ``"deep-coral"`` (also ``"coral"``): Deep CORAL (Sun & Saenko, ECCV 2016 workshops).
+
+    These are also the names :class:`~transferkit.adaptation.DomainAdaptClassifier` takes for them.
 
     It needs ``sample_domain``, so it is fitted through
     :class:`~transferkit.adaptation.DomainAdaptClassifier` (or :meth:`fit_domains`), not
@@ -130,15 +144,15 @@ class DeepDA(FullFineTune):
 
     Parameters
     ----------
-    method : {"dann", "mmd", "coral"}, default="dann"
-    weight : float, default=1.0
+    method : {"dann", "mmd", "deep-coral"}, default="dann"
+    weight : float >= 0, default=1.0
         Weight of the alignment loss.
-    bottleneck : int or None, default=256
+    bottleneck : int >= 1 or None, default=256
         Width of a new bottleneck layer between backbone and head where the domains are aligned; None
         aligns the backbone features themselves.
-    discriminator_hidden : int, default=256
+    discriminator_hidden : int >= 1, default=256
         DANN: width of the discriminator's two hidden layers.
-    n_kernels : int, default=5
+    n_kernels : int >= 1, default=5
         MMD: number of Gaussian kernels.
 
     Examples
@@ -193,13 +207,10 @@ class DeepDA(FullFineTune):
 
     def _check(self) -> None:
         super()._check()
-        if self.method not in DEEP_METHODS:
+        if not isinstance(self.method, str) or DEEP_ALIASES.get(self.method, self.method) not in DEEP_METHODS:
             raise StrategyError(f"unknown deep adaptation method {self.method!r}; choose from: "
                                 f"{', '.join(DEEP_METHODS)}")
-        if not (np.isfinite(self.weight) and self.weight >= 0):
-            raise StrategyError(f"weight must be a non-negative number, got {self.weight!r}")
-        if self.bottleneck is not None and self.bottleneck < 1:
-            raise StrategyError(f"bottleneck must be a positive width or None, got {self.bottleneck!r}")
+        check_params(self, DEEP_PARAMS)
         if self.batch_size < 4:
             raise StrategyError(f"batch_size must be at least 4 (two rows of each domain), got {self.batch_size}")
         if self.augment is not None and (self.augment.mixup or self.augment.cutmix):
@@ -208,9 +219,10 @@ class DeepDA(FullFineTune):
 
     def make_term(self, in_features: int) -> LossTerm:
         """The loss term of ``method`` for features of width ``in_features``."""
-        if self.method == "dann":
+        method = DEEP_ALIASES.get(self.method, self.method)
+        if method == "dann":
             return DANNTerm(in_features, weight=self.weight, hidden=self.discriminator_hidden)
-        if self.method == "mmd":
+        if method == "mmd":
             return MMDTerm(weight=self.weight, n_kernels=self.n_kernels)
         return CORALTerm(weight=self.weight)
 

@@ -17,6 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from transferkit.errors import DataError
 
+from ._inputs import check_label_classes
+
 __all__ = ["DomainSplit", "check_domains", "check_source_target", "split_domain_labels", "split_domains"]
 
 #: The label that marks a target row as unlabelled (besides NaN and None).
@@ -248,6 +250,7 @@ def _split_labels(
                         "least two")
     labelled = ~_masked(yt_all, source_classes)
     yt = yt_all[labelled]
+    check_label_classes(np.concatenate([ys, yt]))  # continuous numbers are no classes: say so, not scikit-learn
     unknown = yt[~np.isin(yt, ys)]
     if unknown.size:
         shown = ", ".join(repr(v) for v in np.unique(unknown)[:5].tolist())

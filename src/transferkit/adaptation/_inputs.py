@@ -8,8 +8,9 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import DataError
+from ..estimators._classifier import check_targets
 
-__all__ = ["check_adaptation_data"]
+__all__ = ["check_adaptation_data", "check_label_classes"]
 
 
 def _width(data: Dataset) -> int | None:
@@ -23,6 +24,16 @@ def _verb(name: str, verb: str) -> str:
     if name.endswith("s"):
         return verb
     return {"have": "has"}.get(verb, verb + "s")
+
+
+def check_label_classes(labels: np.ndarray) -> None:
+    """Refuse labels that are continuous numbers (1.5, 0.37), not classes, with TransferClassifier's
+    :class:`~transferkit.errors.DataError` instead of scikit-learn's "Unknown label type: continuous".
+
+    Pass the labelled rows only (source rows and unmasked target rows, at least two classes among them):
+    the -1/NaN/None that mark unlabelled target rows are no labels to check.
+    """
+    check_targets(labels, len(labels))
 
 
 def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Dataset | None = None) -> None:
@@ -43,11 +54,11 @@ def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Da
     classes = sorted({str(v) for v in np.asarray(source.y).tolist()})
     if len(classes) < 2:
         raise DataError(f"the source set holds a single class ({classes[0]!r}); a classifier needs two")
+    check_label_classes(np.asarray(source.y))
     for name, data in named[1:]:
         if data.modality != source.modality:
             raise DataError(f"the source set holds {source.modality} data but the {name} {_verb(name, 'hold')} "
-                            f"{data.modality}; "
-                            "both domains must be of one modality")
+                            f"{data.modality} data; both domains must be of one modality")
         ws, wt = _width(source), _width(data)
         if ws != wt:
             raise DataError(f"the source table has {ws} feature columns but the {name} {_verb(name, 'have')} {wt}; "

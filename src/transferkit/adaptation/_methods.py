@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import DataError
-from ._deep import DeepDA
+from ._deep import DEEP_METHODS, DeepDA
 from ._estimators import (
     CORALAdapter,
     DiscriminatorReweighter,
@@ -22,6 +22,11 @@ __all__ = ["METHODS", "METHOD_DESCRIPTIONS", "SOURCE_ONLY", "default_candidates"
 #: The no-adaptation baseline: a classifier trained on the source rows alone.
 SOURCE_ONLY = "source-only"
 
+
+def _deep(name: str) -> Callable[[int], Any]:
+    return lambda d: DeepDA(method=name)
+
+
 METHODS: dict[str, Callable[[int], Any]] = {
     SOURCE_ONLY: lambda d: None,
     "coral": lambda d: CORALAdapter(),
@@ -32,9 +37,8 @@ METHODS: dict[str, Callable[[int], Any]] = {
     "kliep": lambda d: KLIEPReweighter(),
     "discriminator": lambda d: DiscriminatorReweighter(),
     "tradaboost": lambda d: TrAdaBoostClassifier(),
-    "dann": lambda d: DeepDA(method="dann"),
-    "mmd": lambda d: DeepDA(method="mmd"),
-    "deep-coral": lambda d: DeepDA(method="coral"),
+    # the deep methods under DeepDA's own names: DeepDA(method="deep-coral") is DomainAdaptClassifier's
+    **{name: _deep(name) for name in DEEP_METHODS},
 }
 
 METHOD_DESCRIPTIONS = {

@@ -23,6 +23,9 @@ __all__ = ["DEFAULT_METRICS", "check_distance_request", "distance_report", "doma
 
 DEFAULT_METRICS = ("mmd_rbf", "proxy_a", "coral")
 
+#: What a dataset of each modality holds, as a message says it ("holds a table", not "holds table").
+_HOLDS = {"table": "a table", "text": "text", "image": "images"}
+
 METRIC_DESCRIPTIONS = {
     "mmd_rbf": "Unbiased squared maximum mean discrepancy, Gaussian kernel with the median bandwidth "
                "(Gretton et al., JMLR 2012); about 0 for one distribution, up to 2.",
@@ -172,7 +175,8 @@ def domain_distance(
         sets.append((items, modality))
     (xa, ma), (xb, mb) = sets
     if ma != mb:
-        raise DataError(f"the first dataset holds {ma} and the second {mb}; both must be of one modality")
+        raise DataError(f"the first dataset holds {_HOLDS.get(ma, ma)} and the second {_HOLDS.get(mb, mb)}; "
+                        "both must be of one modality")
     if ma == "table" and xa.shape[1] != xb.shape[1]:
         raise DataError(f"the first table has {xa.shape[1]} columns and the second {xb.shape[1]}")
     check_backbone_modality(choice, ma)

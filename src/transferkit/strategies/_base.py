@@ -8,6 +8,8 @@ A strategy is a scikit-learn ``BaseEstimator`` only for its ``get_params``/``set
 from __future__ import annotations
 
 import copy
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -16,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..backbones import Backbone
+from ..errors import StrategyError
 from ..features import FeatureExtractor, shared_backbone
 
 
@@ -89,3 +92,89 @@ class Strategy(BaseEstimator):
 
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> TransferModel:  # pragma: no cover
         raise NotImplementedError
+
+
+# --- parameter checks --------------------------------------------------------------------------------------
+# Strategies check their parameters in ``fit`` (the scikit-learn contract), each from one table of rules, so
+# that every parameter gets the same treatment: bools are not numbers, NaN and infinities pass no range, an
+# integer parameter refuses 1.5 instead of failing deep inside torch.
+
+
+@dataclass(frozen=True)
+class Number:
+    """A numeric parameter: ``low``/``high`` bounds (None: unbounded), inclusive unless ``*_open``; ``integer``
+    refuses fractions and floats; ``optional`` accepts None; ``text`` words the range when the generated
+    wording would not do."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    optional: bool = False
+    text: str = ""
+
+    def accepts(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
+        numeric = (isinstance(value, int | np.integer) if self.integer
+                   else isinstance(value, int | float | np.integer | np.floating))
+        if isinstance(value, bool | np.bool_) or not numeric:
+            return False
+        x = float(value)
+        if not math.isfinite(x):  # NaN would pass every "not below the bound" test
+            return False
+        if self.low is not None and (x < self.low or (self.low_open and x == self.low)):
+            return False
+        return self.high is None or not (x > self.high or (self.high_open and x == self.high))
+
+    def describe(self) -> str:
+        """The accepted values in words: "an integer >= 1", "a number in [0, 1)", "a finite number > 0"."""
+        if self.text:
+            what = self.text
+        elif self.low is not None and self.high is not None:  # an interval says "finite" already
+            what = (f"{'an integer' if self.integer else 'a number'} in {'(' if self.low_open else '['}"
+                    f"{self.low:g}, {self.high:g}{')' if self.high_open else ']'}")
+        else:
+            bound = (f" {'>' if self.low_open else '>='} {self.low:g}" if self.low is not None else
+                     f" {'<' if self.high_open else '<='} {self.high:g}" if self.high is not None else "")
+            what = ("an integer" if self.integer else "a finite number") + bound
+        return what + (" or None" if self.optional else "")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A switch: True or False only (not 0/1, not "yes")."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, bool | np.bool_)
+
+    def describe(self) -> str:
+        return "True or False"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few fixed values."""
+
+    values: tuple[Any, ...]
+
+    def accepts(self, value: Any) -> bool:
+        return (value is None or isinstance(value, str)) and value in self.values
+
+    def describe(self) -> str:
+        shown = [repr(v) for v in self.values]
+        return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+Rule = Number | Flag | Choice
+
+
+def check_params(strategy: BaseEstimator, rules: Mapping[str, Rule]) -> None:
+    """Raise a :class:`~transferkit.errors.StrategyError` naming the first parameter of ``strategy`` that
+    its rule in ``rules`` refuses (``epochs must be an integer >= 1, got 1.5``)."""
+    for name, rule in rules.items():
+        value = getattr(strategy, name)
+        if not rule.accepts(value):
+            shown = value.item() if isinstance(value, np.generic) else value
+            raise StrategyError(f"{name} must be {rule.describe()}, got {shown!r}")

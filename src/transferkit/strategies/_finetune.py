@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,9 +28,10 @@ from ..training import (
     make_loader,
     weighted_cross_entropy,
 )
+from ..training._checkpoint import checkpoint_folder_problem
 from ..training._regularizers import BSSTerm, L2SPTerm
 from ._augment import Augment
-from ._base import FitContext, Strategy
+from ._base import Choice, FitContext, Flag, Number, Rule, Strategy, check_params
 
 _NO_DECAY = (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.Embedding)
 
@@ -99,6 +100,29 @@ def load_net(folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
     return NetModel(net.eval(), batch_size=ctx.batch_size, device=ctx.device)
 
 
+#: What each parameter of :class:`FullFineTune` accepts (checked in ``fit``, before any work).
+FINETUNE_PARAMS: dict[str, Rule] = {
+    "epochs": Number(low=1, integer=True),
+    "lr": Number(low=0, low_open=True, text="a positive number"),
+    "head_lr": Number(low=0, low_open=True, text="a positive number"),
+    "weight_decay": Number(low=0),
+    "batch_size": Number(low=1, integer=True),
+    "warmup_ratio": Number(low=0, high=1),
+    "val_fraction": Number(low=0, high=1, high_open=True),
+    "patience": Number(low=1, integer=True),
+    "max_grad_norm": Number(low=0, low_open=True, optional=True),
+    "label_smoothing": Number(low=0, high=1, high_open=True),
+    "mixed_precision": Choice(("no", "fp16", "bf16")),
+    "layer_decay": Number(low=0, high=1, low_open=True),
+    "class_weight": Choice((None, "balanced")),
+    "grad_accum": Number(low=1, integer=True),
+    "l2_sp": Number(low=0),
+    "bss": Number(low=0),
+    "bn_eval": Flag(),
+    "resume": Flag(),
+}
+
+
 @dataclass
 class TrainingRun:
     """A network, its trainer and data, built by :meth:`FullFineTune.build`."""
@@ -117,38 +141,41 @@ class FullFineTune(Strategy):
 
     A dataclass, so its ``__init__`` only stores the keyword arguments below (the scikit-learn contract:
     ``clone``, ``get_params`` and ``strategy__lr`` in a grid search work); subclasses add fields.
+    Every parameter is checked in ``fit`` before any work (the ranges below; see ``FINETUNE_PARAMS``).
 
     Parameters
     ----------
-    epochs : int, default=10
-    lr : float, default=1e-4
+    epochs : int >= 1, default=10
+    lr : float > 0, default=1e-4
         Learning rate of the backbone.
-    head_lr : float, default=1e-3
+    head_lr : float > 0, default=1e-3
         Learning rate of the new head (randomly initialised, so it moves faster).
-    weight_decay : float, default=0.01
+    weight_decay : float >= 0, default=0.01
         AdamW decay (not applied to biases, norm and embedding weights).
-    batch_size : int, default=32
-    warmup_ratio : float, default=0.1
-    val_fraction : float, default=0.1
+    batch_size : int >= 1, default=32
+    warmup_ratio : float in [0, 1], default=0.1
+        Share of the optimisation steps over which the learning rate rises linearly from 0.
+    val_fraction : float in [0, 1), default=0.1
         Held out (stratified) for early stopping; 0 trains for all epochs without validation.
-    patience : int, default=3
+    patience : int >= 1, default=3
         Epochs without validation-loss improvement before stopping.
-    max_grad_norm : float, default=1.0
-    label_smoothing : float, default=0.0
+    max_grad_norm : float > 0 or None, default=1.0
+        Gradients are clipped to this norm; None does not clip.
+    label_smoothing : float in [0, 1), default=0.0
     mixed_precision : {"no", "fp16", "bf16"}, default="no"
         "bf16" also works on CPUs that support it.
-    layer_decay : float, default=1.0
+    layer_decay : float in (0, 1], default=1.0
         Discriminative learning rates (Howard & Ruder, ULMFiT, ACL 2018): the backbone's parameter group
         ``k`` steps below the top trains at ``lr * layer_decay**k``; 1.0 gives every layer ``lr``.
     class_weight : {"balanced"} or None, default=None
         "balanced" weights each example by ``n_samples / (n_classes * count(its class))`` in the loss
         (multiplied with any ``sample_weight``), so rare classes count as much as frequent ones.
-    grad_accum : int, default=1
+    grad_accum : int >= 1, default=1
         Mini-batches per optimiser step (effective batch ``batch_size * grad_accum``).
-    l2_sp : float, default=0.0
+    l2_sp : float >= 0, default=0.0
         L2-SP strength (Li et al., ICML 2018): ``l2_sp/2 * ||w - w_pretrained||^2`` over the trained
         backbone weights, which then take no AdamW decay (decaying to zero would fight the pull).
-    bss : float, default=0.0
+    bss : float >= 0, default=0.0
         Batch spectral shrinkage strength (Chen et al., NeurIPS 2019): penalises the smallest singular
         value of each batch's feature matrix, against negative transfer of untransferable directions.
     augment : Augment, optional
@@ -158,11 +185,11 @@ class FullFineTune(Strategy):
         train: the usual choice with small batches, or images unlike the pretraining ones, whose batch
         statistics would replace the pretrained ones.
     checkpoint_dir : str, optional
-        Folder for a checkpoint after every epoch (see ``resume``).
+        Folder for a checkpoint after every epoch (see ``resume``); a file there is refused.
     resume : bool, default=False
         Continue from the newest checkpoint in ``checkpoint_dir`` (verified by sha256; a checkpoint of
-        other data or settings is refused). Without it, existing checkpoints there are an error, not
-        overwritten.
+        other data or settings is refused; needs ``checkpoint_dir``). Without it, existing checkpoints there
+        are an error, not overwritten.
     """
 
     cli_name = "finetune"
@@ -189,27 +216,19 @@ class FullFineTune(Strategy):
     resume: bool = False
 
     def _check(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.grad_accum < 1:
-            raise StrategyError(f"epochs, batch_size and grad_accum must be >= 1 (got {self.epochs}, "
-                                f"{self.batch_size}, {self.grad_accum})")
-        if not 0 <= self.val_fraction < 1:
-            raise StrategyError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
-        for name in ("lr", "head_lr"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise StrategyError(f"{name} must be a positive number, got {value!r}")
-        # regularisers: NaN would pass a plain ``< 0`` test and then silently switch the term off
-        for name in ("weight_decay", "l2_sp", "bss"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-                    and value >= 0):
-                raise StrategyError(f"{name} must be a finite number >= 0, got {value!r}")
-        if not 0 < self.layer_decay <= 1:
-            raise StrategyError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
-        if self.class_weight not in (None, "balanced"):
-            raise StrategyError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
-        if self.mixed_precision not in ("no", "fp16", "bf16"):
-            raise StrategyError(f"mixed_precision must be 'no', 'fp16' or 'bf16', got {self.mixed_precision!r}")
+        check_params(self, FINETUNE_PARAMS)
+        if self.augment is not None:
+            if not isinstance(self.augment, Augment):
+                raise StrategyError(f"augment must be an Augment or None, got {self.augment!r}")
+            self.augment._check()
+        if self.checkpoint_dir is not None:
+            if not isinstance(self.checkpoint_dir, str | os.PathLike) or not str(self.checkpoint_dir):
+                raise StrategyError(f"checkpoint_dir must be a folder path or None, got {self.checkpoint_dir!r}")
+            problem = checkpoint_folder_problem(Path(self.checkpoint_dir))
+            if problem:
+                raise StrategyError(f"checkpoint_dir {str(self.checkpoint_dir)!r} {problem}")
+        if self.resume and self.checkpoint_dir is None:
+            raise StrategyError("resume=True needs checkpoint_dir, the folder of the checkpoints to resume from")
 
     # --- hooks for subclasses ---------------------------------------------------------------------
     def prepare(self, net: TransferNet, backbone_name: str) -> None:

@@ -15,13 +15,20 @@ from torch import nn
 from ..backbones import TransferNet
 from ..errors import ModelFolderError, StrategyError
 from ..training import History
-from ._base import FitContext
+from ._base import FitContext, Number, Rule, check_params
 from ._finetune import FullFineTune, NetModel
 
 #: Default targets: the attention projections of transformer encoders (Hu et al. adapt query and
 #: value), else every pointwise (1x1) convolution and linear layer of a CNN/ViT.
 _ATTENTION_NAMES = (("query", "value"), ("q_proj", "v_proj"), ("q_lin", "v_lin"), ("qkv",))
 _ADAPTERS_FILE = "adapters.safetensors"
+
+#: What the parameters :class:`LoRA` adds accept.
+LORA_PARAMS: dict[str, Rule] = {
+    "rank": Number(low=1, integer=True),
+    "alpha": Number(low=0, low_open=True),
+    "dropout": Number(low=0, high=1, high_open=True),
+}
 
 
 def _attention_projections(module: nn.Module) -> set[str]:
@@ -113,9 +120,9 @@ class LoRA(FullFineTune):
 
     Parameters
     ----------
-    rank : int, default=8
-    alpha : float, default=16
-    dropout : float, default=0.0
+    rank : int >= 1, default=8
+    alpha : float > 0, default=16
+    dropout : float in [0, 1), default=0.0
         Dropout on the adapters' input.
     target_modules : list of str, optional
         Layer-name suffixes to adapt; default: attention query/value projections for transformers, else
@@ -133,9 +140,14 @@ class LoRA(FullFineTune):
 
     def _check(self) -> None:
         super()._check()
-        if self.rank < 1 or not 0 < self.alpha < float("inf") or not 0 <= self.dropout < 1:  # NaN fails too
-            raise StrategyError(f"LoRA needs rank >= 1, alpha > 0 and dropout in [0, 1); got rank={self.rank}, "
-                                f"alpha={self.alpha}, dropout={self.dropout}")
+        try:
+            check_params(self, LORA_PARAMS)
+        except StrategyError as exc:
+            raise StrategyError(f"LoRA needs rank >= 1, alpha > 0 and dropout in [0, 1); {exc}") from None
+        targets = self.target_modules
+        if targets is not None and (not isinstance(targets, list | tuple)
+                                    or not all(isinstance(t, str) and t for t in targets)):
+            raise StrategyError(f"target_modules must be a list of layer names or None, got {targets!r}")
         if self.layer_decay != 1.0:
             raise StrategyError("layer_decay does not apply to LoRA (the backbone is frozen); leave it at 1.0")
 

@@ -11,8 +11,11 @@ import torch
 from .._blas import one_blas_thread
 from ..backbones import TransferNet
 from ..errors import StrategyError
-from ._base import FitContext
+from ._base import FitContext, Number, Rule, check_params
 from ._finetune import FullFineTune
+
+#: What the parameter :class:`LPFT` adds accepts.
+LPFT_PARAMS: dict[str, Rule] = {"probe_C": Number(low=0, low_open=True)}
 
 
 def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +76,7 @@ class LPFT(FullFineTune):
 
     def _check(self) -> None:
         super()._check()
-        if not 0 < self.probe_C < float("inf"):  # NaN fails too
-            raise StrategyError(f"probe_C must be a finite number > 0, got {self.probe_C}")
+        check_params(self, LPFT_PARAMS)
 
     def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray) -> None:
         features = ctx.extractor().fit_transform(X)

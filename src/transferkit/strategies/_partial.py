@@ -7,7 +7,15 @@ from typing import Any
 
 from ..backbones import TransferNet
 from ..errors import StrategyError
+from ._base import Number, Rule, check_params
 from ._finetune import FullFineTune
+
+#: What the parameters :class:`PartialFreeze` and :class:`GradualUnfreeze` add accept.
+PARTIAL_PARAMS: dict[str, Rule] = {
+    "n_frozen": Number(low=0, integer=True, optional=True),
+    "n_trainable": Number(low=0, integer=True, optional=True),
+}
+GRADUAL_PARAMS: dict[str, Rule] = {"unfreeze_every": Number(low=1, integer=True)}
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
@@ -20,9 +28,9 @@ class PartialFreeze(FullFineTune):
 
     Parameters
     ----------
-    n_frozen : int, optional
+    n_frozen : int >= 0, optional
         Number of leading groups to freeze (see ``Backbone.parameter_groups``).
-    n_trainable : int, optional
+    n_trainable : int >= 0, optional
         Number of trailing groups to train; exactly one of the two must be given.
     """
 
@@ -31,13 +39,21 @@ class PartialFreeze(FullFineTune):
     n_frozen: int | None = None
     n_trainable: int | None = None
 
-    def frozen_count(self, n_groups: int, backbone_name: str) -> int:
-        """How many leading groups to freeze, checked against the backbone's group count."""
+    def _check(self) -> None:
+        super()._check()
+        self._check_counts()
+
+    def _check_counts(self) -> None:
+        check_params(self, PARTIAL_PARAMS)
         if (self.n_frozen is None) == (self.n_trainable is None):
             raise StrategyError("PartialFreeze needs exactly one of n_frozen and n_trainable")
+
+    def frozen_count(self, n_groups: int, backbone_name: str) -> int:
+        """How many leading groups to freeze, checked against the backbone's group count."""
+        self._check_counts()
         wanted = self.n_frozen if self.n_frozen is not None else self.n_trainable
         assert wanted is not None
-        if wanted < 0 or wanted > n_groups:
+        if wanted > n_groups:
             raise StrategyError(f"backbone {backbone_name!r} has {n_groups} parameter groups; cannot "
                                 f"{'freeze' if self.n_frozen is not None else 'train'} {wanted}")
         return wanted if self.n_frozen is not None else n_groups - wanted
@@ -65,7 +81,7 @@ class GradualUnfreeze(FullFineTune):
 
     Parameters
     ----------
-    unfreeze_every : int, default=1
+    unfreeze_every : int >= 1, default=1
         Epochs between unfreezing one group and the next. The group ``k`` below the top trains from epoch
         ``(k + 1) * unfreeze_every``; groups whose epoch is never reached stay frozen.
     """
@@ -77,8 +93,7 @@ class GradualUnfreeze(FullFineTune):
 
     def _check(self) -> None:
         super()._check()
-        if self.unfreeze_every < 1:
-            raise StrategyError(f"unfreeze_every must be >= 1, got {self.unfreeze_every}")
+        check_params(self, GRADUAL_PARAMS)
 
     def param_groups(self, net: TransferNet) -> list[dict[str, Any]]:
         groups = super().param_groups(net)

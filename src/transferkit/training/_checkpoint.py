@@ -49,12 +49,26 @@ def _ours(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink() and path.name.startswith((_PREFIX, ".tmp-"))
 
 
+def checkpoint_folder_problem(folder: Path) -> str | None:
+    """Why no checkpoint can ever be written into ``folder`` (it is a file, or lies inside one), as the end
+    of a sentence that starts with the folder's name; None when it can. Checked before any training: the
+    first checkpoint is written after a whole epoch."""
+    if folder.exists() and not folder.is_dir():
+        return "is a file, not a folder for checkpoints; move it away or choose another checkpoint folder"
+    for parent in folder.parents:  # the nearest one that exists must be a folder
+        if parent.exists():
+            if not parent.is_dir():
+                return f"lies inside {str(parent)!r}, which is a file, not a folder; choose another checkpoint folder"
+            break
+    return None
+
+
 def check_checkpoint_folder(folder: Path) -> None:
     """Refuse, before any training, a checkpoint folder that is a file or holds anything but checkpoints:
     :func:`remove_checkpoints` must never have a user's file to delete."""
-    if folder.exists() and not folder.is_dir():
-        raise CheckpointError(f"{str(folder)!r} is a file, not a folder for checkpoints; move it away or choose "
-                              "another checkpoint folder")
+    problem = checkpoint_folder_problem(folder)
+    if problem:
+        raise CheckpointError(f"{str(folder)!r} {problem}")
     others = sorted(p.name for p in folder.iterdir() if not _ours(p)) if folder.is_dir() else []
     if others:
         shown = ", ".join(repr(n) for n in others[:3]) + (", ..." if len(others) > 3 else "")

@@ -243,8 +243,18 @@ class Trainer:
         train_loader: DataLoader,
         val_loader: DataLoader | None,
     ) -> History:
-        from ._checkpoint import CheckpointError, complete_checkpoints, load_checkpoint, save_checkpoint
+        from ._checkpoint import (
+            CheckpointError,
+            checkpoint_folder_problem,
+            complete_checkpoints,
+            load_checkpoint,
+            save_checkpoint,
+        )
 
+        folder = Path(self.config.checkpoint_dir) if self.config.checkpoint_dir is not None else None
+        problem = checkpoint_folder_problem(folder) if folder is not None else None
+        if problem:  # before any work: the first checkpoint is written only after a whole epoch
+            raise CheckpointError(f"checkpoint folder {str(folder)!r} {problem}")
         start = time.perf_counter()
         self.accelerator = self._accelerator()
         # the fused kernel (CPU and CUDA since torch 2.4) is what HF Trainer uses; the default single-tensor
@@ -260,7 +270,6 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_fit_start(self)
         first_epoch = 0
-        folder = Path(self.config.checkpoint_dir) if self.config.checkpoint_dir is not None else None
         if folder is not None:
             found = complete_checkpoints(folder)
             if found and not self.config.resume:
