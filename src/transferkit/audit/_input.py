@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset, check_labels, infer_modality, load_image, read_table
+from ..data._images import image_array_to_uint8
 from ..data._sources import from_image_folder
 from ..data._validation import missing_positions
 from ..errors import DataError, ImageLoadError
@@ -230,6 +231,7 @@ def _images(items: Any, y: np.ndarray | None, where: str, origin: Origin) -> Aud
     corrupt: dict[int, str] = {}
     content: dict[int, str] = {}
     if isinstance(items, np.ndarray) and items.dtype != object:  # (N, H, W[, C]) pixels: nothing to decode
+        items = image_array_to_uint8(items)  # float pixels: 0..1 or 0..255 decided once, as every model reads them
         return AuditData(items=items, labels=y, modality="image", source=where, names=[f"image {i}" for i in
                          range(len(items))], positions=np.arange(len(items)), origin=origin)
     for i, item in enumerate(items):

@@ -48,11 +48,12 @@ class ImagePreprocessor:
     def __call__(self, items: Sequence[Any]) -> Batch:
         from ..data import load_image
 
-        if isinstance(items, np.ndarray) and items.dtype != object and items.ndim in (3, 4) and self.transform is None:
-            x = _uniform_array_batch(items)  # fast path: one resize for the whole batch
+        pixels = _pixel_array(items)
+        if pixels is not None and self.transform is None:
+            x = _uniform_array_batch(pixels)  # fast path: one resize for the whole batch
         else:
             tensors = []
-            for i, item in enumerate(items):
+            for i, item in enumerate(items if pixels is None else pixels):
                 img = torch.from_numpy(np.ascontiguousarray(load_image(item, index=i))).permute(2, 0, 1)
                 if self.transform is not None:
                     img = self.transform(img)
@@ -69,6 +70,17 @@ class ImagePreprocessor:
         if tuple(img.shape[-2:]) == self.input_size:
             return img
         return TF.resize(img, list(self.input_size), interpolation=_INTERPOLATION[self.interpolation], antialias=True)
+
+
+def _pixel_array(items: Sequence[Any]) -> np.ndarray | None:
+    """``items`` as ``uint8`` pixels when it is one ``(N, H, W[, C])`` numeric array, else None. The scale
+    of float pixels (0..1 or 0..255) is decided once for the array, so that every image in it is read
+    alike (:func:`~transferkit.data._images.image_array_to_uint8`)."""
+    from ..data._images import image_array_to_uint8
+
+    if isinstance(items, np.ndarray) and items.dtype != object and items.ndim in (3, 4):
+        return image_array_to_uint8(items)
+    return None
 
 
 def _uniform_array_batch(arr: np.ndarray) -> torch.Tensor:

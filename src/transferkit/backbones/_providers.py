@@ -36,6 +36,33 @@ class BackboneOptions:
     random_state: int = 0
 
 
+#: Seeds scikit-learn accepts (``numpy.random.RandomState``'s range).
+_SEED_LIMIT = 2**32
+
+
+def resolve_seed(random_state: Any, what: str = "random_state") -> int:
+    """The integer seed that ``random_state`` stands for, as scikit-learn estimators read it: an int is
+    itself; None draws a fresh seed from NumPy's global generator (each call differs, so a fit with
+    ``random_state=None`` is not reproducible); a ``numpy.random.RandomState`` draws the next seed from
+    it. Anything else (or an int outside ``[0, 2**32 - 1]``) is a
+    :class:`~transferkit.errors.DataError` naming ``what``."""
+    import numbers
+
+    import numpy as np
+
+    from ..errors import DataError
+
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if not 0 <= int(random_state) < _SEED_LIMIT:
+            raise DataError(f"{what} must be between 0 and 2**32 - 1, got {random_state!r}")
+        return int(random_state)
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        from sklearn.utils import check_random_state
+
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    raise DataError(f"{what} must be an int, None or a numpy.random.RandomState, got {random_state!r}")
+
+
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Make random initialisation deterministic without touching the caller's global RNG."""
@@ -357,7 +384,7 @@ def transformers_backbone(name: str, opts: BackboneOptions) -> Backbone:
     """Any Hugging Face encoder by hub id or folder, mean-pooled."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    from ._text import TextBackbone
+    from ._text import TextBackbone, check_token_limit
 
     def load() -> tuple[Any, Any]:
         tok = AutoTokenizer.from_pretrained(name)
@@ -368,10 +395,12 @@ def transformers_backbone(name: str, opts: BackboneOptions) -> Backbone:
 
     what, remedy, remember = _source("hf", name)
     model, tok = fetch(what, load, remedy, remember=remember, key=f"{what}|pretrained={opts.pretrained}")
+    check_token_limit(model, opts.max_length, what)
     spec = BackboneSpec(
         name=what, modality="text", provider="transformers",
         num_features=int(model.config.hidden_size), weight_source=str(name), pretrained=opts.pretrained,
-        max_length=opts.max_length or min(int(getattr(tok, "model_max_length", 512) or 512), 512),
+        max_length=opts.max_length if opts.max_length is not None else
+        min(int(getattr(tok, "model_max_length", 512) or 512), 512),
         pooling="mean", description=f"transformers {name}",
     )
     return TextBackbone(spec, model.eval(), tok)
@@ -381,7 +410,7 @@ def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: Backb
     """A sentence-transformers model: its transformer, pooling mode and normalisation, one surface."""
     from sentence_transformers import SentenceTransformer
 
-    from ._text import TextBackbone
+    from ._text import TextBackbone, check_token_limit
 
     what, remedy, remember = _source("st", str(name))
     st = fetch(what, lambda: SentenceTransformer(str(name), device="cpu"), remedy, remember=remember)
@@ -397,6 +426,7 @@ def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: Backb
 
         with seeded(opts.random_state):
             model = AutoModel.from_config(model.config)
+    check_token_limit(model, opts.max_length, spec.name if spec else what)
     base = spec or BackboneSpec(
         name=what, modality="text",
         provider="sentence-transformers", num_features=None, weight_source=str(name),
@@ -404,7 +434,8 @@ def sentence_transformers_backbone(name: str, opts: BackboneOptions, spec: Backb
     )
     spec = dataclasses.replace(
         base, num_features=int(model.config.hidden_size), pooling=mode, normalize_features=normalize,
-        max_length=opts.max_length or int(st.max_seq_length or 256), pretrained=opts.pretrained,
+        max_length=opts.max_length if opts.max_length is not None else int(st.max_seq_length or 256),
+        pretrained=opts.pretrained,
     )
     return TextBackbone(spec, model.eval(), transformer.tokenizer)
 
@@ -446,7 +477,8 @@ def builtin_tiny(spec: BackboneSpec, opts: BackboneOptions) -> Backbone:
         if kind == "cnn":
             return TinyCNN(spec).eval()
         if kind == "text":
-            return TinyText(dataclasses.replace(spec, max_length=opts.max_length or spec.max_length)).eval()
+            own = opts.max_length if opts.max_length is not None else spec.max_length
+            return TinyText(dataclasses.replace(spec, max_length=own)).eval()
         if opts.in_features is None:
             raise ValueError(f"backbone {spec.name!r} needs in_features (the table width)")
         if kind == "identity":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,44 @@ def backbone_modality(name: str) -> str:
     return _lookup(name).spec.modality  # raises with a suggestion
 
 
+#: The smallest square image size and token limit accepted: the bounds of the CLI's ``--image-size`` and
+#: ``--max-length``. Below them features carry next to nothing (2 tokens are a text's start and end
+#: markers alone, the same for every text).
+MIN_IMAGE_SIZE = 16
+MIN_MAX_LENGTH = 8
+
+#: The input options that apply to one modality: parameter -> (its minimum, the modality it shapes).
+_INPUT_OPTIONS = {"image_size": (MIN_IMAGE_SIZE, "image"), "max_length": (MIN_MAX_LENGTH, "text")}
+
+
+def check_backbone_options(name: str, *, image_size: Any = None, max_length: Any = None) -> None:
+    """Refuse, before any work, an ``image_size`` or ``max_length`` that is not a whole number at or above
+    its minimum (:data:`MIN_IMAGE_SIZE`, :data:`MIN_MAX_LENGTH`), or that backbone ``name`` would ignore:
+    ``image_size`` for a backbone that reads no images, ``max_length`` for one that reads no texts.
+
+    :func:`create_backbone`, ``TransferClassifier.fit`` and ``FeatureExtractor.fit`` all call it.
+
+    Raises
+    ------
+    DataError
+        Naming the parameter (and the backbone, when it reads another modality).
+    UnknownBackboneError
+        An option is set and ``name`` is no backbone.
+    """
+    given = {"image_size": image_size, "max_length": max_length}
+    for param, value in given.items():
+        least = _INPUT_OPTIONS[param][0]
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise DataError(f"{param} must be a whole number of at least {least}, got {value!r}")
+    for param, value in given.items():
+        modality = _INPUT_OPTIONS[param][1]
+        if value is not None and (reads := backbone_modality(name)) != modality:
+            raise DataError(f"{param}={value!r} applies to {modality} backbones, but backbone {name!r} reads "
+                            f"{reads} data; leave {param} unset (None)")
+
+
 def create_backbone(
     name: str,
     *,
@@ -138,7 +177,7 @@ def create_backbone(
     weights: str | None = None,
     in_features: int | None = None,
     max_length: int | None = None,
-    random_state: int = 0,
+    random_state: Any = 0,
 ) -> Backbone:
     """Build a backbone by name.
 
@@ -157,8 +196,15 @@ def create_backbone(
         Table width, for table backbones.
     max_length : int, optional
         Token limit for text backbones.
-    random_state : int, default=0
-        Seed of any random initialisation (random weights, tiny test backbones).
+    random_state : int, RandomState or None, default=0
+        Seed of any random initialisation (random weights, tiny test backbones); None draws a fresh one
+        (not reproducible).
+
+    Raises
+    ------
+    DataError
+        ``image_size`` / ``max_length`` out of range or of the wrong modality (:func:`check_backbone_options`),
+        or a weight file for a backbone that takes none.
 
     Examples
     --------
@@ -170,7 +216,9 @@ def create_backbone(
     if weights and not takes_weights(name):
         raise DataError(f"backbone {name!r} takes no weight file (weights={weights!r}); a local weight file "
                         "applies to timm:/torchvision: architectures, efficientnet-lite0/-lite2 and open-nsfw")
-    opts = P.BackboneOptions(pretrained, image_size, weights, in_features, max_length, random_state)
+    check_backbone_options(name, image_size=image_size, max_length=max_length)
+    seed = P.resolve_seed(random_state)
+    opts = P.BackboneOptions(pretrained, image_size, weights, in_features, max_length, seed)
     if name in _REGISTRY:
         entry = _REGISTRY[name]
         return entry.factory(entry.spec, opts)

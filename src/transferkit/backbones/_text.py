@@ -42,6 +42,28 @@ class TextBackbone(Backbone):
         return layered_groups(self.model)
 
 
+def position_limit(model: Any) -> int | None:
+    """How many tokens ``model`` reads at most when it has a table of absolute position embeddings (BERT,
+    RoBERTa, MiniLM: longer inputs fail inside the model); None for models without one (relative
+    positions, the tiny test encoder). RoBERTa-style tables start after their padding index."""
+    table = getattr(getattr(model, "embeddings", None), "position_embeddings", None)
+    if not isinstance(table, nn.Embedding):
+        return None
+    offset = 0 if table.padding_idx is None else int(table.padding_idx) + 1
+    return int(table.num_embeddings) - offset
+
+
+def check_token_limit(model: Any, max_length: int | None, name: str) -> None:
+    """Refuse a ``max_length`` the text backbone ``name`` cannot read (a DataError naming both), instead
+    of a tensor-size error at the first long text."""
+    limit = position_limit(model)
+    if max_length is not None and limit is not None and max_length > limit:
+        from ..errors import DataError
+
+        raise DataError(f"max_length={max_length} is more than backbone {name!r} reads ({limit} tokens); "
+                        f"use at most {limit}")
+
+
 def layered_groups(model: nn.Module) -> list[ParameterGroup]:
     """Embeddings first, then one group per layer of the largest layer list, then what follows."""
     layers_name, n_layers = "", 0
@@ -63,7 +85,8 @@ class ByteTokenizer:
     vocab_size = 259
 
     def __call__(self, texts: Sequence[str], *, max_length: int, **_: Any) -> dict[str, torch.Tensor]:
-        ids = [[1, *(b + 3 for b in t.encode("utf-8")[: max_length - 2]), 2] for t in texts]
+        room = max(int(max_length) - 2, 0)  # start and end tokens count; a slice [:-k] would cut from the end
+        ids = [[1, *(b + 3 for b in t.encode("utf-8")[:room]), 2] for t in texts]
         width = max(len(i) for i in ids)
         input_ids = torch.zeros(len(ids), width, dtype=torch.long)
         mask = torch.zeros(len(ids), width, dtype=torch.long)

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from transferkit.errors import ImageLoadError
 
-__all__ = ["IMAGE_EXTENSIONS", "is_image_path", "load_image", "load_images"]
+__all__ = ["IMAGE_EXTENSIONS", "image_array_to_uint8", "is_image_path", "load_image", "load_images"]
 
 #: File extensions (lower case, with the dot) that are treated as images.
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
@@ -28,6 +28,11 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 
 # Pillow modes that hold one 16-bit channel; they are scaled to 8 bits by the full 16-bit range.
 _MODES_16BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+
+#: How far float pixels may stray outside their scale (0..1 or 0..255), as a fraction of the scale's top,
+#: and still be clipped into it: resizing and interpolation overshoot a little (a 0..1 image with a pixel
+#: at 1.0001 is still 0..1). Further out, pixels of a float batch are refused (:func:`image_array_to_uint8`).
+FLOAT_SCALE_TOLERANCE = 1e-3
 
 
 def is_image_path(x: object) -> bool:
@@ -80,9 +85,15 @@ def load_image(item: Any, *, index: int | None = None) -> np.ndarray:
     -----
     Grayscale is repeated over three channels. Alpha (RGBA, LA, palette transparency) is composited
     over a white background. 16-bit data is scaled by the full 16-bit range (``round(v / 257)``), not
-    clipped. Float data whose maximum is at most 1.0 is scaled by 255, otherwise it is clipped to
-    0..255 (NaN becomes 0); integer arrays other than ``uint8``/``uint16`` are clipped to 0..255;
-    boolean arrays map to 0 and 255. Files are turned upright according to their EXIF orientation.
+    clipped. Integer arrays other than ``uint8``/``uint16`` are clipped to 0..255; boolean arrays map to 0
+    and 255. Files are turned upright according to their EXIF orientation.
+
+    The scale of float pixels is decided from the values of this one image: a maximum of at most
+    ``1 + 1e-3`` (:data:`FLOAT_SCALE_TOLERANCE`) means 0..1, scaled by 255 (a pixel that overshoots to
+    1.0001 is clipped to 255); a larger maximum means 0..255. Values outside the scale are clipped and NaN
+    becomes 0. A dark 0..255 image whose pixels are all at most 1 is therefore read as 0..1: pass such
+    images in one ``(N, H, W[, C])`` array, where :func:`image_array_to_uint8` decides the scale once for
+    the whole array (and refuses values far outside it), or as ``uint8``.
 
     Examples
     --------
@@ -108,14 +119,77 @@ def load_images(items: Iterable[Any]) -> list[np.ndarray]:
     Parameters
     ----------
     items : iterable
-        Paths, PIL images or arrays, in any mix.
+        Paths, PIL images or arrays, in any mix, or one ``(N, H, W[, C])`` numeric array (its float
+        pixels are scaled as one batch: :func:`image_array_to_uint8`).
 
     Returns
     -------
     list of numpy.ndarray
         One ``uint8`` ``(H, W, 3)`` array per item, in order.
     """
+    if isinstance(items, np.ndarray) and items.dtype != object and items.ndim in (3, 4):
+        items = image_array_to_uint8(items)
     return [load_image(item, index=i) for i, item in enumerate(items)]
+
+
+def image_array_to_uint8(images: np.ndarray) -> np.ndarray:
+    """The pixels of an ``(N, H, W[, C])`` image array as ``uint8``, the scale of float pixels decided once
+    for the whole array.
+
+    A float array whose maximum is at most ``1 + 1e-3`` (:data:`FLOAT_SCALE_TOLERANCE`) holds 0..1 pixels
+    and is scaled by 255; any other float array holds 0..255 pixels. So a dark image in a 0..255 batch
+    stays dark, and a 0..1 image with a pixel that overshoots to 1.0001 stays 0..1 (that pixel is clipped
+    to 255). Pixels outside the chosen scale by at most the tolerance are clipped into it; further out,
+    or NaN or infinite, they are an error. Arrays of other dtypes come back as they are: their scale does
+    not depend on the values, and :func:`load_image` converts them item by item.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``N`` images of shape ``(H, W)`` or ``(H, W, C)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` pixels of the same shape for a float array, else ``images`` itself.
+
+    Raises
+    ------
+    ImageLoadError
+        A float image holds NaN or infinite values, or values outside the array's scale; the message
+        names the first such item.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dark, bright = np.full((1, 2, 2), 1.0), np.full((1, 2, 2), 200.0)
+    >>> image_array_to_uint8(np.concatenate([dark, bright]))[:, 0, 0].tolist()  # one scale: 0..255
+    [1, 200]
+    """
+    if not np.issubdtype(images.dtype, np.floating) or images.ndim < 2 or images.size == 0:
+        return images
+    flat = images.reshape(len(images), -1)
+    lows, highs = flat.min(axis=1), flat.max(axis=1)  # NaN propagates into both
+    bad = ~(np.isfinite(lows) & np.isfinite(highs))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ImageLoadError(
+            f"{_where('Image array', i)} holds NaN or infinite pixels; replace them or drop that image."
+        )
+    top = 1.0 if float(highs.max()) <= 1.0 + FLOAT_SCALE_TOLERANCE else 255.0
+    slack = FLOAT_SCALE_TOLERANCE * top
+    outside = (lows < -slack) | (highs > top + slack)
+    if outside.any():
+        i = int(np.argmax(outside))
+        scale = "0..1" if top == 1.0 else "0..255 (its maximum is above 1)"
+        raise ImageLoadError(
+            f"{_where('Image array', i)} has pixels from {float(lows[i]):.6g} to {float(highs[i]):.6g}, outside "
+            f"the array's scale {scale}; pass unnormalised pixels in 0..1 or 0..255, or uint8."
+        )
+    out = np.empty(images.shape, dtype=np.uint8)
+    for i, image in enumerate(images):  # image by image: no float64 copy of the whole array
+        out[i] = _float_to_uint8(image, top)
+    return out
 
 
 _POSITIONS: contextvars.ContextVar[Sequence[int | None] | None] = contextvars.ContextVar("image_positions",
@@ -222,16 +296,23 @@ def _to_uint8(values: np.ndarray, where: str) -> np.ndarray:
         return values.astype(np.uint8) * np.uint8(255)
     if values.dtype == np.uint16:
         return np.rint(values / 257.0).astype(np.uint8)
-    if np.issubdtype(values.dtype, np.floating):
+    if np.issubdtype(values.dtype, np.floating):  # one image alone: its scale is decided from its own values
         values = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
-        if values.size and values.max() <= 1.0:
-            values = values * 255.0
-        return np.rint(np.clip(values, 0.0, 255.0)).astype(np.uint8)
+        unit = values.size and values.max() <= 1.0 + FLOAT_SCALE_TOLERANCE
+        return _float_to_uint8(values, 1.0 if unit else 255.0)
     if np.issubdtype(values.dtype, np.integer):
         return np.clip(values, 0, 255).astype(np.uint8)
     raise ImageLoadError(
         f"{where} has dtype {values.dtype}, not a numeric type; pass uint8, uint16, float or bool pixels."
     )
+
+
+def _float_to_uint8(values: np.ndarray, top: float) -> np.ndarray:
+    """Finite float pixels on the scale 0..``top`` (1 or 255) as ``uint8``, clipped to that scale."""
+    values = values.astype(np.float64, copy=False)
+    if top == 1.0:
+        values = values * 255.0
+    return np.rint(np.clip(values, 0.0, 255.0)).astype(np.uint8)
 
 
 def _array_to_rgb(array: np.ndarray, where: str) -> np.ndarray:

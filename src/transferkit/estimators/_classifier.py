@@ -11,10 +11,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..backbones import backbone_modality
+from ..backbones._providers import resolve_seed
+from ..backbones._registry import check_backbone_options
 from ..data._check import check_data
-from ..errors import DataError
-from ..features._extractor import check_batch_size
-from ..strategies import FitContext, LinearProbe, Strategy, TransferModel
+from ..errors import DataError, StrategyError
+from ..features._extractor import check_batch_size, resolve_device
+from ..strategies import STRATEGIES, FitContext, LinearProbe, Strategy, TransferModel
 
 
 def check_targets(y: Any, n_samples: int) -> np.ndarray:
@@ -57,27 +59,32 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     ----------
     backbone : str, default="minilm-l6"
         Backbone name; see :func:`transferkit.backbones.list_backbones`.
-    strategy : Strategy, optional
+    strategy : Strategy or str, optional
         How to transfer: :class:`~transferkit.strategies.LinearProbe` (default) or
         :class:`~transferkit.strategies.FullFineTune`. Its parameters are searchable as
-        ``strategy__<param>``.
+        ``strategy__<param>``. A name of :data:`transferkit.strategies.STRATEGIES` (``"linear"``,
+        ``"finetune"``, ... as the CLI takes them) means that strategy with its default parameters.
     pretrained : bool, default=True
         False uses random weights (a negative control).
     image_size : int, optional
-        Square input size for image backbones (default: the backbone's own).
+        Square input size for image backbones, at least 16 (default: the backbone's own).
     weights : str, optional
         Local weight file for architectures named by provider prefix.
     max_length : int, optional
-        Token limit for text backbones (default: the backbone's own). Fine-tuning cost grows with it.
+        Token limit for text backbones, at least 8 (default: the backbone's own). Fine-tuning cost grows
+        with it.
     batch_size : int, default=64
         Inference batch size.
     cache : bool or path, default=True
         Feature cache for probe strategies (see :class:`~transferkit.FeatureExtractor`).
     device : str, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     verbose : int, default=0
         1 shows progress bars.
-    random_state : int, default=0
-        Seeds head initialisation, data order, validation split and random weights.
+    random_state : int, RandomState or None, default=0
+        Seeds head initialisation, data order, validation split and random weights. None draws a fresh
+        seed at each fit (not reproducible); a ``numpy.random.RandomState`` draws it from that generator.
+        The seed used is ``random_seed_``.
 
     Attributes
     ----------
@@ -85,6 +92,10 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         Class labels, in the order of ``predict_proba``'s columns.
     model_ : TransferModel
         The fitted model (probe or network).
+    strategy_ : Strategy
+        The strategy fitted (a copy of ``strategy``, or the one its name stands for).
+    random_seed_ : int
+        The seed this fit used (``random_state`` itself when it is an int).
     fit_seconds_ : float
 
     Examples
@@ -103,7 +114,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         self,
         *,
         backbone: str = "minilm-l6",
-        strategy: Strategy | None = None,
+        strategy: Strategy | str | None = None,
         pretrained: bool = True,
         image_size: int | None = None,
         weights: str | None = None,
@@ -112,7 +123,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         cache: bool | str | Path = True,
         device: str = "auto",
         verbose: int = 0,
-        random_state: int = 0,
+        random_state: Any = 0,
     ) -> None:
         self.backbone = backbone
         self.strategy = strategy
@@ -139,19 +150,38 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return check_data(self, X, backbone_modality(self.backbone), reset=reset)  # unknown names fail here
 
     def _strategy(self) -> Strategy:
-        return clone(self.strategy) if self.strategy is not None else LinearProbe()
+        """A fresh copy of ``strategy``; a name stands for that strategy with its defaults (``self.strategy``
+        itself is left as given, as scikit-learn's ``clone`` requires)."""
+        strategy = self.strategy
+        if strategy is None:
+            return LinearProbe()
+        if isinstance(strategy, str):
+            if strategy not in STRATEGIES:
+                raise StrategyError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+            return STRATEGIES[strategy]()
+        if not isinstance(strategy, Strategy):
+            raise StrategyError(f"strategy must be a Strategy such as LinearProbe() or one of the names "
+                                f"{', '.join(STRATEGIES)}; got {type(strategy).__name__} {strategy!r:.60}")
+        return clone(strategy)
 
     def _context(self, n_classes: int) -> FitContext:
+        # the seed of this fit; a model loaded from a folder has none and uses the int saved as random_state
+        seed = getattr(self, "random_seed_", None)
         return FitContext(
             backbone=self.backbone, pretrained=self.pretrained, image_size=self.image_size, weights=self.weights,
             max_length=self.max_length, in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size, cache=self.cache,
-            device=self.device, verbose=self.verbose, random_state=self.random_state, n_classes=n_classes,
+            device=self.device, verbose=self.verbose, random_state=resolve_seed(self.random_state) if seed is None else seed,
+            n_classes=n_classes,
         )
 
     # --- scikit-learn API ------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TransferClassifier:
         """Fit the strategy on ``X``, ``y``. Returns self."""
-        check_batch_size(self.batch_size)  # before any work: 0 or -1 would run no batch at all
+        check_batch_size(self.batch_size)  # the settings before any work: 0 or -1 would run no batch at all
+        check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
+        resolve_device(self.device)
+        strategy = self._strategy()
+        seed = resolve_seed(self.random_state)
         X = self._validate_X(X, reset=True)
         y = check_targets(y, len(X))
         self.classes_, y_enc = np.unique(y, return_inverse=True)
@@ -164,7 +194,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             if sample_weight.sum() <= 0:
                 raise DataError("sample_weight sums to zero: no example would count")
         start = time.perf_counter()
-        self.strategy_ = self._strategy()
+        self.strategy_ = strategy
+        self.random_seed_ = seed
         ctx = self._context(len(self.classes_))
         self.model_: TransferModel = self.strategy_.fit_transfer(ctx, X, y_enc, sample_weight)
         self.fit_info_ = ctx.info
@@ -181,10 +212,21 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def transform_features(self, X: Any) -> np.ndarray:
-        """Backbone features of ``X`` as the fitted model sees them (probe models)."""
+        """Backbone features of ``X`` as the fitted model sees them (probe models).
+
+        Raises
+        ------
+        StrategyError
+            The model was fine-tuned (or is the auto strategy's no-transfer baseline): its backbone was
+            trained together with its head, so there are no frozen features to return.
+        """
         check_is_fitted(self, "model_")
         if not hasattr(self.model_, "features"):
-            raise TypeError(f"a {self.model_.kind} model has no separate feature step")
+            used = getattr(self.model_, "name", None) or type(self.strategy_).cli_name or type(self.strategy_).__name__
+            raise StrategyError(
+                f"transform_features returns the frozen backbone features a linear probe reads, but this model "
+                f"was fitted with strategy {used!r} ({self.model_.kind} model), which has none; only "
+                "strategy 'linear' (LinearProbe, also 'auto' when it picks the probe) keeps the backbone frozen")
         return self.model_.features(self._validate_X(X, reset=False))
 
     # --- persistence -----------------------------------------------------------------------------

@@ -103,7 +103,8 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
         write_config(tmp, est, {
-            "params": {k: _jsonable(getattr(est, k)) for k in _PARAMS},
+            "params": {**{k: _jsonable(getattr(est, k)) for k in _PARAMS},  # the seed a fit drew for None/RandomState:
+                       "random_state": getattr(est, "random_seed_", est.random_state)},  # the same random weights
             **table_columns(est),
             "strategy": _strategy_config(est.strategy_),
             "model": {"kind": est.model_.kind, **model_cfg},

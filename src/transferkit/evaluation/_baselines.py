@@ -41,7 +41,10 @@ class PixelFeatures(TransformerMixin, BaseEstimator):
         from torchvision.transforms.v2 import functional as TF
 
         from ..data import load_image
+        from ..data._images import image_array_to_uint8
 
+        if isinstance(X, np.ndarray) and X.dtype != object and X.ndim in (3, 4):
+            X = image_array_to_uint8(X)  # float pixels: one 0..1 / 0..255 decision for them all, not per image
         out = np.empty((len(X), 3 * self.size * self.size), dtype=np.float32)
         for i, item in enumerate(X):
             img = torch.from_numpy(np.ascontiguousarray(load_image(item, index=i))).permute(2, 0, 1)

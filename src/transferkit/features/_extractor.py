@@ -6,7 +6,7 @@ import contextlib
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -16,8 +16,10 @@ from sklearn.utils.validation import check_is_fitted
 from .._malloc import reuse_freed_memory
 from ..backbones import Backbone, create_backbone
 from ..backbones import backbone_modality as backbone_modality
+from ..backbones._providers import resolve_seed
+from ..backbones._registry import check_backbone_options
 from ..data._check import check_data
-from ..data._images import item_positions
+from ..data._images import image_array_to_uint8, item_positions
 from ..errors import DataError
 from ._cache import FeatureCache, default_cache_dir
 from ._hashing import config_key, item_keys
@@ -53,10 +55,35 @@ def check_batch_size(batch_size: Any, what: str = "batch_size") -> int:
     return int(batch_size)
 
 
-def resolve_device(device: str) -> torch.device:
+_DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' (N a GPU number) or 'mps'"
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """The torch device that ``device`` names: ``"auto"`` is CUDA when available, else the CPU.
+
+    Raises
+    ------
+    DataError
+        ``device`` names no device (``"gpu9"``), or a CUDA / MPS device this machine does not have.
+    """
+    if isinstance(device, torch.device):
+        return device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise DataError(f"device {device!r} is no device; use {_DEVICE_FORMS}") from None
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise DataError(f"device {device!r}: CUDA is not available on this machine; use 'auto' or 'cpu'")
+        if resolved.index is not None and resolved.index >= count:
+            raise DataError(f"device {device!r}: this machine has {count} CUDA device(s), numbered from 0 "
+                            f"to {count - 1}")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise DataError(f"device {device!r}: MPS is not available on this machine; use 'auto' or 'cpu'")
+    return resolved
 
 
 def extract_features(
@@ -97,10 +124,14 @@ def batched_inference(
     """
     batch_size = check_batch_size(batch_size)
     if hasattr(items, "iloc"):  # a pandas Series or DataFrame: rows by position, never by index label
-        items = items.to_numpy()
+        items = cast(Sequence[Any], np.asarray(items))
     n = len(items)
     order = np.arange(n)
     where = np.arange(n) if positions is None else np.asarray(positions)
+    if backbone.spec.modality == "image" and isinstance(items, np.ndarray) and items.dtype != object:
+        with item_positions(where.tolist()):  # float pixels: 0..1 or 0..255 decided for all items, not per batch
+            pixels: Any = image_array_to_uint8(items)
+        items = pixels
     if backbone.spec.modality == "text":
         order = np.argsort([-len(str(t)) for t in items], kind="stable")
     device = torch.device(device)
@@ -146,11 +177,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     pretrained : bool, default=True
         False uses the architecture with random weights (a negative control).
     image_size : int, optional
-        Square input size for image backbones (default: the backbone's own).
+        Square input size for image backbones, at least 16 (default: the backbone's own).
     weights : str, optional
         Local weight file for architectures named by provider prefix.
     max_length : int, optional
-        Token limit for text backbones (default: the backbone's own, 256 for MiniLM).
+        Token limit for text backbones, at least 8 (default: the backbone's own, 256 for MiniLM).
     batch_size : int, default=64
         Items per forward pass.
     cache : bool or path, default=True
@@ -158,11 +189,14 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         ``$TRANSFERKIT_CACHE_DIR`` (default ``~/.cache/transferkit``); a path uses that folder; False
         turns caching off.
     device : str, default="auto"
-        ``"auto"`` picks CUDA when available, else CPU.
+        ``"auto"`` picks CUDA when available, else CPU; otherwise ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or
+        ``"mps"``.
     progress : bool, default=False
         Show a progress bar.
-    random_state : int, default=0
-        Seed of random initialisation for random-weight backbones.
+    random_state : int, RandomState or None, default=0
+        Seed of random initialisation for random-weight backbones. None draws a fresh seed at each fit
+        (not reproducible; a pretrained backbone is reloaded instead of shared); a ``RandomState`` draws
+        the seed from it.
 
     Attributes
     ----------
@@ -218,12 +252,14 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> FeatureExtractor:
         """Load the backbone (and, for tables, record the input width). Returns self."""
-        check_batch_size(self.batch_size)
+        check_batch_size(self.batch_size)  # the settings before any work
+        check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
+        resolve_device(self.device)
+        seed = resolve_seed(self.random_state)
         X = self._check_X(X, reset=True)
         in_features = getattr(self, "n_features_in_", None)
         self.backbone_ = shared_backbone(
-            self.backbone, self.pretrained, self.image_size, self.weights, in_features, self.random_state,
-            self.max_length,
+            self.backbone, self.pretrained, self.image_size, self.weights, in_features, seed, self.max_length,
         )
         self.n_features_out_ = self.backbone_.num_features
         return self
