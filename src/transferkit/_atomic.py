@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import DataError
+
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` (UTF-8) through a temporary file in the same folder and a rename.
@@ -21,18 +23,28 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_bytes_atomic(path: str | Path, content: bytes) -> Path:
-    """Write ``content`` to ``path`` as :func:`write_text_atomic` writes text."""
+    """Write ``content`` to ``path`` as :func:`write_text_atomic` writes text. A ``path`` that is a folder
+    is a :class:`~transferkit.errors.DataError` naming it (a rename cannot replace a folder by a file)."""
     path = Path(path)
+    if path.is_dir():
+        raise _is_a_folder(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except IsADirectoryError:  # the folder appeared since the check above
+        Path(tmp).unlink(missing_ok=True)
+        raise _is_a_folder(path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _is_a_folder(path: Path) -> DataError:
+    return DataError(f"cannot write {str(path)!r}: it is a folder, not a file; name a file in it instead")
 
 
 def sha256_file(path: str | Path) -> str:

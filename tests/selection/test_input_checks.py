@@ -33,7 +33,7 @@ BAD_FEATURES_AND_LABELS: list[tuple[Any, Any, str]] = [
     (GOOD_X.ravel(), GOOD_Y, r"must be a 2-D array .* got 1-D"),
     (GOOD_X[:, :0], GOOD_Y, r"no columns"),
     (np.array([["x"] * 3] * 6), GOOD_Y, r"must be numeric"),
-    (GOOD_X, np.array([0.0, 0.0, 1.0, 1.0, np.nan, np.nan]), r"NaN \(missing labels\)"),
+    (GOOD_X, np.array([0.0, 0.0, 1.0, 1.0, np.nan, np.nan]), r"The labels are missing at indices 4, 5"),
     (GOOD_X, GOOD_Y.reshape(3, 2), r"one-dimensional"),
     (GOOD_X, [[v] for v in GOOD_Y], r"one-dimensional"),
 ]
@@ -49,7 +49,7 @@ def test_scores_reject_bad_features_and_labels(name: str, features: Any, labels:
 @pytest.mark.parametrize("name", sorted(SCORES))
 def test_scores_accept_any_hashable_labels(name: str) -> None:
     x = np.random.default_rng(1).normal(size=(8, 2)) + np.repeat([0.0, 3.0], 4)[:, None]
-    mixed = [("t", 1), ("t", 1), ("t", 1), ("t", 1), None, None, None, None]  # tuples and None, unorderable
+    mixed = [("t", 1), ("t", 1), ("t", 1), ("t", 1), 7, 7, 7, 7]  # tuples and ints, unorderable (None is missing)
     plain = np.repeat(["p", "q"], 4)
     assert SCORES[name](x, mixed) == pytest.approx(SCORES[name](x, plain))
 
@@ -131,7 +131,7 @@ def test_distances_at_extreme_scales() -> None:
         (np.zeros((6, 1)), GOOD_Y, r"source_labels must be one-dimensional"),
         ([0] * 6, ["a"] * 6, r"only one class"),
         ([0] * 6, ["a", "a", "b", "b", "b", "c"], r"class 'c' has a single example"),
-        ([0, 0, 1, 1, np.nan, 1], GOOD_Y, r"source_labels contain NaN"),
+        ([0, 0, 1, 1, np.nan, 1], GOOD_Y, r"The source_labels are missing at index 4"),
     ],
 )
 def test_nce_rejects_bad_input(source_labels: Any, labels: Any, message: str) -> None:
@@ -143,9 +143,9 @@ BAD_DOMAINS: list[tuple[Any, Any, str]] = [
     (GOOD_X, GOOD_X[:, :2], r"source has 3 features per row but target has 2"),
     (GOOD_X[:1], GOOD_X, r"source has a single sample"),
     (GOOD_X, GOOD_X[:1], r"target has a single sample"),
-    (np.where(np.eye(6, 3) == 1, np.nan, GOOD_X), GOOD_X, r"source contain NaN or infinite values"),
+    (np.where(np.eye(6, 3) == 1, np.nan, GOOD_X), GOOD_X, r"source contains NaN or infinite values"),
     (GOOD_X, GOOD_X.ravel(), r"target must be a 2-D array"),
-    (GOOD_X[:0], GOOD_X, r"source have no rows"),
+    (GOOD_X[:0], GOOD_X, r"source has no rows"),
 ]
 
 

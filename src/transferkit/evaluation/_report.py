@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DataError
 from . import _plots
 from ._evaluate import EvaluationResult
 
@@ -72,11 +73,26 @@ class Report:
                 f'<p class="meta">transferkit {__version__} &middot; {stamp}</p>{"".join(self.parts)}</body></html>')
 
     def write(self, path: str | Path) -> Path:
-        """Write atomically (temporary file, then rename)."""
+        """Write the report to the file ``path`` (e.g. ``report.html``) atomically: a temporary file in the
+        same folder, then a rename, so a reader never sees half a report. Missing parent folders are
+        created; an existing file is replaced. Returns ``path``.
+
+        Raises
+        ------
+        DataError
+            ``path`` is a folder (name a file in it instead), or a parent of it is a file.
+        """
         from .._atomic import write_text_atomic
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise DataError(f"cannot write the report to {str(path)!r}: it is a folder, not a file; name a file "
+                            f"such as {str(path / 'report.html')!r}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise DataError(f"cannot write the report to {str(path)!r}: a parent of it is a file, not a "
+                            "folder") from None
         return write_text_atomic(path, self.render())
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from ..data._validation import format_positions, missing_positions
 from ..errors import DataError
 
 __all__ = [
@@ -37,21 +38,29 @@ def _display(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def check_features(features: ArrayLike, *, name: str = "features") -> NDArray[np.float64]:
-    """A finite float64 ``(N, D)`` copy-or-view of ``features`` with ``N, D >= 1``."""
+def _agree(name: str, verb: str) -> str:
+    """``verb`` (plural form) agreeing with ``name``: "features have", but "source has"."""
+    if name.endswith("s"):
+        return verb
+    return {"have": "has"}.get(verb, verb + "s")
+
+
+def check_features(features: ArrayLike, *, name: str = "features", columns: str = "features") -> NDArray[np.float64]:
+    """A finite float64 ``(N, D)`` copy-or-view of ``features`` with ``N, D >= 1`` (``columns`` names what
+    the columns hold, for the messages)."""
     try:
         x = np.asarray(features, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{name} must be numeric ({type(exc).__name__}: {exc})") from exc
     if x.ndim != 2:
-        raise DataError(f"{name} must be a 2-D array (samples x features), got {x.ndim}-D with shape {x.shape}")
+        raise DataError(f"{name} must be a 2-D array (samples x {columns}), got {x.ndim}-D with shape {x.shape}")
     if x.shape[0] == 0:
-        raise DataError(f"{name} have no rows")
+        raise DataError(f"{name} {_agree(name, 'have')} no rows")
     if x.shape[1] == 0:
-        raise DataError(f"{name} have no columns")
+        raise DataError(f"{name} {_agree(name, 'have')} no columns")
     if not np.all(np.isfinite(x)):
         bad = int(np.count_nonzero(~np.isfinite(x).all(axis=1)))
-        raise DataError(f"{name} contain NaN or infinite values in {bad} of {x.shape[0]} rows")
+        raise DataError(f"{name} {_agree(name, 'contain')} NaN or infinite values in {bad} of {x.shape[0]} rows")
     return x
 
 
@@ -72,7 +81,7 @@ def power_of_two_scale(*arrays: NDArray[np.float64]) -> float:
 
 
 def _label_array(labels: ArrayLike, name: str) -> NDArray[Any]:
-    """A 1-D array of labels; a sequence of tuples stays one label per element."""
+    """A 1-D array of labels, none missing; a sequence of tuples stays one label per element."""
     if isinstance(labels, np.ndarray):
         arr = labels
     else:
@@ -89,8 +98,14 @@ def _label_array(labels: ArrayLike, name: str) -> NDArray[Any]:
                 arr[i] = item
     if arr.ndim != 1:
         raise DataError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind in "fc" and np.isnan(arr).any():
-        raise DataError(f"{name} contain NaN (missing labels)")
+    # missing as the data layer's check_labels counts it (None, NaN, pd.NA, empty or blank strings) and said
+    # alike, so a score does not take None for a class where rank_backbones refuses it
+    if arr.dtype.kind in "fc":
+        missing = np.flatnonzero(np.isnan(arr)).tolist()  # vectorised: numeric labels can be many
+    else:
+        missing = missing_positions(arr) if arr.dtype.kind in "OUS" else []
+    if missing:
+        raise DataError(f"The {name} are missing at {format_positions(missing)}; every sample needs a label.")
     return arr
 
 
@@ -143,7 +158,7 @@ def check_probabilities(source_probs: ArrayLike) -> NDArray[np.float64]:
 
     Rows within the tolerance of 1 are renormalised to sum to exactly 1, so scores built on them keep
     their bounds (LEEP <= 0)."""
-    p = check_features(source_probs, name="source_probs")
+    p = check_features(source_probs, name="source_probs", columns="classes")
     if (p < 0).any():
         raise DataError(f"source_probs hold {int(np.count_nonzero(p < 0))} negative entries; probabilities must be >= 0")
     sums = p.sum(axis=1)

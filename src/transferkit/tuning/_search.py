@@ -34,6 +34,7 @@ from ._storage import (
     fail_stale,
     finished_trials,
     open_storage,
+    release_storage,
     storage_file,
     storage_url,
 )
@@ -565,30 +566,34 @@ def tune(
     except BaseException:
         if new_study and study is not None:
             _discard_new_study(study, backing, file, file_existed, made_folder)
+        release_storage(backing)
         raise
     finally:
         optuna.logging.set_verbosity(verbosity)
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not complete:
-        failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
-        reason = (failed[-1].user_attrs.get(FAIL_REASON_ATTR) or "no reason recorded") if failed \
-            else "every trial was pruned"
-        kept = "" if new_study else f" (the study stays in {display_url(url or 'memory')!r})"
-        if new_study:
-            _discard_new_study(study, backing, file, file_existed, made_folder)
-        if remaining and not ran and timeout is not None:  # Optuna checks the timeout before each trial
-            raise TuningError(f"no trial of study {name!r} ran: timeout={timeout:g} (seconds) ended the search "
-                              f"before its first trial could start; allow more time{kept}")
-        raise TuningError(f"no trial of study {name!r} completed; last failure: {reason}{kept}")
-    return TuneResult(
-        study=study, backbone_params={"backbone": backbone, "image_size": image_size, "max_length": max_length,
-                                      "batch_size": batch_size, "cache": cache, "device": device,
-                                      "random_state": random_state},
-        head_name=head_name, head=template, space=parsed, scoring=scoring, cv=len(splits),
-        storage=display_url(url) if url else "memory", n_samples=len(y), n_features=int(features.shape[1]),
-        extract_seconds=extract_seconds, search_seconds=search_seconds, trials_run=len(ran),
-        fingerprint=fingerprint, notes=folds_note(y, cv, len(splits)),
-    )
+    try:
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not complete:
+            failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+            reason = (failed[-1].user_attrs.get(FAIL_REASON_ATTR) or "no reason recorded") if failed \
+                else "every trial was pruned"
+            kept = "" if new_study else f" (the study stays in {display_url(url or 'memory')!r})"
+            if new_study:
+                _discard_new_study(study, backing, file, file_existed, made_folder)
+            if remaining and not ran and timeout is not None:  # Optuna checks the timeout before each trial
+                raise TuningError(f"no trial of study {name!r} ran: timeout={timeout:g} (seconds) ended the "
+                                  f"search before its first trial could start; allow more time{kept}")
+            raise TuningError(f"no trial of study {name!r} completed; last failure: {reason}{kept}")
+        return TuneResult(
+            study=study, backbone_params={"backbone": backbone, "image_size": image_size, "max_length": max_length,
+                                          "batch_size": batch_size, "cache": cache, "device": device,
+                                          "random_state": random_state},
+            head_name=head_name, head=template, space=parsed, scoring=scoring, cv=len(splits),
+            storage=display_url(url) if url else "memory", n_samples=len(y), n_features=int(features.shape[1]),
+            extract_seconds=extract_seconds, search_seconds=search_seconds, trials_run=len(ran),
+            fingerprint=fingerprint, notes=folds_note(y, cv, len(splits)),
+        )
+    finally:  # the study file complete on its own (no trial left in study.db-wal), its connections closed
+        release_storage(backing)
 
 
 def _no_space(template: BaseEstimator) -> dict[str, Any]:

@@ -81,6 +81,30 @@ def open_storage(url: str | None) -> Any:
         raise TuningError(f"cannot open study storage {display_url(url)!r}: {cause}") from exc
 
 
+def release_storage(storage: Any) -> None:
+    """Close a database storage that :func:`open_storage` opened, once its run is over: a SQLite study's
+    write-ahead log is first written back into the study file (``PRAGMA wal_checkpoint(TRUNCATE)``), so
+    the file alone holds every trial and can be copied, then the engine's pooled connections are closed.
+    The storage stays usable: a later read (``TuneResult.study``) opens a new connection. Journals and
+    in-memory storages hold nothing open; they are left as they are.
+
+    Best effort: every trial is committed before this runs, so a checkpoint that cannot finish (another
+    process is reading the study) only leaves the log beside the file, where SQLite still reads it."""
+    import optuna
+
+    if not isinstance(storage, optuna.storages.RDBStorage):
+        return
+    try:
+        storage.remove_session()
+        database = storage.engine.url.database  # a connection to a removed study file would create it anew
+        if storage.engine.dialect.name == "sqlite" and database and Path(database).is_file():
+            with storage.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        storage.engine.dispose()
+    except Exception:  # SQLAlchemy/driver errors of every kind: the search's result or error matters more
+        pass
+
+
 def check_storage_url(url: str) -> None:
     """What can be told about a storage URL without writing anything: a study file's path is given, its
     folder exists (and is a folder), the file is not a folder; an existing SQLite file is an Optuna study
