@@ -107,7 +107,7 @@ def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
     reads = model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
     source = data.source or "the data"
     if reads is not None and reads != data.modality:
-        raise DataError(f"the model in {where!r} reads {reads} data, but {source} holds {data.modality}")
+        raise DataError(f"the model in {where!r} reads {reads} data, but {source} holds {data.modality} data")
     if data.modality != "table":
         return data
     names = getattr(model, "feature_names_in_", None)
@@ -321,7 +321,7 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
     for est in models.values():
         check_compatible(data, est.backbone)
     if test is not None and test.modality != data.modality:
-        raise DataError(f"the test data holds {test.modality}, the training data {data.modality}")
+        raise DataError(f"the test data holds {test.modality} data, the training data {data.modality} data")
     if test is not None:
         test = match_columns(data, test, "the test data")
     result = evaluate(models, data.X, data.y, cv=cv, repeats=repeats, test=None if test is None else (test.X, test.y),

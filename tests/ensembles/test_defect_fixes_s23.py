@@ -126,11 +126,11 @@ def test_an_image_member_on_texts_is_named_before_any_work(monkeypatch: pytest.M
     counter = InferenceCounter(monkeypatch)
     for members in (["tiny-cnn"], ["baseline", "tiny-cnn:linear"]):
         with pytest.raises(EnsembleError, match=f"^ensemble member {members[-1]!r} reads image data, but the data "
-                                                "holds text$"):
+                                                "holds text data$"):
             TransferEnsemble(members=members, method="voting", cache=False).fit(X, y)
-    with pytest.raises(EnsembleError, match="^ensemble member 'tiny-cnn' reads image data, but the data holds text$"):
+    with pytest.raises(EnsembleError, match="^ensemble member 'tiny-cnn' reads image data, but the data holds text data$"):
         compare_ensemble(X, y, members=["tiny-cnn", "baseline"], method="voting", cv=2, cache=False)
-    with pytest.raises(EnsembleError, match="^ensemble member 'tiny-text' reads text data, but the data holds image$"):
+    with pytest.raises(EnsembleError, match="^ensemble member 'tiny-text' reads text data, but the data holds image data$"):
         TransferEnsemble(members=["tiny-text"], method="voting").fit(*stripe_images(4, size=16))
     assert counter.items == 0
 

@@ -100,7 +100,7 @@ def test_bad_member_specs_fail_before_any_work(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the first member, 'tiny-text', "
                                             "reads text data; every member must read the same data"):
         TransferEnsemble(members=["tiny-text", "tiny-cnn"], method="voting").fit(X, y)
-    with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the data holds text$"):
+    with pytest.raises(EnsembleError, match="member 'tiny-cnn' reads image data, but the data holds text data$"):
         TransferEnsemble(members=["tiny-cnn"], modality="text").fit(X, y)
     with pytest.raises(EnsembleError, match="unknown ensemble method 'blend'"):
         TransferEnsemble(members=["tiny-text"], method="blend").fit(X, y)

@@ -93,7 +93,7 @@ def test_bad_parameters_fail_in_fit_with_a_clear_error() -> None:
         CVFeatureSelector(method="lasso").fit(X, y)
     with pytest.raises(DataError, match="shift must be"):
         CVFeatureSelector(method="chi2", shift="log").fit(X, y)
-    with pytest.raises(DataError, match="at least 2 classes"):
+    with pytest.raises(DataError, match=r"only one class \('a'\) in the labels; a classifier needs at least two"):
         CVFeatureSelector().fit(X, np.repeat("a", len(y)))
     with pytest.raises(DataError, match="class 'c' has 1"):
         CVFeatureSelector().fit(X[:11], y[:11])
@@ -136,3 +136,18 @@ def test_rfe_keeps_the_features_its_cross_validation_scored() -> None:
                           step=sel.step)
     assert sel.selector_ is None
     assert set(np.flatnonzero(sel.support_).tolist()) == set(order[: sel.k_].tolist())
+
+
+def test_bad_tables_are_one_line_errors_naming_the_cell() -> None:
+    """NaN cells, a wrong width at transform and continuous labels were scikit-learn's multi-line messages."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 5)), np.repeat([0, 1], 15)
+    bad = X.copy()
+    bad[4, 2] = np.nan
+    with pytest.raises(DataError, match=r"^X has NaN in row 4, column 2; impute or drop it first$"):
+        CVFeatureSelector(method="anova").fit(bad, y)
+    with pytest.raises(DataError, match=r"labels such as 0.5 are continuous"):
+        CVFeatureSelector(method="anova").fit(X, np.r_[y[:-1], 0.5])
+    selector = CVFeatureSelector(method="anova", candidates=[2]).fit(X, y)
+    with pytest.raises(DataError, match=r"^X has 4 features, but CVFeatureSelector is expecting 5 features as input$"):
+        selector.transform(X[:, :4])

@@ -140,7 +140,7 @@ def audit(
         tx, ty = test if isinstance(test, tuple) else (test, None)
         test_data = read_for_audit(tx, ty, labels_optional=True, **read)
         if test_data.modality != data.modality:
-            raise DataError(f"The test set holds {test_data.modality} data but the data to audit holds {data.modality}.")
+            raise DataError(f"The test set holds {test_data.modality} data but the data to audit holds {data.modality} data.")
         if data.modality == "table" and data.feature_names and test_data.feature_names:
             test_data = _test_columns_by_name(data, test_data)
         widths = {len(d.items[0]) for d in (data, test_data) if d.modality == "table" and len(d)}
@@ -218,7 +218,7 @@ def _backbone_name(backbone: str | None, modality: str) -> str | None:
 
     reads = backbone_modality(backbone)  # an unknown name raises, with suggestions
     if reads != modality:
-        raise DataError(f"Backbone {backbone!r} reads {reads} data, but the data to audit holds {modality}.")
+        raise DataError(f"Backbone {backbone!r} reads {reads} data, but the data to audit holds {modality} data.")
     return backbone
 
 

@@ -73,7 +73,7 @@ def member_estimator(spec: str, *, modality: str | None = None, image_size: int 
     except (TransferkitError, KeyError) as exc:
         raise _spec_error(spec, exc) from exc
     if modality is not None and member_modality != modality:
-        other = (f"{modality_of} holds {modality}" if modality_of == "the data"
+        other = (f"{modality_of} holds {modality} data" if modality_of == "the data"
                  else f"{modality_of} reads {modality} data; every member must read the same data")
         raise EnsembleError(f"ensemble member {spec!r} reads {member_modality} data, but {other}")
     return TransferClassifier(backbone=backbone, strategy=est, image_size=image_size, max_length=max_length,

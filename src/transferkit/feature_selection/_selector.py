@@ -13,9 +13,9 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from ..data._check import check_table
 from ..data._validation import check_folds
 from ..errors import DataError
 from ._rankings import (
@@ -156,11 +156,11 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         if isinstance(self.tolerance, bool) or not isinstance(self.tolerance, int | float) \
                 or not 0 <= self.tolerance < np.inf:  # NaN fails too
             raise DataError(f"tolerance must be a finite number >= 0, got {self.tolerance!r}")
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
+        from ..estimators._classifier import check_targets
+
+        X = check_table(self, X, reset=True, dtype=np.float64)  # one-line errors naming the row and column
+        y = check_targets(y, len(X))  # one column, none missing, no continuous values, at least 2 classes
         labels, counts = np.unique(y, return_counts=True)
-        if len(labels) < 2:
-            raise DataError(f"feature selection needs at least 2 classes; y has {len(labels)} class")
         names = getattr(self, "feature_names_in_", None)
         sizes = candidate_sizes(X.shape[1], self.candidates, self.fractions)
         estimator = self.estimator if self.estimator is not None else default_estimator(self.random_state)
@@ -213,7 +213,7 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
         check_is_fitted(self, "support_")
         if not isinstance(X, np.ndarray) or X.ndim != 2:
             return super().transform(X)  # DataFrames, sparse matrices, lists: scikit-learn's own path
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = check_table(self, X, reset=False, dtype=None)
         # np.take gathers columns of a C-ordered array several times faster than X[:, idx], which
         # would otherwise cost about as much as the smaller classifier saves
         return np.take(X, np.flatnonzero(self.support_), axis=1)

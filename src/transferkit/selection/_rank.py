@@ -102,7 +102,7 @@ def check_backbone_modality(choice: BackboneChoice, modality: str) -> None:
 
     reads = backbone_modality(choice.backbone)  # an unknown name raises UnknownBackboneError
     if reads != modality:
-        raise DataError(f"backbone {choice.name!r} reads {reads} data, but the data holds {modality}; "
+        raise DataError(f"backbone {choice.name!r} reads {reads} data, but the data holds {modality} data; "
                         f"{modality} backbones: {backbones_for(modality)}")
 
 
