@@ -85,3 +85,17 @@ def test_a_reordered_or_renamed_class_list_is_caught_at_load(edit: str, tmp_path
     config["classes"] = original
     cfg_path.write_text(json.dumps(config))
     assert load_model(folder).predict(X).tolist() == model.predict(X).tolist()
+
+
+@pytest.mark.parametrize("labels", [[1, "a"] * 6, np.array([1, "a"] * 6, dtype=object)])
+def test_labels_that_mix_numbers_and_strings_are_refused(labels: object) -> None:
+    """numpy turned [1, "a"] into the strings "1" and "a": predictions came back as "1", not 1."""
+    X, _ = blobs(6)
+    with pytest.raises(DataError, match=r"labels mix strings and other values \(e.g. 'a' and 1\)"):
+        TransferClassifier(backbone="identity", cache=False).fit(X, labels)
+
+
+def test_a_nan_label_among_strings_is_missing_not_the_class_nan() -> None:
+    X, _ = blobs(3)
+    with pytest.raises(DataError, match=r"^label 1 is missing \(NaN\)$"):
+        TransferClassifier(backbone="identity", cache=False).fit(X, ["a", float("nan"), "b"] * 2)

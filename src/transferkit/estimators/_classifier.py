@@ -26,6 +26,16 @@ def check_targets(y: Any, n_samples: int) -> np.ndarray:
 
     if y is None:
         raise DataError("labels are required: this classifier requires y to be passed, but the target y is None")
+    if isinstance(y, list | tuple) or (isinstance(y, np.ndarray) and y.dtype == object):
+        # numpy would turn [1, "a"] into the strings "1" and "a", and ["a", nan] into "a" and "nan"
+        nan_at = next((i for i, v in enumerate(y) if isinstance(v, float | np.floating) and v != v), None)
+        if nan_at is not None:
+            raise DataError(f"label {nan_at} is missing (NaN)")
+        first = next((v for v in y if isinstance(v, str)), None)
+        other = next((v for v in y if not isinstance(v, str) and v is not None and v == v), None)  # NaN != NaN
+        if first is not None and other is not None:
+            raise DataError(f"The labels mix strings and other values (e.g. {first!r} and {other!r}); make them all "
+                            "strings or all numbers.")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
