@@ -90,3 +90,16 @@ def test_a_one_class_test_set_is_still_scored() -> None:
     X, y = blobs(10)
     result = evaluate({"m": TransferClassifier(backbone="identity", cache=False)}, X, y, test=(X[:5], y[:5]))
     assert result.models["m"].pooled["accuracy"] == 1.0
+
+
+def test_float_images_take_one_scale_for_training_and_test() -> None:
+    """A held-out set of dark float images (0..255 scale, every pixel <= 1) was read as 0..1: white images."""
+    from tests.helpers import stripe_images
+
+    X, y = stripe_images(6)
+    dark = np.minimum(X[:4], 1).astype(np.uint8)  # pixels 0 or 1
+    model = {"tiny": TransferClassifier(backbone="tiny-cnn", cache=False)}
+    as_float = evaluate(model, X.astype(np.float32), y, test=(dark.astype(np.float32), y[:4]), keep_models=True)
+    as_bytes = evaluate(model, X, y, test=(dark, y[:4]), keep_models=True)
+    assert _accuracies(as_float) == _accuracies(as_bytes)
+    assert as_float.models["tiny"].probabilities == as_bytes.models["tiny"].probabilities  # log loss, Brier, ...

@@ -225,6 +225,21 @@ def _data_modality(models: Mapping[str, Any], X: Any) -> str:
         return "table"
 
 
+def _as_pixels(X: Any, Xt: Any) -> tuple[Any, Any]:
+    """Float image arrays as ``uint8`` pixels, the 0..1 or 0..255 scale decided once for the training and the
+    test images together when both are float arrays of one image shape (a held-out set of dark images is
+    not read as 0..1 while the training images are 0..255); anything else as it is."""
+    from ..data._images import image_array_to_uint8
+
+    def is_float(a: Any) -> bool:
+        return isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim in (3, 4)
+
+    if is_float(X) and is_float(Xt) and X.shape[1:] == Xt.shape[1:]:
+        both = image_array_to_uint8(np.concatenate([X, Xt]))
+        return both[: len(X)], both[len(X):]
+    return (image_array_to_uint8(X) if is_float(X) else X), (image_array_to_uint8(Xt) if is_float(Xt) else Xt)
+
+
 def _check_test(test: Any) -> tuple[Any, np.ndarray]:
     """The held-out ``(X, y)`` with one label per row, none missing, at least one row; before any fit."""
     from ..data._validation import format_positions, missing_positions
@@ -356,6 +371,9 @@ def evaluate(
         test = _check_test(test)
         _check_test_classes(y, test[1])
     modality = modality or _data_modality(models, X)
+    if modality == "image":  # float pixels: one 0..1 or 0..255 scale for all the data, not one per split
+        X, Xt = _as_pixels(X, None if test is None else test[0])
+        test = None if test is None else (Xt, test[1])
     classes = list(np.unique(y))  # the test labels are training classes (checked)
     all_models = {**models, BASELINE: baseline if baseline is not None else make_baseline(modality, random_state=random_state)}
     notes: list[str] = []
