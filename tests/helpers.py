@@ -116,3 +116,26 @@ def check_predict_reads_columns_by_name(model: Path, frame: pd.DataFrame, tmp_pa
     code, out = predict(frame.rename(columns={"f2": "g2"}), "renamed.csv")
     assert code == 1 and "lacks the feature column(s) 'f2'" in out, out
     assert not (tmp_path / "renamed.csv.out.csv").exists()
+
+
+def interrupt_trial(monkeypatch: Any, n: int) -> dict[str, int]:
+    """Make the search's objective raise KeyboardInterrupt (Ctrl-C) when its ``n``-th trial starts; the
+    returned counter keeps counting the trials that start afterwards."""
+    from transferkit.tuning import _search
+
+    real = _search.make_objective
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        objective = real(*args, **kwargs)
+
+        def wrapped(trial):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == n:
+                raise KeyboardInterrupt
+            return objective(trial)
+
+        return wrapped
+
+    monkeypatch.setattr(_search, "make_objective", interrupted)
+    return calls

@@ -15,9 +15,9 @@ import numpy as np
 import optuna
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
-from tests.helpers import blobs
+from tests.helpers import blobs, interrupt_trial
 
-from transferkit.tuning import TuningError, _search, _storage, tune
+from transferkit.tuning import TuningError, _storage, tune
 
 
 def _trials_in_a_copy(db: Path, tmp_path: Path) -> list[tuple[int, str]]:
@@ -83,21 +83,7 @@ def test_failed_trials_of_a_study_that_stays_are_in_the_file_when_tune_raises(tm
 def test_an_interrupted_search_leaves_its_finished_trials_in_the_file(monkeypatch: pytest.MonkeyPatch,
                                                                        tmp_path: Path) -> None:
     X, y = blobs(15)
-    real = _search.make_objective
-    calls = {"n": 0}
-
-    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        objective = real(*args, **kwargs)
-
-        def wrapped(trial):  # type: ignore[no-untyped-def]
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise KeyboardInterrupt  # Ctrl-C in the third trial
-            return objective(trial)
-
-        return wrapped
-
-    monkeypatch.setattr(_search, "make_objective", interrupted)
+    interrupt_trial(monkeypatch, 3)  # Ctrl-C in the third trial
     out = tmp_path / "search"
     with pytest.raises(KeyboardInterrupt):
         tune(X, y, backbone="tiny-mlp", n_trials=5, cv=3, cache=False, out=out)

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin
-from tests.helpers import InferenceCounter, blobs, polarity_texts, stripe_images
+from tests.helpers import InferenceCounter, blobs, interrupt_trial, polarity_texts, stripe_images
 
 from transferkit.estimators import load_model
 from transferkit.tuning import (
@@ -27,27 +27,6 @@ from transferkit.tuning import (
     tune_report,
     write_tune_outputs,
 )
-
-
-def _interrupt_trial(monkeypatch: pytest.MonkeyPatch, n: int) -> dict[str, int]:
-    """Make the search's objective raise KeyboardInterrupt (Ctrl-C) when its ``n``-th trial starts; the
-    returned counter keeps counting the trials that start afterwards."""
-    real = _search.make_objective
-    calls = {"n": 0}
-
-    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        objective = real(*args, **kwargs)
-
-        def wrapped(trial):  # type: ignore[no-untyped-def]
-            calls["n"] += 1
-            if calls["n"] == n:
-                raise KeyboardInterrupt
-            return objective(trial)
-
-        return wrapped
-
-    monkeypatch.setattr(_search, "make_objective", interrupted)
-    return calls
 
 
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -85,7 +64,7 @@ def test_every_trial_reports_each_fold_for_pruning() -> None:
 def test_an_interrupted_search_resumes_without_losing_or_redoing_trials(kind: str, monkeypatch: pytest.MonkeyPatch,
                                                                            tmp_path: Path) -> None:
     X, y = blobs(15)
-    calls = _interrupt_trial(monkeypatch, 4)  # Ctrl-C in the middle of the fourth trial
+    calls = interrupt_trial(monkeypatch, 4)  # Ctrl-C in the middle of the fourth trial
     storage = f"sqlite:///{tmp_path / 'db.sqlite'}" if kind == "sqlite" else str(tmp_path / "s.journal")
     with pytest.raises(KeyboardInterrupt):
         tune(X, y, backbone="tiny-mlp", n_trials=10, sampler="tpe", storage=storage, study_name="s", cv=3, cache=False)
@@ -126,7 +105,7 @@ def test_grid_sampler_covers_the_grid_once_even_across_an_interruption(monkeypat
              "logisticregression__class_weight": Categorical((None, "balanced"))}
     grid = space_grid(space, 3)
     monkeypatch.setattr(_search, "space_grid", lambda s: space_grid(s, 3))
-    _interrupt_trial(monkeypatch, 3)
+    interrupt_trial(monkeypatch, 3)
     kw = dict(backbone="tiny-mlp", space=space, sampler="grid", pruner="none", out=tmp_path, cv=2, cache=False)
     with pytest.raises(KeyboardInterrupt):
         tune(X, y, n_trials=100, **kw)
