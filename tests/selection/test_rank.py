@@ -90,7 +90,8 @@ def test_ranked_puts_missing_primary_scores_last_and_keeps_ties_in_order() -> No
     assert result.columns == ["leep", "logme", "nce"], "leep is not repeated when asked for"
     assert [t["rank"] for t in result.table()] == [1, 2, 3, None, None], "no rank without the primary score"
     assert result.best is not None and result.best.backbone == "c"
-    assert result.verdict() == "ranked by leep (higher is better): best is c"
+    assert result.verdict() == ("ranked by leep (higher is better): best is c, tied with d (leep -0.5): the order of "
+                                "the backbone list decided"), "c and d tie: the verdict says so (QA sweep 4, defect 6)"
 
 
 def test_no_backbone_is_best_when_none_has_the_primary_score() -> None:

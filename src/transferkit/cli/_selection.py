@@ -116,7 +116,7 @@ def rank(data: str, backbones: str, scores: str, out: str, progress: bool, **kw:
     if result.best is None:  # nothing ranked: an error, and no report that would show no ranking
         raise DataError(f"{result.verdict()}. Nothing was written.")
     click.echo(f"\n{result.verdict()}")
-    for line in result.control_verdicts():
+    for line in [*result.tie_verdicts(), *result.control_verdicts()]:
         click.echo(line)
     report = ranking_report(result, title=f"transferkit ranking: {dataset.source or data}",
                             summary=dataset.summary())

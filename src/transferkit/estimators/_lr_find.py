@@ -12,6 +12,7 @@ from sklearn.base import clone
 
 from ..errors import StrategyError
 from ..strategies import FullFineTune
+from ..strategies._base import Number
 from ..training._lr_finder import LRRangeRecorder, exponential_factor, range_test_schedule, range_test_summary
 from ._classifier import TransferClassifier, check_targets
 
@@ -70,15 +71,22 @@ def lr_find(
     The backbone's rate sweeps ``start_lr`` to ``end_lr`` geometrically; the head and any discriminative
     rates keep their ratio to it. Training happens on a throwaway copy: ``estimator`` is not fitted.
     Set the suggestion as ``strategy.lr`` (e.g. ``estimator.set_params(strategy__lr=result.suggested_lr)``).
+
+    ``start_lr`` and ``end_lr`` are rates with ``0 < start_lr < end_lr``; ``num_steps`` is an integer >= 5;
+    the sweep stops early once the smoothed loss exceeds ``diverge`` (a finite number > 1) times its best.
     """
     strategy = estimator.strategy
     if not isinstance(strategy, FullFineTune):
         raise StrategyError("lr_find needs a fine-tuning strategy (finetune, partial, gradual, lpft, lora); "
                             f"got {type(strategy).__name__ if strategy is not None else 'the linear probe'}")
-    if not 0 < start_lr < end_lr:
+    rates = Number(low=0, low_open=True)
+    if not (rates.accepts(start_lr) and rates.accepts(end_lr)) or not start_lr < end_lr:
         raise StrategyError(f"need 0 < start_lr < end_lr, got {start_lr}, {end_lr}")
-    if num_steps < 5:
-        raise StrategyError(f"num_steps must be >= 5, got {num_steps}")
+    if not Number(low=5, integer=True).accepts(num_steps):
+        raise StrategyError(f"num_steps must be an integer >= 5, got {num_steps!r}")
+    if not Number(low=1, low_open=True).accepts(diverge):  # at <= 1 the sweep stops at its first uptick
+        raise StrategyError(f"diverge must be a finite number > 1 (stop once the smoothed loss exceeds diverge "
+                            f"times its best), got {diverge!r}")
     throwaway = clone(estimator)  # validating X records its width: not on the caller's (maybe fitted) estimator
     X = throwaway._validate_X(X, reset=True)
     y = check_targets(y, len(X))

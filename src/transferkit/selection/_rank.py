@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from ..errors import DataError
 from ._checks import check_label_codes
-from ._consensus import CONSENSUS, consensus_ranks
+from ._consensus import CONSENSUS, consensus_ranks, merge_near_ties
 
 if TYPE_CHECKING:
     from ..backbones import Backbone
@@ -179,6 +179,15 @@ def _sort_key(value: float | None) -> tuple[bool, float]:
     return False, -value
 
 
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _names(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 @dataclass
 class RankingResult:
     """Scores of candidate backbones on one labelled dataset.
@@ -194,6 +203,12 @@ class RankingResult:
     consensus_of : tuple of str
         The scores whose ranks the ``consensus`` column averages (empty without that column, or when no
         requested score is available for every backbone).
+
+    Ties: backbones whose primary scores are equal, or equal up to round-off (within 1e-6 of the largest
+    magnitude, at least 1, as :func:`~transferkit.selection.consensus_ranks` treats each score), keep the
+    order of the backbone list among themselves, in :meth:`ranked`, :attr:`best` and the ranks of
+    :meth:`table`. Nothing else tells them apart, so the ranking says so: :meth:`ties` lists them,
+    :meth:`verdict` names a tie for first place, :meth:`tie_verdicts` the ties below it.
     """
 
     rows: list[BackboneScores]
@@ -211,9 +226,50 @@ class RankingResult:
     def primary(self) -> str:
         return self.scores[0]
 
+    def _primary_values(self) -> list[float | None]:
+        """Each row's primary score (None where missing or not finite), values equal up to round-off made
+        exactly equal (:func:`~transferkit.selection._consensus.merge_near_ties`): a consensus of
+        3.3333333333333335 and one of 3.333333333333333 tie instead of being ordered by round-off."""
+        raw = [r.scores.get(self.primary) for r in self.rows]
+        kept = [i for i, v in enumerate(raw) if _finite(v)]
+        merged = merge_near_ties(np.array([raw[i] for i in kept], dtype=np.float64))
+        values: list[float | None] = [None] * len(raw)
+        for i, v in zip(kept, merged, strict=True):
+            values[i] = float(v)
+        return values
+
     def ranked(self) -> list[BackboneScores]:
-        """Rows by the primary score, best first (missing values last; ties keep the given order)."""
-        return sorted(self.rows, key=lambda r: _sort_key(r.scores.get(self.primary)))
+        """Rows by the primary score, best first (missing values last; ties, also up to round-off, keep the
+        given order: see :meth:`ties`)."""
+        values = self._primary_values()
+        order = sorted(range(len(self.rows)), key=lambda i: _sort_key(values[i]))
+        return [self.rows[i] for i in order]
+
+    def _tie_groups(self) -> list[tuple[int, float, list[BackboneScores]]]:
+        """Groups of two or more rows tied on the primary score, best first: (the group's first rank, the
+        shared value, the rows in the given order)."""
+        values = dict(zip((id(r) for r in self.rows), self._primary_values(), strict=True))
+        groups: list[tuple[int, float, list[BackboneScores]]] = []
+        for rank, row in enumerate(self.ranked(), start=1):
+            value = values[id(row)]
+            if value is None:
+                break
+            if groups and groups[-1][1] == value:
+                groups[-1][2].append(row)
+            else:
+                groups.append((rank, value, [row]))
+        return [g for g in groups if len(g[2]) > 1]
+
+    def ties(self) -> list[list[str]]:
+        """The backbones tied on the primary score (equal up to round-off), one list per tie, best first,
+        each in the order of the backbone list (the order that ranks them); empty without ties."""
+        return [[r.backbone for r in rows] for _, _, rows in self._tie_groups()]
+
+    def tie_verdicts(self) -> list[str]:
+        """One sentence per tie below first place (a tie for first place is in :meth:`verdict`)."""
+        return [f"{_names([r.backbone for r in rows])} tie on {self.primary} ({value:.4g}), ranks {rank} to "
+                f"{rank + len(rows) - 1}: the order of the backbone list decided."
+                for rank, value, rows in self._tie_groups() if rank > 1]
 
     def _ranks(self) -> list[tuple[int | None, BackboneScores]]:
         """Rows best first with their rank; rows without a (finite) primary score get no rank."""
@@ -222,7 +278,8 @@ class RankingResult:
 
     @property
     def best(self) -> BackboneScores | None:
-        """The top row, or None when no backbone has the primary score (e.g. LEEP without a source head)."""
+        """The top row, or None when no backbone has the primary score (e.g. LEEP without a source head). On
+        a tie for first place, the first of the tied backbones in the given list (:meth:`verdict` says so)."""
         rank, row = self._ranks()[0]
         return row if rank is not None else None
 
@@ -235,9 +292,16 @@ class RankingResult:
             return (f"no backbone has a {self.primary} score{why}: nothing is ranked by it; "
                     "put another score first in --scores")
         if self.primary == CONSENSUS:
-            return (f"ranked by consensus, the mean rank over {', '.join(self.consensus_of)} (higher is better): "
+            text = (f"ranked by consensus, the mean rank over {', '.join(self.consensus_of)} (higher is better): "
                     f"best is {self.best.backbone}")
-        return f"ranked by {self.primary} (higher is better): best is {self.best.backbone}"
+        else:
+            text = f"ranked by {self.primary} (higher is better): best is {self.best.backbone}"
+        top = [(value, rows) for rank, value, rows in self._tie_groups() if rank == 1]
+        if top:
+            value, rows = top[0]
+            text += (f", tied with {_names([r.backbone for r in rows[1:]])} ({self.primary} {value:.4g}): the "
+                     "order of the backbone list decided")
+        return text
 
     def table(self) -> list[dict[str, Any]]:
         """Flat rows for printing, best first: rank (None without the primary score), backbone, each score,
@@ -250,6 +314,7 @@ class RankingResult:
     def control_verdicts(self) -> list[str]:
         """One sentence per ``random:<name>`` control whose pretrained ``<name>`` is ranked too."""
         by_name = {r.backbone: r for r in self.rows}
+        compared = dict(zip((r.backbone for r in self.rows), self._primary_values(), strict=True))  # round-off ties
         lines = []
         for row in self.rows:
             base = row.backbone[len(RANDOM_PREFIX):] if row.backbone.startswith(RANDOM_PREFIX) else None
@@ -258,7 +323,12 @@ class RankingResult:
             trained, control = by_name[base].scores.get(self.primary), row.scores.get(self.primary)
             if trained is None or control is None:
                 continue
-            verdict = "beats" if trained > control else "ties with" if trained == control else "does not beat"
+            merged_trained, merged_control = compared[base], compared[row.backbone]
+            if merged_trained is None or merged_control is None:
+                verdict = "beats" if trained > control else "ties with" if trained == control else "does not beat"
+            else:
+                verdict = ("beats" if merged_trained > merged_control else "ties with"
+                           if merged_trained == merged_control else "does not beat")
             lines.append(f"{base} {verdict} its random-weight control on {self.primary} "
                          f"({trained:.4g} vs {control:.4g}).")
         return lines
@@ -267,7 +337,7 @@ class RankingResult:
         """JSON-ready view; unavailable scores are None."""
         return {"primary": self.primary, "scores": list(self.scores), "consensus_of": list(self.consensus_of),
                 "modality": self.modality, "n_samples": self.n_samples, "n_classes": self.n_classes,
-                "ranking": [{"rank": i, **r.to_dict()} for i, r in self._ranks()]}
+                "ties": self.ties(), "ranking": [{"rank": i, **r.to_dict()} for i, r in self._ranks()]}
 
 
 def check_scores(scores: Sequence[str]) -> tuple[str, ...]:

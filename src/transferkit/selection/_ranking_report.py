@@ -22,6 +22,8 @@ def ranking_report(result: RankingResult, *, title: str = "transferkit backbone 
     verdict = result.verdict()
     report.paragraph(f"{result.n_samples} examples, {result.n_classes} classes ({result.modality}): "
                      f"{verdict[0].upper()}{verdict[1:]}.")
+    for line in result.tie_verdicts():  # a tie for first place is in the verdict
+        report.paragraph(line)
     for line in result.control_verdicts():
         report.paragraph(line)
     report.heading("Scores")

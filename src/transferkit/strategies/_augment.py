@@ -11,8 +11,14 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..errors import StrategyError
+from ._base import Flag, Number, Rule, check_params
 
 _POLICIES = (None, "randaugment", "trivialaugment")
+
+#: What the geometric and the batch-mixing parameters of :class:`Augment` accept.
+_GEOMETRY: dict[str, Rule] = {"rotation": Number(low=0), "shift": Number(low=0, high=1, high_open=True),
+                              "zoom": Number(low=0, high=1, high_open=True)}
+_MIXING: dict[str, Rule] = {"mixup": Number(low=0), "cutmix": Number(low=0)}
 
 
 class Augment(BaseEstimator):
@@ -32,13 +38,16 @@ class Augment(BaseEstimator):
     zoom : float, default=0.1
         Scale drawn from ``[1 - zoom, 1 + zoom]``.
     flip : bool, default=True
-        Random horizontal flips (turn off for text-like images such as digits).
+        Random horizontal flips (turn off for text-like images such as digits). True or False only.
     policy : {None, "randaugment", "trivialaugment"}, default=None
         RandAugment (Cubuk et al., 2020) or TrivialAugment (Müller & Hutter, ICCV 2021).
     mixup : float, default=0.0
         MixUp's Beta(alpha, alpha) parameter; 0 turns it off.
     cutmix : float, default=0.0
         CutMix's Beta parameter; 0 turns it off. With both on, each batch uses one of them at random.
+
+    With ``rotation=0, shift=0, zoom=0, flip=False`` and no policy, images are left as they are and only
+    MixUp/CutMix (if on) act, on whole batches.
     """
 
     def __init__(
@@ -61,16 +70,18 @@ class Augment(BaseEstimator):
         self.cutmix = cutmix
 
     def _check(self) -> None:
-        if not 0 <= self.rotation < float("inf") or not 0 <= self.shift < 1 or not 0 <= self.zoom < 1:  # NaN fails
-            raise StrategyError(f"augment needs rotation >= 0 and shift, zoom in [0, 1); got rotation={self.rotation}, "
-                                f"shift={self.shift}, zoom={self.zoom}")
-        if self.policy not in _POLICIES:
+        if not all(rule.accepts(getattr(self, name)) for name, rule in _GEOMETRY.items()):  # NaN, inf, "5" fail
+            raise StrategyError(f"augment needs rotation >= 0 and shift, zoom in [0, 1); got rotation={self.rotation!r}, "
+                                f"shift={self.shift!r}, zoom={self.zoom!r}")
+        check_params(self, {"flip": Flag()})  # "yes" or 1 would silently mean True
+        if not (self.policy is None or isinstance(self.policy, str)) or self.policy not in _POLICIES:
             raise StrategyError(f"unknown augmentation policy {self.policy!r}; choose randaugment or trivialaugment")
-        if not 0 <= self.mixup < float("inf") or not 0 <= self.cutmix < float("inf"):  # NaN fails too
-            raise StrategyError(f"mixup and cutmix must be finite numbers >= 0 (got {self.mixup}, {self.cutmix})")
+        if not all(rule.accepts(getattr(self, name)) for name, rule in _MIXING.items()):
+            raise StrategyError(f"mixup and cutmix must be finite numbers >= 0 (got {self.mixup!r}, {self.cutmix!r})")
 
     def transform(self) -> Any:
-        """The per-image transform, on a uint8 ``(3, H, W)`` tensor."""
+        """The per-image transform, on a uint8 ``(3, H, W)`` tensor: the identity when no per-image step is on
+        (``rotation=0, shift=0, zoom=0, flip=False``, no policy), e.g. to train with MixUp or CutMix alone."""
         from torchvision.transforms import v2
 
         self._check()
@@ -84,7 +95,7 @@ class Augment(BaseEstimator):
             steps.append(v2.RandAugment())
         elif self.policy == "trivialaugment":
             steps.append(v2.TrivialAugmentWide())
-        return v2.Compose(steps)
+        return v2.Compose(steps) if steps else v2.Identity()  # Compose refuses an empty list
 
     def preprocessor(self, backbone: Any) -> Any:
         """A copy of an image backbone's preprocessing with this augmentation before resizing."""

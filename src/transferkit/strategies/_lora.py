@@ -125,8 +125,8 @@ class LoRA(FullFineTune):
     dropout : float in [0, 1), default=0.0
         Dropout on the adapters' input.
     target_modules : list of str, optional
-        Layer-name suffixes to adapt; default: attention query/value projections for transformers, else
-        every linear and pointwise convolution layer.
+        Layer-name suffixes to adapt (at least one); default (None): attention query/value projections for
+        transformers, else every linear and pointwise convolution layer.
     """
 
     cli_name = "lora"
@@ -148,6 +148,9 @@ class LoRA(FullFineTune):
         if targets is not None and (not isinstance(targets, list | tuple)
                                     or not all(isinstance(t, str) and t for t in targets)):
             raise StrategyError(f"target_modules must be a list of layer names or None, got {targets!r}")
+        if targets is not None and len(targets) == 0:  # it would silently mean the default targets
+            raise StrategyError(f"target_modules must name at least one layer, or be None for the default targets; "
+                                f"got {targets!r}")
         if self.layer_decay != 1.0:
             raise StrategyError("layer_decay does not apply to LoRA (the backbone is frozen); leave it at 1.0")
 

@@ -34,6 +34,23 @@ STARTING_GRACE_S = 60
 JOURNAL_SCHEME = "journal:///"
 JOURNAL_SUFFIXES = (".journal", ".log")
 
+
+def journal_path(url: str) -> Path:
+    """The file a ``journal:///`` URL names, always an absolute path (``Path("")`` when it names none).
+
+    A journal URL is read as a ``file:`` URL: an empty host, then the absolute path, so
+    ``journal:///abs/path.journal`` is ``/abs/path.journal``. ``journal:////abs/path.journal`` (SQLAlchemy's
+    four-slash spelling of an absolute SQLite path, and the URL transferkit makes of a bare ``.journal``
+    path) names the same file. There is no relative form: a relative journal is given as a bare path.
+    ``journal:///C:/dir/study.journal`` is a Windows drive path.
+    """
+    rest = url[len(JOURNAL_SCHEME):].lstrip("/")
+    if not rest:
+        return Path("")
+    drive = len(rest) >= 2 and rest[1] == ":" and rest[0].isalpha()
+    return Path(rest) if drive else Path("/" + rest)
+
+
 #: User attribute of a trial naming the process that runs it (for stale-trial recovery in journals).
 WORKER_ATTR = "transferkit_worker"
 
@@ -44,7 +61,7 @@ def open_journal(url: str) -> Any:
     import optuna
     from optuna.storages.journal import JournalFileBackend
 
-    path = url[len(JOURNAL_SCHEME):]
+    path = str(journal_path(url))
     check_journal(Path(path), url)
     try:
         with warnings.catch_warnings():

@@ -230,7 +230,9 @@ def data_fingerprint(X: Any, y: np.ndarray, modality: str) -> str:
 def _splits(y: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     labels, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
-        raise DataError(f"class {labels[counts.argmin()]!r} has only {counts.min()} example; a search needs "
+        smallest = labels[counts.argmin()]
+        shown = smallest.item() if isinstance(smallest, np.generic) else smallest  # 'c', not np.str_('c')
+        raise DataError(f"class {shown!r} has only {counts.min()} example; a search needs "
                         "at least 2 per class for cross-validation")
     k = min(cv, int(counts.min()))
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
@@ -442,15 +444,17 @@ def tune(
         Parameter path of the head -> :class:`Float`, :class:`Int`, :class:`Categorical` or their JSON
         form (a list of choices, or ``{"low": .., "high": .., "log": true}``). Default: the preset's.
     n_trials : int, default=20
-        Finished trials the study should hold (the grid sampler stops when the grid is covered).
+        Finished trials the study should hold, an integer >= 1 (the grid sampler stops when the grid is
+        covered).
     sampler : {"tpe", "random", "grid"} or optuna sampler, default="tpe"
     pruner : {"median", "halving", "none"} or optuna pruner, default="median"
         Pruning uses the running mean score after each fold.
     storage : str or path, optional
         A journal file path (``study.journal``: Optuna's append-only ``JournalStorage``), a SQLite file
         path (any other suffix), or an Optuna storage URL (``sqlite:///study.db``, ``postgresql://...``,
-        ``journal:///abs/path.journal``). Default: ``out/study.db`` when ``out`` is given, else in
-        memory (not resumable). A journal makes each trial about a fifth cheaper (no SQL round trips)
+        ``journal:///abs/path.journal``: a journal URL always names an absolute path). Default:
+        ``out/study.db`` when ``out`` is given, else in memory (not resumable). An in-memory SQLite URL
+        (``sqlite://``, ``sqlite:///:memory:``) is refused: leave ``storage`` None for an in-memory study. A journal makes each trial about a fifth cheaper (no SQL round trips)
         and can be shared by processes on one machine; a database URL by several machines.
     study_name : str, optional
         Default ``"<backbone>-<head>"``. The same name in the same storage resumes that study.
@@ -491,9 +495,13 @@ def tune(
     from ..features import FeatureExtractor
 
     # --- every check before any work: names, space, scorer, storage, study ---------------------------
+    from ..strategies._base import Number
+
     modality = backbone_modality(backbone)
-    if n_trials < 1:
-        raise TuningError(f"n_trials must be at least 1, got {n_trials}")
+    trials_rule = Number(low=1, integer=True)
+    if not trials_rule.accepts(n_trials):  # 2.5 trials would silently run 3; True is not a count
+        shown = n_trials.item() if isinstance(n_trials, np.generic) else n_trials
+        raise TuningError(f"n_trials must be {trials_rule.describe()}, got {shown!r}")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
                                 or not 0 < timeout < math.inf):  # NaN fails too
         raise TuningError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import error_cause
 from ._errors import TuningError
-from ._journal import JOURNAL_SCHEME, JOURNAL_SUFFIXES, fail_dead_workers, open_journal
+from ._journal import JOURNAL_SCHEME, JOURNAL_SUFFIXES, fail_dead_workers, journal_path, open_journal
 
 #: Seconds between heartbeats of a running trial, and the age after which a silent trial is stale.
 HEARTBEAT_S = 10
@@ -38,16 +38,40 @@ def storage_url(storage: str | Path | None, out: str | Path | None) -> str | Non
     text = str(storage)
     if "://" not in text:
         path = Path(text).resolve()
+        # journal:////abs, like sqlite:////abs: read as /abs by this version (journal_path) and by older ones
         return f"{JOURNAL_SCHEME}{path}" if path.suffix in JOURNAL_SUFFIXES else f"sqlite:///{path}"
     return text
 
 
 def storage_file(url: str | None) -> Path | None:
-    """The file of a file storage (SQLite or journal), None for a server database or memory."""
-    for scheme in ("sqlite:///", JOURNAL_SCHEME):
-        if url is not None and url.startswith(scheme):
-            return Path(url[len(scheme):])
+    """The file of a file storage (SQLite or journal), None for a server database or memory. A journal URL
+    names an absolute path (:func:`~transferkit.tuning._journal.journal_path`); a SQLite URL follows
+    SQLAlchemy (``sqlite:///rel.db`` relative to the current folder, ``sqlite:////abs.db`` absolute)."""
+    if url is None or sqlite_in_memory(url):
+        return None
+    if url.startswith(JOURNAL_SCHEME):
+        return journal_path(url)
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):])
     return None
+
+
+def sqlite_in_memory(url: str) -> bool:
+    """Whether ``url`` names an in-memory SQLite database (``sqlite://``, ``sqlite:///:memory:``, a
+    ``file::memory:`` or ``mode=memory`` URI): every connection to one gets its own, empty database."""
+    if not url.startswith("sqlite"):
+        return False
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception:  # not parseable: check_storage_url says why
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database
+    return (database is None or database == ":memory:" or database.startswith("file::memory:")
+            or parsed.query.get("mode") == "memory")
 
 
 def display_url(url: str) -> str:
@@ -55,7 +79,8 @@ def display_url(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)  # rendered only to hide a password: it would escape ':memory:' as '%3Amemory%3A'
+        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
     except Exception:  # not parseable: it is shown as given in the error that follows
         return url
 
@@ -109,7 +134,8 @@ def check_storage_url(url: str) -> None:
     """What can be told about a storage URL without writing anything: a study file's path is given, its
     folder exists (and is a folder), the file is not a folder; an existing SQLite file is an Optuna study
     database (or empty), not a database of other tables; a journal URL has an absolute path; a database URL
-    parses, names a SQLAlchemy dialect and its driver is installed. Raises :class:`TuningError` naming the
+    parses, names a SQLAlchemy dialect and its driver is installed; a SQLite URL names a file, not an in-memory
+    database (:func:`sqlite_in_memory`). Raises :class:`TuningError` naming the
     URL (password hidden) and the cause. Whether a database server answers is only known when
     :func:`open_storage` connects."""
     shown = display_url(url)
@@ -117,9 +143,14 @@ def check_storage_url(url: str) -> None:
         raise TuningError(f"cannot open study storage {shown!r}: a journal URL needs an absolute path "
                           "(journal:///abs/path.journal), or give a bare path ending in .journal")
     path = storage_file(url)
-    if path is not None and url.strip() in ("sqlite:///", JOURNAL_SCHEME):  # Path("") would read as "."
+    if path is not None and (url.strip() == "sqlite:///" or path == Path("")):  # Path("") would read as "."
         example = "journal:///abs/path/study.journal" if url.startswith(JOURNAL_SCHEME) else "sqlite:///path/study.db"
         raise TuningError(f"cannot open study storage {shown!r}: no file path is given (e.g. {example})")
+    if sqlite_in_memory(url):
+        raise TuningError(f"cannot open study storage {shown!r}: an in-memory SQLite database cannot hold a study "
+                          "across connections (each connection gets its own, empty database); name a file "
+                          "(study.db, sqlite:///study.db), or, in Python, leave storage=None for an in-memory study "
+                          "(not resumable)")
     if path is not None and not path.parent.is_dir():
         parent = str(path.parent)
         why = "is a file, not a folder" if path.parent.exists() else "does not exist"
