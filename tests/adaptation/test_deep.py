@@ -158,6 +158,7 @@ def test_domain_loader_balances_domains_and_yields_the_domain() -> None:
     # every source row exactly once per epoch (no duplicates, no omissions), in a new order each epoch
     row_of = {row.tobytes(): i for i, row in enumerate(X)}
     assert len(row_of) == len(X)  # rows are distinct, so a batch row names its index
+    loader.batch_sampler.set_epoch(1)  # the loop sets the epoch; the order depends only on (seed, epoch)
     orders = []
     for epoch in (batches, list(loader)):
         src = [row_of[r.numpy().tobytes()] for b in epoch for r in b[0]["features"][b[3] > 0]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
@@ -9,16 +10,21 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ..errors import DataError
+from ..backbones._providers import resolve_seed
+from ..backbones._registry import check_backbone_options
+from ..errors import DataError, StrategyError
+from ..features._extractor import check_batch_size, resolve_device
+from ..strategies._base import Flag, Number, Rule, check_params
 from ..training import UNLABELED
 from ._choose import choose_method, score_methods
 from ._deep import DeepDA
-from ._domain import _as_features, as_labels, split_domain_labels
+from ._domain import _as_features, as_labels, split_domain_labels, typed_labels
 from ._estimators import BaseReweighter, _MappingAdapter
-from ._methods import SOURCE_ONLY, default_candidates, make_method
+from ._methods import METHODS, SOURCE_ONLY, default_candidates, make_method
 from ._pipeline import DAPipeline
+from ._scorers import SCORERS
 from ._tradaboost import TrAdaBoostClassifier
 
 __all__ = ["DomainAdaptClassifier"]
@@ -26,6 +32,16 @@ __all__ = ["DomainAdaptClassifier"]
 
 def _default_estimator() -> LogisticRegression:
     return LogisticRegression(max_iter=1000)
+
+
+#: What the plain parameters of DomainAdaptClassifier accept (the others have checks of their own).
+PARAMS: dict[str, Rule] = {
+    "finetune": Flag(),
+    "standardize": Flag(),
+    "n_components": Number(low=1, integer=True, optional=True),
+}
+#: What ``method`` may be besides a name: the components DomainAdaptClassifier knows how to fit.
+COMPONENTS = (BaseReweighter, _MappingAdapter, TrAdaBoostClassifier, DeepDA)
 
 
 class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
@@ -53,7 +69,10 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
     backbone : str, default="identity"
         Feature extractor (``"identity"``: the rows are already features).
     estimator : classifier, default=None
-        Classifier after shallow methods; None: ``LogisticRegression(max_iter=1000)``.
+        Classifier after shallow methods, and the learner TrAdaBoost boosts; None:
+        ``LogisticRegression(max_iter=1000)``. It needs ``predict_proba`` (except with ``"tradaboost"``),
+        and ``fit(..., sample_weight=...)`` for reweighting and TrAdaBoost; deep methods train their own
+        head and ignore it.
     candidates : list of str, default=None
         ``method="auto"``: the methods to choose from; None: all that apply.
     selection : {"dev", "dev-cv", "iwv", "entropy"}, default="dev"
@@ -161,15 +180,17 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
 
         if frozen:
             return FitContext(backbone="identity", in_features=n_features, batch_size=self.batch_size, cache=False,
-                              device=self.device, random_state=self.random_state, n_classes=len(self.classes_))
+                              device=self.device, random_state=self.random_seed_, n_classes=len(self.classes_))
         return FitContext(backbone=self.backbone, image_size=self.image_size, max_length=self.max_length,
                           in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size,
-                          cache=self.cache, device=self.device, random_state=self.random_state,
+                          cache=self.cache, device=self.device, random_state=self.random_seed_,
                           n_classes=len(self.classes_))
 
     # --- fitting ----------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, sample_domain: Any = None) -> Self:
         """Fit on source and target rows; target labels are masked (-1, NaN or None). Returns self."""
+        candidates = self._check_params()  # every parameter before any data is read
+        self.random_seed_ = resolve_seed(self.random_state)  # checked too; None draws a seed for this fit
         X = self._check_X(X, reset=True)
         dom, ys, yt, target_labelled = split_domain_labels(y, sample_domain, len(X))
         self.classes_ = np.unique(ys)
@@ -177,7 +198,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"the source rows hold one class ({self.classes_[0]!r}); a classifier needs two")
         is_target = dom < 0
         self.X_target_ = X[is_target] if isinstance(X, np.ndarray) else [x for x, t in zip(X, is_target, strict=True) if t]
-        self.method_ = self._resolve_method(X, y, dom, has_target_labels=bool(target_labelled.any()))
+        self.method_ = self._resolve_method(X, y, dom, candidates, has_target_labels=bool(target_labelled.any()))
         labels = as_labels(y)
         self.extractor_ = None
         if self.backbone != "identity":
@@ -185,7 +206,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
 
             self.extractor_ = FeatureExtractor(
                 backbone=self.backbone, image_size=self.image_size, max_length=self.max_length,
-                batch_size=self.batch_size, cache=self.cache, device=self.device, random_state=self.random_state,
+                batch_size=self.batch_size, cache=self.cache, device=self.device, random_state=self.random_seed_,
             ).fit(X[:1] if isinstance(X, np.ndarray) else X)
         self.scale_: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
         self.pca_: Any = None
@@ -199,17 +220,101 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             return self
         F = self.domain_features(X)
         if component is None:
-            source = dom > 0
-            self.model_ = clone(self.estimator or _default_estimator()).fit(F[source], labels[source])
+            self.model_ = self._estimator().fit(F[dom > 0], ys)  # ys: the source labels, in the rows' order
         elif isinstance(component, BaseReweighter | _MappingAdapter):
-            self.model_ = DAPipeline(clone(component), clone(self.estimator or _default_estimator()))
+            self.model_ = DAPipeline(clone(component), self._estimator())
             self.model_.fit(F, labels, sample_domain=dom)
-        elif isinstance(component, TrAdaBoostClassifier):
-            self.model_ = clone(component).fit(F, labels, sample_domain=dom)
-        else:
-            raise DataError(f"method must be a method name, an adapter, a reweighter, TrAdaBoostClassifier or "
-                            f"DeepDA; got {type(component).__name__}")
+        else:  # TrAdaBoostClassifier (the components are checked in _check_params)
+            booster = clone(component)
+            if self.estimator is not None:  # the learner to boost; one the booster has itself is refused
+                booster.set_params(estimator=self._estimator())
+            self.model_ = booster.fit(F, labels, sample_domain=dom)
         return self
+
+    def _estimator(self) -> Any:
+        """A fresh copy of ``estimator`` (or of the default logistic regression)."""
+        return clone(_default_estimator() if self.estimator is None else self.estimator)
+
+    # --- parameter checks -------------------------------------------------------------------------------
+    def _check_params(self) -> list[str] | None:
+        """Refuse a bad parameter with a DataError naming it, before any data is read or any work done.
+        Returns the candidate method names (None: the default ones)."""
+        try:
+            check_params(self, PARAMS)
+        except StrategyError as exc:  # the strategies' rules and wording, as adaptation's DataError
+            raise DataError(str(exc)) from None
+        check_batch_size(self.batch_size)
+        check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
+        resolve_device(self.device)
+        if not isinstance(self.selection, str) or self.selection not in SCORERS:
+            raise DataError(f"unknown selection score {self.selection!r}; choose from: {', '.join(SCORERS)}")
+        candidates = self._check_candidates()
+        self._check_method()
+        self._check_estimator(candidates)
+        return candidates
+
+    def _check_candidates(self) -> list[str] | None:
+        if self.candidates is None:
+            return None
+        if isinstance(self.candidates, str | bytes) or not isinstance(self.candidates, Iterable):
+            raise DataError(f"candidates must be a list of method names such as ['coral', 'kmm'], got "
+                            f"{self.candidates!r}")
+        names = list(self.candidates)
+        for name in names:
+            if not isinstance(name, str):
+                raise DataError(f"candidates must hold method names, got {name!r}")
+            if name == "auto":
+                raise DataError("'auto' cannot be one of its own candidates")
+            make_method(name, 1)  # an unknown name fails here
+        return names
+
+    def _check_method(self) -> None:
+        method = self.method
+        if isinstance(method, str):
+            if method != "auto":
+                make_method(method, 1)  # an unknown name fails here
+        elif isinstance(method, COMPONENTS):
+            if isinstance(method, DeepDA):
+                method._check()  # its own settings (a StrategyError, as for any strategy)
+        else:
+            raise DataError(f"method must be a method name ({', '.join(METHODS)}, auto) or an adapter, a "
+                            f"reweighter, TrAdaBoostClassifier or DeepDA; got {type(method).__name__} {method!r:.60}")
+
+    def _check_estimator(self, candidates: list[str] | None) -> None:
+        """``estimator`` has what the methods that would fit it use: ``predict_proba`` (for this classifier's
+        probabilities and the scorers), ``fit(sample_weight=...)`` for reweighting and TrAdaBoost."""
+        est = self.estimator
+        if est is None:
+            return
+        name = type(est).__name__
+        if not all(hasattr(est, a) for a in ("fit", "predict", "get_params")):
+            raise DataError(f"estimator must be a scikit-learn classifier such as LogisticRegression(), got {name} "
+                            f"{est!r:.60}")
+        if self.method == "auto":
+            names = [SOURCE_ONLY, *(candidates if candidates is not None else default_candidates(True))]
+            components = [make_method(n, 1) for n in names]
+        else:
+            components = [make_method(self.method, 1) if isinstance(self.method, str) else self.method]
+        if isinstance(self.method, TrAdaBoostClassifier) and self.method.estimator is not None:
+            raise DataError("the learner to boost is given twice: as estimator and as the TrAdaBoostClassifier's "
+                            "estimator; give it once")
+        needs_proba = [c for c in components if c is None or isinstance(c, BaseReweighter | _MappingAdapter)]
+        if needs_proba and not hasattr(est, "predict_proba"):
+            raise DataError(f"estimator {name} has no predict_proba, which DomainAdaptClassifier needs with method "
+                            f"{self._method_name()} (its predictions and scorers use probabilities); use a "
+                            "classifier that has it (for an SVC: CalibratedClassifierCV(SVC()))")
+        weighted = [c for c in components if isinstance(c, BaseReweighter | TrAdaBoostClassifier)]
+        if weighted and not has_fit_parameter(est, "sample_weight"):
+            if self.method == "auto":
+                remedy = "which the reweighting and TrAdaBoost candidates need; leave them out of candidates or use"
+            else:
+                what = "TrAdaBoost" if isinstance(weighted[0], TrAdaBoostClassifier) else "reweighting"
+                remedy = f"which {what} needs; use"
+            raise DataError(f"{name}.fit does not accept sample_weight, {remedy} an estimator that does (e.g. "
+                            "LogisticRegression)")
+
+    def _method_name(self) -> str:
+        return repr(self.method) if isinstance(self.method, str) else type(self.method).__name__
 
     def _fit_preprocessing(self, X: Any) -> None:
         """Standardization and PCA of the frozen features, on the rows of both domains."""
@@ -224,7 +329,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             if not 1 <= self.n_components <= min(pooled.shape):
                 raise DataError(f"n_components must be between 1 and {min(pooled.shape)} (rows and features), "
                                 f"got {self.n_components!r}")
-            self.pca_ = PCA(n_components=self.n_components, random_state=self.random_state).fit(pooled)
+            self.pca_ = PCA(n_components=self.n_components, random_state=self.random_seed_).fit(pooled)
 
     @staticmethod
     def _is_deep(method: Any) -> bool:
@@ -237,31 +342,26 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             return int(np.shape(X)[1])
         return int(self.extractor_.backbone_.num_features)
 
-    def _resolve_method(self, X: Any, y: Any, dom: NDArray[np.int64], *, has_target_labels: bool) -> Any:
+    def _resolve_method(self, X: Any, y: Any, dom: NDArray[np.int64], candidates: list[str] | None, *,
+                        has_target_labels: bool) -> Any:
+        """The method to fit (checked in :meth:`_check_params`): ``method`` itself, or auto's choice."""
         self.__dict__.pop("selection_scores_", None)  # an earlier fit's auto scores do not describe this one
         if self.method != "auto":
-            if isinstance(self.method, str):
-                make_method(self.method, 1)  # an unknown name fails before any work
-                return self.method
-            method = clone(self.method)  # fitted state must not share the parameter object
-            if isinstance(method, DeepDA):
-                method._check()  # its settings fail before any feature is extracted
-            return method
-        candidates = list(self.candidates) if self.candidates is not None else default_candidates(has_target_labels)
-        if SOURCE_ONLY not in candidates:
-            candidates.insert(0, SOURCE_ONLY)  # the guard: adapt only when a method scores above the baseline
-        for name in candidates:
-            make_method(name, 1)
-        scored = score_methods(self, X, y, dom, candidates, random_state=self.random_state)
+            # fitted state must not share the parameter object
+            return self.method if isinstance(self.method, str) else clone(self.method)
+        names = list(candidates) if candidates is not None else default_candidates(has_target_labels)
+        if SOURCE_ONLY not in names:
+            names.insert(0, SOURCE_ONLY)  # the guard: adapt only when a method scores above the baseline
+        scored = score_methods(self, X, y, dom, names, random_state=self.random_seed_)
         self.selection_scores_ = scored.scores
-        return choose_method(scored, by=self.selection, seed=self.random_state)
+        return choose_method(scored, by=self.selection, seed=self.random_seed_)
 
     def _fit_deep(self, strategy: DeepDA, X: Any, labels: NDArray[Any], dom: NDArray[np.int64]) -> Any:
         y_enc = np.full(len(labels), UNLABELED, dtype=np.int64)
         classes = set(self.classes_.tolist())
         # masked target labels (-1, NaN, None) are no class; a set test also works on mixed object arrays
         known = np.fromiter((v in classes for v in labels.tolist()), dtype=bool, count=len(labels))
-        y_enc[known] = np.searchsorted(self.classes_, labels[known])
+        y_enc[known] = np.searchsorted(self.classes_, typed_labels(labels[known]))
         if self.finetune:
             self.deep_frozen_ = False
             ctx = self._context(None, frozen=False)

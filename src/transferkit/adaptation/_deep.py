@@ -26,7 +26,7 @@ from ..strategies import Augment, FitContext, FullFineTune, NetModel
 from ..strategies._base import Number, Rule, check_params
 from ..strategies._finetune import decay_split, validation_split
 from ..training import UNLABELED, LossTerm, Trainer, make_loader, weighted_cross_entropy
-from ..training._data import Collate, _Indices
+from ..training._data import Collate, EpochSampler, _Indices
 from ._deep_terms import CORALTerm, DANNTerm, MMDTerm
 
 __all__ = ["DEEP_METHODS", "BottleneckBackbone", "DeepDA", "domain_loader"]
@@ -69,27 +69,38 @@ class BottleneckBackbone(Backbone):
 class _BalancedDomainBatches(Sampler[list[int]]):
     """Batches of ``batch_size // 2`` source rows and the rest target rows.
 
-    An epoch is one pass over the source rows in a new random order; target rows are drawn in random
-    order too, cycling when the target pool is the smaller one. Seeded once: every epoch differs, runs
-    repeat.
+    An epoch is one pass over the source rows in a random order; target rows are drawn in random order
+    too, cycling when the target pool is the smaller one. Both orders depend only on ``(seed, epoch)``, as
+    :class:`~transferkit.training._data.EpochSampler`'s do: the loop sets the epoch (``set_epoch``), so
+    every epoch differs, runs repeat, and a run resumed from a checkpoint at epoch ``k`` sees exactly the
+    batches an uninterrupted run sees (one generator advanced from epoch to epoch would replay epoch 0's
+    order after a resume).
     """
 
     def __init__(self, source: np.ndarray, target: np.ndarray, batch_size: int, seed: int) -> None:
-        self.source, self.target = source, target
+        self.source, self.target, self.seed = source, target, int(seed)
         self.n_src = max(1, batch_size // 2)
         self.n_tgt = max(1, batch_size - self.n_src)
-        self.generator = torch.Generator().manual_seed(seed)
+        # the source order; it holds the epoch, and a sharded loader (Accelerate over several processes)
+        # reaches set_epoch through a batch sampler's ``.sampler``
+        self.sampler = EpochSampler(len(source), seed=self.seed, shuffle=True)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
 
     def __len__(self) -> int:
         return math.ceil(len(self.source) / self.n_src)
 
     def _target_stream(self) -> Iterator[int]:
+        # a stream of its own per (seed, epoch), apart from the source order's
+        entropy = np.random.SeedSequence((self.seed % 2**63, self.sampler.epoch, 1)).generate_state(1, np.uint64)[0]
+        generator = torch.Generator().manual_seed(int(entropy))
         while True:
-            for i in torch.randperm(len(self.target), generator=self.generator).tolist():
+            for i in torch.randperm(len(self.target), generator=generator).tolist():
                 yield int(self.target[i])
 
     def __iter__(self) -> Iterator[list[int]]:
-        order = self.source[torch.randperm(len(self.source), generator=self.generator).numpy()]
+        order = self.source[np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.source))]
         targets = self._target_stream()
         for start in range(0, len(order), self.n_src):
             chunk = order[start:start + self.n_src].tolist()

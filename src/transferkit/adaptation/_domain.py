@@ -141,30 +141,64 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
 
 
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool | np.bool_)
+
+
+def _is_mask_number(v: Any) -> bool:
+    return _is_number(v) and v == MASKED_LABEL
+
+
 def as_labels(y: ArrayLike) -> NDArray[Any]:
-    """``y`` as an array, with numeric labels masked by None turned numeric: scikit-learn cannot tell
-    the type of an object array of numbers (``type_of_target`` says "unknown"). Integer labels get the
-    mask -1 (or NaN, as floats, when -1 is itself a label); float labels get NaN. Text labels are
-    returned as given; a mix of text and numbers is refused."""
+    """``y`` as an array, with the labels of an object array given the type they have: scikit-learn cannot
+    tell the type of an object array of numbers or of True/False (``type_of_target`` says "unknown").
+
+    - Integer labels become int64: None becomes the mask -1, or the array becomes float with NaN masks
+      when it holds both None and -1 (then -1 may be a class); without None they stay integers, -1 included.
+    - Float labels become float64 with NaN for None.
+    - True/False labels stay an object array of bools with None as their only mask (a numeric -1 mask
+      becomes None: -1 is no bool class); :func:`typed_labels` gives the unmasked ones dtype bool.
+    - Text labels are returned as given. A mix of text and numbers, or of True/False and other labels
+      (other than the -1 mask), is refused.
+    """
     labels = np.asarray(y)
     if labels.dtype != object or labels.ndim != 1:
         return labels
     missing = _missing(labels)
     present = labels[~missing].tolist()
     text = [isinstance(v, str | bytes) for v in present]
-    others = [v for v, t in zip(present, text, strict=True) if not t and not (_is_number(v) and v == MASKED_LABEL)]
+    others = [v for v, t in zip(present, text, strict=True) if not t and not _is_mask_number(v)]
     if any(text) and others:  # text labels with a numeric -1 mask are fine
         first = present[text.index(True)], others[0]
         raise DataError(f"y mixes text and non-text labels (e.g. {first[0]!r} and {first[1]!r}); give every "
                         "label the same type")
+    bools = [v for v in present if _is_bool(v)]
+    if bools:
+        other = next((v for v in others if not _is_bool(v)), None)
+        if other is not None:
+            raise DataError(f"y mixes True/False and other labels (e.g. {bools[0]!r} and {other!r}); give every "
+                            "label the same type")
+        out_bool: NDArray[Any] = np.full(len(labels), None, dtype=object)
+        keep = ~missing
+        keep[keep] = [_is_bool(v) for v in present]  # the numeric -1 masks become None
+        out_bool[keep] = [bool(v) for v in labels[keep].tolist()]
+        return out_bool
     if not present or not all(_is_number(v) for v in present):
         return labels
-    if all(isinstance(v, numbers.Integral) for v in present) and MASKED_LABEL not in present:
+    if all(isinstance(v, numbers.Integral) for v in present) and not (missing.any() and MASKED_LABEL in present):
         out: NDArray[Any] = np.full(len(labels), MASKED_LABEL, dtype=np.int64)
     else:
         out = np.full(len(labels), np.nan)
     out[~missing] = present
     return out
+
+
+def typed_labels(labels: NDArray[Any]) -> NDArray[Any]:
+    """Unmasked labels from :func:`as_labels` in the dtype of their values: an object array of True/False
+    becomes a bool array (what scikit-learn classifiers and ``classes_`` take); others are returned as given."""
+    if labels.dtype == object and len(labels) and all(_is_bool(v) for v in labels.tolist()):
+        return labels.astype(bool)
+    return labels
 
 
 def _masked(labels: NDArray[Any], source_labels: NDArray[Any]) -> NDArray[np.bool_]:
@@ -239,6 +273,7 @@ def _split_labels(
     ys = labels[source_mask]
     if _missing(ys).any():
         raise DataError("y has missing (None/NaN) labels on source rows; every source row needs a label.")
+    ys = typed_labels(ys)
     yt_all = labels[~source_mask]
     if not check_target_labels:
         labelled = ~_missing(yt_all)
@@ -249,7 +284,7 @@ def _split_labels(
         raise DataError(f"the source rows hold a single class ({only!r}); a classifier needs at "
                         "least two")
     labelled = ~_masked(yt_all, source_classes)
-    yt = yt_all[labelled]
+    yt = yt_all[labelled].astype(bool) if ys.dtype == bool else yt_all[labelled]  # True/False as ys: see as_labels
     check_label_classes(np.concatenate([ys, yt]))  # continuous numbers are no classes: say so, not scikit-learn
     unknown = yt[~np.isin(yt, ys)]
     if unknown.size:

@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.model_selection._split import BaseCrossValidator
 
 from ..errors import DataError
-from ._domain import as_labels
+from ._domain import as_labels, typed_labels
 from ._reweight import discriminator_weights
 
 __all__ = [
@@ -51,6 +51,56 @@ _WEIGHT_COMPONENTS = 32
 
 # --- the maths -------------------------------------------------------------------------------------------
 
+#: How far a row of probabilities may sum from 1 (float32 predictions round).
+_PROBA_TOLERANCE = 1e-5
+
+
+def _numbers(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must hold numbers") from None
+    if arr.size == 0:
+        raise DataError(f"{name} is empty")
+    if not np.all(np.isfinite(arr)):
+        raise DataError(f"{name} holds NaN or infinite values")
+    return arr
+
+
+def _vector(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    """``values`` as a non-empty, finite 1-D float array, or a DataError naming ``name``."""
+    arr = _numbers(values, name)
+    if arr.ndim != 1:
+        raise DataError(f"{name} must be 1-D (one value per row), got an array of shape {arr.shape}")
+    return arr
+
+
+def _importance(weights: ArrayLike, n: int, of: str) -> NDArray[np.float64]:
+    """Non-negative ``weights``, one per entry of ``of`` (``n`` of them)."""
+    w = _vector(weights, "weights")
+    if len(w) != n:
+        raise DataError(f"weights has {len(w)} {'entry' if len(w) == 1 else 'entries'} but {of} has {n}; give one "
+                        "weight per row")
+    if np.any(w < 0):
+        raise DataError(f"weights must be non-negative, got {float(w.min())!r}")
+    return w
+
+
+def _probabilities(proba: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Rows of class probabilities: 2-D, non-negative, each row summing to 1."""
+    p = _numbers(proba, name)
+    if p.ndim != 2:
+        raise DataError(f"{name} must be 2-D (rows x classes), got an array of shape {p.shape}")
+    if np.any(p < 0):
+        raise DataError(f"{name} holds negative values; give probabilities (predict_proba)")
+    sums = p.sum(axis=1)
+    bad = np.flatnonzero(np.abs(sums - 1.0) > _PROBA_TOLERANCE)
+    if bad.size:
+        raise DataError(f"{name} row {int(bad[0])} sums to {float(sums[bad[0]]):g}, not 1; give probabilities "
+                        "(predict_proba)")
+    return p
+
+
 
 def importance_weighted_accuracy(correct: ArrayLike, weights: ArrayLike) -> float:
     """Importance-weighted validation accuracy ``sum_i w_i 1[correct_i] / sum_i w_i``.
@@ -64,8 +114,13 @@ def importance_weighted_accuracy(correct: ArrayLike, weights: ArrayLike) -> floa
     >>> importance_weighted_accuracy([1, 0, 1], [1.0, 2.0, 1.0])
     0.5
     """
-    c, w = np.asarray(correct, dtype=float), np.asarray(weights, dtype=float)
-    return float(np.sum(w * c) / max(float(np.sum(w)), 1e-12))
+    c = _vector(correct, "correct")
+    if np.any((c < 0) | (c > 1)):
+        raise DataError("correct must hold values in [0, 1] (1 where a prediction is right)")
+    w = _importance(weights, len(c), "correct")
+    if not w.sum() > 0:
+        raise DataError("weights sum to zero: no row would count")
+    return float(np.sum(w * c) / float(np.sum(w)))
 
 
 def dev_risk(losses: ArrayLike, weights: ArrayLike) -> float:
@@ -82,7 +137,8 @@ def dev_risk(losses: ArrayLike, weights: ArrayLike) -> float:
     >>> dev_risk([1.0, 1.0], [1.0, 1.0])  # no variance in the weights: the plain mean
     1.0
     """
-    lo, w = np.asarray(losses, dtype=float), np.asarray(weights, dtype=float)
+    lo = _vector(losses, "losses")
+    w = _importance(weights, len(lo), "losses")
     weighted = w * lo
     var = float(np.var(w, ddof=1)) if len(w) > 1 else 0.0
     eta = -float(np.cov(weighted, w, ddof=1)[0, 1]) / var if var > 1e-12 else 0.0
@@ -102,7 +158,7 @@ def prediction_entropy(proba: ArrayLike) -> float:
     >>> round(prediction_entropy([[0.5, 0.5], [1.0, 0.0]]), 4)
     0.3466
     """
-    p = np.clip(np.asarray(proba, dtype=float), 1e-12, 1.0)
+    p = np.clip(_probabilities(proba, "proba"), 1e-12, 1.0)
     return float(np.mean(-np.sum(p * np.log(p), axis=1)))
 
 
@@ -168,7 +224,13 @@ class SourceHoldoutSplit(BaseCrossValidator):
 
 
 def _take(X: Any, mask: NDArray[np.bool_]) -> Any:
-    return X[mask] if isinstance(X, np.ndarray) else [x for x, m in zip(X, mask, strict=True) if m]
+    """The rows of ``X`` where ``mask`` holds, by position: an array's, a pandas object's (by ``.iloc``:
+    iterating a DataFrame gives its column names, not its rows) or a sequence's."""
+    if isinstance(X, np.ndarray):
+        return X[mask]
+    if hasattr(X, "iloc"):
+        return X.iloc[np.flatnonzero(mask)]
+    return [x for x, m in zip(X, mask, strict=True) if m]
 
 
 def _domain_features(estimator: Any, X: Any) -> NDArray[np.float64]:
@@ -230,7 +292,7 @@ class _DomainScorer:
         known = is_source & np.isin(labels, classes)
         if not known.any():
             raise DataError(f"{type(self).__name__}: no labelled source rows to validate on")
-        return _take(X, known), labels[known], target
+        return _take(X, known), typed_labels(labels[known]), target
 
     def _source_weights(self, estimator: Any, source: Any, target: Any, normalize: bool = True) -> NDArray[np.float64]:
         return _weights(_domain_features(estimator, source), _domain_features(estimator, target), self.random_state,
