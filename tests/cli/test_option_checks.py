@@ -375,3 +375,52 @@ def test_lr_find_help_lists_no_option_it_refuses() -> None:
     assert code == 0 and "--start-lr" in text and "--epochs" in text, text
     assert "--budget" not in text and not re.search(r"--lr\b", text), text
     _usage_error("lr-find", "rotten_tomatoes", "--lr", "0.1", expected=("drop --lr",))
+
+
+def _image_folder(root: Path) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for cls, base in (("cat", 50), ("dog", 200)):
+        (root / cls).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(np.clip(rng.normal(base, 30, (16, 16, 3)), 0, 255).astype("uint8")).save(root / cls / f"{i}.png")
+    return root
+
+
+@pytest.mark.parametrize("command", [["fit", "-s", "linear", "-o", "{tmp}/m"], ["audit", "-o", "{tmp}/a"]])
+def test_a_cache_folder_inside_the_data_folder_is_refused_before_any_work(tmp_path: Path, command: list[str]) -> None:
+    """fit accepted it and wrote feature files into the data: every later run found a class folder 'cache'."""
+    data = _image_folder(tmp_path / "img")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    code, text = run_cli(args[0], data, "-b", "tiny-cnn", "--cache-dir", data / "cache", *args[1:])
+    assert code == 1 and "lies inside the input folder" in text and "Traceback" not in text, text
+    assert sorted(p.name for p in data.iterdir()) == ["cat", "dog"]
+
+
+@pytest.mark.parametrize(("out", "fix"), [("fix/report", "fix"), ("rep", "rep/fix")])
+def test_audit_refuses_a_report_folder_and_a_cleaned_copy_that_overlap(tmp_path: Path, no_data: None, out: str,
+                                                                       fix: str) -> None:
+    """The cleaned copy replaced its folder whole: a report inside it was lost, or the run failed at the end."""
+    code, text = run_cli("audit", tmp_path / "data.csv", "-o", tmp_path / out, "--fix", tmp_path / fix)
+    assert code == 1 and "overlap" in text and "Traceback" not in text, text
+    assert not any(tmp_path.iterdir())
+
+
+def test_predict_output_anywhere_inside_a_model_folder_is_refused(tmp_path: Path) -> None:
+    """Only the output's own folder was checked: model/sub/p.csv was written, and lost on --overwrite."""
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    (tmp_path / "t.csv").write_text("a,b,c,label\n" + "\n".join(f"{r[0]},{r[1]},{r[2]},{'yn'[i % 2]}"
+                                                                for i, r in enumerate(X)))
+    code, text = run_cli("fit", tmp_path / "t.csv", "-b", "identity", "-s", "linear", "--holdout", "0",
+                         "-o", tmp_path / "m")
+    assert code == 0, text
+    (tmp_path / "m" / "sub").mkdir()
+    code, text = run_cli("predict", tmp_path / "m", tmp_path / "t.csv", "--output", tmp_path / "m" / "sub" / "p.csv")
+    assert code == 1 and "lies inside the model folder" in text, text
+    assert not (tmp_path / "m" / "sub" / "p.csv").exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_a_seed_out_of_range_is_a_usage_error(tmp_path: Path, no_data: None, seed: str) -> None:
+    _usage_error("evaluate", tmp_path / "d.csv", "--seed", seed, expected=("--seed",))

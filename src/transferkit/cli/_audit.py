@@ -20,6 +20,7 @@ from ._types import FiniteFloatRange, api_check
 def _data(spec: str, kw: dict[str, Any]) -> tuple[Any, int | None]:
     """A path goes to the audit as it is (it reads bad rows instead of refusing them); a packaged dataset
     name is loaded here. Returns the data and the per-class limit the audit still has to apply."""
+    check_outside_inputs(kw.get("cache_dir"), spec)  # cache files inside a data folder would become data
     if Path(spec).exists():
         return spec, kw["per_class"]
     from ..workflows import resolve_data
@@ -119,9 +120,13 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
     if fix_out:
         from ..audit._fix import check_fix_folder
 
-        if Path(fix_out).resolve() == Path(out).resolve():
+        fix_path, out_path = Path(fix_out).resolve(), Path(out).resolve()
+        if fix_path == out_path:
             raise DataError(f"--fix '{fix_out}' is the report folder (--out); the cleaned copy needs a folder "
                             "of its own.")
+        if out_path.is_relative_to(fix_path) or fix_path.is_relative_to(out_path):
+            raise DataError(f"--fix '{fix_out}' and the report folder (--out '{out}') overlap; the cleaned copy "
+                            "replaces its folder whole, so each needs a folder of its own.")
         check_fix_folder(fix_out, overwrite)  # before the audit: --overwrite must delete nothing of the user's
     source, per_class = _data(data, kw)
     test = None if test_data is None else _test(test_data, kw)

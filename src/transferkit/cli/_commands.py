@@ -60,7 +60,8 @@ data_options = [
     click.option("--label-column", default="label", show_default=True, help="Column holding the labels."),
     click.option("--per-class", type=click.IntRange(min=1), default=None,
                  help="Use at most this many examples per class (reproducible subsample)."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, subsampling and training."),
+    click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+                 help="Seed for splits, subsampling and training."),
 ]
 #: The backbone's weights: shared by the model commands and `audit`.
 weights_options = [
@@ -201,6 +202,7 @@ def _load(data: str, kw: dict[str, Any], *, labels: bool = True) -> Any:
     """DATA as a dataset; the options that apply to one modality only are checked against it."""
     from ..workflows import resolve_data
 
+    check_outside_inputs(kw.get("cache_dir"), data)  # cache files inside a data folder would become data
     dataset = resolve_data(data, text_column=kw["text_column"], label_column=kw["label_column"] if labels else None,
                            per_class=kw["per_class"], random_state=kw["seed"])
     check_modality_options(kw, dataset)
@@ -476,9 +478,11 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
         raise DataError(f"--output {output!r} lies inside the model folder {model_dir!r}, which it would damage; "
                         "write the predictions somewhere else")
     check_outside_inputs(output, data)
-    if output and (Path(output).parent / "transferkit.json").is_file():
-        raise DataError(f"--output {output!r} lies inside the model folder {str(Path(output).parent)!r}, "
-                        "which it would damage; write the predictions somewhere else")
+    holder = next((p for p in Path(output).resolve().parents if (p / "transferkit.json").is_file()), None) \
+        if output else None
+    if holder is not None:  # --overwrite of that model would delete the predictions
+        raise DataError(f"--output {output!r} lies inside the model folder {str(holder)!r}, which it would "
+                        "damage; write the predictions somewhere else")
     if output and Path(output).exists() and not overwrite:
         raise DataError(f"--output {output!r} already exists; choose another file or add --overwrite")
     model = load_model(model_dir)
