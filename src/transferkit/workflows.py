@@ -58,7 +58,7 @@ def subsample(data: Dataset, per_class: int, random_state: int = 0) -> Dataset:
     """At most ``per_class`` examples of each class, chosen reproducibly."""
     assert data.y is not None
     rng = np.random.default_rng(random_state)
-    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(data.y == c))[:per_class] for c in np.unique(data.y)]))
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(data.y == c))[:per_class] for c in data.classes]))
     return data.take(keep)
 
 
@@ -177,10 +177,12 @@ def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Da
     from sklearn.model_selection import train_test_split
 
     assert data.y is not None
+    labels = data.classes  # labels mixing strings and numbers: the data layer's message, not numpy's TypeError
+    if len(labels) < 2:  # the label column is worth checking only for data read from a table
+        hint = " (check --label-column)" if data.source.startswith(("table file", "DataFrame")) else ""
+        raise DataError(f"only one class ({labels.tolist()[0]!r}) in the labels; a classifier needs at least "
+                        f"two{hint}")
     labels, counts = np.unique(data.y, return_counts=True)
-    if len(labels) < 2:
-        raise DataError(f"only one class ({labels.tolist()[0]!r}) in the labels; a classifier needs at least two "
-                        "(check --label-column)")
     if counts.min() < 2:
         single = [repr(c) for c in labels[counts < 2].tolist()]
         raise DataError(f"class{'es' if len(single) > 1 else ''} {', '.join(single[:5])}"

@@ -13,6 +13,7 @@ import pandas as pd
 from transferkit.data._images import is_image_path
 from transferkit.data._sources import MODALITIES, Parts, from_frame, from_image_folder, from_items
 from transferkit.data._tables import TABLE_EXTENSIONS, read_table
+from transferkit.data._validation import check_labels
 from transferkit.errors import DataError
 
 __all__ = ["Dataset", "load_data"]
@@ -22,6 +23,16 @@ Modality = Literal["image", "text", "table"]
 
 def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _unique_labels(y: np.ndarray, **kwargs: Any) -> Any:
+    """``np.unique`` of labels; labels that cannot be sorted (strings mixed with numbers) raise the
+    :func:`check_labels` error instead of numpy's ``TypeError``."""
+    try:
+        return np.unique(y, **kwargs)
+    except TypeError:
+        check_labels(y, min_classes=1)
+        raise
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +89,7 @@ class Dataset:
     @property
     def classes(self) -> np.ndarray:
         """Sorted distinct labels (empty for unlabeled data)."""
-        return np.unique(self.y) if self.y is not None else np.array([], dtype=object)
+        return _unique_labels(self.y) if self.y is not None else np.array([], dtype=object)
 
     def summary(self) -> dict[str, Any]:
         """Describe the dataset in plain Python values (JSON-serialisable).
@@ -94,7 +105,7 @@ class Dataset:
         if self.y is None:
             info.update(n_classes=None, class_counts=None)
         else:
-            values, counts = np.unique(self.y, return_counts=True)
+            values, counts = _unique_labels(self.y, return_counts=True)
             info["n_classes"] = len(values)
             info["class_counts"] = {_scalar(v): int(c) for v, c in zip(values, counts, strict=True)}
         if self.modality == "image" and self.X.dtype != object:
@@ -180,7 +191,7 @@ def load_data(
         return source
 
     def table_parts(frame: pd.DataFrame, where: str, base_dir: Path | None) -> Parts:
-        return from_frame(
+        parts = from_frame(
             frame,
             where=where,
             base_dir=base_dir,
@@ -190,6 +201,9 @@ def load_data(
             modality=modality,
             labels=labels,
         )
+        if parts.y is not None:  # a label column's values, e.g. 1 and "a": refuse the mix before np.unique
+            check_labels(parts.y, min_classes=1)
+        return parts
 
     if isinstance(source, pd.DataFrame):
         return _dataset(table_parts(source, "DataFrame", None), f"DataFrame with {len(source)} rows")

@@ -14,6 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
+from ..data import check_labels
 from ..errors import DataError
 from ..evaluation import corrected_resampled_ci
 from ..evaluation._evaluate import _plain, folds_note
@@ -144,6 +145,7 @@ def compare_selectors(
     candidate_sizes(X.shape[1], candidates, fractions)  # bad sizes fail before any fitting
     if "chi2" in methods and shift is None:
         check_non_negative(X, feature_names)
+    check_labels(y, min_classes=1)  # strings mixed with numbers: a clear message, not np.unique's TypeError
     labels, counts = np.unique(y, return_counts=True)
     if len(labels) < 2 or counts.min() < 2:
         raise DataError("comparing selectors needs at least 2 classes with at least 2 examples each; got "
