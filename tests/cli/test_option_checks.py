@@ -424,3 +424,19 @@ def test_predict_output_anywhere_inside_a_model_folder_is_refused(tmp_path: Path
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_a_seed_out_of_range_is_a_usage_error(tmp_path: Path, no_data: None, seed: str) -> None:
     _usage_error("evaluate", tmp_path / "d.csv", "--seed", seed, expected=("--seed",))
+
+
+def test_evaluate_refuses_a_strategy_listed_twice(tmp_path: Path, no_data: None) -> None:
+    """It was quietly de-duplicated, while rank and ensemble refuse duplicates."""
+    _usage_error("evaluate", tmp_path / "d.csv", "-s", "linear,linear", expected=("'linear' is listed twice",))
+
+
+def test_a_checkpoint_clash_names_resume_once(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    (tmp_path / "t.csv").write_text("a,b,c,label\n" + "\n".join(f"{r[0]},{r[1]},{r[2]},{'yn'[i % 2]}"
+                                                                for i, r in enumerate(X)))
+    args = ["fit", tmp_path / "t.csv", "-b", "tiny-mlp", "-s", "finetune", "--epochs", "1", "--no-cache",
+            "--no-progress", "--checkpoint-dir", tmp_path / "ck"]
+    assert run_cli(*args, "-o", tmp_path / "r1")[0] == 0
+    code, text = run_cli(*args, "-o", tmp_path / "r2")
+    assert code == 1 and "resume from it (--resume) or remove it" in text, text

@@ -103,3 +103,20 @@ def test_float_images_take_one_scale_for_training_and_test() -> None:
     as_bytes = evaluate(model, X, y, test=(dark, y[:4]), keep_models=True)
     assert _accuracies(as_float) == _accuracies(as_bytes)
     assert as_float.models["tiny"].probabilities == as_bytes.models["tiny"].probabilities  # log loss, Brier, ...
+
+
+def test_a_gain_interval_never_passes_the_possible_range() -> None:
+    """Two folds gave '95% CI -142.1 to +112.1' accuracy points."""
+    from transferkit.evaluation._evaluate import ModelResult, _gains
+
+    def result(accuracies: list[float]) -> ModelResult:
+        r = ModelResult("m", "")
+        r.folds = [{"accuracy": a, "macro_f1": a} for a in accuracies]
+        return r
+
+    y = np.array([0, 1])
+    gains = _gains(result([0.9, 0.2]), result([0.3, 0.8]), y, y, y, [0, 1], seed=0)
+    g = gains["accuracy"]
+    assert -1.0 <= g.low <= g.mean <= g.high <= 1.0 and "clipped" in g.method
+    inside = _gains(result([0.8, 0.82, 0.81]), result([0.7, 0.71, 0.72]), y, y, y, [0, 1], seed=0)["accuracy"]
+    assert "clipped" not in inside.method

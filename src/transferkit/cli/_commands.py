@@ -120,6 +120,9 @@ def _check_strategies(text: str) -> None:
         raise StrategyError(f"{text!r} names no strategy; e.g. linear,lora")
     for name in names:
         check_strategy_name(name)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise StrategyError(f"strategy {twice[0]!r} is listed twice in {text!r}; list each strategy once")
 
 
 #: ``--strategy`` of ``fit`` and ``evaluate``; ``lr-find`` has its own (fine-tuning strategies only).

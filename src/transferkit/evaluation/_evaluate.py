@@ -466,6 +466,9 @@ def _gains(model: ModelResult, base: ModelResult, y: np.ndarray, pm: np.ndarray,
             else:
                 m, lo, hi = mean_ci(d)
                 method = f"Student-t over {len(d)} folds"
+            if lo < -1.0 or hi > 1.0:  # few folds: a t interval can pass what a gain in a share can be
+                lo, hi = max(lo, -1.0), min(hi, 1.0)
+                method += ", clipped to the possible range of a gain (+-100 points)"
             out[metric] = Gain(metric, m, lo, hi, method)
         return out
     m, lo, hi = paired_bootstrap_ci(pm == y, pb == y, seed=seed)

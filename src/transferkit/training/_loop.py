@@ -275,7 +275,7 @@ class Trainer:
             if found and not self.config.resume:
                 raise CheckpointError(
                     f"checkpoint folder {str(folder)!r} already holds {found[-1].name}; resume from it "
-                    "(resume=True, --resume) or remove it"
+                    "(resume=True) or remove it"
                 )
             if found:
                 meta = load_checkpoint(self, found[-1])
