@@ -345,9 +345,10 @@ def test_strategy_errors_name_cli_options(tmp_path: Path, reviews: Path) -> None
     assert {"n_frozen", "layer_decay", "alpha", "mixed_precision"} <= set(cli_params())
     assert option_name("n_trainable") == "--train-top" and option_name("grad_accum") == "--grad-accum"
     assert cli_wording("layer_decay does not apply to LoRA; n_frozen=3") == "--layer-decay does not apply to LoRA; --freeze=3"
-    _bad(tmp_path, [reviews, "-b", "tiny-text", "-s", "lora", "--layer-decay", "0.5", "--text-column", "review",
-                    "--label-column", "sentiment"],
-         "--layer-decay does not apply to LoRA")
+    code, text = run("fit", reviews, "-b", "tiny-text", "-s", "lora", "--layer-decay", "0.5", "--text-column", "review",
+                     "--label-column", "sentiment", "--out", tmp_path / "never")
+    assert code == 2 and "--layer-decay does not apply to LoRA" in text, text  # wrong whatever the data: a usage error
+    assert not (tmp_path / "never").exists()
 
 
 def test_report_commands_never_replace_a_file_they_did_not_write(tmp_path: Path) -> None:

@@ -440,3 +440,11 @@ def test_a_checkpoint_clash_names_resume_once(tmp_path: Path) -> None:
     assert run_cli(*args, "-o", tmp_path / "r1")[0] == 0
     code, text = run_cli(*args, "-o", tmp_path / "r2")
     assert code == 1 and "resume from it (--resume) or remove it" in text, text
+
+
+@pytest.mark.parametrize("counts", [[], ["--freeze", "1", "--train-top", "1"]])
+def test_partial_needs_one_of_freeze_and_train_top_before_any_data(tmp_path: Path, no_data: None,
+                                                                   counts: list[str]) -> None:
+    """It was exit 1 after the data was read and work had started ('failed to fit')."""
+    _usage_error("fit", tmp_path / "d.csv", "-b", "tiny-mlp", "-s", "partial", *counts, "-o", tmp_path / "m",
+                 expected=("needs exactly one of --freeze and --train-top",))

@@ -343,8 +343,13 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
             raise click.UsageError(f"{', '.join(option_name(p) for p in unused)} does not apply to strategy "
                                    f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
+    built = make_strategy(strategy, strict=strict, **_strategy_options(kw))
+    try:  # settings wrong whatever the data (partial: neither or both of --freeze and --train-top)
+        getattr(built, "_check", lambda: None)()
+    except StrategyError as exc:
+        raise click.UsageError(cli_wording(str(exc))) from exc
     return TransferClassifier(
-        backbone=kw["backbone"], strategy=make_strategy(strategy, strict=strict, **_strategy_options(kw)),
+        backbone=kw["backbone"], strategy=built,
         pretrained=not kw["random_init"], image_size=kw["image_size"], weights=kw["weights"],
         max_length=kw["max_length"], cache=cache,
         verbose=int(kw["progress"]), random_state=kw["seed"],
