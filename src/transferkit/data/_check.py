@@ -125,15 +125,12 @@ def in_fitted_order(estimator: Any, X: Any) -> Any:
     return X[[column[n] for n in wanted]]
 
 
-def _shown(names: list[str]) -> str:
-    return ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-
-
 def table_problem(estimator: Any, X: Any, *, reset: bool, dtype: Any = np.float32) -> str | None:
     """Why scikit-learn refused ``X`` as a table, in one line naming the row and column where it can;
     None when none of the known problems is found (the caller then quotes scikit-learn)."""
     import scipy.sparse
 
+    from ._tables import _shown  # here: the table reader loads pandas
     from ._validation import infer_modality
 
     fitted_names = None if reset else getattr(estimator, "feature_names_in_", None)
