@@ -110,9 +110,17 @@ def check_predict_reads_columns_by_name(model: Path, frame: pd.DataFrame, tmp_pa
 
     assert predict(frame, "same.csv")[0] == 0
     same = pd.read_csv(tmp_path / "same.csv.out.csv")
-    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0), "reordered.csv")
+    ids = [f"row-{i}" for i in range(len(frame))]  # not numeric: ignored as the README says, not refused
+    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0, id=ids), "reordered.csv")
     assert code == 0, out
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "reordered.csv.out.csv"), same)
+    partial = frame.assign(label=frame["label"].where(np.arange(len(frame)) % 3 > 0))  # every third label empty
+    code, out = predict(partial, "partial.csv")  # was "missing values ... in column 'label'": read as a feature
+    assert code == 0, out
+    written = pd.read_csv(tmp_path / "partial.csv.out.csv")
+    pd.testing.assert_frame_equal(written.drop(columns="label"), same.drop(columns="label"))
+    assert written["label"].isna().tolist() == (np.arange(len(frame)) % 3 == 0).tolist()
+    assert (written["label"].dropna() == same["label"][written["label"].notna()]).all()
     code, out = predict(frame.rename(columns={"f2": "g2"}), "renamed.csv")
     assert code == 1 and "lacks the feature column(s) 'f2'" in out, out
     assert not (tmp_path / "renamed.csv.out.csv").exists()

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset, load_data
-from .data._tables import column_order
+from .data._tables import TABLE_EXTENSIONS, column_order
 from .errors import DataError, StrategyError
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
 from .strategies import STRATEGIES, Strategy
@@ -113,11 +113,7 @@ def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
     names = getattr(model, "feature_names_in_", None)
     if names is not None and data.feature_names:
         given = {str(n): i for i, n in enumerate(data.feature_names)}
-        missing = [str(n) for n in names if str(n) not in given]
-        if missing:
-            shown = ", ".join(repr(n) for n in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            raise DataError(f"{source} lacks the feature column(s) {shown} that the model in {where!r} was fitted on "
-                            f"(it reads {', '.join(repr(str(n)) for n in names[:10])}{' ...' if len(names) > 10 else ''})")
+        _check_has_columns(names, given, source, where)
         order = [given[str(n)] for n in names]
         return dataclasses.replace(data, X=np.asarray(data.X)[:, order], feature_names=[str(n) for n in names])
     width = getattr(model, "n_features_in_", None)
@@ -125,6 +121,57 @@ def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
         raise DataError(f"the model in {where!r} was fitted on {width} feature columns, but {source} has "
                         f"{np.shape(data.X)[1]}")
     return data
+
+
+def _check_has_columns(names: Any, given: Any, source: str, where: str) -> None:
+    """``given`` (column names) holds every name the model in ``where`` was fitted on, else an error naming
+    the missing ones."""
+    missing = [str(n) for n in names if str(n) not in given]
+    if missing:
+        shown = ", ".join(repr(n) for n in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise DataError(f"{source} lacks the feature column(s) {shown} that the model in {where!r} was fitted on "
+                        f"(it reads {', '.join(repr(str(n)) for n in names[:10])}{' ...' if len(names) > 10 else ''})")
+
+
+def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str = "text",
+                  label_column: str | None = "label") -> tuple[Dataset, np.ndarray | None]:
+    """The data ``spec`` to predict with the saved ``model`` (loaded from ``where``), checked by
+    :func:`check_predictable`, and the labels to show beside the predictions (None when there are none).
+
+    Labels are optional: a folder without class sub-folders is read as new images, a table without the
+    label column as unlabelled, and a table whose label column is partly empty is predicted whole, its
+    labels returned as given (empty cells included) instead of becoming a feature. A table model that
+    knows its column names reads only those: other columns (an id, a note) are ignored, not an error."""
+    from .backbones import backbone_modality
+    from .data._dataset import load_table_file
+    from .data._tables import read_table
+    from .data._validation import missing_positions
+    from .errors import NoClassFoldersError
+
+    path = Path(spec)
+    if not (path.is_file() and path.suffix.lower() in TABLE_EXTENSIONS):
+        try:
+            return check_predictable(model, resolve_data(spec, text_column=text_column,
+                                                         label_column=label_column), where), None
+        except NoClassFoldersError:  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
+            return check_predictable(model, resolve_data(spec, text_column=text_column, label_column=None), where), None
+    frame = read_table(path)
+    shown = None
+    if label_column is not None and label_column in frame.columns:
+        if missing_positions(frame[label_column].to_numpy()):
+            shown = frame[label_column].convert_dtypes().to_numpy(dtype=object)  # 1.0 with blanks reads as 1
+            frame, label_column = frame.drop(columns=label_column), None
+    else:
+        label_column = None
+    names = getattr(model, "feature_names_in_", None)
+    reads = model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
+    if names is not None and reads == "table" and text_column not in frame.columns:
+        _check_has_columns(names, {str(c) for c in frame.columns}, f"table file '{path}'", where)
+        by_name = {str(c): c for c in frame.columns}
+        frame = frame[[*(by_name[str(n)] for n in names), *([label_column] if label_column is not None else [])]]
+    data = check_predictable(model, load_table_file(path, frame, text_column=text_column, label_column=label_column,
+                                                    image_column=None, modality=None, labels=None), where)
+    return data, data.y if shown is None else shown
 
 
 def keep_column_names(model: Any, data: Dataset) -> None:
@@ -336,8 +383,9 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
     return result
 
 
-def predict_frame(model: Any, data: Dataset) -> pd.DataFrame:
-    """Predictions with one probability column per class (``proba_<class>``)."""
+def predict_frame(model: Any, data: Dataset, labels: Any = None) -> pd.DataFrame:
+    """Predictions with one probability column per class (``proba_<class>``), then a ``label`` column
+    holding ``labels`` (default: the data's labels; none when both are None)."""
     X = data.X
     if data.modality == "table" and data.feature_names and getattr(model, "feature_names_in_", None) is not None:
         X = pd.DataFrame(np.asarray(X), columns=data.feature_names)  # named, as the model was fitted
@@ -349,6 +397,7 @@ def predict_frame(model: Any, data: Dataset) -> pd.DataFrame:
         frame.insert(0, "item", [str(p) for p in data.X])
     for j, c in enumerate(model.classes_):
         frame[f"proba_{c}"] = proba[:, j]
-    if data.y is not None:
-        frame["label"] = data.y
+    labels = data.y if labels is None else labels
+    if labels is not None:
+        frame["label"] = labels
     return frame

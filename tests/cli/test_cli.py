@@ -443,3 +443,34 @@ def test_predict_paths_are_named(tmp_path: Path, image_folder: Path) -> None:
     Image.new("RGB", (8, 8)).save(tmp_path / "flat" / ".ipynb_checkpoints" / "old.png")
     code, text = run("predict", tmp_path / "im", tmp_path / "flat")
     assert code == 0 and "new.png" in text and "old.png" not in text, text
+
+
+def test_predict_a_partly_labelled_table_without_column_names(tmp_path: Path) -> None:
+    """A model fitted on an array (no column names) read a partly empty label column of new data as a
+    feature ("missing values ... in column 'label'"); a text table's partial labels were dropped. Both
+    are predicted whole now, their labels shown as given."""
+    from transferkit import TransferClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    TransferClassifier(backbone="identity", strategy="linear", cache=False).fit(X, y).save(tmp_path / "m")
+    labels = pd.array([y[i] if i % 2 else None for i in range(40)], dtype="Int64")
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=labels).to_csv(tmp_path / "new.csv", index=False)
+    code, out = run("predict", tmp_path / "m", tmp_path / "new.csv", "-o", tmp_path / "p.csv")
+    assert code == 0, out
+    written = pd.read_csv(tmp_path / "p.csv")
+    assert len(written) == 40 and written["label"].isna().sum() == 20
+    assert written["label"].dropna().astype(int).tolist() == y[1::2].tolist()
+
+    texts, polarity = polarity_texts(12)
+    pd.DataFrame({"text": texts, "label": polarity}).to_csv(tmp_path / "texts.csv", index=False)
+    code, out = run("fit", tmp_path / "texts.csv", "-b", "tiny-text", "-s", "linear", "--no-cache", "--no-progress",
+                    "--holdout", "0", "-o", tmp_path / "t")
+    assert code == 0, out
+    partial = [p if i % 4 else None for i, p in enumerate(polarity)]
+    pd.DataFrame({"text": texts, "label": partial}).to_csv(tmp_path / "texts_new.csv", index=False)
+    code, out = run("predict", tmp_path / "t", tmp_path / "texts_new.csv", "-o", tmp_path / "pt.csv")
+    assert code == 0, out
+    written = pd.read_csv(tmp_path / "pt.csv")
+    assert len(written) == 24 and written["label"].isna().sum() == 6

@@ -448,3 +448,22 @@ def test_partial_needs_one_of_freeze_and_train_top_before_any_data(tmp_path: Pat
     """It was exit 1 after the data was read and work had started ('failed to fit')."""
     _usage_error("fit", tmp_path / "d.csv", "-b", "tiny-mlp", "-s", "partial", *counts, "-o", tmp_path / "m",
                  expected=("needs exactly one of --freeze and --train-top",))
+
+
+@pytest.mark.parametrize("backbone", ["tiny-mlp", "tiny-text"])
+def test_augment_on_a_backbone_that_reads_no_images_before_any_data(tmp_path: Path, no_data: None,
+                                                                    backbone: str) -> None:
+    """It was exit 1 once fine-tuning started ('failed to fit: augmentation applies to image backbones')."""
+    _usage_error("fit", tmp_path / "d.csv", "-b", backbone, "-s", "finetune", "--augment", "default",
+                 "-o", tmp_path / "m", expected=(f"--augment applies to image backbones; '{backbone}' reads",))
+
+
+def test_augment_with_the_default_backbone_of_table_data(tmp_path: Path) -> None:
+    """With -b auto the data names the backbone: refused once read, before any fit."""
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    (tmp_path / "t.csv").write_text("a,b,c,label\n" + "\n".join(f"{r[0]},{r[1]},{r[2]},{'yn'[i % 2]}"
+                                                                for i, r in enumerate(X)))
+    code, text = run_cli("fit", tmp_path / "t.csv", "-s", "finetune", "--augment", "default", "--no-progress",
+                         "-o", tmp_path / "m")
+    assert code == 2 and "--augment applies to image backbones; 'identity' reads table data" in text, text
+    assert not (tmp_path / "m").exists()

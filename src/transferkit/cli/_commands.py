@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from .._atomic import write_text_atomic
-from ..errors import DataError, NoClassFoldersError, StrategyError, TransferkitError
+from ..errors import DataError, StrategyError, TransferkitError
 from ._paths import OutputPath, ReportFolder, check_outside_inputs
 from ._types import FiniteFloatRange, api_check
 
@@ -333,6 +333,12 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
     problem = random_init_problem(kw["backbone"]) if kw["random_init"] else None
     if problem:
         raise click.UsageError(f"--random-init: {problem}")
+    if kw["augment"] and kw["backbone"] != "auto":  # with auto: checked when the data has named the backbone
+        from ..backbones import backbone_modality
+
+        reads = backbone_modality(kw["backbone"])
+        if reads != "image":
+            raise click.UsageError(f"--augment applies to image backbones; {kw['backbone']!r} reads {reads} data")
     if strict:  # an option the strategy does not take, in the CLI's terms: a usage error
         from ..strategies import STRATEGIES
 
@@ -480,7 +486,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     DATA is a table file (labels optional), an image folder with class sub-folders, or a flat folder of
     new images."""
     from ..estimators import load_model
-    from ..workflows import check_predictable, predict_frame, resolve_data
+    from ..workflows import predict_frame, read_new_data
 
     if output and Path(model_dir).is_dir() and Path(output).resolve().is_relative_to(Path(model_dir).resolve()):
         raise DataError(f"--output {output!r} lies inside the model folder {model_dir!r}, which it would damage; "
@@ -494,16 +500,8 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     if output and Path(output).exists() and not overwrite:
         raise DataError(f"--output {output!r} already exists; choose another file or add --overwrite")
     model = load_model(model_dir)
-    try:
-        dataset = resolve_data(data, text_column=text_column, label_column=label_column)
-    except NoClassFoldersError:  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
-        dataset = resolve_data(data, text_column=text_column, label_column=None)
-    except TransferkitError as exc:
-        if f"'{label_column}'" not in str(exc):
-            raise
-        dataset = resolve_data(data, text_column=text_column, label_column=None)
-    dataset = check_predictable(model, dataset, model_dir)
-    frame = predict_frame(model, dataset)
+    dataset, labels = read_new_data(data, model, model_dir, text_column=text_column, label_column=label_column)
+    frame = predict_frame(model, dataset, labels)
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)  # as `fit --out` does; checked writable up front
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename

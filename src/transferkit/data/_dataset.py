@@ -190,23 +190,10 @@ def load_data(
     if isinstance(source, Dataset):
         return source
 
-    def table_parts(frame: pd.DataFrame, where: str, base_dir: Path | None) -> Parts:
-        parts = from_frame(
-            frame,
-            where=where,
-            base_dir=base_dir,
-            text_column=text_column,
-            label_column=label_column,
-            image_column=image_column,
-            modality=modality,
-            labels=labels,
-        )
-        if parts.y is not None:  # a label column's values, e.g. 1 and "a": refuse the mix before np.unique
-            check_labels(parts.y, min_classes=1)
-        return parts
-
+    options = {"text_column": text_column, "label_column": label_column, "image_column": image_column,
+               "modality": modality, "labels": labels}
     if isinstance(source, pd.DataFrame):
-        return _dataset(table_parts(source, "DataFrame", None), f"DataFrame with {len(source)} rows")
+        return _table_dataset(source, "DataFrame", None, f"DataFrame with {len(source)} rows", **options)
     if isinstance(source, str | os.PathLike):
         path = Path(os.fsdecode(source))
         if path.is_dir():
@@ -226,8 +213,7 @@ def load_data(
                 f"'{path}' is a single image; pass a folder with one sub-folder per class, or a list of "
                 "image paths with labels=."
             )
-        where = f"table file '{path}'"
-        return _dataset(table_parts(read_table(path), where, path.parent), where)
+        return load_table_file(path, read_table(path), **options)
     if isinstance(source, np.ndarray | list | tuple | pd.Series):
         parts = from_items(source, labels, modality)
         return _dataset(parts, _describe_items(source, parts))
@@ -235,6 +221,20 @@ def load_data(
         f"Cannot load data from a {type(source).__name__}; pass a folder or table path, a DataFrame, "
         "a numpy array or a list."
     )
+
+
+def load_table_file(path: Path, frame: pd.DataFrame, **options: Any) -> Dataset:
+    """The table file ``path``, already read into ``frame`` (whose columns the caller may have narrowed), as
+    :func:`load_data` reads it: messages name the file and its rows 1-based. ``options`` are load_data's."""
+    where = f"table file '{path}'"
+    return _table_dataset(frame, where, path.parent, where, **options)
+
+
+def _table_dataset(frame: pd.DataFrame, where: str, base_dir: Path | None, source: str, **options: Any) -> Dataset:
+    parts = from_frame(frame, where=where, base_dir=base_dir, **options)
+    if parts.y is not None:  # a label column's values, e.g. 1 and "a": refuse the mix before np.unique
+        check_labels(parts.y, min_classes=1)
+    return _dataset(parts, source)
 
 
 def _describe_items(source: Any, parts: Parts) -> str:
