@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backbones._providers import resolve_seed
 from ..data._validation import check_folds
 from ..evaluation import BASELINE, EvaluationResult, Report, add_evaluation, evaluate, make_baseline, mean_ci
 from ._ensemble import TransferEnsemble
@@ -79,7 +80,7 @@ def compare_ensemble(
     max_length: int | None = None,
     cache: Any = True,
     n_estimators: int = 10,
-    random_state: int = 0,
+    random_state: Any = 0,
     verbose: int = 0,
 ) -> EnsembleComparison:
     """Cross-validate each member and the ensemble on the same stratified folds.
@@ -89,14 +90,19 @@ def compare_ensemble(
     its gain over the plain no-transfer baseline with a 95% interval. Without ``modality``, the one the
     members' backbones read, else the one ``X`` shows.
 
+    ``random_state`` (int, ``numpy.random.RandomState`` or None) stands for one seed, drawn once: it seeds
+    the folds, the members, the ensemble and the baseline alike (None draws a fresh one at each call).
+    The returned ``estimator`` holds that int as its ``random_state``.
+
     Returns
     -------
     EnsembleComparison
     """
     cv = check_folds(cv, error=EnsembleError)
+    seed = resolve_seed(random_state)  # one seed for every model and fold; a bad value fails before any work
     ensemble = TransferEnsemble(members=members, method=method, cv=min(cv, 5), n_estimators=n_estimators,
                                 modality=modality, image_size=image_size, max_length=max_length, cache=cache,
-                                random_state=random_state)
+                                random_state=seed)
     ensemble._check_params()
     if modality is None:  # the members' (a member reading other data than X holds is named), else X's
         modality = fit_modality(members, None, X)[0] or required_modality(
@@ -114,8 +120,8 @@ def compare_ensemble(
         names.append(name + suffix)
     label = f"ensemble ({method})"
     models[label] = ensemble
-    result = evaluate(models, X, y, cv=cv, baseline=make_baseline(modality, random_state=random_state),
-                      modality=modality, random_state=random_state, verbose=verbose)
+    result = evaluate(models, X, y, cv=cv, baseline=make_baseline(modality, random_state=seed),
+                      modality=modality, random_state=seed, verbose=verbose)
     return EnsembleComparison(evaluation=result, method=method, ensemble=label, members=names, estimator=ensemble)
 
 

@@ -20,6 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .._blas import one_blas_thread
+from ..backbones._providers import resolve_seed
 from ._members import BASELINE_SPEC, EnsembleError, NamedMember, member_estimator, member_modality, with_head
 from ._modality import fit_modality, member_specs
 
@@ -77,7 +78,10 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         own members) the one ``X`` shows when fitted.
     image_size, max_length, cache : settings of the transfer members (see
         :class:`~transferkit.TransferClassifier`).
-    random_state : int, default=0
+    random_state : int, RandomState or None, default=0
+        Seeds the members, stacking's folds and the bagged or boosted heads, all with one seed per fit:
+        an int is that seed; None draws a fresh one at each fit (not reproducible); a
+        ``numpy.random.RandomState`` draws it from that generator. The seed used is ``random_seed_``.
 
     Attributes
     ----------
@@ -85,8 +89,12 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     modality_ : str or None
         The modality the members were fitted on (None: only your own members, given ``X`` as it is).
+    random_seed_ : int
+        The seed this fit used (``random_state`` itself when it is an int).
 
-    A fitted ensemble saves to a model folder (:meth:`save`) that :func:`transferkit.load_model` reads.
+    A fitted ensemble saves to a model folder (:meth:`save`) that :func:`transferkit.load_model` reads. The
+    folder keeps ``random_seed_``: loaded back, ``random_state`` reads as that int (as for
+    :class:`~transferkit.TransferClassifier`), so a refit of the loaded ensemble repeats this fit.
 
     Examples
     --------
@@ -103,7 +111,7 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
     def __init__(self, *, members: Any = ("baseline",), method: str = "stacking", cv: int = 5,
                  n_estimators: int = 10, final_estimator: BaseEstimator | None = None, modality: str | None = None,
                  image_size: int | None = None, max_length: int | None = None, cache: Any = True,
-                 random_state: int = 0) -> None:
+                 random_state: Any = 0) -> None:
         self.members = members
         self.method = method
         self.cv = cv
@@ -141,16 +149,21 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
             raise EnsembleError(f"n_estimators must be a positive integer, got {n!r}")
 
     def named_members(self) -> list[tuple[str, BaseEstimator]]:
-        """The members as (name, unfitted estimator), heads swapped for bagging and boosting."""
-        return self._named_members(*self._modality_and_source())
-
-    def _named_members(self, modality: str | None, modality_of: str) -> list[tuple[str, BaseEstimator]]:
+        """The members as (name, unfitted estimator), heads swapped for bagging and boosting, seeded with
+        ``random_seed_`` once fitted, else with the seed ``random_state`` stands for (None or a
+        ``RandomState`` draws one at each call)."""
         self._check_params()
+        seed = getattr(self, "random_seed_", None)
+        return self._named_members(*self._modality_and_source(),
+                                   seed=resolve_seed(self.random_state) if seed is None else seed)
+
+    def _named_members(self, modality: str | None, modality_of: str, *, seed: int) -> list[tuple[str, BaseEstimator]]:
+        """The members seeded with ``seed``; the caller checked the parameters (:meth:`_check_params`)."""
         pairs = build_members(self.members, modality=modality, image_size=self.image_size, max_length=self.max_length,
-                              cache=self.cache, random_state=self.random_state, modality_of=modality_of)
+                              cache=self.cache, random_state=seed, modality_of=modality_of)
         if self.method in ("bagging", "boosting"):
             rounds = self.n_estimators if self.method == "bagging" else 5 * self.n_estimators
-            pairs = [(n, with_head(n, e, self.method, rounds, self.random_state)) for n, e in pairs]
+            pairs = [(n, with_head(n, e, self.method, rounds, seed)) for n, e in pairs]
         for name, est in pairs:  # every method combines probabilities: fail before fitting anything
             if not hasattr(est, "predict_proba"):
                 raise EnsembleError(f"ensemble member {name!r} ({type(est).__name__}) has no predict_proba, and "
@@ -158,22 +171,23 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
                                     "probability=True)")
         return pairs
 
-    def _ensemble(self, modality: str | None, modality_of: str) -> BaseEstimator:
+    def _ensemble(self, modality: str | None, modality_of: str, *, seed: int) -> BaseEstimator:
         wrapped = [(f"m{i}", NamedMember(estimator=e, name=n))
-                   for i, (n, e) in enumerate(self._named_members(modality, modality_of))]
+                   for i, (n, e) in enumerate(self._named_members(modality, modality_of, seed=seed))]
         if self.method == "stacking":
             final = self.final_estimator if self.final_estimator is not None else LogisticRegression(max_iter=2000)
             return StackingClassifier(wrapped, final_estimator=final, stack_method="predict_proba",
-                                      cv=StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state))
+                                      cv=StratifiedKFold(self.cv, shuffle=True, random_state=seed))
         return VotingClassifier(wrapped, voting="soft")
 
     def fit(self, X: Any, y: Any) -> TransferEnsemble:
         """Fit every member (and, for stacking, the combiner on out-of-fold probabilities). Without
         ``modality``, and with no member whose backbone fixes it, the modality is the one ``X`` shows
-        (kept as ``modality_``)."""
+        (kept as ``modality_``). One seed (``random_seed_``) drawn from ``random_state`` seeds everything."""
         from ..estimators._classifier import check_targets
 
         self._check_params()
+        seed = resolve_seed(self.random_state)  # checked before any work; None draws a seed for this fit
         modality, modality_of = fit_modality(self.members, self.modality, X)
         X = self._check_X(X, reset=True, modality=modality)
         y = check_targets(y, len(X))
@@ -183,9 +197,10 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
                 raise EnsembleError(f"stacking with cv={self.cv} needs at least {self.cv} examples per class; the "
                                     f"smallest class has {counts.min()} (lower cv or use method='voting')")
         with one_blas_thread():  # baselines, heads, the combiner: small scikit-learn fits (torch keeps its threads)
-            self.ensemble_ = self._ensemble(modality, modality_of).fit(X, y)
+            self.ensemble_ = self._ensemble(modality, modality_of, seed=seed).fit(X, y)
         self.classes_ = self.ensemble_.classes_
         self.modality_ = modality
+        self.random_seed_ = seed
         return self
 
     def _check_X(self, X: Any, *, reset: bool, modality: str | None) -> Any:

@@ -6,6 +6,10 @@ voting or stacking object, the combiner included, with each member replaced by a
 ``members/<i>/``, one folder per member: a transferkit model folder for a :class:`TransferClassifier`,
 ``member.skops`` for a scikit-learn estimator such as the no-transfer baseline. Loading puts the members
 back into scikit-learn's object, so predictions are scikit-learn's own code path, bit for bit.
+
+The saved ``random_state`` is the seed the fit used (``random_seed_``), as in a TransferClassifier's
+folder: an ensemble fitted with ``random_state=None`` or a ``RandomState`` loads with that int as its
+``random_state`` and ``random_seed_``, and a refit of it repeats the saved fit.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from ._members import EnsembleError, NamedMember
 from ._modality import MODALITIES
 
 _PLACEHOLDER = "transferkit-member:"
-_PARAMS = ("method", "cv", "n_estimators", "modality", "image_size", "max_length", "random_state")
+_PARAMS = ("method", "cv", "n_estimators", "modality", "image_size", "max_length")  # and the seed, as random_state
 
 
 def _skops_bytes(obj: Any, what: str) -> bytes:
@@ -67,6 +71,15 @@ def _members_param(ens: Any) -> Any:
     return None  # user (name, estimator) pairs: the fitted members stand in for them on load
 
 
+def _saved_seed(ens: Any) -> int:
+    """The seed of the fit: ``random_seed_`` (an ensemble fitted before it was kept: its int ``random_state``)."""
+    seed = getattr(ens, "random_seed_", ens.random_state)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):  # no seed of the fit is known
+        raise EnsembleError(f"the ensemble cannot be saved: the seed of its fit is unknown (random_state="
+                            f"{ens.random_state!r} and no random_seed_); fit it again")
+    return int(seed)
+
+
 def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
     """Write the fitted ensemble ``ens`` to the folder ``path``, atomically (nothing is left on error)."""
     from ..estimators._folder import _jsonable, atomic_folder, table_columns, write_config
@@ -78,13 +91,14 @@ def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
     skeleton.estimators = [(key, h) for (key, _), h in zip(ens.ensemble_.estimators, holders, strict=True)]
     skeleton.named_estimators_ = Bunch(**{key: h for (key, _), h in zip(ens.ensemble_.estimators, holders, strict=True)})
     combiner = _skops_bytes(skeleton, "the ensemble's combiner")  # checked before anything is written
+    seed = _saved_seed(ens)
     with atomic_folder(path, overwrite=overwrite) as tmp:
         (tmp / "members").mkdir()
         members = [_save_member(m.estimator_, m.name, tmp / "members" / str(i))
                    for i, m in enumerate(ens.ensemble_.estimators_)]
         (tmp / "ensemble.skops").write_bytes(combiner)
         write_config(tmp, ens, {
-            "params": {k: _jsonable(getattr(ens, k)) for k in _PARAMS},
+            "params": {**{k: _jsonable(getattr(ens, k)) for k in _PARAMS}, "random_state": seed},
             **table_columns(ens),
             "member_specs": _members_param(ens),
             "custom_final_estimator": ens.final_estimator is not None,
@@ -131,6 +145,9 @@ def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     final = skeleton.final_estimator if config.get("custom_final_estimator") else None
     ens = TransferEnsemble(members=members, final_estimator=final, **config["params"])
     ens.ensemble_ = skeleton
+    seed = ens.random_state  # the seed of the saved fit; folders written before it was kept may hold None
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        ens.random_seed_ = seed
     ens.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     ens.modality_ = config["fitted_modality"] if "fitted_modality" in config else ens._modality()  # older folders
     if ens.modality_ not in (*MODALITIES, None):
