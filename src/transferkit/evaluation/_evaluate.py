@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -12,6 +13,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from .._blas import one_blas_thread
+from ..data._images import item_positions
 from ..data._validation import check_folds
 from ..errors import DataError, TransferkitError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
@@ -183,6 +185,12 @@ def _take(X: Any, idx: np.ndarray) -> Any:
     if hasattr(X, "iloc"):
         return X.iloc[idx]
     return X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
+
+
+def _rows_of(positions: np.ndarray | None) -> contextlib.AbstractContextManager[None]:
+    """A block in which image errors about a split name the item's row of the data passed (``positions``),
+    not its place in the split; None: the split is the data itself."""
+    return contextlib.nullcontext() if positions is None else item_positions(positions.tolist())
 
 
 def _positional(X: Any) -> Any:
@@ -378,8 +386,9 @@ def evaluate(
     all_models = {**models, BASELINE: baseline if baseline is not None else make_baseline(modality, random_state=random_state)}
     notes: list[str] = []
     if test is None:
-        indices = _splits(y, cv, random_state, repeats)
-        splits = [(_take(X, tr), y[tr], _take(X, te), y[te]) for tr, te in indices]
+        folds = _splits(y, cv, random_state, repeats)
+        splits = [(_take(X, tr), y[tr], _take(X, te), y[te]) for tr, te in folds]
+        indices: list[tuple[np.ndarray | None, np.ndarray | None]] = list(folds)  # rows of X in each split
         n_splits = len(splits) // repeats
         notes += folds_note(y, cv, n_splits)  # say so rather than quietly run fewer folds
         scheme = f"{n_splits}-fold stratified cross-validation"
@@ -388,6 +397,7 @@ def evaluate(
     else:
         Xt, yt = test
         splits = [(X, y, Xt, yt)]
+        indices = [(None, None)]  # the training data and the test set as passed
         n_splits = 0
         scheme = f"train ({len(y)}) / held-out test ({len(yt)})"
     results = {name: ModelResult(name, BASELINE_DESCRIPTIONS.get(modality, "") if name == BASELINE else _describe(est),
@@ -396,7 +406,7 @@ def evaluate(
     probas: dict[str, list[np.ndarray] | None] = {n: [] for n in all_models}
     fitted: dict[str, Any] = {}
     truths: list[np.ndarray] = []
-    for fold, (Xtr, ytr, Xte, yte) in enumerate(splits):
+    for fold, ((Xtr, ytr, Xte, yte), (tr, te)) in enumerate(zip(splits, indices, strict=True)):
         truths.append(np.asarray(yte))
         for name, est in all_models.items():
             if verbose:
@@ -404,9 +414,11 @@ def evaluate(
             model = clone(est)
             with one_blas_thread():  # scikit-learn heads and baselines (see transferkit._blas); torch keeps its threads
                 t0 = time.perf_counter()
-                _fit_named(model, Xtr, ytr, name)
+                with _rows_of(tr):  # a bad image is named by its row of X, not of the fold
+                    _fit_named(model, Xtr, ytr, name)
                 t1 = time.perf_counter()
-                pred, proba = _predict(model, Xte, classes)
+                with _rows_of(te):
+                    pred, proba = _predict(model, Xte, classes)
                 t2 = time.perf_counter()
             r = results[name]
             r.fit_seconds.append(t1 - t0)

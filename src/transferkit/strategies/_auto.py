@@ -29,11 +29,14 @@ when the time it took on the training part, scaled to all the data, fits what is
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..data._images import item_positions
 from ..data._validation import check_folds
 from ..errors import StrategyError
 from ._base import FitContext, Strategy, TransferModel
@@ -221,24 +224,29 @@ class AutoStrategy(Strategy):
 
         models: dict[str, tuple[Any, Strategy | None]] = {}
         correct: dict[str, np.ndarray] = {}  # per validation example: right or wrong
+        in_train, in_val = tr.tolist(), va.tolist()  # rows of X: image errors name them, not places in a part
 
-        def record(name: str, model: Any, strategy: Strategy | None, seconds: float) -> None:
-            correct[name] = np.argmax(model.predict_proba(Xva), axis=1) == yva
+        def record(name: str, fit: Callable[[], Any], strategy: Strategy | None) -> None:
+            t0 = time.perf_counter()
+            with item_positions(in_train):
+                model = fit()
+            seconds = time.perf_counter() - t0
+            with item_positions(in_val):
+                correct[name] = np.argmax(model.predict_proba(Xva), axis=1) == yva
             info["candidates"].append({"name": name, "val_accuracy": float(correct[name].mean()), "seconds": seconds,
                                        "strategy": repr(strategy) if strategy is not None else None})
             models[name] = (model, strategy)
 
-        t0 = time.perf_counter()
         probe = LinearProbe()
-        record("linear probe", probe.fit_transfer(ctx, Xtr, ytr, sw_tr), probe, time.perf_counter() - t0)
-        t0 = time.perf_counter()
+        record("linear probe", partial(probe.fit_transfer, ctx, Xtr, ytr, sw_tr), probe)
         base = make_baseline(modality, random_state=ctx.random_state)
-        base.fit(Xtr if modality != "text" else [str(t) for t in Xtr], ytr)
-        record("no-transfer baseline", BaselineModel(base, modality), None, time.perf_counter() - t0)
+        record("no-transfer baseline",
+               lambda: BaselineModel(base.fit(Xtr if modality != "text" else [str(t) for t in Xtr], ytr), modality), None)
 
-        for name, strategy in self._finetune_candidates(ctx, Xtr, counts, info, budget, start):
-            t0 = time.perf_counter()
-            record(name, strategy.fit_transfer(ctx, Xtr, ytr, sw_tr), strategy, time.perf_counter() - t0)
+        with item_positions(in_train):  # times a training step on the training part's first items
+            candidates = self._finetune_candidates(ctx, Xtr, counts, info, budget, start)
+        for name, strategy in candidates:
+            record(name, partial(strategy.fit_transfer, ctx, Xtr, ytr, sw_tr), strategy)
 
         self._estimate(ctx, X, y, modality, info, correct)
         transfer = [c for c in info["candidates"] if c["name"] != "no-transfer baseline"]
