@@ -105,13 +105,17 @@ def test_random_state_from_a_randomstate_is_reproducible() -> None:
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
-def test_a_model_fitted_with_random_state_none_loads_with_the_same_weights(tmp_path: Path) -> None:
-    """The tiny backbone's random weights come from the seed: the folder records the seed drawn."""
+@pytest.mark.parametrize("random_state", [None, np.random.RandomState(3)], ids=["none", "randomstate"])
+def test_a_model_fitted_with_a_drawn_seed_loads_with_the_same_weights(tmp_path: Path, random_state: Any) -> None:
+    """The tiny backbone's random weights come from the seed: the folder records the seed drawn (saving a
+    model fitted with a RandomState failed: 'cannot store RandomState in JSON')."""
     X, y = blobs(10)
-    clf = TransferClassifier(backbone="tiny-mlp", random_state=None, cache=False).fit(X, y)
+    clf = TransferClassifier(backbone="tiny-mlp", random_state=random_state, cache=False).fit(X, y)
     loaded = load_model(clf.save(tmp_path / "m"))
-    assert loaded.random_state == clf.random_seed_ and clf.random_state is None
+    assert loaded.random_state == loaded.random_seed_ == clf.random_seed_ and clf.random_state is random_state
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-6)
+    refit = clone(loaded).fit(X, y)  # the saved seed repeats the fit
+    np.testing.assert_allclose(refit.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-6)
     ext = FeatureExtractor(backbone="tiny-mlp", random_state=np.random.RandomState(1), cache=False)
     assert ext.fit_transform(X).shape == (len(X), 16)
 

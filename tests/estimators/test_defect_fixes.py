@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tests.helpers import blobs, polarity_texts
 
-from transferkit import LinearProbe, TransferClassifier, load_model
+from transferkit import LinearProbe, LoRA, TransferClassifier, load_model
 from transferkit.errors import DataError, ModelFolderError
 from transferkit.estimators._classifier import check_targets
 
@@ -99,3 +99,19 @@ def test_a_nan_label_among_strings_is_missing_not_the_class_nan() -> None:
     X, _ = blobs(3)
     with pytest.raises(DataError, match=r"^label 1 is missing \(NaN\)$"):
         TransferClassifier(backbone="identity", cache=False).fit(X, ["a", float("nan"), "b"] * 2)
+
+
+def test_an_edited_strategy_whose_weights_no_longer_fit_is_named_at_load(tmp_path: Path) -> None:
+    """A LoRA model whose rank was edited in transferkit.json: torch refuses the saved adapter weights
+    (size mismatch); loading says the weights do not fit the folder's description, not a torch traceback."""
+    X, y = blobs(10)
+    folder = TransferClassifier(backbone="tiny-mlp", strategy=LoRA(rank=2, epochs=1), cache=False
+                                ).fit(X, y).save(tmp_path / "m")
+    cfg_path = folder / "transferkit.json"
+    config = json.loads(cfg_path.read_text())
+    assert config["strategy"]["params"]["rank"] == 2
+    config["strategy"]["params"]["rank"] = 4
+    cfg_path.write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match=r"cannot be loaded: its weights do not fit its description \(.*size "
+                                               r"mismatch.*\); its transferkit.json was edited or the folder is damaged"):
+        load_model(folder)

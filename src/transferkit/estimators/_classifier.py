@@ -175,7 +175,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return clone(strategy)
 
     def _context(self, n_classes: int) -> FitContext:
-        # the seed of this fit; a model loaded from a folder has none and uses the int saved as random_state
+        # the seed of this fit (a model loaded from a folder: the one saved; older folders: random_state)
         seed = getattr(self, "random_seed_", None)
         return FitContext(
             backbone=self.backbone, pretrained=self.pretrained, image_size=self.image_size, weights=self.weights,

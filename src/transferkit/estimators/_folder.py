@@ -27,7 +27,7 @@ from ..strategies import STRATEGIES, Augment, Strategy
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
-_PARAMS = ("backbone", "pretrained", "image_size", "weights", "max_length", "batch_size", "device", "random_state")
+_PARAMS = ("backbone", "pretrained", "image_size", "weights", "max_length", "batch_size", "device")  # + the seed
 
 
 def _jsonable(value: Any) -> Any:
@@ -103,8 +103,9 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
         write_config(tmp, est, {
-            "params": {**{k: _jsonable(getattr(est, k)) for k in _PARAMS},  # the seed a fit drew for None/RandomState:
-                       "random_state": getattr(est, "random_seed_", est.random_state)},  # the same random weights
+            "params": {**{k: _jsonable(getattr(est, k)) for k in _PARAMS},  # the seed a fit drew for None/RandomState
+                       "random_state": _jsonable(getattr(est, "random_seed_", est.random_state))},  # (a RandomState
+            # itself is no JSON): the same random weights on load, and random_state reads back as that int
             **table_columns(est),
             "strategy": _strategy_config(est.strategy_),
             "model": {"kind": est.model_.kind, **model_cfg},
@@ -253,6 +254,9 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
     restore_table_columns(est, config)
     est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     est.strategy_ = strategy
+    seed = config["params"].get("random_state")
+    if isinstance(seed, int) and not isinstance(seed, bool):  # the seed of the saved fit (None in old folders)
+        est.random_seed_ = seed
     ctx = est._context(len(est.classes_))
     est.model_ = strategy.load_model(path, config["model"], ctx)
     width = _output_width(est.model_)
