@@ -20,9 +20,11 @@ for training). Pure functions work on ``(source, target)`` arrays; the scikit-le
   :class:`PredictionEntropyScorer` with the splitter :class:`SourceHoldoutSplit` (for ``GridSearchCV``),
   and the negative-transfer guard (:func:`negative_transfer_guard`, :func:`unsupervised_guard`).
 
-scikit-learn metadata routing is not used: inside a plain ``Pipeline`` nothing passes ``sample_domain``
-to an adapter, so call the adapter's ``fit(X, sample_domain=...)`` yourself or use :class:`DAPipeline`.
-In a grid search, :class:`SourceHoldoutSplit` takes ``sample_domain`` as ``groups``.
+scikit-learn metadata routing is not used: a plain ``Pipeline`` passes ``sample_domain`` to an adapter
+only as a fit parameter (``adapter__sample_domain=``) and fits its later steps on every row, so call the
+adapter's ``fit(X, sample_domain=...)`` yourself or use :class:`DAPipeline`. The adapters have
+``get_feature_names_out``, so ``set_output(transform="pandas")`` works. In a grid search,
+:class:`SourceHoldoutSplit` takes ``sample_domain`` as ``groups``.
 """
 
 from ._choose import MethodScores, choose_method, score_methods

@@ -20,9 +20,34 @@ from transferkit.errors import DataError
 from ._domain import check_source_target
 from ._kernels import check_bandwidth, median_bandwidth, squared_distances
 
-__all__ = ["coral", "subspace_alignment", "tca"]
+__all__ = ["MAX_AUTO_COMPONENTS", "coral", "resolve_n_components", "subspace_alignment", "tca"]
 
 Kernel = Literal["linear", "rbf"]
+
+#: ``n_components=None`` keeps at most this many components (a fixed small default suits only toy data; more
+#: than a few dozen directions mostly add noise to the alignment).
+MAX_AUTO_COMPONENTS = 32
+
+
+def resolve_n_components(n_components: int | None, *, limit: int, bound: str, auto: int | None = None) -> int:
+    """The number of components to keep, the one rule of Subspace Alignment and TCA (functions and adapters).
+
+    ``n_components`` must be an integer (not a bool or a float) in ``[1, limit]``, where ``bound`` words
+    ``limit`` for the error message; None takes ``min(MAX_AUTO_COMPONENTS, auto)`` (``auto`` defaults to
+    ``limit``), as many as the data allows.
+    """
+    if n_components is None:
+        return min(MAX_AUTO_COMPONENTS, limit if auto is None else auto)
+    if (
+        isinstance(n_components, bool | np.bool_)
+        or not isinstance(n_components, int | np.integer)
+        or not 1 <= n_components <= limit
+    ):
+        raise DataError(
+            f"n_components={n_components!r} must be between 1 and {bound} = {limit}: an integer, or None for "
+            f"as many as the data allows, up to {MAX_AUTO_COMPONENTS}."
+        )
+    return int(n_components)
 
 
 # --- CORAL ----------------------------------------------------------------------------------------------
@@ -110,20 +135,18 @@ def _pca_basis(X: NDArray[np.float64], n_components: int) -> tuple[NDArray[np.fl
 
 
 def _fit_subspace_alignment(
-    Xs: NDArray[np.float64], Xt: NDArray[np.float64], n_components: int
+    Xs: NDArray[np.float64], Xt: NDArray[np.float64], n_components: int | None
 ) -> SubspaceAlignment:
-    limit = min(Xs.shape[1], Xs.shape[0], Xt.shape[0])
-    if not 1 <= n_components <= limit:
-        raise DataError(
-            f"n_components={n_components!r} must be between 1 and min(n_features, n_source, n_target) = {limit}."
-        )
-    mean_s, ps = _pca_basis(Xs, n_components)
-    mean_t, pt = _pca_basis(Xt, n_components)
+    k = resolve_n_components(
+        n_components, limit=min(Xs.shape[1], Xs.shape[0], Xt.shape[0]), bound="min(n_features, n_source, n_target)"
+    )
+    mean_s, ps = _pca_basis(Xs, k)
+    mean_t, pt = _pca_basis(Xt, k)
     return SubspaceAlignment(mean_s, ps, mean_t, pt, ps.T @ pt)
 
 
 def subspace_alignment(
-    source: ArrayLike, target: ArrayLike, *, n_components: int
+    source: ArrayLike, target: ArrayLike, *, n_components: int | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Subspace Alignment: rotate the source PCA subspace onto the target's.
 
@@ -133,13 +156,26 @@ def subspace_alignment(
     ``X_s P_s M`` and target rows to ``X_t P_t``. Each domain is centred on its own mean first, as PCA
     projection does.
 
+    Parameters
+    ----------
+    source : array-like of shape (n_source, n_features)
+    target : array-like of shape (n_target, n_features)
+    n_components : int or None
+        PCA directions per domain, an integer in ``[1, min(n_features, n_source, n_target)]``; None takes
+        as many as that allows, up to :data:`MAX_AUTO_COMPONENTS` (as :class:`SubspaceAlignmentAdapter`).
+
     Returns
     -------
     Xs_aligned : ndarray of shape (n_source, n_components)
     Xt_projected : ndarray of shape (n_target, n_components)
+
+    Raises
+    ------
+    DataError
+        When ``n_components`` is not None or an integer in that range (a bool or a float included).
     """
     Xs, Xt = check_source_target(source, target)
-    fitted = _fit_subspace_alignment(Xs, Xt, int(n_components))
+    fitted = _fit_subspace_alignment(Xs, Xt, n_components)
     return fitted.map_source(Xs), fitted.map_target(Xt)
 
 
@@ -168,15 +204,15 @@ class TransferComponents:
 def _fit_tca(
     Xs: NDArray[np.float64],
     Xt: NDArray[np.float64],
-    n_components: int,
+    n_components: int | None,
     mu: float,
     kernel: str,
     gamma: float | None,
 ) -> TransferComponents:
     n_s, n_t = Xs.shape[0], Xt.shape[0]
     n = n_s + n_t
-    if not 1 <= n_components <= n:
-        raise DataError(f"n_components={n_components!r} must be between 1 and n_source + n_target = {n}.")
+    # None: no wider than the input features; an explicit width may go up to n, the kernel matrix's size
+    k = resolve_n_components(n_components, limit=n, bound="n_source + n_target", auto=min(Xs.shape[1], n))
     if not np.isfinite(mu) or mu <= 0:
         raise DataError(f"mu must be a positive number, got {mu!r}.")
     if kernel not in ("linear", "rbf"):
@@ -200,7 +236,7 @@ def _fit_tca(
     # B is positive definite in exact arithmetic; a relative jitter keeps its Cholesky factor computable when
     # K L K is large against mu (wide, unscaled features).
     B += 1e-9 * float(np.trace(B)) / n * np.eye(n)
-    _, vecs = eigh(KHK, B, subset_by_index=[n - n_components, n - 1])
+    _, vecs = eigh(KHK, B, subset_by_index=[n - k, n - 1])
     return TransferComponents(
         fitted.X_fit, fitted.kernel, gamma_, np.asarray(vecs[:, ::-1], dtype=np.float64)
     )
@@ -210,7 +246,7 @@ def tca(
     source: ArrayLike,
     target: ArrayLike,
     *,
-    n_components: int,
+    n_components: int | None,
     mu: float = 1.0,
     kernel: Kernel = "linear",
     gamma: float | None = None,
@@ -230,8 +266,9 @@ def tca(
     ----------
     source : array-like of shape (n_source, n_features)
     target : array-like of shape (n_target, n_features)
-    n_components : int
-        Embedding size, at most ``n_source + n_target``.
+    n_components : int or None
+        Embedding size, an integer in ``[1, n_source + n_target]``; None takes ``min(n_features, n_source +
+        n_target)`` up to :data:`MAX_AUTO_COMPONENTS` (as :class:`TCAAdapter`).
     mu : float, default=1.0
         Regulariser on ``W``; smaller values weigh the mean discrepancy more.
     kernel : {"linear", "rbf"}, default="linear"
@@ -242,8 +279,14 @@ def tca(
     -------
     Zs : ndarray of shape (n_source, n_components)
     Zt : ndarray of shape (n_target, n_components)
+
+    Raises
+    ------
+    DataError
+        When ``n_components`` is not None or an integer in that range (a bool or a float included), or on a
+        bad ``mu``, ``kernel`` or ``gamma``.
     """
     Xs, Xt = check_source_target(source, target)
-    fitted = _fit_tca(Xs, Xt, int(n_components), float(mu), kernel, gamma)
+    fitted = _fit_tca(Xs, Xt, n_components, float(mu), kernel, gamma)
     Z = fitted.transform(fitted.X_fit)
     return Z[: Xs.shape[0]], Z[Xs.shape[0] :]
