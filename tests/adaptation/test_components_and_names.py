@@ -197,3 +197,16 @@ def test_column_names_of_mixed_types_are_a_data_error(data: Data) -> None:
     mixed = pd.DataFrame(X, columns=["a", 1, "c"])
     with pytest.raises(DataError, match="column / feature name|feature name"):
         CORALAdapter().fit(mixed, sample_domain=sd)
+
+
+@pytest.mark.parametrize(("adapter", "names"), NAMED[:3], ids=[type(a).__name__ for a, _ in NAMED[:3]])
+def test_a_da_pipeline_names_its_adapted_columns(adapter: BaseEstimator, names: list[str], data: Data) -> None:
+    """DAPipeline had transform but no feature names."""
+    from transferkit.adaptation import DAPipeline
+
+    X, y, sd = data
+    pipe = DAPipeline(clone(adapter)).fit(_frame(X), y, sample_domain=sd)
+    assert list(pipe.get_feature_names_out()) == names
+    assert pipe.get_feature_names_out().shape == (pipe.transform(_frame(X)).shape[1],)
+    assert list(pipe.feature_names_in_) == COLUMNS
+    assert not hasattr(DAPipeline(clone(adapter)).fit(X, y, sample_domain=sd), "feature_names_in_")

@@ -187,6 +187,17 @@ class DAPipeline(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         return np.asarray(self.estimator_.classes_)
 
+    @property
+    def feature_names_in_(self) -> NDArray[Any]:
+        """The column names the adapter was fitted on (only when fitted on a DataFrame with string names)."""
+        check_is_fitted(self, "adapter_")
+        return np.asarray(self.adapter_.feature_names_in_)
+
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> NDArray[Any]:
+        """The names of :meth:`transform`'s output columns: the adapter's (``input_features`` as for it)."""
+        check_is_fitted(self, "adapter_")
+        return np.asarray(self.adapter_.get_feature_names_out(input_features))
+
     def transform(self, X: ArrayLike, sample_domain: ArrayLike | None = None) -> NDArray[np.float64]:
         """``X`` through the fitted adapter (rows are target rows unless ``sample_domain`` says otherwise)."""
         check_is_fitted(self, "adapter_")
