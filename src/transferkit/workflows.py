@@ -216,6 +216,13 @@ class FitOutcome:
 
 def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Dataset, Dataset] | None:
     """Stratified train/held-out split; None when ``fraction`` is 0."""
+    rows = holdout_rows(data, fraction, random_state)
+    return None if rows is None else (data.take(rows[0]), data.take(rows[1]))
+
+
+def holdout_rows(data: Dataset, fraction: float, random_state: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows of ``data`` in a stratified train/held-out split (each part in the data's order); None when
+    ``fraction`` is 0."""
     if not (isinstance(fraction, int | float | np.number) and not isinstance(fraction, bool)
             and np.isfinite(fraction) and 0 <= fraction < 1):  # NaN passes a plain range test
         raise DataError(f"holdout must be a finite share of the data in [0, 1), got {fraction!r}")
@@ -243,7 +250,7 @@ def holdout_split(data: Dataset, fraction: float, random_state: int) -> tuple[Da
                         f"than the {len(counts)} classes; lower --holdout (at most "
                         f"{(len(idx) - len(counts)) / len(idx):.2g} here) or use --holdout 0")
     tr, te = train_test_split(idx, test_size=n_test, stratify=data.y, random_state=random_state)
-    return data.take(np.sort(tr)), data.take(np.sort(te))
+    return np.sort(tr), np.sort(te)
 
 
 def example_items(data: Dataset, n: int = 16) -> tuple[list[Any], list[str]]:
@@ -327,9 +334,9 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
     augment = getattr(estimator.strategy, "augment", None)
     if augment is not None and data.modality == "image":
         add_augmentation_grid(report, augment, example_items(data, 4)[0])
-    split = holdout_split(data, holdout, random_state)
+    rows = holdout_rows(data, holdout, random_state)
     result = None
-    if split is None:
+    if rows is None:
         estimator.fit(data.X, data.y)
         hist = getattr(estimator.model_, "history", None)
         if hist is not None:
@@ -338,10 +345,10 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
             report.heading("Training curves").figure(_plots.history_png(hist.epochs, "training"), "Loss per epoch")
         report.paragraph("No held-out data (holdout=0): no test metrics. Use `transferkit evaluate` to measure.")
     else:
-        train, test = split
+        train, test = data.take(rows[0]), data.take(rows[1])
         name = f"{estimator.backbone} + {type(estimator.strategy).__name__ if estimator.strategy else 'LinearProbe'}"
         result = evaluate({name: estimator}, train.X, train.y, test=(test.X, test.y), modality=data.modality,
-                          random_state=random_state, keep_models=True)
+                          random_state=random_state, keep_models=True, rows=rows)  # errors name rows of data
         estimator = result.fitted[name]
         add_evaluation(report, result)
     keep_column_names(estimator, data)

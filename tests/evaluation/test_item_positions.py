@@ -75,6 +75,6 @@ def test_the_no_transfer_baseline_names_the_bad_image_by_its_place_in_X(tmp_path
 def test_a_held_out_test_set_names_the_bad_image_by_its_place_in_the_test_set(tmp_path: Path) -> None:
     X, y = _images(tmp_path, "arrays")
     keep = [i for i in range(len(X)) if i != BAD]
-    with pytest.raises(ImageLoadError, match=r"^Image array \(item 2\) has shape \(28, 28, 5\)"):
+    with pytest.raises(ImageLoadError, match=r"^Image array \(item 2 of the test set\) has shape \(28, 28, 5\)"):
         evaluate({"probe": TransferClassifier(backbone="tiny-cnn", cache=False)}, [X[i] for i in keep], y[keep],
                  test=(X[BAD - 2:], y[BAD - 2:]))

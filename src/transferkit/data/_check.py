@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ._images import image_array_to_uint8
+from ._images import image_array_to_uint8, item_name
 
 
 def as_item_array(X: Any) -> np.ndarray:
@@ -49,9 +49,9 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
             raise DataError(f"a text backbone needs strings, got a numeric array of shape {arr.shape}")
         for i, t in enumerate(arr):
             if not isinstance(t, str):
-                raise DataError(f"text item {i} is {type(t).__name__}, not a string ({t!r:.60})")
+                raise DataError(f"{_named('text item', i)} is {type(t).__name__}, not a string ({t!r:.60})")
             if not t.strip():
-                raise DataError(f"text item {i} is empty; remove empty rows or fill them")
+                raise DataError(f"{_named('text item', i)} is empty; remove empty rows or fill them")
         return arr.astype(object)
     if modality == "image" and arr.dtype != object:
         if arr.ndim == 2:
@@ -64,6 +64,12 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
         # float pixels: 0..1 or 0..255 decided here, once for all the data, not per batch or per image
         return image_array_to_uint8(arr)
     return arr
+
+
+def _named(noun: str, index: int) -> str:
+    """``noun`` numbered by the item's position in the data the user passed, not in the subset at hand (a fold,
+    a batch: :func:`~transferkit.data._images.item_positions`); ``"a <noun>"`` when that is unknown."""
+    return item_name(noun, index) or f"a {noun}"
 
 
 def check_data(estimator: Any, X: Any, modality: str, *, reset: bool) -> Any:
@@ -178,8 +184,9 @@ def table_problem(estimator: Any, X: Any, *, reset: bool, dtype: Any = np.float3
     if width is not None and arr.shape[1] != width:  # scikit-learn's words, which its estimator checks expect
         return f"X has {arr.shape[1]} features, but {type(estimator).__name__} is expecting {width} features as input"
 
-    def where(i: int, j: int) -> str:
-        return f"row {i}, column {str(columns[j])!r}" if columns is not None else f"row {i}, column {j}"
+    def where(i: int, j: int) -> str:  # the row of the data the user passed, also within a fold or batch
+        column = repr(str(columns[j])) if columns is not None else str(j)
+        return f"{_named('row', i)}, column {column}"
 
     if arr.dtype.kind == "c":
         return None  # scikit-learn's own line: "Complex data not supported"

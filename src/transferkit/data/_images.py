@@ -192,34 +192,58 @@ def image_array_to_uint8(images: np.ndarray) -> np.ndarray:
     return out
 
 
-_POSITIONS: contextvars.ContextVar[Sequence[int | None] | None] = contextvars.ContextVar("image_positions",
-                                                                                        default=None)
+# The items at hand as places in the data the user passed: their positions there (None: unknown), and the name of
+# that data ("the test set"; None: the data itself). Set by item_positions, read by data_position.
+_POSITIONS: contextvars.ContextVar[tuple[Sequence[int | None], str | None] | None] = contextvars.ContextVar(
+    "item_positions", default=None)
 
 
 @contextlib.contextmanager
-def item_positions(positions: Sequence[int]) -> Iterator[None]:
-    """Within this block, ``index=i`` given to :func:`load_image` is taken as a position in a batch whose
-    items sit at ``positions`` in the data, and messages name ``positions[i]``: batched callers then
-    report the item's place in the user's data, not in the batch.
+def item_positions(positions: Sequence[int], *, of: str | None = None) -> Iterator[None]:
+    """Within this block, ``index=i`` given to :func:`load_image` (and an item or row that the input checks of
+    :mod:`transferkit.data._check` name) is taken as a position in a batch whose items sit at ``positions`` in
+    the data, and messages name ``positions[i]``: batched callers then report the item's place in the user's
+    data, not in the batch.
 
     Blocks nest: inside an outer block, ``positions`` are places among the outer block's items (a
-    fine-tuning strategy extracting features of its training split names rows of the whole data set)."""
+    fine-tuning strategy extracting features of its training split names rows of the whole data set).
+    ``of`` names other data than the one the user passed first (``"the test set"``): messages then say
+    "item 2 of the test set", and the block is no part of an outer one (its positions are not mapped)."""
     outer = _POSITIONS.get()
     mapped: list[int | None] = [int(p) for p in positions]
-    if outer is not None:
-        mapped = [outer[p] if p is not None and 0 <= p < len(outer) else None for p in mapped]  # unknown: none
-    token = _POSITIONS.set(mapped)
+    if outer is not None and of is None:
+        places, of = outer
+        mapped = [places[p] if p is not None and 0 <= p < len(places) else None for p in mapped]  # unknown: none
+    token = _POSITIONS.set((mapped, of))
     try:
         yield
     finally:
         _POSITIONS.reset(token)
 
 
+def data_position(index: int) -> tuple[int | None, str | None]:
+    """Where the item at ``index`` of the items at hand sits in the data the user passed (see
+    :func:`item_positions`): its position there (``index`` itself outside any block; None when unknown),
+    and the name of that data (``"the test set"``; None: the data itself)."""
+    frame = _POSITIONS.get()
+    if frame is None:
+        return index, None
+    places, of = frame
+    return (places[index] if 0 <= index < len(places) else None), of
+
+
+def item_name(noun: str, index: int) -> str | None:
+    """``noun`` numbered by the item's position in the user's data (:func:`data_position`): ``"item 7"``,
+    ``"row 2 of the test set"``; None when that position is unknown."""
+    position, of = data_position(index)
+    if position is None:
+        return None
+    return f"{noun} {position}" if of is None else f"{noun} {position} of {of}"
+
+
 def _where(what: str, index: int | None) -> str:
-    positions = _POSITIONS.get()
-    if index is not None and positions is not None:
-        index = positions[index] if 0 <= index < len(positions) else None  # unknown: say none
-    return what if index is None else f"{what} (item {index})"
+    name = None if index is None else item_name("item", index)
+    return what if name is None else f"{what} ({name})"
 
 
 def _load_path(path: Path, index: int | None) -> np.ndarray:

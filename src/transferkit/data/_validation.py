@@ -15,7 +15,7 @@ from PIL import Image
 from transferkit.data._images import is_image_path
 from transferkit.errors import DataError
 
-__all__ = ["check_folds", "check_labels", "check_texts", "infer_modality"]
+__all__ = ["check_folds", "check_labels", "check_texts", "infer_modality", "shown_modality"]
 
 _SHOWN = 5  # how many offending positions a message lists
 
@@ -257,3 +257,27 @@ def infer_modality(X: Any) -> str:
         f"Cannot tell whether the input holds images, texts or a table: got {_describe(X)}. Pass image "
         "paths or (N, H, W[, C]) arrays, a list of strings, or a 2-D numeric array."
     )
+
+
+def shown_modality(X: Any) -> str | None:
+    """The modality ``X`` shows (:func:`infer_modality`), also ``"table"`` for a table given as a sequence of
+    numeric rows (as scikit-learn takes it); None when it shows none (a ragged list, a sparse matrix, a
+    DataFrame with text columns).
+
+    Examples
+    --------
+    >>> shown_modality([[1, 2], [3, 4]]), shown_modality(["so good", "meh"]), shown_modality([[1, 2], [3]])
+    ('table', 'text', None)
+    """
+    try:
+        return infer_modality(X)
+    except DataError:
+        pass
+    if isinstance(X, list | tuple) and X and all(isinstance(row, list | tuple) for row in X):
+        try:
+            rows = np.asarray(X)
+        except ValueError:  # ragged rows
+            return None
+        if rows.ndim == 2 and rows.dtype.kind in "biuf":
+            return "table"
+    return None

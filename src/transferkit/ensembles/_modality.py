@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
-
 from ._members import BASELINE_SPEC, EnsembleError, member_estimator, member_modality
 
 MODALITIES = ("image", "text", "table")
@@ -19,32 +17,12 @@ def member_specs(members: Any) -> list[str]:
     return [m.strip() for s in specs if isinstance(s, str) for m in s.split(",") if m.strip()]
 
 
-def inferred_modality(X: Any) -> str | None:
-    """The modality ``X`` shows (:func:`~transferkit.data._validation.infer_modality`; also a table as a
-    list of numeric rows, as scikit-learn takes it), None if it shows none."""
-    from ..data._validation import infer_modality
-    from ..errors import DataError
-
-    try:
-        return infer_modality(X)
-    except DataError:
-        pass
-    if isinstance(X, list | tuple) and X and all(isinstance(row, list | tuple) for row in X):
-        try:
-            rows = np.asarray(X)
-        except ValueError:  # ragged rows
-            return None
-        if rows.ndim == 2 and rows.dtype.kind in "biuf":
-            return "table"
-    return None
-
-
 def required_modality(X: Any, *, why: str) -> str:
     """The modality ``X`` shows, or an :class:`EnsembleError` that says ``why`` one is needed and names
     ``modality=``."""
-    from ..data._validation import _describe
+    from ..data._validation import _describe, shown_modality
 
-    modality = inferred_modality(X)
+    modality = shown_modality(X)
     if modality is None:
         raise EnsembleError(f"{why}, which cannot be told from {_describe(X)}; pass modality="
                             f"{', '.join(repr(m) for m in MODALITIES[:-1])} or {MODALITIES[-1]!r}")
@@ -67,12 +45,14 @@ def fit_modality(members: Any, modality: str | None, X: Any) -> tuple[str | None
     reads other data than ``X`` holds (an image member on texts) is an :class:`EnsembleError` naming the
     member, before anything is read. Else (only baselines and your own members) the data shows it,
     when a ``"baseline"`` member needs one."""
+    from ..data._validation import shown_modality
+
     if modality is not None:
         return modality, "the data"
     specs = member_specs(members)
     fixed, first = member_modality(specs)
     if fixed is not None:
-        data = inferred_modality(X)
+        data = shown_modality(X)
         # strings that name files may be images whatever their extension: the member reads them itself
         if data is not None and data != fixed and not (data == "text" and _names_files(X)):
             member_estimator(first, modality=data, modality_of="the data")  # raises, naming it
@@ -82,4 +62,4 @@ def fit_modality(members: Any, modality: str | None, X: Any) -> tuple[str | None
     return None, "the data"  # only your own members: X goes to them as given
 
 
-__all__ = ["MODALITIES", "fit_modality", "inferred_modality", "member_specs", "required_modality"]
+__all__ = ["MODALITIES", "fit_modality", "member_specs", "required_modality"]

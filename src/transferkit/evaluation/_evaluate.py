@@ -14,7 +14,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from .._blas import one_blas_thread
 from ..data._images import item_positions
-from ..data._validation import check_folds
+from ..data._validation import check_folds, shown_modality
 from ..errors import DataError, TransferkitError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
 from ._metrics import classification_metrics, corrected_resampled_ci, mean_ci, paired_bootstrap_ci
@@ -187,10 +187,23 @@ def _take(X: Any, idx: np.ndarray) -> Any:
     return X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
 
 
-def _rows_of(positions: np.ndarray | None) -> contextlib.AbstractContextManager[None]:
-    """A block in which image errors about a split name the item's row of the data passed (``positions``),
-    not its place in the split; None: the split is the data itself."""
-    return contextlib.nullcontext() if positions is None else item_positions(positions.tolist())
+def _rows_of(positions: np.ndarray | None, of: str | None = None) -> contextlib.AbstractContextManager[None]:
+    """A block in which errors about an item of a split (an unreadable image, an empty text, a NaN cell) name
+    the item's row of the data passed (``positions``), not its place in the split; None: the split is the data
+    itself. ``of`` names other data than ``X`` (``"the test set"``), which messages then name too."""
+    return contextlib.nullcontext() if positions is None else item_positions(positions.tolist(), of=of)
+
+
+def _check_rows(rows: Any, n_train: int, n_test: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` as two integer arrays, one row per item of the training data and of the test set."""
+    if not isinstance(rows, tuple | list) or len(rows) != 2:
+        raise DataError("rows must be a pair (rows of X, rows of the test set)")
+    train, test = (np.asarray(r) for r in rows)
+    for part, n, what in ((train, n_train, "X"), (test, n_test, "the test set")):
+        if part.shape != (n,) or (n and part.dtype.kind not in "iu"):
+            raise DataError(f"rows must hold one integer row per item of {what} ({n}), got {part.dtype} values of "
+                            f"shape {part.shape}")
+    return train, test
 
 
 def _positional(X: Any) -> Any:
@@ -220,17 +233,13 @@ def _check_models(models: Any) -> dict[str, BaseEstimator]:
 
 
 def _data_modality(models: Mapping[str, Any], X: Any) -> str:
-    """The modality of the no-transfer baseline: the first a model declares, else the one ``X`` shows."""
-    from ..data._validation import infer_modality
-
+    """The modality of the no-transfer baseline: the first a model declares, else the one ``X`` shows, else a
+    table (scikit-learn then says what it refuses)."""
     for est in models.values():
         declared = getattr(est, "modality", None)
         if declared in ("image", "text", "table"):
             return str(declared)
-    try:
-        return infer_modality(X)
-    except DataError:
-        return "table"
+    return shown_modality(X) or "table"
 
 
 def _as_pixels(X: Any, Xt: Any) -> tuple[Any, Any]:
@@ -328,6 +337,7 @@ def evaluate(
     random_state: int = 0,
     verbose: int = 0,
     keep_models: bool = False,
+    rows: tuple[Any, Any] | None = None,
 ) -> EvaluationResult:
     """Score transfer models and the no-transfer baseline on the same splits.
 
@@ -344,7 +354,8 @@ def evaluate(
         than one, the gains' intervals use the corrected resampled t-test
         (:func:`corrected_resampled_ci`) over all ``cv * repeats`` splits.
     test : (X_test, y_test), optional
-        Use this held-out set instead of cross-validation (one split: ``repeats`` must be 1).
+        Use this held-out set instead of cross-validation (one split: ``repeats`` must be 1). A message
+        about a bad item of it names it as such ("item 2 of the test set").
     baseline : estimator, optional
         Defaults to :func:`make_baseline` for the modality.
     modality : str, optional
@@ -352,6 +363,10 @@ def evaluate(
     keep_models : bool, default=False
         Keep the models fitted on the last split in ``result.fitted`` (for a single train/test split,
         the model whose test scores are reported).
+    rows : (train_rows, test_rows), optional
+        With ``test``: the rows of one data set that ``X`` and the test set were split from (as
+        :func:`transferkit.workflows.fit_to_folder` holds a part out), so that a message about a bad item
+        names its row of that data rather than its place in ``X`` or in the test set.
 
     Returns
     -------
@@ -368,6 +383,8 @@ def evaluate(
         raise DataError(f"repeats must be a positive integer, got {repeats!r}")
     if test is None:
         check_folds(cv)
+    if rows is not None and test is None:
+        raise DataError("rows name where X and the test set sit in one data set: pass them with test=")
     if test is not None and repeats > 1:
         raise DataError(f"repeats={repeats} needs cross-validation; a held-out test set is a single split "
                         "(drop the test set or use repeats=1)")
@@ -378,6 +395,8 @@ def evaluate(
     if test is not None:
         test = _check_test(test)
         _check_test_classes(y, test[1])
+        if rows is not None:
+            rows = _check_rows(rows, len(y), len(test[1]))
     modality = modality or _data_modality(models, X)
     if modality == "image":  # float pixels: one 0..1 or 0..255 scale for all the data, not one per split
         X, Xt = _as_pixels(X, None if test is None else test[0])
@@ -389,6 +408,7 @@ def evaluate(
         folds = _splits(y, cv, random_state, repeats)
         splits = [(_take(X, tr), y[tr], _take(X, te), y[te]) for tr, te in folds]
         indices: list[tuple[np.ndarray | None, np.ndarray | None]] = list(folds)  # rows of X in each split
+        test_set = None  # the test parts are rows of X
         n_splits = len(splits) // repeats
         notes += folds_note(y, cv, n_splits)  # say so rather than quietly run fewer folds
         scheme = f"{n_splits}-fold stratified cross-validation"
@@ -397,7 +417,9 @@ def evaluate(
     else:
         Xt, yt = test
         splits = [(X, y, Xt, yt)]
-        indices = [(None, None)]  # the training data and the test set as passed
+        # the training data and the test set as passed, or their rows of the data they were split from
+        indices = [rows if rows is not None else (None, np.arange(len(yt)))]
+        test_set = "the test set" if rows is None else None
         n_splits = 0
         scheme = f"train ({len(y)}) / held-out test ({len(yt)})"
     results = {name: ModelResult(name, BASELINE_DESCRIPTIONS.get(modality, "") if name == BASELINE else _describe(est),
@@ -414,10 +436,10 @@ def evaluate(
             model = clone(est)
             with one_blas_thread():  # scikit-learn heads and baselines (see transferkit._blas); torch keeps its threads
                 t0 = time.perf_counter()
-                with _rows_of(tr):  # a bad image is named by its row of X, not of the fold
+                with _rows_of(tr):  # a bad image, text or cell is named by its row of X, not of the fold
                     _fit_named(model, Xtr, ytr, name)
                 t1 = time.perf_counter()
-                with _rows_of(te):
+                with _rows_of(te, test_set):
                     pred, proba = _predict(model, Xte, classes)
                 t2 = time.perf_counter()
             r = results[name]
