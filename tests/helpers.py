@@ -38,6 +38,25 @@ def save_pngs(images: np.ndarray, folder: Path, prefix: str = "") -> list[str]:
     return paths
 
 
+def truncate_file(path: str | Path) -> None:
+    """Cut the file at ``path`` in half: a PNG that no longer decodes."""
+    data = Path(path).read_bytes()
+    Path(path).write_bytes(data[: len(data) // 2])
+
+
+def images_with_a_bad_one(tmp_path: Path, bad: int, kind: str) -> tuple[list[Any], np.ndarray]:
+    """12 :func:`stripe_images` (6 per class) with item ``bad`` unreadable: ``kind`` "paths" gives PNG paths
+    (that one truncated), "arrays" image arrays (that one of 5 channels)."""
+    X, y = stripe_images(6)
+    if kind == "paths":
+        paths = save_pngs(X, tmp_path)
+        truncate_file(paths[bad])
+        return list(paths), y
+    items: list[Any] = list(X)
+    items[bad] = np.zeros((28, 28, 5), dtype=np.uint8)
+    return items, y
+
+
 def polarity_texts(n_per_class: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     r = np.random.default_rng(seed)
     pos = ["great", "lovely", "excellent", "good", "wonderful"]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
-from tests.helpers import save_pngs, stripe_images
+from tests.helpers import images_with_a_bad_one, stripe_images
 
 from transferkit import TransferClassifier, evaluate
 from transferkit.errors import ImageLoadError
@@ -23,16 +23,7 @@ BAD = 7
 
 
 def _images(tmp_path: Path, kind: str) -> tuple[list[Any], np.ndarray]:
-    """12 images (6 per class), item ``BAD`` unreadable: a truncated PNG or an array of 5 channels."""
-    X, y = stripe_images(6)
-    if kind == "paths":
-        paths = save_pngs(X, tmp_path)
-        data = Path(paths[BAD]).read_bytes()
-        Path(paths[BAD]).write_bytes(data[: len(data) // 2])
-        return list(paths), y
-    items: list[Any] = list(X)
-    items[BAD] = np.zeros((28, 28, 5), dtype=np.uint8)
-    return items, y
+    return images_with_a_bad_one(tmp_path, BAD, kind)
 
 
 def test_the_bad_item_lands_elsewhere_in_its_first_fold() -> None:

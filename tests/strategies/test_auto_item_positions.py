@@ -8,28 +8,15 @@ part and item 10 index 1 of the validation part, which is what the messages said
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from tests.helpers import save_pngs, stripe_images
+from tests.helpers import images_with_a_bad_one, save_pngs, stripe_images, truncate_file
 
 from transferkit import TransferClassifier
 from transferkit.errors import ImageLoadError
 from transferkit.strategies import AutoStrategy
 from transferkit.strategies._finetune import validation_split
-
-
-def _images(tmp_path: Path, bad: int, kind: str) -> tuple[list[Any], np.ndarray]:
-    X, y = stripe_images(6)
-    if kind == "paths":
-        paths = save_pngs(X, tmp_path)
-        data = Path(paths[bad]).read_bytes()
-        Path(paths[bad]).write_bytes(data[: len(data) // 2])
-        return list(paths), y
-    items: list[Any] = list(X)
-    items[bad] = np.zeros((28, 28, 5), dtype=np.uint8)
-    return items, y
 
 
 def test_the_bad_items_land_elsewhere_in_their_split() -> None:
@@ -43,7 +30,7 @@ def test_the_bad_items_land_elsewhere_in_their_split() -> None:
 @pytest.mark.parametrize("bad", [7, 10])  # in the training part, in the validation part
 @pytest.mark.parametrize("cache", [False, True])
 def test_auto_names_the_bad_image_by_its_place_in_the_data(tmp_path: Path, bad: int, kind: str, cache: bool) -> None:
-    X, y = _images(tmp_path, bad, kind)
+    X, y = images_with_a_bad_one(tmp_path, bad, kind)
     clf = TransferClassifier(backbone="tiny-cnn", cache=tmp_path / "cache" if cache else False,
                              strategy=AutoStrategy(max_finetune=0))
     with pytest.raises(ImageLoadError) as info:
@@ -64,8 +51,7 @@ def test_auto_fine_tuning_candidates_name_the_bad_image_by_its_place_in_the_data
     paths = save_pngs(X, tmp_path)
 
     def break_then_choose(self, ctx, Xtr, *args):  # type: ignore[no-untyped-def]
-        data = Path(paths[7]).read_bytes()
-        Path(paths[7]).write_bytes(data[: len(data) // 2])
+        truncate_file(paths[7])
         return [("full", FullFineTune(epochs=1, batch_size=4, val_fraction=0.0))]
 
     monkeypatch.setattr(_auto.AutoStrategy, "_finetune_candidates", break_then_choose)
@@ -86,8 +72,7 @@ def test_auto_step_timing_names_the_bad_image_by_its_place_in_the_data(
 
     def break_then_plan(self, ctx, Xtr, counts, info, *args):  # type: ignore[no-untyped-def]
         info["candidates"][0]["val_accuracy"] = 0.5  # the probe leaves room for fine-tuning
-        data = Path(paths[7]).read_bytes()
-        Path(paths[7]).write_bytes(data[: len(data) // 2])
+        truncate_file(paths[7])
         return real(self, ctx, Xtr, counts, info, *args)
 
     monkeypatch.setattr(_auto.AutoStrategy, "_finetune_candidates", break_then_plan)
