@@ -399,7 +399,7 @@ def predict_frame(model: Any, data: Dataset, labels: Any = None) -> pd.DataFrame
     proba = model.predict_proba(X)
     frame = pd.DataFrame({"prediction": model.classes_[proba.argmax(1)]})
     if data.modality == "text":
-        frame.insert(0, "text", [str(t)[:80] for t in data.X])
+        frame.insert(0, "text", [str(t) for t in data.X])  # whole: a CSV's rows must join back to the input
     elif data.modality == "image" and data.X.dtype == object:
         frame.insert(0, "item", [str(p) for p in data.X])
     for j, c in enumerate(model.classes_):

@@ -469,8 +469,12 @@ def test_predict_a_partly_labelled_table_without_column_names(tmp_path: Path) ->
                     "--holdout", "0", "-o", tmp_path / "t")
     assert code == 0, out
     partial = [p if i % 4 else None for i, p in enumerate(polarity)]
+    texts[5] = " ".join([texts[5]] * 8)  # 200+ characters: the CSV cut every text to 80, so rows did not join back
     pd.DataFrame({"text": texts, "label": partial}).to_csv(tmp_path / "texts_new.csv", index=False)
     code, out = run("predict", tmp_path / "t", tmp_path / "texts_new.csv", "-o", tmp_path / "pt.csv")
     assert code == 0, out
     written = pd.read_csv(tmp_path / "pt.csv")
     assert len(written) == 24 and written["label"].isna().sum() == 6
+    assert written["text"].tolist() == list(texts)
+    code, out = run("predict", tmp_path / "t", tmp_path / "texts_new.csv")  # the console cuts long texts
+    assert code == 0 and texts[5][:80] in out and texts[5][:81] not in out, out

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +134,11 @@ def test_a_damaged_cache_shard_is_recomputed_not_fatal(damage: str, tmp_path: Pa
     else:
         np.savez(shard, keys=np.array(["a", "b"]), features=np.zeros((3, 2), dtype=np.float32))
     FeatureCache.clear_memory()  # a new process
-    again = FeatureExtractor(backbone="tiny-text", cache=tmp_path).fit(X).transform(X)
+    with warnings.catch_warnings(record=True) as caught:  # np.load left the unreadable shard's file open
+        warnings.simplefilter("always", ResourceWarning)
+        again = FeatureExtractor(backbone="tiny-text", cache=tmp_path).fit(X).transform(X)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
     np.testing.assert_allclose(again, expected, atol=1e-6)
     FeatureCache.clear_memory()
     np.testing.assert_allclose(FeatureExtractor(backbone="tiny-text", cache=tmp_path).fit(X).transform(X), expected,

@@ -461,7 +461,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
         remove_checkpoints(Path(kw["checkpoint_dir"]))
     auto = outcome.estimator.fit_info_.get("auto")
     if auto:
-        click.echo(f"auto strategy chose: {auto['choice']} ({auto['reasons'][-1]}); see the report for why")
+        why = auto["reasons"][-1].removeprefix(f"chose {auto['choice']}: ")  # not "chose X (chose X: ...)"
+        click.echo(f"auto strategy chose: {auto['choice']} ({why}); see the report for why")
     resumed = outcome.estimator.fit_info_.get("resumed_from")
     if resumed:
         click.echo(f"resumed from checkpoint {resumed}")
@@ -506,8 +507,9 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
         Path(output).parent.mkdir(parents=True, exist_ok=True)  # as `fit --out` does; checked writable up front
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
         click.echo(f"{len(frame)} predictions written to {output}")
-    else:
-        click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    else:  # long texts cut for the console only; the --output CSV keeps them whole
+        shown = frame.assign(text=frame["text"].str.slice(0, 80)) if "text" in frame else frame
+        click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
 @cli.command(name="evaluate")

@@ -54,7 +54,8 @@ class FeatureCache:
                 if shard.name in seen:
                     continue
                 try:
-                    with np.load(shard, allow_pickle=False) as data:
+                    # our own handle: np.load leaks the one it opens when the zip is unreadable (ResourceWarning)
+                    with open(shard, "rb") as fh, np.load(fh, allow_pickle=False) as data:
                         keys, feats = data["keys"], data["features"]
                 except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                     continue  # unreadable (truncated, empty, bad CRC) shard: ignore it, features get recomputed
