@@ -25,6 +25,7 @@ def test_backbones_and_datasets_list() -> None:
     assert {s["name"] for s in json.loads(out)} >= {"minilm-l6", "tiny-text"}
     code, out = run("datasets")
     assert code == 0 and "fashion-mnist" in out and "chinese-sentiment" in out
+    assert "fashion-mnist:test" in out and "chinese-sentiment:hotel" in out  # the README's names, listed too
 
 
 def test_fit_predict_evaluate_on_a_csv(reviews: Path, tmp_path: Path) -> None:

@@ -245,3 +245,16 @@ def test_real_chinese_sentiment_counts_duplicates_and_domains() -> None:
     assert not domains["laptop"] & domains["book"]
     small = load_dataset("chinese-sentiment:book", n_per_class=50, random_state=0)
     assert small.summary()["class_counts"] == {"neg": 50, "pos": 50}
+
+
+def test_every_listed_variant_loads_by_name(fake_fashion: dict[str, np.ndarray], fake_sentiment: Path) -> None:
+    """`transferkit datasets` lists the qualified names (README's fashion-mnist:test, chinese-sentiment:hotel):
+    each one loads, and an unlisted qualifier is refused."""
+    from transferkit.datasets import dataset_variants
+
+    variants = [v for name in list_datasets() for v in dataset_variants(name)]
+    assert {"fashion-mnist:test", "chinese-sentiment:hotel"} <= set(variants)
+    for name in variants:
+        assert len(load_dataset(name)) > 0, name
+    with pytest.raises(DataError):
+        load_dataset("fashion-mnist:validation")

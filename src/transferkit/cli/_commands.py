@@ -400,10 +400,14 @@ def backbones(modality: str | None, as_json: bool) -> None:
 def datasets() -> None:
     """List the packaged datasets usable by name as DATA."""
     from ..datasets import DATASETS
+    from ..datasets._registry import dataset_variants
 
     for name, loader in sorted(DATASETS.items()):
         doc = (loader.__doc__ or "").strip().splitlines()[0] if loader.__doc__ else ""
         click.echo(f"{name:<20} {doc}")
+        variants = dataset_variants(name)
+        if variants:
+            click.echo(f"{'':<20} also: {', '.join(variants)}")
 
 
 def _check_apart(checkpoints: str | None, out: str) -> None:

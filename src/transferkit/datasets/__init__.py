@@ -10,13 +10,14 @@ from transferkit.datasets._packaged import (
     load_mnist_subset,
     load_sample_images,
 )
-from transferkit.datasets._registry import DATASETS, list_datasets, load_dataset
+from transferkit.datasets._registry import DATASETS, dataset_variants, list_datasets, load_dataset
 from transferkit.datasets._sentiment import SENTIMENT_DOMAIN_KEYWORDS, load_chinese_sentiment
 
 __all__ = [
     "DATASETS",
     "FASHION_MNIST_CLASSES",
     "SENTIMENT_DOMAIN_KEYWORDS",
+    "dataset_variants",
     "list_datasets",
     "load_chinese_sentiment",
     "load_dataset",

@@ -8,15 +8,16 @@ from typing import Any
 
 from transferkit.data import Dataset
 from transferkit.datasets._packaged import (
+    _FASHION_MNIST_FILES,
     load_digits_images,
     load_fashion_mnist,
     load_mnist_subset,
     load_sample_images,
 )
-from transferkit.datasets._sentiment import load_chinese_sentiment
+from transferkit.datasets._sentiment import SENTIMENT_DOMAIN_KEYWORDS, load_chinese_sentiment
 from transferkit.errors import DataError
 
-__all__ = ["DATASETS", "list_datasets", "load_dataset"]
+__all__ = ["DATASETS", "dataset_variants", "list_datasets", "load_dataset"]
 
 #: Dataset name -> loader returning a :class:`~transferkit.data.Dataset`.
 DATASETS: dict[str, Callable[..., Dataset]] = {
@@ -27,8 +28,21 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "sample-images": load_sample_images,
 }
 
-# The keyword that the part after a colon fills in ("fashion-mnist:test" -> split="test").
+# The keyword that the part after a colon fills in ("fashion-mnist:test" -> split="test"), and its values.
 _QUALIFIERS = {"fashion-mnist": "split", "chinese-sentiment": "domain"}
+_QUALIFIER_VALUES: dict[str, tuple[str, ...]] = {"fashion-mnist": tuple(_FASHION_MNIST_FILES),
+                                                  "chinese-sentiment": tuple(SENTIMENT_DOMAIN_KEYWORDS)}
+
+
+def dataset_variants(name: str) -> list[str]:
+    """The qualified names a packaged dataset also answers to (``fashion-mnist:test``), none for most.
+
+    Examples
+    --------
+    >>> dataset_variants("fashion-mnist")
+    ['fashion-mnist:train', 'fashion-mnist:test']
+    """
+    return [f"{name}:{value}" for value in _QUALIFIER_VALUES.get(name, ())]
 
 
 def list_datasets() -> list[str]:
