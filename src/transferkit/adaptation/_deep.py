@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
 from ..backbones import Backbone, Batch, ParameterGroup, TransferNet
-from ..errors import StrategyError
+from ..errors import DataError, StrategyError
 from ..strategies import Augment, FitContext, FullFineTune, NetModel
 from ..strategies._base import Number, Rule, check_params
 from ..strategies._finetune import decay_split, validation_split
@@ -131,6 +131,18 @@ def domain_loader(X: Any, y: np.ndarray, sample_domain: np.ndarray, *, preproces
     sampler = _BalancedDomainBatches(source, target, batch_size, seed)
     return DataLoader(_Indices(len(y)), batch_sampler=sampler,
                       collate_fn=_DomainCollate(Collate(X, y, weights, preprocess), sample_domain))
+
+
+def _check_encoded(y: np.ndarray, n_classes: int) -> None:
+    """Refuse ``y`` entries that are neither a class index nor ``UNLABELED``: the loss would skip a
+    negative one (such as the -1 mask) as unlabelled while the validation split counted it as a class."""
+    bad = np.flatnonzero((y != UNLABELED) & ((y < 0) | (y >= n_classes)))
+    if bad.size:
+        shown = ", ".join(f"{int(r)} ({int(y[r])})" for r in bad[:5])
+        raise DataError(f"y holds entries that are no encoded label on rows {shown}"
+                        f"{'' if bad.size <= 5 else f' ({bad.size} in all)'}; fit_domains takes labels "
+                        f"0..{n_classes - 1} and UNLABELED ({UNLABELED}) on rows without one (not -1); "
+                        "DomainAdaptClassifier(method=DeepDA(...)) encodes the labels for you")
 
 
 class DeepDA(FullFineTune):
@@ -268,6 +280,7 @@ class DeepDA(FullFineTune):
         self._check()
         self.check_precision(ctx)
         y, domain = np.asarray(y, dtype=np.int64), np.asarray(sample_domain, dtype=np.int64)
+        _check_encoded(y, ctx.n_classes)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(ctx.random_state)
             gen = torch.Generator().manual_seed(ctx.random_state)

@@ -201,6 +201,65 @@ def typed_labels(labels: NDArray[Any]) -> NDArray[Any]:
     return labels
 
 
+def _is_mask_value(labels: NDArray[Any]) -> NDArray[np.bool_]:
+    """Which entries of ``labels`` (as given) are the -1 mask: the number -1 (not True/False), or the text
+    "-1" of a text array (NumPy turns ``["a", "b", -1]`` into strings). A text "-1" in an object array is
+    left alone: only a number there can be the mask among text labels."""
+    if labels.dtype.kind in "US":
+        return np.asarray(labels.astype(str) == str(MASKED_LABEL), dtype=bool)
+    return np.fromiter((_is_mask_number(v) for v in labels.tolist()), dtype=bool, count=len(labels))
+
+
+def _shown_rows(rows: NDArray[np.intp]) -> str:
+    """``rows`` for a message: the first five positions and how many in all."""
+    shown = ", ".join(str(int(r)) for r in rows[:5])
+    return shown if len(rows) <= 5 else f"{shown} ({len(rows)} in all)"
+
+
+def minus_one_may_be_a_class(labels: NDArray[Any]) -> bool:
+    """Whether -1 may be a class of ``labels`` (from :func:`as_labels`): only in numbers masked with NaN
+    (a float array holding NaN, or an object array holding None and -1). Everywhere else -1 is the mask of
+    an unlabelled row: an integer array cannot hold any other mask."""
+    return labels.dtype.kind == "f" and bool(np.isnan(labels).any())
+
+
+def classes_hold_minus_one(classes: ArrayLike) -> bool:
+    """Whether a fitted estimator's ``classes_`` hold -1 (the number, or the text "-1"): then a -1 label
+    is that class, not the mask of an unlabelled row."""
+    return any(_is_mask_number(c) or c == str(MASKED_LABEL) for c in np.asarray(classes).tolist())
+
+
+def check_source_labelled(raw: NDArray[Any], source_mask: NDArray[np.bool_], *, minus_one_is_class: bool) -> None:
+    """Refuse source rows without a label, naming their positions in ``raw`` (the labels as given).
+
+    A source row has no label when its entry is None or NaN, or the -1 that masks unlabelled target
+    rows (unless ``minus_one_is_class``: see :func:`minus_one_may_be_a_class`). Read as a class, such a
+    -1 would become one of ``classes_`` and a prediction.
+    """
+    missing = _missing(raw) & source_mask
+    if missing.any():
+        raise DataError(f"y has missing (None/NaN) labels on source rows {_shown_rows(np.flatnonzero(missing))}; "
+                        "every source row needs a label.")
+    if minus_one_is_class:
+        return
+    is_mask = _is_mask_value(raw)
+    masked = np.flatnonzero(is_mask & source_mask)
+    if masked.size:
+        raise DataError(f"y has the label -1 on source rows {_shown_rows(masked)}, but -1 marks unlabelled "
+                        f"target rows; every source row needs a label.{_class_hint(raw[~is_mask])}")
+
+
+def _class_hint(labels: NDArray[Any]) -> str:
+    """How to keep -1 as a class with these (other) labels: numbers masked with NaN/None, or text in an
+    object array masked with None. True/False and text among numbers have no class -1."""
+    if labels.dtype.kind in "US":
+        return (" If '-1' is a class, give y as an object array and mask the unlabelled target rows with "
+                "None (a text '-1' there is a class).")
+    if labels.dtype.kind in "iuf" or all(_is_number(v) for v in labels.tolist()):
+        return " If -1 is a class, mask the unlabelled target rows with NaN or None instead (then -1 is a class)."
+    return ""
+
+
 def _masked(labels: NDArray[Any], source_labels: NDArray[Any]) -> NDArray[np.bool_]:
     """Which target labels are masked: None, NaN, or -1 when -1 is not itself a source class."""
     masked = _missing(labels)
@@ -236,11 +295,13 @@ def split_domains(
 ) -> DomainSplit:
     """Validate ``X, y, sample_domain`` and split them into source and target parts.
 
-    ``y`` has one entry per row of ``X``. Source labels must all be present (no NaN, no None). Target
-    labels are usually unknown and then masked with ``-1``, NaN or None (``-1`` counts as a mask only
-    when it is not itself a source class); any unmasked target label must be one of the source classes,
-    since a classifier trained on the source cannot predict anything else. Pass
-    ``check_target_labels=False`` for regression targets, where only NaN marks a missing target value.
+    ``y`` has one entry per row of ``X``. Source labels must all be present: no NaN, no None, and no
+    ``-1`` either, except in numbers masked with NaN or None, where ``-1`` may be a class (see
+    :func:`check_source_labelled`). Target labels are usually unknown and then masked with ``-1``, NaN
+    or None (``-1`` counts as a mask only when it is not itself a source class); any unmasked target
+    label must be one of the source classes, since a classifier trained on the source cannot predict
+    anything else. Pass ``check_target_labels=False`` for regression targets, where only NaN and None
+    mark a missing target value (``-1`` is a value).
 
     Returns
     -------
@@ -270,14 +331,15 @@ def _split_labels(
         raise DataError(f"y must be 1-D, got an array with {labels.ndim} dimension(s).")
     if labels.shape[0] != source_mask.shape[0]:
         raise DataError(f"y has {labels.shape[0]} entries but X has {source_mask.shape[0]} rows.")
+    raw = np.asarray(y)  # as given: as_labels turns None into -1 in integer labels
     ys = labels[source_mask]
-    if _missing(ys).any():
-        raise DataError("y has missing (None/NaN) labels on source rows; every source row needs a label.")
+    if not check_target_labels:  # regression targets: -1 is a value, only None/NaN are missing
+        check_source_labelled(raw, source_mask, minus_one_is_class=True)
+        labelled = ~_missing(raw[~source_mask])
+        return ys, labels[~source_mask][labelled], labelled
+    check_source_labelled(raw, source_mask, minus_one_is_class=minus_one_may_be_a_class(labels))
     ys = typed_labels(ys)
     yt_all = labels[~source_mask]
-    if not check_target_labels:
-        labelled = ~_missing(yt_all)
-        return ys, yt_all[labelled], labelled
     source_classes = np.unique(ys)
     if len(source_classes) < 2:
         only = source_classes[0].item() if isinstance(source_classes[0], np.generic) else source_classes[0]

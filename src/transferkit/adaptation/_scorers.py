@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.model_selection._split import BaseCrossValidator
 
 from ..errors import DataError
-from ._domain import as_labels, typed_labels
+from ._domain import as_labels, check_source_labelled, classes_hold_minus_one, typed_labels
 from ._reweight import discriminator_weights
 
 __all__ = [
@@ -288,7 +288,11 @@ class _DomainScorer:
         if y is None:
             raise DataError(f"{type(self).__name__} needs the labels of the source rows")
         labels = as_labels(y)
+        if labels.shape != (n,):
+            raise DataError(f"y has shape {labels.shape}, expected ({n},)")
         classes = np.asarray(estimator.classes_)
+        # a source row to validate on needs a label: None, NaN or the -1 mask are none (as in fit)
+        check_source_labelled(np.asarray(y), is_source, minus_one_is_class=classes_hold_minus_one(classes))
         known = is_source & np.isin(labels, classes)
         if not known.any():
             raise DataError(f"{type(self).__name__}: no labelled source rows to validate on")
