@@ -75,15 +75,17 @@ def test_a_member_that_fails_to_fit_is_named_with_its_cause() -> None:
 
 def test_a_member_without_probabilities_is_named_before_any_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Soft voting with an SVC member failed at predict_proba, after every fit, without naming it."""
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.svm import SVC
 
     X, y = blobs(10)
     counter = InferenceCounter(monkeypatch)
     for method in ("voting", "stacking"):
-        with pytest.raises(EnsembleError, match=r"member 'svm' \(SVC\) has no predict_proba.*probability=True"):
+        with pytest.raises(EnsembleError, match=r"member 'svm' \(SVC\) has no predict_proba.*CalibratedClassifierCV\(SVC\(\)\)"):
             TransferEnsemble(members=["tiny-mlp", ("svm", SVC())], method=method, cv=2, cache=False).fit(X, y)
     assert counter.items == 0
-    ens = TransferEnsemble(members=["tiny-mlp", ("svm", SVC(probability=True))], method="voting", cache=False)
+    ens = TransferEnsemble(members=["tiny-mlp", ("svm", CalibratedClassifierCV(SVC(), cv=2))], method="voting",
+                           cache=False)  # SVC(probability=True) is deprecated since scikit-learn 1.9
     assert ens.fit(X, y).predict_proba(X).shape == (len(y), 2)
     # bagging and boosting give the member a head with probabilities
     assert TransferEnsemble(members=[("svm", SVC())], method="boosting", n_estimators=2, modality="table",

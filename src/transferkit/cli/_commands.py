@@ -363,13 +363,14 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
 
 
 def _print_result(result: Any) -> None:
+    from ..evaluation._metrics import format_gain
+
     click.echo(f"\n{result.scheme}")
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"{'model':<44} {'accuracy':>9} {'macro-F1':>9} {'gain vs baseline':>28}")
     for row in result.table():
-        gain = (f"{100 * row['gain']:+.1f} pts [{100 * row['gain_low']:+.1f}, {100 * row['gain_high']:+.1f}]"
-                if "gain" in row else "")
+        gain = format_gain(row["gain"], row["gain_low"], row["gain_high"]) if "gain" in row else ""
         click.echo(f"{row['model'][:44]:<44} {row['accuracy']:>9.3f} {row['macro_f1']:>9.3f} {gain:>28}")
     for m in result.transfer_models():
         click.echo(result.verdict(m.name))

@@ -51,6 +51,7 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
     speed with and without selection, each keeping the number of features that cross-validation chose.
 
     DATA is a folder of images, a CSV/JSONL/Parquet file or a packaged dataset name (fashion-mnist)."""
+    from ..evaluation._metrics import format_gain
     from ..feature_selection import compare_on_data, selection_report
 
     check_outside_inputs(out, data)
@@ -65,8 +66,7 @@ def select(data: str, backbone: str, methods: str, shift: str, cv: int, selector
         click.echo(f"note: {note}")
     click.echo(f"{'method':<14} {'kept':>6} {'accuracy':>9} {'gain vs all features':>26} {'predict time ratio':>19}")
     for r in result.table():
-        gain = (f"{100 * r['gain']:+.1f} pts [{100 * r['gain_low']:+.1f}, {100 * r['gain_high']:+.1f}]"
-                if "gain" in r else "")
+        gain = format_gain(r["gain"], r["gain_low"], r["gain_high"]) if "gain" in r else ""
         click.echo(f"{r['method']:<14} {r['features kept']:>6} {r['accuracy']:>9.3f} {gain:>26} "
                    f"{r['predict_time_ratio']:>18.2f}x")
     report = selection_report(result, title=f"transferkit select: {dataset.source or data}",

@@ -12,6 +12,7 @@ import numpy as np
 from ..backbones._providers import resolve_seed
 from ..data._validation import check_folds
 from ..evaluation import BASELINE, EvaluationResult, Report, add_evaluation, evaluate, make_baseline, mean_ci
+from ..evaluation._metrics import GAIN_CLIPPED, clip_gain_interval, signed_points
 from ._ensemble import TransferEnsemble
 from ._members import BASELINE_SPEC, EnsembleError
 from ._modality import fit_modality, required_modality
@@ -37,13 +38,16 @@ class EnsembleComparison:
 
     def versus_best(self) -> dict[str, float | str]:
         """Ensemble minus best member, accuracy averaged over folds, with a Student-t 95% interval over
-        the paired fold differences."""
+        the paired fold differences (clipped to the possible +-100 points; ``interval`` says how it was
+        made)."""
         best = self.best_member()
         diff = self._folds(self.ensemble) - self._folds(best)
         mean, low, high = mean_ci(diff.tolist())
+        low, high, clipped = clip_gain_interval(low, high)
+        interval = f"Student-t over {len(diff)} folds" + (f", {GAIN_CLIPPED}" if clipped else "")
         return {"best_member": best, "ensemble_accuracy": float(self._folds(self.ensemble).mean()),
                 "best_member_accuracy": float(self._folds(best).mean()), "gain": mean, "gain_low": low,
-                "gain_high": high}
+                "gain_high": high, "interval": interval}
 
     def table(self) -> list[dict[str, Any]]:
         rows = []
@@ -58,8 +62,8 @@ class EnsembleComparison:
 
     def verdict(self) -> str:
         v = self.versus_best()
-        pts = (f"{100 * float(v['gain']):+.1f} accuracy points (95% CI {100 * float(v['gain_low']):+.1f} to "
-               f"{100 * float(v['gain_high']):+.1f} over folds)")
+        pts = (f"{signed_points(float(v['gain']))} accuracy points (95% CI {signed_points(float(v['gain_low']))} "
+               f"to {signed_points(float(v['gain_high']))}, {v['interval']})")
         return (f"The {self.method} ensemble scores {float(v['ensemble_accuracy']):.3f} against "
                 f"{float(v['best_member_accuracy']):.3f} for its best member, {v['best_member']}: {pts}.")
 

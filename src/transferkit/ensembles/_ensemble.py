@@ -21,7 +21,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._blas import one_blas_thread
 from ..backbones._providers import resolve_seed
-from ._members import BASELINE_SPEC, EnsembleError, NamedMember, member_estimator, member_modality, with_head
+from ._members import (
+    BASELINE_SPEC,
+    EnsembleError,
+    NamedMember,
+    check_probabilities,
+    member_estimator,
+    member_modality,
+    with_head,
+)
 from ._modality import fit_modality, member_specs
 
 METHODS = ("voting", "stacking", "bagging", "boosting")
@@ -164,11 +172,7 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         if self.method in ("bagging", "boosting"):
             rounds = self.n_estimators if self.method == "bagging" else 5 * self.n_estimators
             pairs = [(n, with_head(n, e, self.method, rounds, seed)) for n, e in pairs]
-        for name, est in pairs:  # every method combines probabilities: fail before fitting anything
-            if not hasattr(est, "predict_proba"):
-                raise EnsembleError(f"ensemble member {name!r} ({type(est).__name__}) has no predict_proba, and "
-                                    f"{self.method} combines the members' probabilities (an SVC needs "
-                                    "probability=True)")
+        check_probabilities(pairs, self.method)  # every method combines probabilities: fail before fitting
         return pairs
 
     def _ensemble(self, modality: str | None, modality_of: str, *, seed: int) -> BaseEstimator:

@@ -94,6 +94,17 @@ def member_modality(specs: list[str]) -> tuple[str | None, str]:
     return None, ""
 
 
+def check_probabilities(pairs: list[tuple[str, BaseEstimator]], method: str) -> None:
+    """Every member has ``predict_proba``, which every ensemble ``method`` combines: a member without it is
+    named before anything is fitted, with the way to give it probabilities (``SVC(probability=True)`` is
+    deprecated since scikit-learn 1.9)."""
+    for name, est in pairs:
+        if not hasattr(est, "predict_proba"):
+            raise EnsembleError(f"ensemble member {name!r} ({type(est).__name__}) has no predict_proba, and "
+                                f"{method} combines the members' probabilities; wrap it in CalibratedClassifierCV "
+                                "(for an SVC: CalibratedClassifierCV(SVC()))")
+
+
 class NamedMember(ClassifierMixin, BaseEstimator):
     """A member that names itself when it fails: fitting errors become :class:`EnsembleError`
     ("ensemble member 'x' failed to fit: cause"), wherever scikit-learn's ensemble fits it.

@@ -17,7 +17,15 @@ from ..data._images import item_positions
 from ..data._validation import check_folds, shown_modality
 from ..errors import DataError, TransferkitError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
-from ._metrics import classification_metrics, corrected_resampled_ci, mean_ci, paired_bootstrap_ci
+from ._metrics import (
+    GAIN_CLIPPED,
+    classification_metrics,
+    clip_gain_interval,
+    corrected_resampled_ci,
+    mean_ci,
+    paired_bootstrap_ci,
+    signed_points,
+)
 from ._probabilistic import align_proba, probability_metrics
 
 BASELINE = "no-transfer baseline"
@@ -100,7 +108,8 @@ class EvaluationResult:
         if name not in self.gains:
             raise DataError(f"no compared model is named {name!r}; the models are: {', '.join(map(repr, self.gains))}")
         g = self.gains[name]["accuracy"]
-        pts = f"{100 * g.mean:+.1f} accuracy points (95% CI {100 * g.low:+.1f} to {100 * g.high:+.1f}, {g.method})"
+        pts = (f"{signed_points(g.mean)} accuracy points (95% CI {signed_points(g.low)} to {signed_points(g.high)}, "
+               f"{g.method})")
         if g.verdict == "positive":
             return f"Transfer helps: {name} beats the no-transfer baseline by {pts}."
         if g.verdict == "negative":
@@ -500,9 +509,9 @@ def _gains(model: ModelResult, base: ModelResult, y: np.ndarray, pm: np.ndarray,
             else:
                 m, lo, hi = mean_ci(d)
                 method = f"Student-t over {len(d)} folds"
-            if lo < -1.0 or hi > 1.0:  # few folds: a t interval can pass what a gain in a share can be
-                lo, hi = max(lo, -1.0), min(hi, 1.0)
-                method += ", clipped to the possible range of a gain (+-100 points)"
+            lo, hi, clipped = clip_gain_interval(lo, hi)  # few folds: a t interval can pass +-100 points
+            if clipped:
+                method += f", {GAIN_CLIPPED}"
             out[metric] = Gain(metric, m, lo, hi, method)
         return out
     m, lo, hi = paired_bootstrap_ci(pm == y, pb == y, seed=seed)

@@ -18,6 +18,7 @@ from ..data import check_labels
 from ..errors import DataError
 from ..evaluation import corrected_resampled_ci
 from ..evaluation._evaluate import _plain, folds_note
+from ..evaluation._metrics import GAIN_CLIPPED, clip_gain_interval
 from ._rankings import METHODS, check_method, check_non_negative
 from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, check_folds, default_probe
 
@@ -161,7 +162,7 @@ def compare_selectors(
     curves: dict[str, list[list[float]]] = {m: [] for m in methods}
     sizes: dict[str, list[int]] = {}
     n_train, n_test = [], []
-    inner_splits: list[int] = []
+    inner_splits: list[int] = []  # per outer fold: the folds that chose k in its training part
     splitter = StratifiedKFold(n_splits=folds_n, shuffle=True, random_state=random_state)
     for f, (tr, te) in enumerate(splitter.split(X, y)):
         n_train.append(len(tr))
@@ -175,38 +176,64 @@ def compare_selectors(
             fit_s[name] = time.perf_counter() - t0
         reps = -(-timing_rows // len(te))
         seconds = _time_predictions(fitted, np.tile(X[te], (reps, 1))[:timing_rows], timing_repeats)
+        # every method's inner CV splits the same training part, so they run the same number of folds
+        inner_splits.append(max(fitted[m].named_steps["select"].n_splits_ for m in methods))
         for name, model in fitted.items():
             k = model.named_steps["select"].k_ if name != ALL else X.shape[1]
             folds[name].append({"accuracy": float(np.mean(model.predict(X[te]) == y[te])), "k": int(k),
                                 "predict_seconds": seconds[name], "predict_ratio": seconds[name] / seconds[ALL],
                                 "fit_seconds": fit_s[name]})
             if name != ALL:
-                inner_splits.append(model.named_steps["select"].n_splits_)
                 res = model.named_steps["select"].cv_results_
                 sizes[name] = res["n_features"]
                 curves[name].append(res["mean_score"])
-    gains = {}
+    gains, clipped = {}, []
     for m in methods:
         d = [a["accuracy"] - b["accuracy"] for a, b in zip(folds[m], folds[ALL], strict=True)]
         mean, low, high = corrected_resampled_ci(d, n_train=float(np.mean(n_train)), n_test=float(np.mean(n_test)))
+        low, high, cut = clip_gain_interval(low, high)  # few folds: a t interval can pass +-100 points
         gains[m] = {"mean": mean, "low": low, "high": high,
-                    "method": f"corrected resampled t over {len(d)} folds (Nadeau & Bengio 2003)"}
+                    "method": f"corrected resampled t over {len(d)} folds (Nadeau & Bengio 2003)"
+                              + (f", {GAIN_CLIPPED}" if cut else "")}
+        if cut:
+            clipped.append(m)
     return SelectorComparison(
         n_samples=len(y), n_features=X.shape[1], classes=[_plain(c) for c in labels],
-        scheme=f"{folds_n}-fold stratified cross-validation; k chosen by {selector_cv}-fold CV inside each "
-               "training part", methods=methods, folds=folds,
+        scheme=f"{folds_n}-fold stratified cross-validation; {_inner_scheme(inner_splits)}", methods=methods,
+        folds=folds,
         inner_curves={m: {"n_features": [float(s) for s in sizes[m]],
                           "mean_score": np.mean(curves[m], axis=0).tolist()} for m in methods},
         timing_rows=timing_rows, timing_repeats=timing_repeats, gains=gains,
         seconds=time.perf_counter() - start, info={"shift": shift},
-        notes=folds_note(y, cv, folds_n) + _inner_folds_note(selector_cv, inner_splits),
+        notes=folds_note(y, cv, folds_n) + _inner_folds_note(selector_cv, inner_splits) + _clipped_note(clipped),
     )
 
 
+def _inner_scheme(used: list[int]) -> str:
+    """How k was chosen, with the inner folds that ran (``used``: one count per outer fold's training part;
+    0 where a single candidate size left nothing to choose)."""
+    ran = [n for n in used if n > 0]
+    if not ran:
+        return "a single candidate number of features, so no inner CV"
+    lo, hi = min(ran), max(ran)
+    folds = f"{lo}-fold" if lo == hi else f"{lo}- to {hi}-fold"
+    return f"k chosen by {folds} CV inside each training part"
+
+
 def _inner_folds_note(selector_cv: int, used: list[int]) -> list[str]:
-    """A note when the inner CV that chooses k ran fewer folds than ``selector_cv`` in some training part."""
+    """A note when the inner CV that chooses k ran fewer folds than ``selector_cv`` in some training part
+    (``used``: one count per outer fold's training part)."""
     lowered = [n for n in used if 0 < n < selector_cv]
     if not lowered:
         return []
     return [f"selector_cv={selector_cv} lowered to {min(lowered)} folds inside {len(lowered)} of {len(used)} "
             "training parts: a class there has fewer examples than that, and each fold needs one of every class"]
+
+
+def _clipped_note(methods: list[str]) -> list[str]:
+    """A note naming the methods whose gain interval :func:`clip_gain_interval` cut."""
+    if not methods:
+        return []
+    several = len(methods) > 1
+    return [f"the gain interval{'s' if several else ''} of {', '.join(methods)} {'were' if several else 'was'} "
+            f"{GAIN_CLIPPED}: with so few folds the t interval passed it"]

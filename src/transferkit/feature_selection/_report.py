@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..evaluation import Report
+from ..evaluation._metrics import format_gain
 from ..evaluation._plots import _COLORS, _figure, _png
 from ._compare import SelectorComparison, compare_selectors
 from ._rankings import METHODS, check_method
@@ -65,8 +66,7 @@ def selection_report(comparison: SelectorComparison, *, title: str, summary: dic
     report.table([{
         "method": r["method"], "features kept (median)": r["features kept"], "range over folds": r["kept range"],
         "accuracy": r["accuracy"], "± (folds)": r["accuracy_std"],
-        "gain vs all features": f"{100 * r['gain']:+.1f} pts [{100 * r['gain_low']:+.1f}, {100 * r['gain_high']:+.1f}]"
-        if "gain" in r else "—",
+        "gain vs all features": format_gain(r["gain"], r["gain_low"], r["gain_high"]) if "gain" in r else "—",
         "predict time ratio": r["predict_time_ratio"], "speed-up": r["predict_speedup"],
         "fit seconds (all folds)": r["fit_seconds"],
     } for r in rows])
