@@ -200,3 +200,13 @@ def test_the_adapt_synopsis_matches_the_command_options() -> None:
         assert re.search(rf"{name}\b", synopsis), f"{name} is missing from the synopsis"
         shown_required = re.search(rf"{name}\b", required_text) is not None
         assert shown_required == bool(param.required), f"{name}: required={param.required} in the command"
+
+
+def test_a_gain_that_rounds_to_zero_is_never_negative_zero() -> None:
+    """'-0.0 pts' was printed in the guard's message and the adaptation report's gain cell."""
+    from transferkit.adaptation._guard import GuardVerdict
+    from transferkit.adaptation._report import _fmt_gain
+
+    v = GuardVerdict("coral", "target accuracy", 0.5, 0.4, 0.6, -1e-17, -0.2, 0.2, "no clear difference")
+    assert "-0.0" not in v.message() and "+0.0 pts [-20.0, +20.0]" in v.message()
+    assert _fmt_gain(v) == "+0.0 pts [-20.0, +20.0]"

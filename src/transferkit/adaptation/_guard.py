@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import DataError
 from ..evaluation import paired_bootstrap_ci
+from ..evaluation._metrics import format_gain
 from ._methods import SOURCE_ONLY
 
 __all__ = ["GuardVerdict", "negative_transfer_guard", "unsupervised_guard"]
@@ -48,8 +49,8 @@ class GuardVerdict:
 
     def message(self) -> str:
         if self.gain_low is not None and self.gain_high is not None:
-            span = f" [{100 * self.gain_low:+.1f}, {100 * self.gain_high:+.1f}]"
-            return f"{self.method}: {self.verdict} ({100 * self.gain:+.1f} pts{span} {self.basis} vs {SOURCE_ONLY})"
+            gain = format_gain(self.gain, self.gain_low, self.gain_high)
+            return f"{self.method}: {self.verdict} ({gain} {self.basis} vs {SOURCE_ONLY})"
         return f"{self.method}: {self.verdict} ({self.basis} {self.gain:+.4f} vs {SOURCE_ONLY})"
 
     def to_dict(self) -> dict[str, Any]:

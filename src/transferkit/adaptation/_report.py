@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..evaluation import Report
+from ..evaluation._metrics import format_gain
 from ._methods import METHOD_DESCRIPTIONS, SOURCE_ONLY
 from ._workflow import AdaptationRun
 
@@ -44,7 +45,7 @@ def tsne_png(panels: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]],
 def _fmt_gain(v: Any) -> str:
     if v.gain_low is None:
         return f"{v.gain:+.4f}"
-    return f"{100 * v.gain:+.1f} pts [{100 * v.gain_low:+.1f}, {100 * v.gain_high:+.1f}]"
+    return format_gain(v.gain, v.gain_low, v.gain_high)
 
 
 def adaptation_report(run: AdaptationRun, *, title: str = "transferkit adapt", tsne: bool = True,

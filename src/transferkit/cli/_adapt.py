@@ -12,6 +12,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import DataError, NoClassFoldersError, TransferkitError
+from ..evaluation._metrics import format_gain
 from ._commands import _apply, _load, check_backbone_option, cli, data_options
 from ._paths import ReportFolder, check_outside_inputs
 from ._selection import _cache, _load_unlabelled, _names, _write_folder, selection_options
@@ -82,7 +83,7 @@ def adapt(source: str, target: str, target_labels: str | None, eval_labels: bool
     basis = "target accuracy" if run.evaluated else f"{selection} score (estimated, no target labels)"
     click.echo(f"\n{'method':<20} {basis:>16} {'gain vs source-only':>26}  verdict")
     for v in run.guard:
-        gain = (f"{100 * v.gain:+.1f} pts [{100 * v.gain_low:+.1f}, {100 * v.gain_high:+.1f}]"
+        gain = (format_gain(v.gain, v.gain_low, v.gain_high)
                 if v.gain_low is not None and v.gain_high is not None and v.basis == "target accuracy"
                 else f"{v.gain:+.4f}")
         click.echo(f"{v.method:<20} {v.value:>16.4f} {gain:>26}  {v.verdict}")

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import DataError
 from . import _plots
 from ._evaluate import EvaluationResult
+from ._metrics import format_gain
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -114,8 +115,7 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
         "model": r["model"], "accuracy": r["accuracy"], "± (folds)": r["accuracy_std"] if folds else "—",
         "macro F1": r["macro_f1"],
         "macro precision": r["macro_precision"], "macro recall": r["macro_recall"],
-        "gain vs baseline": f"{100 * r['gain']:+.1f} pts [{100 * r['gain_low']:+.1f}, {100 * r['gain_high']:+.1f}]"
-        if "gain" in r else "—",
+        "gain vs baseline": format_gain(r["gain"], r["gain_low"], r["gain_high"]) if "gain" in r else "—",
     } for r in rows])
     report.table([{"model": m.name, "what it is": m.description} for m in result.models.values()])
     report.figure(_plots.metrics_bar_png(rows), "Accuracy and macro F1 per model (error bars: std over folds)")
