@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,41 @@ def test_public_names_resolve() -> None:
     for name in transferkit.__all__:
         assert getattr(transferkit, name) is not None
     assert "TransferClassifier" in dir(transferkit)
+
+
+def test_subpackages_are_attributes_the_same_module_before_and_after_their_import() -> None:
+    """``transferkit.audit`` is the subpackage in a fresh interpreter, whatever was imported first (it was the
+    ``audit`` function until ``import transferkit.audit`` replaced it with the module)."""
+    code = (
+        "import transferkit;"
+        "first = transferkit.audit;"
+        "assert first.__name__ == 'transferkit.audit', first;"
+        "assert callable(transferkit.audit.audit) and callable(transferkit.audit.fix);"
+        "import transferkit.audit;"
+        "from transferkit import audit;"
+        "assert transferkit.audit is first and audit is first;"
+        "print('ok')"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+    for name in transferkit._SUBPACKAGES:
+        assert getattr(transferkit, name) is importlib.import_module(f"transferkit.{name}")
+
+
+def test_subpackage_names_are_every_public_subpackage_and_no_lazy_name() -> None:
+    root = Path(transferkit.__file__).parent
+    found = {p.parent.name for p in root.glob("*/__init__.py")} - {"cli"}
+    assert set(transferkit._SUBPACKAGES) == found
+    assert not set(transferkit._SUBPACKAGES) & set(transferkit.__all__)  # a function under a subpackage's name
+    assert set(transferkit._SUBPACKAGES) <= set(dir(transferkit))
+
+
+def test_strategies_of_the_readme_are_top_level_names() -> None:
+    from transferkit import AutoStrategy, FullFineTune, LinearProbe
+    from transferkit.strategies import AutoStrategy as Auto
+
+    assert AutoStrategy is Auto and {"AutoStrategy", "LinearProbe", "FullFineTune"} <= set(transferkit.__all__)
+    assert LinearProbe is transferkit.LinearProbe and FullFineTune is transferkit.FullFineTune
 
 
 def test_console_script_reports_errors_without_traceback() -> None:

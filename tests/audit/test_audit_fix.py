@@ -178,7 +178,7 @@ def test_fix_that_would_write_no_item_is_refused_before_writing(tmp_path: Path) 
                                         r"exact-duplicates 23\)"):
         fix(result, tmp_path / "clean")
     assert not list(tmp_path.iterdir())  # no folder, no temporary
-    kept = fix(result, tmp_path / "clean", drop={"exact-duplicates"})  # conflicts kept: one copy stays
+    kept = fix(result, tmp_path / "clean", keep={"label-conflicts"})  # conflicts kept: one copy stays
     assert kept.n_kept == 1
 
 

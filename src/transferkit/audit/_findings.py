@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import DataError
 
-__all__ = ["CHECKS", "DEFAULT_DROP", "AuditResult", "Finding", "Flag", "check_drop"]
+__all__ = ["CHECKS", "DEFAULT_DROP", "AuditResult", "Finding", "Flag", "check_drop", "resolve_drop"]
 
 #: Every check an audit runs, in report order, with what a flag means.
 CHECKS: dict[str, str] = {
@@ -56,6 +56,36 @@ def check_drop(names: str | Iterable[str], verb: str = "drop") -> frozenset[str]
             choices = ", ".join(c for c in CHECKS if c not in _NOT_DROPPABLE)
             raise DataError(f"cannot {verb} {name!r}: not a check whose items can be removed; choose from {choices}")
     return out
+
+
+def resolve_drop(drop: str | Iterable[str] | None = None, keep: str | Iterable[str] | None = None) -> frozenset[str]:
+    """The checks whose flagged items ``fix`` removes: :data:`DEFAULT_DROP`, plus ``drop``, less ``keep``.
+
+    The one rule of ``fix(drop=, keep=)``, ``AuditResult.removals``/``kept`` and ``transferkit audit --fix
+    --drop/--keep``, so the same words remove the same items in Python and on the command line. Each is
+    an iterable of check names or one string (one name or comma-separated names); passing the whole set
+    (``drop=DEFAULT_DROP | {"outliers"}``) gives the same result as naming only the additions.
+
+    Raises
+    ------
+    DataError
+        An unknown check (or one whose items cannot be removed) in ``drop`` or ``keep``, or a check named
+        in both.
+
+    Examples
+    --------
+    >>> sorted(resolve_drop("outliers") - DEFAULT_DROP)
+    ['outliers']
+    >>> sorted(resolve_drop(keep=DEFAULT_DROP - {"leakage"}))
+    ['leakage']
+    """
+    added = frozenset() if drop is None else check_drop(drop)
+    left = frozenset() if keep is None else check_drop(keep, verb="keep")
+    both = sorted(added & left)
+    if both:
+        raise DataError(f"{', '.join(map(repr, both))} {'is' if len(both) == 1 else 'are'} in both drop and keep; "
+                        "name each check in one of them.")
+    return (DEFAULT_DROP | added) - left
 
 
 @dataclass(frozen=True)
@@ -175,16 +205,27 @@ class AuditResult:
             raise KeyError(f"no check {check!r}; checks: {', '.join(self.findings)}")
         return self.findings[check]
 
-    def removals(self, drop: str | Iterable[str] | None = None) -> dict[int, list[tuple[str, str]]]:
+    def removals(self, drop: str | Iterable[str] | None = None,
+                 keep: str | Iterable[str] | None = None) -> dict[int, list[tuple[str, str]]]:
         """Items ``fix`` removes: position -> ``(check, reason)`` pairs, positions ascending.
 
         Parameters
         ----------
         drop : str or iterable of str, optional
-            Checks whose flagged items are removed (default :data:`DEFAULT_DROP`); a string is one name
-            or comma-separated names.
+            Checks whose flagged items are removed in addition to :data:`DEFAULT_DROP` (as ``--drop``);
+            a string is one name or comma-separated names.
+        keep : str or iterable of str, optional
+            Checks of :data:`DEFAULT_DROP` whose items stay (as ``--keep``); ``keep=DEFAULT_DROP`` removes
+            only the checks named in ``drop``.
         """
-        checks = DEFAULT_DROP if drop is None else check_drop(drop)
+        return self._removals_of(resolve_drop(drop, keep))
+
+    def kept(self, drop: str | Iterable[str] | None = None, keep: str | Iterable[str] | None = None) -> list[int]:
+        """Positions ``fix`` keeps, ascending (the complement of :meth:`removals`, same ``drop`` and ``keep``)."""
+        return self._kept_of(resolve_drop(drop, keep))
+
+    def _removals_of(self, checks: frozenset[str]) -> dict[int, list[tuple[str, str]]]:
+        """:meth:`removals` for the whole set of checks to remove, as :func:`resolve_drop` returns it."""
         out: dict[int, list[tuple[str, str]]] = {}
         for name, finding in self.findings.items():
             if name in checks:
@@ -192,9 +233,9 @@ class AuditResult:
                     out.setdefault(f.index, []).append((name, f.reason))
         return dict(sorted(out.items()))
 
-    def kept(self, drop: str | Iterable[str] | None = None) -> list[int]:
-        """Positions ``fix`` keeps, ascending (the complement of :meth:`removals`)."""
-        gone = self.removals(drop)
+    def _kept_of(self, checks: frozenset[str]) -> list[int]:
+        """:meth:`kept` for the whole set of checks to remove, as :func:`resolve_drop` returns it."""
+        gone = self._removals_of(checks)
         return [int(i) for i in (self.positions or range(self.n_samples)) if i not in gone]
 
     def table(self) -> list[dict[str, Any]]:

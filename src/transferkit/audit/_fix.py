@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._outputs import check_replaceable_folder
 from ..errors import DataError
-from ._findings import DEFAULT_DROP, AuditResult, check_drop
+from ._findings import AuditResult, resolve_drop
 from ._input import AuditData
 
 __all__ = ["FixOutcome", "check_fix", "fix"]
@@ -66,7 +66,7 @@ class FixOutcome:
 
 
 def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: str | Iterable[str] | None = None,
-        overwrite: bool = False) -> FixOutcome:
+        keep: str | Iterable[str] | None = None, overwrite: bool = False) -> FixOutcome:
     """Write a cleaned copy of the audited data to the folder ``out``, with ``audit_log.json``/``.csv``.
 
     Parameters
@@ -76,11 +76,14 @@ def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: str | Iterabl
     out : path
         Output folder (must not exist unless ``overwrite``; must not be, contain or sit inside the input).
     drop : str or iterable of str, optional
-        Checks whose flagged items are removed; default :data:`~transferkit.audit.DEFAULT_DROP`
+        Checks whose flagged items are removed *in addition to* :data:`~transferkit.audit.DEFAULT_DROP`
         (missing values and labels, corrupt files, exact duplicates after their first copy, copies with
-        conflicting labels, and training items that leak into the test set). Add ``"outliers"``,
-        ``"label-errors"`` or ``"near-duplicates"`` to remove those too. A string is one name or
-        comma-separated names.
+        conflicting labels, and training items that leak into the test set), as ``--drop`` does:
+        ``"outliers"``, ``"label-errors"``, ``"near-duplicates"``. A string is one name or
+        comma-separated names (``drop="outliers,label-errors"``); naming a default check changes nothing.
+    keep : str or iterable of str, optional
+        Checks of :data:`~transferkit.audit.DEFAULT_DROP` whose items stay, as ``--keep`` does
+        (``keep="exact-duplicates"``); ``keep=DEFAULT_DROP`` removes only the checks in ``drop``.
     overwrite : bool, default=False
         Replace an existing output folder.
 
@@ -99,16 +102,16 @@ def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: str | Iterabl
     Raises
     ------
     DataError
-        ``out`` exists (without ``overwrite``) or overlaps the input; an unknown check in ``drop``; the
-        audit saw a subsample (``per_class``), so the copy would lose the items not audited; the copy would
-        hold no item. Nothing is written then.
+        ``out`` exists (without ``overwrite``) or overlaps the input; an unknown check in ``drop`` or
+        ``keep``, or one in both; the audit saw a subsample (``per_class``), so the copy would lose the
+        items not audited; the copy would hold no item. Nothing is written then.
     """
-    checks = DEFAULT_DROP if drop is None else check_drop(drop)
-    warnings = check_fix(result, checks)
+    checks = resolve_drop(drop, keep)
+    warnings = _check_fix(result, checks)
     data: AuditData = result.origin
     out = Path(out)
     _check_target(out, data, overwrite)
-    removals = result.removals(checks)
+    removals = result._removals_of(checks)
     local = _kept_local(result, checks)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -127,21 +130,26 @@ def fix(result: AuditResult, out: str | os.PathLike[str], *, drop: str | Iterabl
 
 
 def _kept_local(result: AuditResult, checks: frozenset[str]) -> np.ndarray:
-    kept_positions = set(result.kept(checks))
+    kept_positions = set(result._kept_of(checks))
     return np.asarray([i for i, p in enumerate(result.origin.positions) if int(p) in kept_positions], dtype=np.intp)
 
 
-def check_fix(result: AuditResult, drop: str | Iterable[str] | None = None) -> tuple[str, ...]:
+def check_fix(result: AuditResult, drop: str | Iterable[str] | None = None,
+              keep: str | Iterable[str] | None = None) -> tuple[str, ...]:
     """Refuse a cleaned copy that would lose data without a word, before anything is written; return the
-    warnings of a copy that may be written but loses a whole class.
+    warnings of a copy that may be written but loses a whole class. ``drop`` and ``keep`` as in :func:`fix`.
 
     Raises
     ------
     DataError
         The result does not hold its data; the audit saw a subsample (``per_class``: the copy would lose
-        every item not audited); or ``drop`` removes every audited item (the copy would be empty).
+        every item not audited); or the checks to remove flag every audited item (the copy would be empty).
     """
-    checks = DEFAULT_DROP if drop is None else check_drop(drop)
+    return _check_fix(result, resolve_drop(drop, keep))
+
+
+def _check_fix(result: AuditResult, checks: frozenset[str]) -> tuple[str, ...]:
+    """:func:`check_fix` for the whole set of checks to remove, as :func:`resolve_drop` returns it."""
     data: AuditData | None = result.origin
     if data is None:
         raise DataError("This audit result does not hold its data; run audit() again, then fix().")
@@ -151,10 +159,10 @@ def check_fix(result: AuditResult, drop: str | Iterable[str] | None = None) -> t
                         "audit without per_class, then fix().")
     local = _kept_local(result, checks)
     if len(local) == 0:
-        by_check = Counter(c for reasons in result.removals(checks).values() for c, _ in reasons)
+        by_check = Counter(c for reasons in result._removals_of(checks).values() for c, _ in reasons)
         why = ", ".join(f"{c} {n}" for c, n in by_check.most_common())
         raise DataError(f"The cleaned copy of the {result.source} would hold no item: the checks to drop remove "
-                        f"all {result.n_samples} items ({why}); drop fewer checks (drop=, --keep) or fix the data.")
+                        f"all {result.n_samples} items ({why}); remove fewer checks (keep=, --keep) or fix the data.")
     if data.labels is None:
         return ()
     missing = set(data.missing_labels)

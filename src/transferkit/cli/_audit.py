@@ -40,9 +40,11 @@ def _removable_checks(verb: str) -> Any:
 
 
 def _drop(drop: str, keep: str) -> frozenset[str]:
-    from ..audit import DEFAULT_DROP
+    """The checks --fix removes: the API's own rule for ``fix(drop=, keep=)``, so the same words remove the
+    same items here and in Python."""
+    from ..audit._findings import resolve_drop
 
-    return (DEFAULT_DROP | frozenset(_names(drop))) - frozenset(_names(keep))
+    return resolve_drop(drop, keep)
 
 
 def _check_options(fix_out: str | None, drop: str, keep: str, overwrite: bool, per_class: int | None) -> None:
@@ -136,7 +138,7 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
                    image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),
                    per_class=per_class, random_state=kw["seed"], progress=progress)
     if fix_out:
-        check_fix(result, checks)  # an empty cleaned copy fails before anything (the report too) is written
+        check_fix(result, drop, keep)  # an empty cleaned copy fails before anything (the report too) is written
     click.echo(f"\naudited {result.n_samples} items ({result.modality}) from {result.source}; "
                f"embeddings: {result.backbone or 'none'}")
     click.echo(f"{'check':<17} {'flagged':>8}  {'--fix':<11} finding")
@@ -149,7 +151,7 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
                            "audit.json": json.dumps(result.to_dict(), indent=1, ensure_ascii=False, default=str)})
     click.echo(f"report: {folder / 'report.html'}")
     if fix_out:
-        outcome = fix(result, fix_out, drop=checks, overwrite=overwrite)
+        outcome = fix(result, fix_out, drop=drop, keep=keep, overwrite=overwrite)
         click.echo(f"cleaned copy: {outcome.data} ({outcome.n_kept} items kept, {outcome.n_removed} removed; "
                    f"log: {outcome.folder / 'audit_log.csv'})")
         for line in outcome.warnings:
