@@ -8,7 +8,7 @@ import json
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
-from tests.evaluation.test_gain_intervals import FoldFlip, flip_data
+from tests.helpers import FoldFlip, flip_data
 
 from transferkit.ensembles import EnsembleError, compare_ensemble, ensemble_report
 from transferkit.ensembles._members import check_probabilities

@@ -3,48 +3,10 @@ and select share :func:`clip_gain_interval`); a gain that rounds to zero prints 
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from tests.helpers import FoldFlip, flip_data
 
 from transferkit.evaluation import EvaluationResult, Gain, evaluate
 from transferkit.evaluation._metrics import GAIN_CLIPPED, clip_gain_interval, format_gain, signed_points
-
-
-class FoldFlip(ClassifierMixin, BaseEstimator):
-    """Predicts "a" where the first feature is positive, else "b", with probability ``confidence``. When its
-    training part holds the marker item (first feature 2) and ``X`` has at most ``flip_features`` columns, it
-    predicts every item wrong: on :func:`flip_data` with 2 folds, accuracy 1 on one fold and 0 on the other."""
-
-    def __init__(self, *, flip_features: int | None = 1, confidence: float = 1.0) -> None:
-        self.flip_features = flip_features
-        self.confidence = confidence
-
-    def fit(self, X: Any, y: Any) -> FoldFlip:
-        X = np.asarray(X, dtype=float)
-        self.classes_ = np.array(["a", "b"])
-        self.n_features_in_ = X.shape[1]
-        self.flipped_ = (self.flip_features is not None and X.shape[1] <= self.flip_features
-                         and bool(np.any(X[:, 0] == 2)))
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        first = np.asarray(X, dtype=float)[:, 0] > 0
-        p = np.where(first != self.flipped_, self.confidence, 1 - self.confidence)
-        return np.c_[p, 1 - p]
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-
-def flip_data(n_per_class: int = 4, n_features: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Class "a" at +1, "b" at -1 in the first column (one "a" item, the marker, at 2); noise in the others."""
-    y = np.repeat(["a", "b"], n_per_class)
-    X = np.random.default_rng(0).normal(scale=0.1, size=(len(y), n_features))
-    X[:, 0] = np.where(y == "a", 1.0, -1.0)
-    X[0, 0] = 2.0
-    return X, y
 
 
 def test_clip_gain_interval_cuts_to_plus_minus_one_and_says_so() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from tests.evaluation.test_gain_intervals import FoldFlip, flip_data
 from tests.feature_selection.test_compare import planted_binary
+from tests.helpers import FoldFlip, flip_data
 
 from transferkit.evaluation._metrics import GAIN_CLIPPED
 from transferkit.feature_selection import compare_selectors, selection_report
