@@ -102,9 +102,7 @@ def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
     """``data`` as the saved ``model`` (loaded from ``where``) reads it, checked before anything is
     predicted: the modality and, for tables, the feature columns. A model that knows its column names
     takes them by name (any order; other columns are ignored); one that does not checks the count."""
-    from .backbones import backbone_modality
-
-    reads = model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
+    reads = _model_modality(model)
     source = data.source or "the data"
     if reads is not None and reads != data.modality:
         raise DataError(f"the model in {where!r} reads {reads} data, but {source} holds {data.modality} data")
@@ -123,13 +121,21 @@ def check_predictable(model: Any, data: Dataset, where: str) -> Dataset:
     return data
 
 
+def _model_modality(model: Any) -> str | None:
+    """The modality a saved model reads: an ensemble's own, else its backbone's."""
+    from .backbones import backbone_modality
+
+    return model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
+
+
 def _check_has_columns(names: Any, given: Any, source: str, where: str) -> None:
     """``given`` (column names) holds every name the model in ``where`` was fitted on, else an error naming
     the missing ones."""
+    from .data._tables import _shown
+
     missing = [str(n) for n in names if str(n) not in given]
     if missing:
-        shown = ", ".join(repr(n) for n in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise DataError(f"{source} lacks the feature column(s) {shown} that the model in {where!r} was fitted on "
+        raise DataError(f"{source} lacks the feature column(s) {_shown(missing)} that the model in {where!r} was fitted on "
                         f"(it reads {', '.join(repr(str(n)) for n in names[:10])}{' ...' if len(names) > 10 else ''})")
 
 
@@ -142,7 +148,6 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
     label column as unlabelled, and a table whose label column is partly empty is predicted whole, its
     labels returned as given (empty cells included) instead of becoming a feature. A table model that
     knows its column names reads only those: other columns (an id, a note) are ignored, not an error."""
-    from .backbones import backbone_modality
     from .data._dataset import load_table_file
     from .data._tables import read_table
     from .data._validation import missing_positions
@@ -164,8 +169,7 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
     else:
         label_column = None
     names = getattr(model, "feature_names_in_", None)
-    reads = model._modality() if hasattr(model, "_modality") else backbone_modality(model.backbone)
-    if names is not None and reads == "table" and text_column not in frame.columns:
+    if names is not None and _model_modality(model) == "table" and text_column not in frame.columns:
         _check_has_columns(names, {str(c) for c in frame.columns}, f"table file '{path}'", where)
         by_name = {str(c): c for c in frame.columns}
         frame = frame[[*(by_name[str(n)] for n in names), *([label_column] if label_column is not None else [])]]

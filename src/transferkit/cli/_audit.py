@@ -39,14 +39,6 @@ def _removable_checks(verb: str) -> Any:
     return check
 
 
-def _drop(drop: str, keep: str) -> frozenset[str]:
-    """The checks --fix removes: the API's own rule for ``fix(drop=, keep=)``, so the same words remove the
-    same items here and in Python."""
-    from ..audit._findings import resolve_drop
-
-    return resolve_drop(drop, keep)
-
-
 def _check_options(fix_out: str | None, drop: str, keep: str, overwrite: bool, per_class: int | None) -> None:
     """Options that conflict with each other: usage errors, before any data is read."""
     if not fix_out:
@@ -110,12 +102,13 @@ def audit_command(data: str, test_data: str | None, backbone: str, weights: str 
     DATA is a folder of images (one sub-folder per class), a CSV/TSV/JSONL/Parquet file or a packaged
     dataset name. Prints a table of findings and writes report.html; --fix writes a cleaned copy."""
     from ..audit import DEFAULT_DROP, audit, audit_report, fix
+    from ..audit._findings import resolve_drop
     from ..audit._fix import check_fix
 
     _check_options(fix_out, drop, keep, overwrite, kw["per_class"])
     check_outside_inputs(out, data, test_data)
     check_outside_inputs(fix_out, data, test_data, replaces=True)  # before the report is written, not after
-    checks = _drop(drop, keep)
+    checks = resolve_drop(drop, keep)  # the API's own rule for fix(drop=, keep=): the same words, the same items
     for name in sorted(set(_names(keep)) - DEFAULT_DROP):
         click.echo(f"note: --keep {name} has no effect: --fix removes {name} items only when --drop names it.",
                    err=True)

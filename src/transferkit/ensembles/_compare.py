@@ -12,7 +12,7 @@ import numpy as np
 from ..backbones._providers import resolve_seed
 from ..data._validation import check_folds
 from ..evaluation import BASELINE, EvaluationResult, Report, add_evaluation, evaluate, make_baseline, mean_ci
-from ..evaluation._metrics import GAIN_CLIPPED, clip_gain_interval, signed_points
+from ..evaluation._metrics import clip_gain_interval, described_interval, signed_points
 from ._ensemble import TransferEnsemble
 from ._members import BASELINE_SPEC, EnsembleError
 from ._modality import fit_modality, required_modality
@@ -44,7 +44,7 @@ class EnsembleComparison:
         diff = self._folds(self.ensemble) - self._folds(best)
         mean, low, high = mean_ci(diff.tolist())
         low, high, clipped = clip_gain_interval(low, high)
-        interval = f"Student-t over {len(diff)} folds" + (f", {GAIN_CLIPPED}" if clipped else "")
+        interval = described_interval(f"Student-t over {len(diff)} folds", clipped)
         return {"best_member": best, "ensemble_accuracy": float(self._folds(self.ensemble).mean()),
                 "best_member_accuracy": float(self._folds(best).mean()), "gain": mean, "gain_low": low,
                 "gain_high": high, "interval": interval}

@@ -122,7 +122,7 @@ def _load_member(path: Path, entry: dict[str, Any]) -> Any:
 
 def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     """The :class:`TransferEnsemble` saved in ``path`` (``config``: its checked ``transferkit.json``)."""
-    from ..estimators._folder import restore_table_columns
+    from ..estimators._folder import restore_seed, restore_table_columns
     from ..strategies._serialize import load_sklearn
     from ._ensemble import TransferEnsemble
 
@@ -145,9 +145,7 @@ def load_ensemble(path: Path, config: dict[str, Any]) -> Any:
     final = skeleton.final_estimator if config.get("custom_final_estimator") else None
     ens = TransferEnsemble(members=members, final_estimator=final, **config["params"])
     ens.ensemble_ = skeleton
-    seed = ens.random_state  # the seed of the saved fit; folders written before it was kept may hold None
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        ens.random_seed_ = seed
+    restore_seed(ens, config["params"])
     ens.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     ens.modality_ = config["fitted_modality"] if "fitted_modality" in config else ens._modality()  # older folders
     if ens.modality_ not in (*MODALITIES, None):

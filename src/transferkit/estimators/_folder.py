@@ -114,6 +114,14 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
     return path
 
 
+def restore_seed(est: Any, params: dict[str, Any]) -> None:
+    """Set ``random_seed_`` on a loaded ``est`` from the ``random_state`` its folder saved (the seed of the
+    saved fit); folders written before the seed was kept may hold None, and then set none."""
+    seed = params.get("random_state")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        est.random_seed_ = seed
+
+
 def table_columns(est: Any) -> dict[str, Any]:
     """The width and column names of the table ``est`` was fitted on, for ``transferkit.json`` (None
     for images and texts, or when it was fitted without names)."""
@@ -254,9 +262,7 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
     restore_table_columns(est, config)
     est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     est.strategy_ = strategy
-    seed = config["params"].get("random_state")
-    if isinstance(seed, int) and not isinstance(seed, bool):  # the seed of the saved fit (None in old folders)
-        est.random_seed_ = seed
+    restore_seed(est, config["params"])
     ctx = est._context(len(est.classes_))
     est.model_ = strategy.load_model(path, config["model"], ctx)
     width = _output_width(est.model_)

@@ -18,10 +18,10 @@ from ..data._validation import check_folds, shown_modality
 from ..errors import DataError, TransferkitError
 from ._baselines import BASELINE_DESCRIPTIONS, make_baseline
 from ._metrics import (
-    GAIN_CLIPPED,
     classification_metrics,
     clip_gain_interval,
     corrected_resampled_ci,
+    described_interval,
     mean_ci,
     paired_bootstrap_ci,
     signed_points,
@@ -510,9 +510,7 @@ def _gains(model: ModelResult, base: ModelResult, y: np.ndarray, pm: np.ndarray,
                 m, lo, hi = mean_ci(d)
                 method = f"Student-t over {len(d)} folds"
             lo, hi, clipped = clip_gain_interval(lo, hi)  # few folds: a t interval can pass +-100 points
-            if clipped:
-                method += f", {GAIN_CLIPPED}"
-            out[metric] = Gain(metric, m, lo, hi, method)
+            out[metric] = Gain(metric, m, lo, hi, described_interval(method, clipped))
         return out
     m, lo, hi = paired_bootstrap_ci(pm == y, pb == y, seed=seed)
     index = {c: i for i, c in enumerate(classes)}

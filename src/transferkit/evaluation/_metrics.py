@@ -141,6 +141,12 @@ def clip_gain_interval(low: float, high: float) -> tuple[float, float, bool]:
     return max(low, -1.0), min(high, 1.0), clipped
 
 
+def described_interval(method: str, clipped: bool) -> str:
+    """``method`` (how a gain's interval was made) with :data:`GAIN_CLIPPED` added when
+    :func:`clip_gain_interval` cut the interval."""
+    return f"{method}, {GAIN_CLIPPED}" if clipped else method
+
+
 def signed_points(share: float) -> str:
     """``share`` (a gain in [-1, 1]) in points with a sign and one decimal, ``+4.1``; a value that
     rounds to zero is ``+0.0``, never ``-0.0``.

@@ -18,7 +18,7 @@ from ..data import check_labels
 from ..errors import DataError
 from ..evaluation import corrected_resampled_ci
 from ..evaluation._evaluate import _plain, folds_note
-from ..evaluation._metrics import GAIN_CLIPPED, clip_gain_interval
+from ..evaluation._metrics import GAIN_CLIPPED, clip_gain_interval, described_interval
 from ._rankings import METHODS, check_method, check_non_negative
 from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, check_folds, default_probe
 
@@ -193,8 +193,8 @@ def compare_selectors(
         mean, low, high = corrected_resampled_ci(d, n_train=float(np.mean(n_train)), n_test=float(np.mean(n_test)))
         low, high, cut = clip_gain_interval(low, high)  # few folds: a t interval can pass +-100 points
         gains[m] = {"mean": mean, "low": low, "high": high,
-                    "method": f"corrected resampled t over {len(d)} folds (Nadeau & Bengio 2003)"
-                              + (f", {GAIN_CLIPPED}" if cut else "")}
+                    "method": described_interval(f"corrected resampled t over {len(d)} folds (Nadeau & Bengio 2003)",
+                                                 cut)}
         if cut:
             clipped.append(m)
     return SelectorComparison(
