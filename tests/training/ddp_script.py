@@ -4,6 +4,7 @@ Writes the test accuracy and training history (rank 0) to the JSON file named by
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 
@@ -32,6 +33,12 @@ def main() -> None:
             json.dump(result, f)
     # Shut the process group down before the interpreter exits: left to exit-time teardown, gloo's threads
     # were once destroyed still joinable ("terminate called without an active exception", SIGABRT on rank 1).
+    # And not while the other rank is still at work: rank 0 scores and writes above while rank 1 went on to
+    # the teardown (SIGABRT on rank 0 once, with destroy_process_group alone). The model, whose DDP wrapper
+    # holds gloo work, goes before the group does.
+    PartialState().wait_for_everyone()
+    del clf
+    gc.collect()
     PartialState().destroy_process_group()
 
 
