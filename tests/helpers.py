@@ -119,7 +119,8 @@ def named_columns_table(path: Path) -> pd.DataFrame:
 
 def check_predict_reads_columns_by_name(model: Path, frame: pd.DataFrame, tmp_path: Path) -> None:
     """``transferkit predict`` with the model folder ``model`` on ``frame`` (from :func:`named_columns_table`):
-    the same predictions with the columns reordered and an extra one; a renamed column named, nothing written."""
+    the same predictions with the columns reordered and extra ones (carried first into the predictions, so
+    that they join back to the input rows); a renamed column named, nothing written."""
     from transferkit import load_model
 
     assert list(load_model(model).feature_names_in_) == ["f1", "f2", "f3"]
@@ -131,9 +132,13 @@ def check_predict_reads_columns_by_name(model: Path, frame: pd.DataFrame, tmp_pa
     assert predict(frame, "same.csv")[0] == 0
     same = pd.read_csv(tmp_path / "same.csv.out.csv")
     ids = [f"row-{i}" for i in range(len(frame))]  # not numeric: ignored as the README says, not refused
-    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0, id=ids), "reordered.csv")
+    code, out = predict(frame[["f3", "label", "f1", "f2"]].assign(extra=1.0, id=ids, prediction="x"),
+                        "reordered.csv")
     assert code == 0, out
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "reordered.csv.out.csv"), same)
+    reordered = pd.read_csv(tmp_path / "reordered.csv.out.csv")
+    assert list(reordered.columns[:3]) == ["extra", "id", "input_prediction"], reordered.columns
+    assert reordered["id"].tolist() == ids and (reordered["input_prediction"] == "x").all()
+    pd.testing.assert_frame_equal(reordered.iloc[:, 3:], same)
     partial = frame.assign(label=frame["label"].where(np.arange(len(frame)) % 3 > 0))  # every third label empty
     code, out = predict(partial, "partial.csv")  # was "missing values ... in column 'label'": read as a feature
     assert code == 0, out

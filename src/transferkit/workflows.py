@@ -140,14 +140,17 @@ def _check_has_columns(names: Any, given: Any, source: str, where: str) -> None:
 
 
 def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str = "text",
-                  label_column: str | None = "label") -> tuple[Dataset, np.ndarray | None]:
+                  label_column: str | None = "label") -> tuple[Dataset, np.ndarray | None, pd.DataFrame | None]:
     """The data ``spec`` to predict with the saved ``model`` (loaded from ``where``), checked by
-    :func:`check_predictable`, and the labels to show beside the predictions (None when there are none).
+    :func:`check_predictable`; the labels to show beside the predictions (None when there are none); and
+    a table file's columns that the model does not read (an id, a note; None when there are none), to
+    carry into the predictions so that they join back to the input rows.
 
     Labels are optional: a folder without class sub-folders is read as new images, a table without the
     label column as unlabelled, and a table whose label column is partly empty is predicted whole, its
     labels returned as given (empty cells included) instead of becoming a feature. A table model that
-    knows its column names reads only those: other columns (an id, a note) are ignored, not an error."""
+    knows its column names reads only those: other columns (an id, a note) are ignored, not an error;
+    so are a text table's columns besides its text and label columns."""
     from .data._dataset import load_table_file
     from .data._tables import read_table
     from .data._validation import missing_positions
@@ -157,10 +160,12 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
     if not (path.is_file() and path.suffix.lower() in TABLE_EXTENSIONS):
         try:
             return check_predictable(model, resolve_data(spec, text_column=text_column,
-                                                         label_column=label_column), where), None
+                                                         label_column=label_column), where), None, None
         except NoClassFoldersError:  # a flat folder of new images (hidden folders such as .ipynb_checkpoints aside)
-            return check_predictable(model, resolve_data(spec, text_column=text_column, label_column=None), where), None
+            data = check_predictable(model, resolve_data(spec, text_column=text_column, label_column=None), where)
+            return data, None, None
     frame = read_table(path)
+    given, label_name = frame, label_column
     shown = None
     if label_column is not None and label_column in frame.columns:
         if missing_positions(frame[label_column].to_numpy()):
@@ -175,7 +180,9 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
         frame = frame[[*(by_name[str(n)] for n in names), *([label_column] if label_column is not None else [])]]
     data = check_predictable(model, load_table_file(path, frame, text_column=text_column, label_column=label_column,
                                                     image_column=None, modality=None, labels=None), where)
-    return data, data.y if shown is None else shown
+    read = {text_column} if data.modality == "text" else {str(c) for c in frame.columns}
+    unread = [c for c in given.columns if str(c) not in read and c != label_name]
+    return data, data.y if shown is None else shown, given[unread].reset_index(drop=True) if unread else None
 
 
 def keep_column_names(model: Any, data: Dataset) -> None:
@@ -394,9 +401,11 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
     return result
 
 
-def predict_frame(model: Any, data: Dataset, labels: Any = None) -> pd.DataFrame:
+def predict_frame(model: Any, data: Dataset, labels: Any = None, unread: pd.DataFrame | None = None) -> pd.DataFrame:
     """Predictions with one probability column per class (``proba_<class>``), then a ``label`` column
-    holding ``labels`` (default: the data's labels; none when both are None)."""
+    holding ``labels`` (default: the data's labels; none when both are None). The columns of ``unread``
+    (the input's columns the model does not read, one row per item: an id) come first, a name that an
+    output column takes prefixed with ``input_``."""
     X = data.X
     if data.modality == "table" and data.feature_names and getattr(model, "feature_names_in_", None) is not None:
         X = pd.DataFrame(np.asarray(X), columns=data.feature_names)  # named, as the model was fitted
@@ -411,4 +420,12 @@ def predict_frame(model: Any, data: Dataset, labels: Any = None) -> pd.DataFrame
     labels = data.y if labels is None else labels
     if labels is not None:
         frame["label"] = labels
-    return frame
+    if unread is None:
+        return frame
+    taken, names = set(frame.columns), []
+    for column in map(str, unread.columns):
+        while column in taken:
+            column = f"input_{column}"
+        taken.add(column)
+        names.append(column)
+    return pd.concat([unread.set_axis(names, axis=1).reset_index(drop=True), frame], axis=1)

@@ -506,8 +506,9 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     if output and Path(output).exists() and not overwrite:
         raise DataError(f"--output {output!r} already exists; choose another file or add --overwrite")
     model = load_model(model_dir)
-    dataset, labels = read_new_data(data, model, model_dir, text_column=text_column, label_column=label_column)
-    frame = predict_frame(model, dataset, labels)
+    dataset, labels, unread = read_new_data(data, model, model_dir, text_column=text_column,
+                                            label_column=label_column)
+    frame = predict_frame(model, dataset, labels, unread)
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)  # as `fit --out` does; checked writable up front
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
