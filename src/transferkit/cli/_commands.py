@@ -494,14 +494,10 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     from ..estimators import load_model
     from ..workflows import predict_frame, read_new_data
 
-    if output and Path(model_dir).is_dir() and Path(output).resolve().is_relative_to(Path(model_dir).resolve()):
-        raise DataError(f"--output {output!r} lies inside the model folder {model_dir!r}, which it would damage; "
-                        "write the predictions somewhere else")
     check_outside_inputs(output, data)
-    holder = next((p for p in Path(output).resolve().parents if (p / "transferkit.json").is_file()), None) \
-        if output else None
+    holder = _model_folder_holding(output, model_dir) if output else None
     if holder is not None:  # --overwrite of that model would delete the predictions
-        raise DataError(f"--output {output!r} lies inside the model folder {str(holder)!r}, which it would "
+        raise DataError(f"--output {output!r} lies inside the model folder {holder!r}, which it would "
                         "damage; write the predictions somewhere else")
     if output and Path(output).exists() and not overwrite:
         raise DataError(f"--output {output!r} already exists; choose another file or add --overwrite")
@@ -516,6 +512,15 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     else:  # long texts cut for the console only; the --output CSV keeps them whole
         shown = frame.assign(text=frame["text"].str.slice(0, 80)) if "text" in frame else frame
         click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def _model_folder_holding(output: str, model_dir: str) -> str | None:
+    """The model folder that the file ``output`` would lie in: ``model_dir`` as typed, else any folder above
+    ``output`` holding a model (``transferkit.json``); None when there is none."""
+    target = Path(output).resolve()
+    if Path(model_dir).is_dir() and target.is_relative_to(Path(model_dir).resolve()):
+        return model_dir
+    return next((str(p) for p in target.parents if (p / "transferkit.json").is_file()), None)
 
 
 @cli.command(name="evaluate")
