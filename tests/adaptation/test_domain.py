@@ -75,7 +75,7 @@ def test_split_domains_nan_and_none_mask_targets_and_minus_one_can_be_a_class() 
     assert split_domains(X, np.array(["a", "b", "a", -1, "b", -1]), SD).y_target.tolist() == ["b"]
     # With -1 a real source class (numbers masked with NaN), a target -1 is a label, not a mask.
     assert split_domains(X, [-1.0, 1.0, 1.0, -1.0, 1.0, np.nan], SD).target_labelled.tolist() == [True, True, False]
-    with pytest.raises(DataError, match="the label -1 on source rows 0"):  # without NaN/None, -1 is the mask
+    with pytest.raises(DataError, match=r"the label -1 on source rows \(index 0"):  # without NaN/None, -1 is the mask
         split_domains(X, [-1, 1, 1, -1, 1, 1], SD)
 
 

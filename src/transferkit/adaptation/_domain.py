@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from transferkit.data._validation import format_positions
 from transferkit.errors import DataError
 
 from ._inputs import check_label_classes
@@ -210,12 +211,6 @@ def _is_mask_value(labels: NDArray[Any]) -> NDArray[np.bool_]:
     return np.fromiter((_is_mask_number(v) for v in labels.tolist()), dtype=bool, count=len(labels))
 
 
-def _shown_rows(rows: NDArray[np.intp]) -> str:
-    """``rows`` for a message: the first five positions and how many in all."""
-    shown = ", ".join(str(int(r)) for r in rows[:5])
-    return shown if len(rows) <= 5 else f"{shown} ({len(rows)} in all)"
-
-
 def minus_one_may_be_a_class(labels: NDArray[Any]) -> bool:
     """Whether -1 may be a class of ``labels`` (from :func:`as_labels`): only in numbers masked with NaN
     (a float array holding NaN, or an object array holding None and -1). Everywhere else -1 is the mask of
@@ -238,14 +233,14 @@ def check_source_labelled(raw: NDArray[Any], source_mask: NDArray[np.bool_], *, 
     """
     missing = _missing(raw) & source_mask
     if missing.any():
-        raise DataError(f"y has missing (None/NaN) labels on source rows {_shown_rows(np.flatnonzero(missing))}; "
+        raise DataError(f"y has missing (None/NaN) labels on source rows ({format_positions(np.flatnonzero(missing).tolist())}); "
                         "every source row needs a label.")
     if minus_one_is_class:
         return
     is_mask = _is_mask_value(raw)
     masked = np.flatnonzero(is_mask & source_mask)
     if masked.size:
-        raise DataError(f"y has the label -1 on source rows {_shown_rows(masked)}, but -1 marks unlabelled "
+        raise DataError(f"y has the label -1 on source rows ({format_positions(masked.tolist())}), but -1 marks unlabelled "
                         f"target rows; every source row needs a label.{_class_hint(raw[~is_mask])}")
 
 
