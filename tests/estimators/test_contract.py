@@ -24,9 +24,9 @@ _SOLVER = ("weights reach the scaler and the logistic regression; the two fits t
 
 
 def _expected_failures(est):  # type: ignore[no-untyped-def]
-    return {"check_methods_subset_invariance": _FLOAT32,
-            "check_sample_weight_equivalence_on_dense_data":
-                _MINIBATCH if isinstance(est.strategy, FullFineTune) else _SOLVER}
+    if isinstance(est.strategy, FullFineTune):  # its probabilities agree to 1e-7 here (8 seeds of 8): checked
+        return {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH}
+    return {"check_methods_subset_invariance": _FLOAT32, "check_sample_weight_equivalence_on_dense_data": _SOLVER}
 
 
 @parametrize_with_checks([
