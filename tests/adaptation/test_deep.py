@@ -321,11 +321,12 @@ def test_deepda_takes_the_fine_tuning_options_it_inherits(tmp_path, monkeypatch)
     assert epochs_run == [0, 1] and trainers[0].resumed_from is None and "resumed_from" not in first_ctx.info
     for domain_images in (Xs, Xt):  # every training image of both domains went through the augmentation
         assert all(any(np.array_equal(a, img) for a in augmented) for img in domain_images)
-    assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["epoch-0002"]  # the newest only, 1-based
+    (run,) = (tmp_path / "ckpt").iterdir()  # the run's own folder (run-<key>)
+    assert [p.name for p in run.iterdir()] == ["epoch-0002"]  # the newest only, 1-based
     n_augmented = len(augmented)
     ctx = FitContext(backbone="tiny-cnn", n_classes=2, cache=False, device="cpu")
     again = clone(da).set_params(resume=True).fit_domains(ctx, X, y, dom)
-    assert trainers[1].resumed_from == tmp_path / "ckpt" / "epoch-0002"
+    assert trainers[1].resumed_from == run / "epoch-0002"
     assert ctx.info["resumed_from"] == str(trainers[1].resumed_from)  # recorded, as FullFineTune records it
     assert epochs_run == [0, 1] and len(augmented) == n_augmented  # the finished run trained no further
     assert len(again.history.epochs) == 2

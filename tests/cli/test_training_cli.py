@@ -16,7 +16,8 @@ def test_cli_fit_checkpoints_and_resume(tmp_path: Path, reviews: Path) -> None:
             "--label-column", "sentiment", "--no-progress", "--checkpoint-dir", str(tmp_path / "ck")]
     code, text = run_cli(*args, "-o", str(tmp_path / "m1"))
     assert code == 0, text
-    assert complete_checkpoints(tmp_path / "ck")  # an explicit checkpoint folder is kept
+    (run,) = (tmp_path / "ck").iterdir()  # the run's own folder (run-<key>)
+    assert complete_checkpoints(run)  # an explicit checkpoint folder is kept
     code, text = run_cli(*args, "-o", str(tmp_path / "m2"))
     assert code == 1 and "already holds epoch-0002" in text and not (tmp_path / "m2").exists()
     code, text = run_cli(*args, "-o", str(tmp_path / "m2"), "--resume")

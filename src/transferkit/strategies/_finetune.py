@@ -22,13 +22,14 @@ from ..training import (
     EarlyStopping,
     FrozenBatchNormEval,
     History,
+    LossFn,
     LossTerm,
     TrainConfig,
     Trainer,
     make_loader,
     weighted_cross_entropy,
 )
-from ..training._checkpoint import checkpoint_folder_problem
+from ..training._checkpoint import checkpoint_folder_problem, run_checkpoint_folder
 from ..training._regularizers import BSSTerm, L2SPTerm
 from ._augment import Augment
 from ._base import Choice, FitContext, Flag, Number, Rule, Strategy, check_params
@@ -185,11 +186,16 @@ class FullFineTune(Strategy):
         train: the usual choice with small batches, or images unlike the pretraining ones, whose batch
         statistics would replace the pretrained ones.
     checkpoint_dir : str, optional
-        Folder for a checkpoint after every epoch (see ``resume``); a file there is refused.
+        Folder for a checkpoint after every epoch (see ``resume``); a file there is refused. Each run writes
+        into its own sub-folder ``run-<first 16 hex digits of its key>``, the key being a sha256 of the
+        settings, backbone, training data, labels and weights (:meth:`run_key`), so the folds of a
+        cross-validation, the candidates of a grid search and refits on other data never meet each other's
+        checkpoints. Checkpoints are kept after the fit (the newest of each run).
     resume : bool, default=False
-        Continue from the newest checkpoint in ``checkpoint_dir`` (verified by sha256; a checkpoint of
-        other data or settings is refused; needs ``checkpoint_dir``). Without it, existing checkpoints there
-        are an error, not overwritten.
+        Continue from the newest checkpoint of this run (same key) in ``checkpoint_dir`` (verified by
+        sha256; needs ``checkpoint_dir``); a run with no checkpoint yet starts from scratch. Without it, a
+        checkpoint of the same run is an error, never overwritten. A resumed run needs the same seed
+        (``random_state`` of the estimator): with ``random_state=None`` every fit is a new run.
     """
 
     cli_name = "finetune"
@@ -234,8 +240,11 @@ class FullFineTune(Strategy):
     def prepare(self, net: TransferNet, backbone_name: str) -> None:
         """Set up the network before training (subclasses freeze layers here); checked before any epoch."""
 
-    def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray) -> None:
-        """Initialise the network from the training split before fine-tuning (LP-FT fits the head here)."""
+    def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> None:
+        """Initialise the network from the training split ``X``, ``y`` before fine-tuning (LP-FT fits the
+        head here). ``sample_weight`` are the split's weights in the loss (:meth:`sample_weights`: the
+        given weights times the balanced class weights), None when unweighted."""
 
     def param_groups(self, net: TransferNet) -> list[dict[str, Any]]:
         """Optimizer groups: each backbone group at ``lr * layer_decay**depth`` (depth 0 = top group), the
@@ -254,6 +263,16 @@ class FullFineTune(Strategy):
                        {"params": no_decay, "lr": lr, "weight_decay": 0.0, "depth": depth}]
         return [g for g in groups if g["params"]]
 
+    def task_loss(self, ctx: FitContext) -> LossFn:
+        """The loss on the training batches' targets (distillation mixes in a teacher's here)."""
+        return weighted_cross_entropy(self.label_smoothing)
+
+    def train_targets(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+        """The targets of the training split ``X`` (class indices ``y``, weights ``sample_weight``): the
+        labels themselves; distillation adds a teacher's probabilities (see :func:`distillation_targets
+        <transferkit.training.distillation_targets>`)."""
+        return y
+
     def loss_terms(self, net: TransferNet) -> list[LossTerm]:
         """Regularisers added to the task loss (L2-SP, BSS)."""
         terms: list[LossTerm] = []
@@ -270,8 +289,9 @@ class FullFineTune(Strategy):
         return callbacks
 
     def run_key(self, ctx: FitContext, X: Any, modality: str, y: np.ndarray, sample_weight: np.ndarray | None) -> str:
-        """Identity of a run for its checkpoints: settings, backbone (and weight file), the training items
-        (by content, as the feature cache keys them), labels and weights."""
+        """Identity of a run for its checkpoints: settings, backbone (and weight file), seed, the training
+        items (by content, as the feature cache keys them), labels and weights. It names the run's folder in
+        ``checkpoint_dir`` (see :meth:`train_config`) and is checked again before a checkpoint is loaded."""
         from ..features._hashing import item_keys
 
         h = hashlib.sha256(json.dumps({k: repr(v) for k, v in sorted(self.get_params(deep=False).items())
@@ -317,11 +337,12 @@ class FullFineTune(Strategy):
         train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state)
         ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
         take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
-        with item_positions(train_idx.tolist()):  # LP-FT's probe features: errors name rows of X, not of the split
-            self.warm_start(net, ctx, take(train_idx), y[train_idx])
         w = self.sample_weights(y, sample_weight)
+        with item_positions(train_idx.tolist()):  # LP-FT's probe features: errors name rows of X, not of the split
+            self.warm_start(net, ctx, take(train_idx), y[train_idx], None if w is None else w[train_idx])
+        train_targets = self.train_targets(ctx, take(train_idx), y[train_idx], None if w is None else w[train_idx])
         train_loader = make_loader(
-            take(train_idx), y[train_idx], preprocess=self.train_preprocess(backbone), batch_size=self.batch_size,
+            take(train_idx), train_targets, preprocess=self.train_preprocess(backbone), batch_size=self.batch_size,
             shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
             batch_transform=self.augment.batch_transform(ctx.n_classes) if self.augment is not None else None,
             positions=train_idx,  # errors name an item's place in X, not in the training split
@@ -331,7 +352,7 @@ class FullFineTune(Strategy):
             val_loader = make_loader(take(val_idx), y[val_idx], preprocess=backbone.preprocess,
                                      batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state, positions=val_idx)
         trainer = Trainer(self.train_config(ctx, self.run_key(ctx, X, backbone.spec.modality, y, sample_weight)),
-                          weighted_cross_entropy(self.label_smoothing), terms=self.loss_terms(net),
+                          self.task_loss(ctx), terms=self.loss_terms(net),
                           callbacks=self.callbacks(val_loader is not None))
         return TrainingRun(net, trainer, self.param_groups(net), train_loader, val_loader)
 
@@ -349,11 +370,15 @@ class FullFineTune(Strategy):
         return balanced if sample_weight is None else sample_weight * balanced
 
     def train_config(self, ctx: FitContext, run_key: str = "") -> TrainConfig:
-        """The loop's settings for this strategy on ``ctx`` (``run_key`` names the run's checkpoints)."""
+        """The loop's settings for this strategy on ``ctx``. ``run_key`` (:meth:`run_key`) names the run's
+        checkpoints: they go into its own folder in ``checkpoint_dir`` (see :func:`run_checkpoint_folder
+        <transferkit.training._checkpoint.run_checkpoint_folder>`), so that runs on other data or settings,
+        such as cross-validation folds, never meet them."""
+        folder = None if self.checkpoint_dir is None else run_checkpoint_folder(self.checkpoint_dir, run_key)
         return TrainConfig(
             epochs=self.epochs, warmup_ratio=self.warmup_ratio, max_grad_norm=self.max_grad_norm,
             grad_accum=self.grad_accum, mixed_precision=self.mixed_precision, device=ctx.device,
-            progress=ctx.verbose > 0, checkpoint_dir=self.checkpoint_dir, resume=self.resume, run_key=run_key,
+            progress=ctx.verbose > 0, checkpoint_dir=folder, resume=self.resume, run_key=run_key,
         )
 
     def train_preprocess(self, backbone: Any) -> Any:

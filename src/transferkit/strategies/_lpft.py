@@ -18,9 +18,11 @@ from ._finetune import FullFineTune
 LPFT_PARAMS: dict[str, Rule] = {"probe_C": Number(low=0, low_open=True)}
 
 
-def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C: float, seed: int,
+                       sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fit a logistic regression on centred features scaled by one global factor, and fold the scaling into
-    one linear layer.
+    one linear layer. ``sample_weight`` weights the rows in the centring and scale as in the regression (as
+    the linear probe's weighted scaler does), so a weight of 2 means the same as a duplicated row.
 
     One factor for all features (the root mean variance), not one per feature: per-feature
     standardisation gives near-constant features (dead channels) huge weights, and once fine-tuning
@@ -33,10 +35,11 @@ def probe_head_weights(features: np.ndarray, y: np.ndarray, n_classes: int, *, C
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    scaler = StandardScaler().fit(features)
+    scaler = StandardScaler().fit(features, sample_weight=sample_weight)
     scaler.scale_ = np.full_like(scaler.scale_, max(float(np.sqrt(np.mean(scaler.var_))), 1e-12))
     with one_blas_thread():
-        lr = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit(scaler.transform(features), y)
+        lr = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit(scaler.transform(features), y,
+                                                                           sample_weight=sample_weight)
     coef, intercept = lr.coef_, lr.intercept_
     if coef.shape[0] == 1:  # binary: one logit z for class 1
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
@@ -54,7 +57,9 @@ class LPFT(FullFineTune):
     fine-tune everything starting from that head. A good head means small early gradients, so the
     pretrained features are distorted less than with a random head.
 
-    The probe reads the cached features of the same backbone (no extra pass when they are cached). The
+    The probe reads the cached features of the same backbone (no extra pass when they are cached) and is
+    fitted with the weights the fine-tuning loss uses (``sample_weight`` times the balanced class weights
+    with ``class_weight="balanced"``), so both stages see the same weighted data. The
     head trains at ``head_lr``, by default the backbone's ``lr``: it is already fitted. BatchNorm layers
     keep their pretrained statistics by default (``bn_eval=True``): the probe was fitted on features
     computed with them, and batch statistics would move every feature under the fitted head at the first
@@ -78,9 +83,13 @@ class LPFT(FullFineTune):
         super()._check()
         check_params(self, LPFT_PARAMS)
 
-    def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray) -> None:
+    def warm_start(self, net: TransferNet, ctx: FitContext, X: Any, y: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> None:
+        """Fit the probe on the training split with the weights the fine-tuning loss uses (``sample_weight``
+        times the balanced class weights with ``class_weight="balanced"``), and copy it into the head."""
         features = ctx.extractor().fit_transform(X)
-        w, b = probe_head_weights(features, y, ctx.n_classes, C=self.probe_C, seed=ctx.random_state)
+        w, b = probe_head_weights(features, y, ctx.n_classes, C=self.probe_C, seed=ctx.random_state,
+                                  sample_weight=sample_weight)
         if not isinstance(net.head, torch.nn.Linear):  # pragma: no cover - heads are linear
             raise StrategyError("LP-FT needs a linear head")
         with torch.no_grad():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -25,19 +29,56 @@ def default_head() -> Pipeline:
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
 
+@contextlib.contextmanager
+def weights_requested(head: BaseEstimator) -> Iterator[None]:
+    """Within the block, ``head`` and every estimator inside it whose ``fit`` takes ``sample_weight``
+    (pipeline steps, a calibrated classifier's estimator) ask for the weights in ``fit``; their own
+    requests come back afterwards.
+
+    With scikit-learn's metadata routing enabled (``sklearn.set_config(enable_metadata_routing=True)``) a
+    meta-estimator hands ``sample_weight`` only to the estimators that asked for it, and refuses the
+    ``step__sample_weight`` keywords that route it without; asking on each of them routes the weights to
+    the same estimators as with routing off. The requests are not kept: a fitted head that holds them
+    cannot be saved (skops recurses forever on scikit-learn's request objects).
+    """
+    inner = [v for v in head.get_params(deep=True).values() if isinstance(v, BaseEstimator)]
+    asked = [est for est in (head, *inner) if has_fit_parameter(est, "sample_weight") and hasattr(est, "set_fit_request")]
+    # scikit-learn keeps an estimator's requests in ``_metadata_request`` (``clone`` copies them from there)
+    before = [copy.deepcopy(vars(est).get("_metadata_request")) for est in asked]
+    try:
+        for est in asked:
+            est.set_fit_request(sample_weight=True)
+        yield
+    finally:
+        for est, requests in zip(asked, before, strict=True):
+            if requests is None:
+                vars(est).pop("_metadata_request", None)
+            else:
+                est._metadata_request = requests
+
+
 def fit_head(head: BaseEstimator, features: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> BaseEstimator:
     """Fit ``head`` with ``sample_weight``; in a pipeline every step that accepts weights gets them (a
-    weighted scaler too), so a weight of 2 means the same as a duplicated example."""
+    weighted scaler too), so a weight of 2 means the same as a duplicated example. With metadata routing
+    enabled the weights reach the same steps, through fit requests set while fitting
+    (:func:`weights_requested`)."""
     with one_blas_thread():  # small dense fits: faster on one thread (see transferkit._blas)
         if sample_weight is None:
             return head.fit(features, y)
+        routing = bool(get_config().get("enable_metadata_routing", False))
         if isinstance(head, Pipeline):
             _, last = head.steps[-1]
             if has_fit_parameter(last, "sample_weight"):
+                if routing:
+                    with weights_requested(head):
+                        return head.fit(features, y, sample_weight=sample_weight)
                 routed = {f"{n}__sample_weight": sample_weight for n, step in head.steps
                           if step not in (None, "passthrough") and has_fit_parameter(step, "sample_weight")}
                 return head.fit(features, y, **routed)
         elif has_fit_parameter(head, "sample_weight"):
+            if routing:  # a meta-estimator head routes them on to its estimator
+                with weights_requested(head):
+                    return head.fit(features, y, sample_weight=sample_weight)
             return head.fit(features, y, sample_weight=sample_weight)
     raise ValueError(f"head {type(head).__name__} does not accept sample_weight")
 

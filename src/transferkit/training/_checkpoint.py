@@ -1,5 +1,11 @@
 """Per-epoch checkpoints that a killed run resumes from, bit for bit.
 
+A strategy's ``checkpoint_dir`` holds one folder per run, ``run-`` and the first 16 hex digits of the run's
+key (a sha256 of its settings, backbone, data, labels and weights: ``FullFineTune.run_key``), made by
+:func:`run_checkpoint_folder`. Runs on other data or settings (cross-validation folds, grid-search
+candidates, a refit on all the data) so never meet each other's checkpoints, and a resumed run finds its
+own. The trainer sees only its run's folder.
+
 A checkpoint is a folder ``epoch-NNNN`` holding ``state.pt`` (model, optimiser, scheduler and RNG state, the
 fp16 loss scaler's state where there is one, and the callbacks' state, loaded back with ``torch.load(weights_only=True)``: tensors and plain data only, no
 code), ``trainer.json`` (epoch, history, the run key) and ``checksums.json`` (sha256 of both). It is written
@@ -30,6 +36,10 @@ if TYPE_CHECKING:
     from ._loop import Trainer
 
 _PREFIX = "epoch-"
+_RUN_PREFIX = "run-"
+#: Hex digits of the run key in a run folder's name (64 bits: collisions are not a concern, and the whole
+#: key is still checked against the one a checkpoint records before it is loaded).
+RUN_KEY_CHARS = 16
 _FILES = ("state.pt", "trainer.json")
 
 
@@ -44,9 +54,21 @@ def complete_checkpoints(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith(_PREFIX))
 
 
-def _ours(path: Path) -> bool:
+def run_checkpoint_folder(checkpoint_dir: str | os.PathLike[str], run_key: str) -> Path:
+    """The folder in ``checkpoint_dir`` for the checkpoints of the run whose key is ``run_key``."""
+    if len(run_key) < RUN_KEY_CHARS:
+        raise ValueError(f"a checkpointed run needs a run key of at least {RUN_KEY_CHARS} characters, got {run_key!r}")
+    return Path(checkpoint_dir) / f"{_RUN_PREFIX}{run_key[:RUN_KEY_CHARS]}"
+
+
+def _is_checkpoint(path: Path) -> bool:
     """A checkpoint, or the temporary folder of a write that was killed."""
     return path.is_dir() and not path.is_symlink() and path.name.startswith((_PREFIX, ".tmp-"))
+
+
+def _is_run_folder(path: Path) -> bool:
+    """A run's folder of checkpoints (see :func:`run_checkpoint_folder`)."""
+    return path.is_dir() and not path.is_symlink() and path.name.startswith(_RUN_PREFIX)
 
 
 def checkpoint_folder_problem(folder: Path) -> str | None:
@@ -69,7 +91,12 @@ def check_checkpoint_folder(folder: Path) -> None:
     problem = checkpoint_folder_problem(folder)
     if problem:
         raise CheckpointError(f"{str(folder)!r} {problem}")
-    others = sorted(p.name for p in folder.iterdir() if not _ours(p)) if folder.is_dir() else []
+    others: list[str] = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if _is_run_folder(path):
+            others += [f"{path.name}/{p.name}" for p in sorted(path.iterdir()) if not _is_checkpoint(p)]
+        elif not _is_checkpoint(path):
+            others.append(path.name)
     if others:
         shown = ", ".join(repr(n) for n in others[:3]) + (", ..." if len(others) > 3 else "")
         raise CheckpointError(f"the checkpoint folder {str(folder)!r} holds other files ({shown}), not only "
@@ -77,12 +104,14 @@ def check_checkpoint_folder(folder: Path) -> None:
 
 
 def remove_checkpoints(folder: Path) -> None:
-    """Remove the checkpoints in ``folder`` (and killed writes' temporaries), then ``folder`` if that empties
-    it; anything else in it stays."""
+    """Remove the checkpoints in ``folder`` and in its runs' folders (and killed writes' temporaries), then
+    each folder that this empties; anything else in them stays."""
     if not folder.is_dir():
         return
     for path in folder.iterdir():
-        if _ours(path):
+        if _is_run_folder(path):
+            remove_checkpoints(path)
+        elif _is_checkpoint(path):
             shutil.rmtree(path, ignore_errors=True)
     with contextlib.suppress(OSError):  # not empty: what is left is not ours
         folder.rmdir()
