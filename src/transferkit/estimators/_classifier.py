@@ -181,7 +181,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             backbone=self.backbone, pretrained=self.pretrained, image_size=self.image_size, weights=self.weights,
             max_length=self.max_length, in_features=getattr(self, "n_features_in_", None), batch_size=self.batch_size, cache=self.cache,
             device=self.device, verbose=self.verbose, random_state=resolve_seed(self.random_state) if seed is None else seed,
-            n_classes=n_classes,
+            n_classes=n_classes, classes=getattr(self, "classes_", None),
+            feature_names=getattr(self, "feature_names_in_", None),
         )
 
     # --- scikit-learn API ------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _strategy_config(strategy: Strategy) -> dict[str, Any]:
-    params = {k: _jsonable(v) for k, v in strategy.get_params(deep=False).items() if k != "head"}
+    # a probe's fitted head is saved as a file; a distilled student does not need its teacher to predict
+    params = {k: _jsonable(v) for k, v in strategy.get_params(deep=False).items() if k not in ("head", "teacher")}
     return {"class": type(strategy).__name__, "params": params}
 
 

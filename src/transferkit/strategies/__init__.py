@@ -3,6 +3,7 @@
 from ._augment import Augment, parse_augment
 from ._auto import AutoModel, AutoStrategy, BaselineModel, parse_budget
 from ._base import FitContext, Strategy, TransferModel
+from ._distill import Distill
 from ._finetune import FullFineTune, NetModel
 from ._lora import LoRA, LoraNetModel, default_lora_targets
 from ._lpft import LPFT, probe_head_weights
@@ -11,7 +12,8 @@ from ._probe import LinearProbe, ProbeModel, default_head
 
 #: CLI names -> strategy classes.
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.cli_name: cls for cls in (AutoStrategy, LinearProbe, FullFineTune, PartialFreeze, GradualUnfreeze, LPFT, LoRA)
+    cls.cli_name: cls for cls in (AutoStrategy, LinearProbe, FullFineTune, PartialFreeze, GradualUnfreeze, LPFT, LoRA,
+                                  Distill)
 }
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "AutoModel",
     "AutoStrategy",
     "BaselineModel",
+    "Distill",
     "parse_budget",
     "parse_augment",
     "FitContext",

@@ -38,6 +38,10 @@ class FitContext:
     verbose: int = 0
     random_state: int = 0
     n_classes: int = 2
+    #: The labels that the class indices a strategy sees stand for (the estimator's ``classes_``), if known.
+    classes: np.ndarray | None = None
+    #: The table columns' names, when the estimator was fitted on a DataFrame (its ``feature_names_in_``).
+    feature_names: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     def extractor(self) -> FeatureExtractor:

@@ -3,6 +3,7 @@
 from ._callbacks import Callback, EarlyStopping, FrozenBatchNormEval
 from ._checkpoint import CheckpointError, complete_checkpoints, verify_checkpoint
 from ._data import Collate, EpochSampler, make_loader
+from ._distill import distillation_loss, distillation_targets, soften
 from ._loop import UNLABELED, History, LossFn, LossTerm, Step, TrainConfig, Trainer, weighted_cross_entropy
 from ._schedule import warmup_cosine
 
@@ -12,6 +13,9 @@ __all__ = [
     "Collate",
     "EpochSampler",
     "complete_checkpoints",
+    "distillation_loss",
+    "distillation_targets",
+    "soften",
     "verify_checkpoint",
     "EarlyStopping",
     "FrozenBatchNormEval",

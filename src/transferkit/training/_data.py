@@ -77,7 +77,8 @@ class Collate:
         where = ix if self.positions is None else self.positions[ix]
         with item_positions(where.tolist()):  # image errors name the item's place in the data, not in the batch
             inputs = self.preprocess(items)
-        targets = torch.as_tensor(self.y[ix], dtype=torch.long)
+        # class indices; rows of numbers (distillation's label + teacher targets) stay floating point
+        targets = torch.as_tensor(self.y[ix], dtype=torch.long if self.y.ndim == 1 else torch.float32)
         if self.batch_transform is not None:
             inputs, targets = self.batch_transform(inputs, targets)
         return inputs, targets, w
