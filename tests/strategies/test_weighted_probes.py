@@ -157,3 +157,19 @@ def test_warm_start_gets_the_loss_weights_of_the_training_split() -> None:
         np.testing.assert_array_equal(seen["w"], expected[train])
     TransferClassifier(backbone="tiny-mlp", cache=False, strategy=Spy(epochs=1)).fit(X, y)
     assert seen["w"] is None
+
+
+def test_auto_falling_back_to_the_baseline_keeps_the_weights() -> None:
+    """The auto strategy's no-transfer baseline was fitted without sample_weight: a fallback dropped the weights."""
+    from transferkit import AutoStrategy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 5))
+    y = np.repeat(["a", "b", "c"], 30)
+    X[y == "b"] += 1.0
+    X[y == "c"] -= 1.0
+    w = np.where(y == "c", 0.0, 1.0)
+    fits = [TransferClassifier(backbone="tiny-mlp", strategy=AutoStrategy(max_finetune=0), cache=False)
+            .fit(X, y, sample_weight=weights) for weights in (None, w)]
+    assert [f.fit_info_["auto"]["choice"] for f in fits] == ["no-transfer baseline"] * 2  # random features lose
+    assert (fits[0].predict(X) == "c").sum() > 20 and (fits[1].predict(X) == "c").sum() == 0

@@ -197,7 +197,7 @@ class AutoStrategy(Strategy):
         from ..backbones import backbone_modality
         from ..evaluation import make_baseline
         from ._finetune import validation_split
-        from ._probe import LinearProbe
+        from ._probe import LinearProbe, fit_head
 
         if not 0 < self.val_fraction < 1:
             raise StrategyError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
@@ -241,7 +241,8 @@ class AutoStrategy(Strategy):
         record("linear probe", partial(probe.fit_transfer, ctx, Xtr, ytr, sw_tr), probe)
         base = make_baseline(modality, random_state=ctx.random_state)
         record("no-transfer baseline",
-               lambda: BaselineModel(base.fit(Xtr if modality != "text" else [str(t) for t in Xtr], ytr), modality), None)
+               lambda: BaselineModel(fit_head(base, Xtr if modality != "text" else [str(t) for t in Xtr], ytr, sw_tr),
+                                     modality), None)
 
         with item_positions(in_train):  # times a training step on the training part's first items
             candidates = self._finetune_candidates(ctx, Xtr, counts, info, budget, start)
@@ -264,7 +265,7 @@ class AutoStrategy(Strategy):
             return self._refit_probe(ctx, X, y, sample_weight, info, start)
         if best is baseline:
             base = make_baseline(modality, random_state=ctx.random_state)
-            base.fit(X if modality != "text" else [str(t) for t in X], y)
+            fit_head(base, X if modality != "text" else [str(t) for t in X], y, sample_weight)  # weighted as the rest
             info["seconds"] = time.perf_counter() - start
             return AutoModel(BaselineModel(base, modality), None, best["name"])
         model, strategy = models[best["name"]]
