@@ -57,8 +57,9 @@ def weights_requested(head: BaseEstimator) -> Iterator[None]:
                 est._metadata_request = requests
 
 
-def fit_head(head: BaseEstimator, features: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> BaseEstimator:
-    """Fit ``head`` with ``sample_weight``; in a pipeline every step that accepts weights gets them (a
+def fit_head(head: BaseEstimator, features: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> BaseEstimator:
+    """Fit ``head`` on ``features`` (or any input it reads: the baseline pipelines take texts and images)
+    with ``sample_weight``; in a pipeline every step that accepts weights gets them (a
     weighted scaler too), so a weight of 2 means the same as a duplicated example. With metadata routing
     enabled the weights reach the same steps, through fit requests set while fitting
     (:func:`weights_requested`)."""
