@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
 from ..backbones._providers import resolve_seed
 from ..backbones._registry import check_backbone_options
@@ -20,10 +20,10 @@ from ..strategies._base import Flag, Number, Rule, check_params
 from ..training import UNLABELED
 from ._choose import choose_method, score_methods
 from ._deep import DeepDA
-from ._domain import _as_features, as_labels, split_domain_labels, typed_labels
+from ._domain import _masked, as_labels, split_domain_labels, typed_labels
 from ._estimators import BaseReweighter, _MappingAdapter
 from ._methods import METHODS, SOURCE_ONLY, default_candidates, make_method
-from ._pipeline import DAPipeline
+from ._pipeline import DAPipeline, fit_name, takes_sample_weight
 from ._scorers import SCORERS
 from ._tradaboost import TrAdaBoostClassifier
 
@@ -71,8 +71,9 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
     estimator : classifier, default=None
         Classifier after shallow methods, and the learner TrAdaBoost boosts; None:
         ``LogisticRegression(max_iter=1000)``. It needs ``predict_proba`` (except with ``"tradaboost"``),
-        and ``fit(..., sample_weight=...)`` for reweighting and TrAdaBoost; deep methods train their own
-        head and ignore it.
+        and ``fit(..., sample_weight=...)`` for reweighting and TrAdaBoost: a classifier that takes it, or a
+        :class:`~sklearn.pipeline.Pipeline` whose final step does (the weights then reach every step that
+        takes them, as for a linear probe's head); deep methods train their own head and ignore it.
     candidates : list of str, default=None
         ``method="auto"``: the methods to choose from; None: all that apply.
     selection : {"dev", "dev-cv", "iwv", "entropy"}, default="dev"
@@ -98,7 +99,16 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
     model_ : the fitted component (pipeline, classifier or network model)
     method_ : str or component, the method actually fitted (the choice, for ``"auto"``)
     selection_scores_ : dict, ``"auto"`` only: every candidate's scores
-    X_target_ : the target rows seen in ``fit`` (used by the scorers)
+    X_target_ : the target rows seen in ``fit`` (used by the scorers); a DataFrame with the fitted column
+        names when ``fit`` got one
+    n_features_in_ : int, tables only: the width of the fitted rows
+    feature_names_in_ : ndarray of str, tables fitted on a DataFrame with string column names only. Later
+        DataFrames are read by these names, as in :class:`~transferkit.TransferClassifier`: the same
+        columns in another order are reordered, missing or other columns are a DataError naming them
+
+    ``score`` is the accuracy on the rows of ``y`` that hold a label: masked rows (``-1``, NaN or None, as
+    in ``fit``: ``-1`` only when it is no class) are left out, so a cross-validation fold that mixes
+    source and masked target rows scores its labelled rows only.
 
     Examples
     --------
@@ -150,14 +160,14 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         return backbone_modality(self.backbone)
 
     def _check_X(self, X: Any, *, reset: bool) -> Any:
+        """``X`` checked as :class:`~transferkit.TransferClassifier` checks it: a table as float64 rows with
+        ``n_features_in_`` / ``feature_names_in_`` recorded on ``reset`` and checked (a DataFrame's columns
+        reordered by name) otherwise; images and texts as items."""
         modality = self._modality()
         if modality == "table":
-            arr = _as_features(X, "X")
-            if reset:
-                self.n_features_in_ = arr.shape[1]
-            elif arr.shape[1] != self.n_features_in_:
-                raise DataError(f"X has {arr.shape[1]} features but the model was fitted on {self.n_features_in_}.")
-            return arr
+            from ..data._check import check_table
+
+            return check_table(self, X, reset=reset, dtype=np.float64)
         from ..data._check import check_input, forget_table_width
 
         if reset:
@@ -167,7 +177,11 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
     def domain_features(self, X: Any) -> NDArray[np.float64]:
         """Frozen backbone features of raw rows: what reweighting, mappings and the scorers see."""
         check_is_fitted(self, "classes_")
-        X = self._check_X(X, reset=False)
+        return self._features(self._check_X(X, reset=False))
+
+    def _features(self, X: Any) -> NDArray[np.float64]:
+        """:meth:`domain_features` of rows :meth:`_check_X` checked already (checking a table again would
+        take its array for rows without the fitted column names)."""
         F = np.asarray(X if self.extractor_ is None else self.extractor_.transform(X), dtype=np.float64)
         if self.scale_ is not None:
             F = (F - self.scale_[0]) / self.scale_[1]
@@ -196,8 +210,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(ys)
         if len(self.classes_) < 2:
             raise DataError(f"the source rows hold one class ({self.classes_[0]!r}); a classifier needs two")
-        is_target = dom < 0
-        self.X_target_ = X[is_target] if isinstance(X, np.ndarray) else [x for x, t in zip(X, is_target, strict=True) if t]
+        self.X_target_ = self._target_rows(X, dom < 0)
         self.method_ = self._resolve_method(X, y, dom, candidates, has_target_labels=bool(target_labelled.any()))
         labels = as_labels(y)
         self.extractor_ = None
@@ -207,7 +220,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             self.extractor_ = FeatureExtractor(
                 backbone=self.backbone, image_size=self.image_size, max_length=self.max_length,
                 batch_size=self.batch_size, cache=self.cache, device=self.device, random_state=self.random_seed_,
-            ).fit(X[:1] if isinstance(X, np.ndarray) else X)
+            ).set_output(transform="default").fit(X[:1])  # arrays, whatever the global transform_output
         self.scale_: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
         self.pca_: Any = None
         if not (self.finetune and self._is_deep(self.method_)):
@@ -218,7 +231,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(component, DeepDA):
             self.model_ = self._fit_deep(clone(component), X, labels, dom)
             return self
-        F = self.domain_features(X)
+        F = self._features(X)
         if component is None:
             self.model_ = self._estimator().fit(F[dom > 0], ys)  # ys: the source labels, in the rows' order
         elif isinstance(component, BaseReweighter | _MappingAdapter):
@@ -230,6 +243,18 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
                 booster.set_params(estimator=self._estimator())
             self.model_ = booster.fit(F, labels, sample_domain=dom)
         return self
+
+    def _target_rows(self, X: Any, is_target: NDArray[np.bool_]) -> Any:
+        """The target rows of the checked ``X``, kept as ``X_target_``: as a DataFrame with the fitted column
+        names when there are such (the scorers hand them back to :meth:`domain_features`, which reads a
+        table fitted on a DataFrame by its column names)."""
+        rows = X[is_target]
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return rows
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=names)
 
     def _estimator(self) -> Any:
         """A fresh copy of ``estimator`` (or of the default logistic regression)."""
@@ -304,14 +329,14 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
                             f"{self._method_name()} (its predictions and scorers use probabilities); use a "
                             "classifier that has it (for an SVC: CalibratedClassifierCV(SVC()))")
         weighted = [c for c in components if isinstance(c, BaseReweighter | TrAdaBoostClassifier)]
-        if weighted and not has_fit_parameter(est, "sample_weight"):
+        if weighted and not takes_sample_weight(est):
             if self.method == "auto":
                 remedy = "which the reweighting and TrAdaBoost candidates need; leave them out of candidates or use"
             else:
                 what = "TrAdaBoost" if isinstance(weighted[0], TrAdaBoostClassifier) else "reweighting"
                 remedy = f"which {what} needs; use"
-            raise DataError(f"{name}.fit does not accept sample_weight, {remedy} an estimator that does (e.g. "
-                            "LogisticRegression)")
+            raise DataError(f"{fit_name(est)} does not accept sample_weight, {remedy} an estimator that does (e.g. "
+                            "LogisticRegression, or a Pipeline ending in one)")
 
     def _method_name(self) -> str:
         return repr(self.method) if isinstance(self.method, str) else type(self.method).__name__
@@ -319,17 +344,18 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
     def _fit_preprocessing(self, X: Any) -> None:
         """Standardization and PCA of the frozen features, on the rows of both domains."""
         if self.standardize:
-            pooled = self.domain_features(X)
+            pooled = self._features(X)
             std = pooled.std(axis=0)
             self.scale_ = (pooled.mean(axis=0), np.where(std > 1e-12, std, 1.0))
         if self.n_components is not None:
             from sklearn.decomposition import PCA
 
-            pooled = self.domain_features(X)
+            pooled = self._features(X)
             if not 1 <= self.n_components <= min(pooled.shape):
                 raise DataError(f"n_components must be between 1 and {min(pooled.shape)} (rows and features), "
                                 f"got {self.n_components!r}")
-            self.pca_ = PCA(n_components=self.n_components, random_state=self.random_seed_).fit(pooled)
+            pca = PCA(n_components=self.n_components, random_state=self.random_seed_)
+            self.pca_ = pca.set_output(transform="default").fit(pooled)  # arrays, whatever the global config
 
     @staticmethod
     def _is_deep(method: Any) -> bool:
@@ -367,7 +393,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
             ctx = self._context(None, frozen=False)
             return strategy.fit_domains(ctx, X, y_enc, dom)
         self.deep_frozen_ = True
-        F = self.domain_features(X).astype(np.float32)
+        F = self._features(X).astype(np.float32)
         return strategy.fit_domains(self._context(F.shape[1], frozen=True), F, y_enc, dom)
 
     # --- prediction -----------------------------------------------------------------------------------
@@ -390,6 +416,39 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any, sample_domain: Any = None) -> NDArray[Any]:
         proba = self.predict_proba(X, sample_domain)  # checks the model is fitted first
         return np.asarray(self.classes_[np.argmax(proba, axis=1)])
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy on the rows of ``X`` whose label in ``y`` is known.
+
+        Rows masked as in ``fit`` (``-1``, NaN or None; ``-1`` only when it is no class of ``classes_``)
+        have no label to be right or wrong about and are left out, as are their ``sample_weight``; so
+        scikit-learn's default scoring of a fold that mixes source rows and masked target rows gives the
+        accuracy on its labelled rows. A label that is no class counts as an error.
+
+        Raises
+        ------
+        DataError
+            ``y`` (or ``sample_weight``) and ``X`` of different lengths, or no labelled row at all.
+        """
+        from sklearn.metrics import accuracy_score
+
+        predicted = self.predict(X)  # X checked as predict checks it; the masked rows are dropped below
+        labels = np.asarray(y)
+        n = len(predicted)
+        if labels.shape != (n,):
+            raise DataError(f"y has shape {labels.shape}, but X has {n} rows; give one label per row")
+        labelled = ~_masked(labels, np.asarray(self.classes_, dtype=object))
+        if not labelled.any():
+            raise DataError(f"y holds no label to score: all {n} rows are masked (-1, NaN or None); score rows "
+                            "whose true labels you know")
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight)
+            if weights.shape != (n,):
+                raise DataError(f"sample_weight has shape {weights.shape}, but X has {n} rows")
+            weights = weights[labelled]
+        truth = typed_labels(as_labels(labels[labelled]))
+        return float(accuracy_score(truth, predicted[labelled], sample_weight=weights))
 
     def adapted_features(self, X: Any, sample_domain: Any = None) -> NDArray[np.float64]:
         """The representation the final classifier sees: mapped features (CORAL, SA, TCA), the

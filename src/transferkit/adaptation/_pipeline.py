@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone, is_classifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 from sklearn.utils import TransformerTags, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
@@ -26,15 +27,36 @@ from ._estimators import BaseReweighter, CORALAdapter, DiscriminatorReweighter
 __all__ = ["DAPipeline", "ReweightedClassifier", "make_da_pipeline"]
 
 
-def _fit_weighted(
-    estimator: Any, X: NDArray[np.float64], y: NDArray[Any], weights: NDArray[np.float64]
-) -> Any:
-    if not has_fit_parameter(estimator, "sample_weight"):
+def takes_sample_weight(estimator: Any) -> bool:
+    """Whether :func:`fit_weighted` can hand ``estimator`` sample weights: its ``fit`` takes
+    ``sample_weight``, or it is a :class:`~sklearn.pipeline.Pipeline` whose final step's does."""
+    if isinstance(estimator, Pipeline):
+        return has_fit_parameter(estimator.steps[-1][1], "sample_weight")
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def fit_name(estimator: Any) -> str:
+    """``estimator``'s ``fit`` as an error names it: ``"SVC.fit"``, or a pipeline's final step's
+    (``"the Pipeline's final step KNeighborsClassifier.fit"``), which is what must take ``sample_weight``."""
+    if isinstance(estimator, Pipeline):
+        return f"the Pipeline's final step {type(estimator.steps[-1][1]).__name__}.fit"
+    return f"{type(estimator).__name__}.fit"
+
+
+def fit_weighted(estimator: Any, X: NDArray[np.float64], y: NDArray[Any], weights: NDArray[np.float64], *,
+                 needs: str = "reweighting") -> Any:
+    """``estimator`` fitted with ``sample_weight=weights`` as a linear probe's head is
+    (:func:`~transferkit.strategies._probe.fit_head`): in a pipeline every step that takes weights gets
+    them, so a weight of 2 counts as a duplicated row. An estimator that takes none is a DataError saying
+    that ``needs`` them."""
+    from ..strategies._probe import fit_head
+
+    if not takes_sample_weight(estimator):
         raise DataError(
-            f"{type(estimator).__name__}.fit does not accept sample_weight, which reweighting needs; "
-            "use an estimator that does (e.g. LogisticRegression)."
+            f"{fit_name(estimator)} does not accept sample_weight, which {needs} needs; "
+            "use an estimator that does (e.g. LogisticRegression, or a Pipeline ending in one)."
         )
-    return estimator.fit(X, y, sample_weight=weights)
+    return fit_head(estimator, X, y, weights)
 
 
 def _delegates(method: str) -> Any:
@@ -62,7 +84,9 @@ class ReweightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     reweighter : BaseReweighter, default=None
         None uses :class:`DiscriminatorReweighter`.
     estimator : classifier accepting ``sample_weight`` in ``fit``, default=None
-        None uses :class:`~sklearn.linear_model.LogisticRegression`.
+        None uses :class:`~sklearn.linear_model.LogisticRegression`. A
+        :class:`~sklearn.pipeline.Pipeline` whose final step accepts it will do: every step that takes
+        weights gets them.
 
     Examples
     --------
@@ -91,7 +115,7 @@ class ReweightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise DataError(f"reweighter must be a transferkit reweighter, got {type(reweighter).__name__}.")
         self.reweighter_ = reweighter.fit(X, sample_domain=sample_domain)
         weights = self.reweighter_.weights_[split.source_mask]
-        self.estimator_ = _fit_weighted(clone(self._estimator()), split.X_source, split.y_source, weights)
+        self.estimator_ = fit_weighted(clone(self._estimator()), split.X_source, split.y_source, weights)
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = split.X_source.shape[1]
         return self
@@ -130,7 +154,8 @@ class DAPipeline(MetaEstimatorMixin, BaseEstimator):
     adapter : adapter, default=None
         A transferkit adapter; None uses :class:`CORALAdapter`.
     estimator : estimator, default=None
-        Any scikit-learn estimator (it must accept ``sample_weight`` after a reweighter); None uses
+        Any scikit-learn estimator (after a reweighter it must accept ``sample_weight``, or be a
+        :class:`~sklearn.pipeline.Pipeline` whose final step does); None uses
         :class:`~sklearn.linear_model.LogisticRegression`.
 
     Examples
@@ -173,7 +198,7 @@ class DAPipeline(MetaEstimatorMixin, BaseEstimator):
         estimator = clone(self._estimator())
         if isinstance(self.adapter_, BaseReweighter):
             weights = self.adapter_.weights_[split.source_mask]
-            self.estimator_ = _fit_weighted(estimator, split.X_source, split.y_source, weights)
+            self.estimator_ = fit_weighted(estimator, split.X_source, split.y_source, weights)
         else:
             Xs = self.adapter_.transform(
                 split.X_source, sample_domain=np.ones(split.X_source.shape[0], dtype=int)

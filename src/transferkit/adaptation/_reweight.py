@@ -352,7 +352,7 @@ def discriminator_weights(
         raise DataError("the domain classifier needs at least 2 source and 2 target samples.")
     X = np.vstack([Xs, Xt])
     is_target = np.r_[np.zeros(n_s, dtype=int), np.ones(n_t, dtype=int)]
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=C))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C)).set_output(transform="default")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     proba = cross_val_predict(model, X, is_target, cv=splitter, method="predict_proba")[:n_s, 1]
     proba = np.clip(proba, 1e-12, 1.0 - 1e-12)

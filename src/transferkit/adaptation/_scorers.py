@@ -250,7 +250,7 @@ def _weights(source: NDArray[np.float64], target: NDArray[np.float64], random_st
     pooled = np.vstack([source, target])
     k = min(_WEIGHT_COMPONENTS, pooled.shape[1], pooled.shape[0] - 1)
     if k < pooled.shape[1]:
-        pca = PCA(n_components=k, random_state=random_state).fit(pooled)
+        pca = PCA(n_components=k, random_state=random_state).set_output(transform="default").fit(pooled)
         source, target = pca.transform(source), pca.transform(target)
     return discriminator_weights(source, target, random_state=random_state, normalize=normalize)
 

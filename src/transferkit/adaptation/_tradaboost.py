@@ -8,11 +8,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
 from transferkit.errors import DataError
 
 from ._domain import check_transform_input, split_domains
+from ._pipeline import fit_name, fit_weighted, takes_sample_weight
 
 __all__ = ["TrAdaBoostClassifier"]
 
@@ -31,7 +32,9 @@ class TrAdaBoostClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     estimator : classifier accepting ``sample_weight``, default=None
-        The weak learner; None uses ``LogisticRegression(max_iter=1000)``.
+        The weak learner; None uses ``LogisticRegression(max_iter=1000)``. A
+        :class:`~sklearn.pipeline.Pipeline` whose final step accepts it will do (every step that takes
+        weights gets them).
     n_estimators : int, default=10
         Boosting rounds ``N``.
 
@@ -67,8 +70,9 @@ class TrAdaBoostClassifier(ClassifierMixin, BaseEstimator):
             raise DataError("TrAdaBoost needs a few labelled target rows; every target label is masked "
                             "(use an unsupervised method, or give some target labels).")
         base = LogisticRegression(max_iter=1000) if self.estimator is None else self.estimator
-        if not has_fit_parameter(base, "sample_weight"):
-            raise DataError(f"{type(base).__name__}.fit does not accept sample_weight, which boosting needs.")
+        if not takes_sample_weight(base):
+            raise DataError(f"{fit_name(base)} does not accept sample_weight, which boosting needs; use an "
+                            "estimator that does (e.g. LogisticRegression, or a Pipeline ending in one).")
         Xt = split.X_target[split.target_labelled]
         Xall = np.vstack([split.X_source, Xt])
         yall = np.concatenate([split.y_source, split.y_target])
@@ -80,7 +84,7 @@ class TrAdaBoostClassifier(ClassifierMixin, BaseEstimator):
         learners, betas, errors = [], [], []
         for _ in range(n_rounds):
             p = w / w.sum()
-            model = clone(base).fit(Xall, yall, sample_weight=p * len(p))
+            model = fit_weighted(clone(base), Xall, yall, p * len(p), needs="boosting")
             wrong = (model.predict(Xall) != yall).astype(float)
             eps = float(np.sum(w[n_s:] * wrong[n_s:]) / np.sum(w[n_s:]))
             eps = min(max(eps, 1e-10), 0.499)  # the paper requires eps_t < 1/2

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ..errors import DataError
 from ._images import image_array_to_uint8, item_name
@@ -36,11 +38,15 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
     Raises
     ------
     DataError
-        Empty input, a text that is empty or not a string, or image data of the wrong shape; float
-        pixels that are NaN, infinite or outside the array's scale (an :class:`ImageLoadError`).
+        One item instead of a sequence of them (a string, a path, a PIL image), empty input, a text that is
+        empty or not a string, or image data of the wrong shape; float pixels that are NaN, infinite or
+        outside the array's scale (an :class:`ImageLoadError`).
     """
     if isinstance(X, str | bytes):
         raise DataError("expected a sequence of items, got a single string")
+    single = _single_item(X)
+    if single is not None:
+        raise DataError(single)
     arr = as_item_array(X)
     if len(arr) == 0:
         raise DataError("no samples: the input is empty")
@@ -64,6 +70,20 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
         # float pixels: 0..1 or 0..255 decided here, once for all the data, not per batch or per image
         return image_array_to_uint8(arr)
     return arr
+
+
+def _single_item(X: Any) -> str | None:
+    """Why ``X`` is one item rather than a sequence of items (the message), or None when it is a sequence."""
+    if isinstance(X, Image.Image):
+        return "expected a sequence of images, got a single PIL image; pass [image]"
+    if isinstance(X, os.PathLike):
+        return f"expected a sequence of items, got a single path ({os.fspath(X)!r}); pass [path]"
+    try:
+        iter(X)
+    except TypeError:
+        return (f"expected a sequence of items (a list, an array or a pandas Series), got a single "
+                f"{type(X).__name__} ({X!r:.60})")
+    return None
 
 
 def _named(noun: str, index: int) -> str:

@@ -176,13 +176,20 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         return pairs
 
     def _ensemble(self, modality: str | None, modality_of: str, *, seed: int) -> BaseEstimator:
+        """scikit-learn's ensemble over the members, its ``transform`` set to give arrays whatever the global
+        ``transform_output`` says: stacking's ``predict_proba`` goes through it, and a DataFrame output
+        needs input feature names that the ensemble over NamedMember members does not record (scikit-learn
+        then calls the fitted ensemble not fitted)."""
         wrapped = [(f"m{i}", NamedMember(estimator=e, name=n))
                    for i, (n, e) in enumerate(self._named_members(modality, modality_of, seed=seed))]
+        ensemble: BaseEstimator
         if self.method == "stacking":
             final = self.final_estimator if self.final_estimator is not None else LogisticRegression(max_iter=2000)
-            return StackingClassifier(wrapped, final_estimator=final, stack_method="predict_proba",
-                                      cv=StratifiedKFold(self.cv, shuffle=True, random_state=seed))
-        return VotingClassifier(wrapped, voting="soft")
+            ensemble = StackingClassifier(wrapped, final_estimator=final, stack_method="predict_proba",
+                                          cv=StratifiedKFold(self.cv, shuffle=True, random_state=seed))
+        else:
+            ensemble = VotingClassifier(wrapped, voting="soft")
+        return ensemble.set_output(transform="default")
 
     def fit(self, X: Any, y: Any) -> TransferEnsemble:
         """Fit every member (and, for stacking, the combiner on out-of-fold probabilities). Without

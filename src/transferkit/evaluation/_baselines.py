@@ -82,25 +82,42 @@ class _Tfidf(TfidfVectorizer):
             return np.asarray(["(empty vocabulary)"], dtype=object)
         return super().get_feature_names_out(input_features)
 
+    def set_output(self, *, transform: str | None = None) -> _Tfidf:
+        """Accepted, so that the union and the pipeline around it can be configured (scikit-learn refuses to
+        configure a union with a step that lacks it); the output is a sparse matrix whatever is asked."""
+        return self
+
 
 def _as_text(X: Any) -> list[str]:
     return [str(t) for t in X]
 
 
 def make_baseline(modality: str, *, random_state: int = 0) -> Pipeline:
-    """The no-transfer baseline pipeline for ``modality`` ("text", "image" or "table")."""
+    """The no-transfer baseline pipeline for ``modality`` ("text", "image" or "table"). Its steps give
+    arrays (TF-IDF: sparse matrices) whatever scikit-learn's global ``transform_output`` says: they only
+    pass them to each other, and a DataFrame cannot hold TF-IDF's sparse features."""
     head = LogisticRegression(C=1.0, max_iter=2000, random_state=random_state)
     if modality == "text":
         features = FeatureUnion([
             ("words", _Tfidf(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
             ("chars", _Tfidf(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True)),
         ])
-        return make_pipeline(FunctionTransformer(_as_text), features, head)
+        return _plain_output(make_pipeline(FunctionTransformer(_as_text), features, head))
     if modality == "image":
-        return make_pipeline(PixelFeatures(size=32), StandardScaler(), head)
+        return _plain_output(make_pipeline(PixelFeatures(size=32), StandardScaler(), head))
     if modality == "table":
-        return make_pipeline(StandardScaler(), head)
+        return _plain_output(make_pipeline(StandardScaler(), head))
     raise DataError(f"no baseline for modality {modality!r}; expected text, image or table")
+
+
+def _plain_output(pipeline: Pipeline) -> Pipeline:
+    """``pipeline`` with every step that scikit-learn's ``set_output`` configures set to its default output
+    (``clone`` keeps that setting), so that ``sklearn.set_config(transform_output="pandas")`` leaves it
+    alone. Steps without ``set_output`` (:class:`PixelFeatures`, the classifier) give arrays anyway."""
+    for _, step in pipeline.steps:
+        if hasattr(step, "set_output"):
+            step.set_output(transform="default")
+    return pipeline
 
 
 BASELINE_DESCRIPTIONS = {
