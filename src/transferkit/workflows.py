@@ -63,13 +63,14 @@ def subsample(data: Dataset, per_class: int, random_state: int = 0) -> Dataset:
 
 
 def check_compatible(data: Dataset, backbone: str) -> None:
-    """The backbone reads the data's modality (registered names are checked without loading)."""
+    """The backbone reads the data's modality (registered names are checked without loading; a saved
+    transferkit model folder is refused as such)."""
     from .backbones import backbone_modality, backbones_for
 
     modality = backbone_modality(backbone)
     if modality != data.modality:
         raise DataError(f"backbone {backbone!r} reads {modality} data, but {data.source or 'the data'} holds "
-                        f"{data.modality}; {data.modality} backbones: {backbones_for(data.modality)}")
+                        f"{data.modality} data; {data.modality} backbones: {backbones_for(data.modality)}")
 
 
 def match_columns(data: Dataset, other: Dataset, what: str) -> Dataset:
@@ -296,20 +297,29 @@ def add_auto_explanation(report: Report, info: dict[str, Any] | None) -> None:
 
 def add_fit_audit(report: Report, estimator: Any, data: Dataset) -> None:
     """The data audit's findings in a fit report. Embedding checks (near-duplicates, outliers, label
-    errors) run on the estimator's backbone only when its strategy is the linear probe, whose features
-    the fit reuses from the cache; otherwise the report has the exact checks and says so."""
+    errors) run on the estimator's frozen backbone when the fit computes those features anyway, so they
+    come from the cache: the linear probe, and the auto strategy, whose probe candidate is fitted on them
+    whatever it chooses in the end (the audit runs before the fit, so the report says the checks saw the
+    frozen embeddings). A fine-tuning strategy trains the backbone: the report has the exact checks and
+    says why the others were skipped."""
     from .audit import add_audit, audit
-    from .strategies import LinearProbe
+    from .strategies import AutoStrategy, LinearProbe
 
-    probe = estimator.strategy is None or isinstance(estimator.strategy, LinearProbe)
+    auto = isinstance(estimator.strategy, AutoStrategy)
+    frozen = auto or estimator.strategy is None or isinstance(estimator.strategy, LinearProbe)
     # the estimator's own weights: a --weights file or --random-init, not the hub's pretrained ones
-    result = audit(data, backbone=estimator.backbone if probe else None, pretrained=estimator.pretrained,
+    result = audit(data, backbone=estimator.backbone if frozen else None, pretrained=estimator.pretrained,
                    weights=estimator.weights, image_size=estimator.image_size,
                    max_length=estimator.max_length, cache=estimator.cache, random_state=estimator.random_state)
     add_audit(report, result)
-    if not probe:
+    if auto:
+        report.paragraph("The embedding checks (near-duplicates, outliers, label errors) used the frozen "
+                         f"{estimator.backbone} embeddings, the features the auto strategy's linear-probe "
+                         "candidate is fitted on; they ran before the fit, whatever auto chose.")
+    elif not frozen:
         report.paragraph("Embedding checks (near-duplicates, outliers, label errors) were skipped for this "
-                         "fine-tuning run; run `transferkit audit DATA -b BACKBONE` for them.")
+                         f"fine-tuning run ({type(estimator.strategy).__name__} trains the backbone, so its "
+                         "frozen embeddings are not computed); run `transferkit audit DATA -b BACKBONE` for them.")
 
 
 def add_augmentation_grid(report: Report, augment: Any, items: list[Any], n_variants: int = 5) -> None:

@@ -370,7 +370,7 @@ def test_domain_distance_bad_input(monkeypatch: pytest.MonkeyPatch, a: Any, b: A
 def test_distance_report() -> None:
     html = distance_report({"mmd_rbf": 0.25, "coral": 0.0}, backbone="tiny-text", title="D",
                            summary={"first samples": 10}).render()
-    assert "mmd_rbf" in html and "0.2500" in html and "tiny-text" in html and "first samples" in html
+    assert "mmd_rbf" in html and "<td>0.25</td>" in html and "tiny-text" in html and "first samples" in html
 
 
 # --- integration: the packaged EfficientNet-Lite0 keeps its ImageNet classifier ----------------------

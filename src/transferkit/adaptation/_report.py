@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from ..evaluation import Report
 from ..evaluation._metrics import format_gain
+from ..selection._distance_report import format_distance
 from ._methods import METHOD_DESCRIPTIONS, SOURCE_ONLY
 from ._workflow import AdaptationRun
 
@@ -30,7 +31,8 @@ def tsne_png(panels: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]],
     for i, (title, (src, tgt)) in enumerate(panels.items()):
         pooled = np.vstack([src, tgt])
         perplexity = float(min(30, max(2, (len(pooled) - 1) // 3)))
-        emb = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(pooled)
+        tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state)
+        emb = tsne.set_output(transform="default").fit_transform(pooled)  # an array, whatever the global config
         ax = fig.add_subplot(1, len(panels), i + 1)
         ax.scatter(emb[:len(src), 0], emb[:len(src), 1], s=6, alpha=0.6, label="source", color="#3b75af")
         ax.scatter(emb[len(src):, 0], emb[len(src):, 1], s=6, alpha=0.6, label="target", color="#ef8636")
@@ -88,7 +90,15 @@ def adaptation_report(run: AdaptationRun, *, title: str = "transferkit adapt", t
     report.paragraph("Between source and target features as the final classifier sees them (reweighting: the "
                      "source resampled by its weights; deep methods: the bottleneck). Lower means closer domains. "
                      "mmd_rbf: Gaussian-kernel MMD^2; proxy_a: proxy A-distance (0..2); coral: covariance distance.")
-    report.table([{"representation": k, **v} for k, v in run.distances.items()])
+    report.paragraph("All rows are on one scale: each representation is standardised on its pooled source and "
+                     "target rows (every column mean 0, std 1) before it is measured, as the methods standardise "
+                     "the backbone features they receive; otherwise the scale-dependent mmd_rbf and coral would "
+                     "compare raw features with mapped ones. The space column says what each row measures: rows "
+                     "in the backbone feature space compare directly with 'before adaptation'; SA, TCA and deep "
+                     "methods measure a space of their own. Values to 3 significant digits (adapt.json holds "
+                     "them in full).")
+    report.table([{"representation": k, "space": run.spaces.get(k, ""),
+                   **{m: format_distance(d) for m, d in v.items()}} for k, v in run.distances.items()])
     if tsne and run.embeddings:
         shown = ["before adaptation"]
         pick = run.auto_choice if run.auto_choice not in (None, SOURCE_ONLY) else None

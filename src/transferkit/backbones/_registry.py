@@ -125,6 +125,7 @@ def backbone_modality(name: str) -> str:
         if name.startswith(prefix):
             return modality
     if Path(name).is_dir():
+        P.check_not_saved_model(Path(name))  # a saved transferkit model is no backbone, whatever it reads
         return "text"  # local folders are transformers / sentence-transformers encoders
     if Path(name).is_file():  # a weight file: it needs an architecture, whatever the data
         return P.local_backbone(Path(name), P.BackboneOptions()).spec.modality  # raises and says so

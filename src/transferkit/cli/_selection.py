@@ -166,8 +166,10 @@ def distance(first: str, second: str, backbone: str, metrics: str, out: str, **k
     if per_class is not None:
         click.echo(f"per class: at most {per_class} examples of each class of each dataset "
                    f"(first {len(a)}, second {len(b)} samples)")
-    for name, value in values.items():
-        click.echo(f"{name:<10} {value:.4f}")
+    from ..selection._distance_report import format_distance
+
+    for name, value in values.items():  # 3 significant digits: a CORAL distance of 7e-10 is not 0.0000
+        click.echo(f"{name:<10} {format_distance(value)}")
     sides = {"first": {"data": first, "source": a.source, "samples": len(a)},
              "second": {"data": second, "source": b.source, "samples": len(b)}}
     summary = {f"{side} {k}": v for side, info in sides.items() for k, v in info.items()}

@@ -100,7 +100,8 @@ class EvaluationResult:
         return [m for m in self.models.values() if not m.is_baseline]
 
     def best_model(self) -> ModelResult:
-        return max(self.transfer_models(), key=lambda m: m.pooled["accuracy"])
+        """The transfer model of highest accuracy as :meth:`table` shows it (the mean over splits)."""
+        return max(self.transfer_models(), key=lambda m: m.mean("accuracy"))
 
     def verdict(self, name: str | None = None) -> str:
         """One plain sentence on transfer vs the baseline (negative transfer said as such)."""
@@ -118,10 +119,16 @@ class EvaluationResult:
         return f"No clear difference: {name} vs the no-transfer baseline is {pts}; the interval includes zero."
 
     def table(self) -> list[dict[str, Any]]:
+        """One row per model: accuracy, macro F1/precision/recall as **means over the splits** (over the
+        folds of cross-validation; a held-out test set is one split, so its scores), the std of the accuracy
+        over folds, and the gain over the baseline with its interval. The gain is the mean of the paired
+        per-split differences, so it equals the difference of the shown means (as ``transferkit ensemble``
+        shows them). Scores pooled over all out-of-fold predictions are in ``models[name].pooled``; the
+        per-class tables, confusion matrices, curves and calibration use those."""
         rows = []
         for m in self.models.values():
-            row = {"model": m.name, "accuracy": m.pooled["accuracy"], "macro_f1": m.pooled["macro_f1"],
-                   "macro_precision": m.pooled["macro_precision"], "macro_recall": m.pooled["macro_recall"],
+            row = {"model": m.name, "accuracy": m.mean("accuracy"), "macro_f1": m.mean("macro_f1"),
+                   "macro_precision": m.mean("macro_precision"), "macro_recall": m.mean("macro_recall"),
                    "accuracy_std": m.std("accuracy"), "fit_seconds": float(np.sum(m.fit_seconds)),
                    "predict_seconds": float(np.sum(m.predict_seconds))}
             if not m.is_baseline:
@@ -148,9 +155,11 @@ class EvaluationResult:
         return rows
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything measured, plus ``table``: the rows of :meth:`table` (what the report and the console
+        show: means over splits)."""
         fitted, self.fitted = self.fitted, {}
         try:
-            return _plain(asdict(self))
+            return _plain({**asdict(self), "table": self.table()})
         finally:
             self.fitted = fitted
 

@@ -106,8 +106,11 @@ def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | N
     report.heading("Metrics against the no-transfer baseline")
     folds = result.n_splits > 0  # a held-out test set has no folds, so no spread to show
     report.paragraph(f"Evaluation: {result.scheme}; {result.n_samples} training examples; classes: "
-                     f"{len(result.classes)}. Pooled over all test predictions"
-                     + ("; ± is the spread over folds." if folds else "."))
+                     f"{len(result.classes)}. "
+                     + ("Scores are means over the splits (the gain is the mean of the paired per-split "
+                        "differences, so it equals the difference of the means shown); ± is the spread over folds. "
+                        "The per-class tables, confusion matrices and curves below pool all out-of-fold predictions."
+                        if folds else "Scores on the held-out test set."))
     for note in result.notes:
         report.paragraph(f"Note: {note}.")
     rows = result.table()

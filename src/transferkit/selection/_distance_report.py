@@ -18,8 +18,8 @@ from ._rank import BackboneChoice, check_backbone_modality, check_backbones, che
 if TYPE_CHECKING:
     from ..evaluation import Report
 
-__all__ = ["DEFAULT_METRICS", "check_distance_request", "distance_report", "domain_distance", "per_class_samples",
-           "unlabelled_sides"]
+__all__ = ["DEFAULT_METRICS", "check_distance_request", "distance_report", "domain_distance", "format_distance",
+           "per_class_samples", "unlabelled_sides"]
 
 DEFAULT_METRICS = ("mmd_rbf", "proxy_a", "coral")
 
@@ -34,6 +34,17 @@ METRIC_DESCRIPTIONS = {
     "coral": "CORAL distance: squared Frobenius distance between the feature covariances / (4 d^2) "
              "(Sun and Saenko, ECCV 2016 workshops); 0 for equal covariances.",
 }
+
+
+def format_distance(value: float) -> str:
+    """A distance as shown in a console or a report: 3 significant digits, so that a small value stays
+    readable (a CORAL distance of small-norm embeddings, ``7.14e-10``, is not ``0.0000``) and two small
+    values stay apart.
+
+    >>> format_distance(7.1432e-10), format_distance(0.13734), format_distance(2.0), format_distance(0.0)
+    ('7.14e-10', '0.137', '2', '0')
+    """
+    return f"{float(value):.3g}"
 
 
 def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
@@ -203,11 +214,13 @@ def distance_report(distances: dict[str, float], *, backbone: str, title: str = 
         report.paragraph(f"Both datasets were capped at {per_class} examples of each class before the comparison "
                          "(both are labelled): the distances compare these class-capped samples, not the datasets "
                          "as they are, and are not computed class by class.")
-    report.table([{"distance": k, "value": v, "meaning": METRIC_DESCRIPTIONS.get(k, "")}
+    report.table([{"distance": k, "value": format_distance(v), "meaning": METRIC_DESCRIPTIONS.get(k, "")}
                   for k, v in distances.items()])
     if summary:
         report.heading("Data")
         report.table([{"property": k, "value": v} for k, v in summary.items()])
     report.paragraph("Values depend on the backbone and on the sample sizes: compare them across pairs of "
-                     "datasets measured the same way, not against fixed thresholds.")
+                     "datasets measured the same way, not against fixed thresholds. They are shown to 3 significant "
+                     "digits (distance.json holds them in full): the CORAL distance goes as the fourth power of the "
+                     "features' size, so embeddings of small norm give tiny values that still tell pairs apart.")
     return report
