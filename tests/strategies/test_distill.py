@@ -153,6 +153,7 @@ def test_clone_and_grid_search_refit_the_teacher() -> None:
         (Distill(teacher=LogisticRegression(), label_weight=1.5), "label_weight"),
         (Distill(teacher=LogisticRegression(), augment=Augment(mixup=0.2)), "cannot use MixUp/CutMix"),
         (Distill(teacher=Path("/nonexistent/model")), "is no saved model folder"),
+        (Distill(teacher="identity:distill"), "the distill strategy needs a teacher, which a member spec cannot name"),
     ],
 )
 def test_bad_distillation_settings_are_named(strategy: Distill, message: str) -> None:
@@ -184,3 +185,11 @@ def test_cli_distills_from_a_spec_or_a_saved_model(tmp_path: Path) -> None:
     assert code == 2 and "needs a teacher (--teacher=...)" in out and not (tmp_path / "s3").exists(), out
     code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "linear", "--teacher", "identity", "-o", tmp_path / "s4")
     assert code == 2 and "--teacher does not apply to strategy 'linear'" in out, out
+
+
+def test_an_ensemble_member_cannot_be_distilled() -> None:
+    from transferkit.ensembles import EnsembleError, TransferEnsemble
+
+    X, y = blobs(10)
+    with pytest.raises(EnsembleError, match="'tiny-mlp:distill': the distill strategy needs a teacher"):
+        TransferEnsemble(members=["tiny-mlp:distill", "baseline"], cache=False).fit(X, y)

@@ -67,6 +67,10 @@ def member_estimator(spec: str, *, modality: str | None = None, image_size: int 
                                 "or add a member with a backbone")
         return make_baseline(modality, random_state=random_state)
     backbone, strategy = split_spec(spec)
+    if strategy == "distill":  # its teacher is an estimator or a folder: no spec can name it
+        raise EnsembleError(f"ensemble member {spec!r}: the distill strategy needs a teacher, which a member spec "
+                            "cannot name; fit a distilled model with `transferkit fit -s distill --teacher ...` "
+                            "(or Distill(teacher=...) in Python), or use its teacher as a member")
     try:
         member_modality = backbone_modality(backbone)
         est = make_strategy(strategy)
