@@ -338,12 +338,12 @@ class FullFineTune(Strategy):
         ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
         take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
         w = self.sample_weights(y, sample_weight)
+        X_train, w_train = take(train_idx), None if w is None else w[train_idx]
         with item_positions(train_idx.tolist()):  # LP-FT's probe features: errors name rows of X, not of the split
-            self.warm_start(net, ctx, take(train_idx), y[train_idx], None if w is None else w[train_idx])
-        train_targets = self.train_targets(ctx, take(train_idx), y[train_idx], None if w is None else w[train_idx])
+            self.warm_start(net, ctx, X_train, y[train_idx], w_train)
         train_loader = make_loader(
-            take(train_idx), train_targets, preprocess=self.train_preprocess(backbone), batch_size=self.batch_size,
-            shuffle=True, seed=ctx.random_state, weights=None if w is None else w[train_idx],
+            X_train, self.train_targets(ctx, X_train, y[train_idx], w_train), preprocess=self.train_preprocess(backbone),
+            batch_size=self.batch_size, shuffle=True, seed=ctx.random_state, weights=w_train,
             batch_transform=self.augment.batch_transform(ctx.n_classes) if self.augment is not None else None,
             positions=train_idx,  # errors name an item's place in X, not in the training split
         )
