@@ -140,9 +140,9 @@ def _space(name: str, reweighted: bool, width: int) -> str:
 
 
 def _distances(Fs: NDArray[np.float64], Ft: NDArray[np.float64], random_state: int) -> dict[str, float]:
+    """The distances between ``Fs`` and ``Ft``, already on one scale (:func:`on_one_scale`)."""
     from ..selection import coral_distance, mmd_rbf, proxy_a_distance
 
-    Fs, Ft = on_one_scale(Fs, Ft)
     return {"mmd_rbf": mmd_rbf(Fs, Ft, random_state=random_state),
             "proxy_a": proxy_a_distance(Fs, Ft, random_state=random_state),
             "coral": coral_distance(Fs, Ft)}
@@ -249,8 +249,8 @@ def run_adaptation(
     Fs_d, Ft_d = _subsample(Fs, _MAX_ROWS_DISTANCE, rng), _subsample(Ft, _MAX_ROWS_DISTANCE, rng)
     say("measuring domain distances ...")
     # every row on one scale (on_one_scale): the backbone features, a mapping's output and a bottleneck differ
-    distances = {"before adaptation": _distances(Fs_d, Ft_d, random_state)}
     embeddings = {"before adaptation": on_one_scale(Fs_d, Ft_d)}
+    distances = {"before adaptation": _distances(*embeddings["before adaptation"], random_state)}
     spaces = {"before adaptation": f"backbone features ({F.shape[1]} dims)"}
     for name, est in fitted.items():
         if name == SOURCE_ONLY:
@@ -263,8 +263,8 @@ def run_adaptation(
         else:
             after_s = _subsample(est.adapted_features(Fs, np.ones(n_src, dtype=int)), _MAX_ROWS_DISTANCE, rng)
             after_t = _subsample(est.adapted_features(Ft), _MAX_ROWS_DISTANCE, rng)
-        distances[name] = _distances(after_s, after_t, random_state)
         embeddings[name] = on_one_scale(after_s, after_t)
+        distances[name] = _distances(*embeddings[name], random_state)
         spaces[name] = _space(name, weights is not None, after_s.shape[1])
     summary = {"source": source.source or "source", "target": target.source or "target", "source rows": n_src,
                "target rows": len(target_rows), "labelled target examples": n_few, "backbone": backbone,

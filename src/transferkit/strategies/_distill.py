@@ -60,8 +60,7 @@ def teacher_estimator(teacher: Any, ctx: FitContext) -> BaseEstimator:
     from ..backbones import backbone_modality
     from ..ensembles._members import BASELINE_SPEC, member_estimator, split_spec
 
-    _check_spec(teacher)
-    modality = ctx.shared_backbone().spec.modality
+    modality = ctx.shared_backbone().spec.modality  # the spec itself was checked (Distill._check)
     if teacher.strip() != BASELINE_SPEC:
         reads = backbone_modality(split_spec(teacher.strip())[0])
         if reads != modality:
