@@ -77,8 +77,10 @@ class Collate:
         where = ix if self.positions is None else self.positions[ix]
         with item_positions(where.tolist()):  # image errors name the item's place in the data, not in the batch
             inputs = self.preprocess(items)
-        # class indices; rows of numbers (distillation's label + teacher targets) stay floating point
-        targets = torch.as_tensor(self.y[ix], dtype=torch.long if self.y.ndim == 1 else torch.float32)
+        # class indices (one column per task for multi-task networks); rows of other numbers (distillation's
+        # label + teacher targets) stay floating point
+        integer = self.y.ndim == 1 or np.issubdtype(self.y.dtype, np.integer)
+        targets = torch.as_tensor(self.y[ix], dtype=torch.long if integer else torch.float32)
         if self.batch_transform is not None:
             inputs, targets = self.batch_transform(inputs, targets)
         return inputs, targets, w

@@ -135,6 +135,9 @@ class Trainer:
     callbacks : sequence of Callback
     schedule : Schedule, default=warmup_cosine
         Multiplier of the base learning rates by optimisation step.
+    metrics : callable, default=classification_metrics
+        ``metrics(logits, targets) -> dict`` over the whole validation set, with ``"val_loss"`` at least
+        (early stopping watches it); multi-task networks pass :func:`~transferkit.training.multitask_metrics`.
     """
 
     def __init__(
@@ -145,12 +148,14 @@ class Trainer:
         terms: Sequence[LossTerm] = (),
         callbacks: Sequence[Callback] = (),
         schedule: Schedule = warmup_cosine,
+        metrics: Callable[[torch.Tensor, torch.Tensor], dict[str, float]] | None = None,
     ) -> None:
         self.config = config
         self.loss = loss
         self.terms = list(terms)
         self.callbacks = list(callbacks)
         self.schedule = schedule
+        self.metrics = classification_metrics if metrics is None else metrics
         self.history = History()
         self.should_stop = False
         self.epoch = 0
@@ -392,17 +397,21 @@ class Trainer:
         return self.accelerator.gather_for_metrics((logits, targets))
 
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        """Validation loss, accuracy and macro-F1 over all processes."""
-        from sklearn.metrics import f1_score
-
+        """The validation metrics (see ``metrics``; by default loss, accuracy and macro-F1) over all processes."""
         self.model.eval()
         logits, targets = [], []
         for batch in loader:
             lg, tg = self.eval_step(batch)
             logits.append(lg.float())
             targets.append(tg)
-        lg, tg = torch.cat(logits), torch.cat(targets)
-        loss = float(nn.functional.cross_entropy(lg, tg))
-        pred = lg.argmax(1)
-        return {"val_loss": loss, "val_accuracy": float((pred == tg).float().mean()),
-                "val_f1": float(f1_score(tg.cpu().numpy(), pred.cpu().numpy(), average="macro", zero_division=0))}
+        return self.metrics(torch.cat(logits), torch.cat(targets))
+
+
+def classification_metrics(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+    """Validation loss (cross-entropy), accuracy and macro-F1 of class logits against class indices."""
+    from sklearn.metrics import f1_score
+
+    loss = float(nn.functional.cross_entropy(logits, targets))
+    pred = logits.argmax(1)
+    return {"val_loss": loss, "val_accuracy": float((pred == targets).float().mean()),
+            "val_f1": float(f1_score(targets.cpu().numpy(), pred.cpu().numpy(), average="macro", zero_division=0))}
