@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "TransferClassifier": "transferkit.estimators",
+    "MultiTaskClassifier": "transferkit.estimators",
     "load_model": "transferkit.estimators",
     "FeatureExtractor": "transferkit.features",
     "LinearProbe": "transferkit.strategies",

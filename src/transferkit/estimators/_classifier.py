@@ -62,6 +62,20 @@ def check_targets(y: Any, n_samples: int) -> np.ndarray:
     return y
 
 
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as floats, one per sample, finite, non-negative and not all zero (None stays None)."""
+    if sample_weight is None:
+        return None
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    if sample_weight.shape != (n_samples,):
+        raise DataError(f"sample_weight has shape {sample_weight.shape}, expected ({n_samples},)")
+    if (sample_weight < 0).any() or not np.isfinite(sample_weight).all():
+        raise DataError("sample_weight must be finite and non-negative")
+    if sample_weight.sum() <= 0:
+        raise DataError("sample_weight sums to zero: no example would count")
+    return sample_weight
+
+
 class TransferClassifier(ClassifierMixin, BaseEstimator):
     """Classify images, texts or feature rows by transferring a pretrained backbone.
 
@@ -196,14 +210,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         X = self._validate_X(X, reset=True)
         y = check_targets(y, len(X))
         self.classes_, y_enc = np.unique(y, return_inverse=True)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if sample_weight.shape != (len(y),):
-                raise DataError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
-            if (sample_weight < 0).any() or not np.isfinite(sample_weight).all():
-                raise DataError("sample_weight must be finite and non-negative")
-            if sample_weight.sum() <= 0:
-                raise DataError("sample_weight sums to zero: no example would count")
+        sample_weight = check_sample_weight(sample_weight, len(y))
         start = time.perf_counter()
         self.strategy_ = strategy
         self.random_seed_ = seed

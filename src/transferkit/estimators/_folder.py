@@ -79,9 +79,21 @@ def atomic_folder(path: Path, *, overwrite: bool = False) -> Iterator[Path]:
 
 def write_config(folder: Path, est: Any, config: dict[str, Any]) -> None:
     """Write ``labels.json`` and ``transferkit.json`` (format header, classes and the SHA-256 of every
-    file below ``folder``, sub-folders included) for the fitted classifier ``est``."""
-    classes = [_jsonable(c) for c in est.classes_.tolist()]
-    (folder / "labels.json").write_text(json.dumps({str(i): c for i, c in enumerate(classes)}, indent=2, ensure_ascii=False))
+    file below ``folder``, sub-folders included) for the fitted classifier ``est``.
+
+    A multi-task classifier (``tasks_``) keeps each task's classes: ``labels.json`` maps each task's name to
+    its label map, ``transferkit.json`` lists the tasks (name, classes, their dtype) and holds no ``classes``."""
+    tasks = getattr(est, "tasks_", None)
+    if tasks is not None:
+        task_list = [{"name": str(name), "classes": [_jsonable(c) for c in cls.tolist()], "classes_dtype": str(cls.dtype)}
+                     for name, cls in zip(tasks, est.classes_, strict=True)]
+        labels = {"tasks": {t["name"]: {str(i): c for i, c in enumerate(t["classes"])} for t in task_list}}
+        class_config: dict[str, Any] = {"tasks": task_list, "task_weights": est.task_weights_}
+    else:
+        classes = [_jsonable(c) for c in est.classes_.tolist()]
+        labels = {str(i): c for i, c in enumerate(classes)}
+        class_config = {"classes": classes, "classes_dtype": str(est.classes_.dtype)}
+    (folder / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False))
     mask = os.umask(0)
     os.umask(mask)
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
@@ -90,7 +102,7 @@ def write_config(folder: Path, est: Any, config: dict[str, Any]) -> None:
     files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in paths}
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "transferkit_version": __version__,
               "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "estimator": type(est).__name__}
-    full = {**header, **config, "classes": classes, "classes_dtype": str(est.classes_.dtype), "files": files}
+    full = {**header, **config, **class_config, "files": files}
     (folder / "transferkit.json").write_text(json.dumps(full, indent=2, ensure_ascii=False))
 
 
@@ -233,8 +245,26 @@ def load_model(path: str | Path) -> Any:
                                "was edited or the folder is damaged") from exc
 
 
+def _task_classes(path: Path, config: dict[str, Any]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A multi-task folder's task names and each task's classes, as its labels.json (which the checksums
+    vouch for) and transferkit.json both list them; refused when they differ."""
+    tasks = config["tasks"]
+    names = np.asarray([str(t["name"]) for t in tasks], dtype=object)
+    classes = [np.asarray(t["classes"], dtype=t["classes_dtype"]) for t in tasks]
+    vouched = json.loads((path / "labels.json").read_text(encoding="utf-8"))["tasks"]
+    listed = {str(t["name"]): {str(i): c for i, c in enumerate(t["classes"])} for t in tasks}
+    if vouched != listed or len(set(names)) != len(names):
+        raise ModelFolderError(f"the model in {str(path)!r} cannot be loaded: the tasks and classes its "
+                               "transferkit.json lists differ from its labels.json, which the checksums vouch for; "
+                               "its transferkit.json was edited or the folder is damaged")
+    return names, classes
+
+
 def _output_width(model: Any) -> int | None:
     """How many classes the fitted model predicts (the width of ``predict_proba``), or None if unknown."""
+    task_heads = getattr(model, "task_heads", None)
+    if task_heads:
+        return sum(len(h.classes_) for h in task_heads)
     for attr in ("head", "pipeline"):  # probe head / auto strategy's baseline (AutoModel passes them on)
         fitted = getattr(model, attr, None)
         classes = getattr(fitted, "classes_", None) if fitted is not None else None
@@ -253,27 +283,36 @@ def _shown_classes(classes: np.ndarray, limit: int = 5) -> str:
 def _load_checked(path: Path, config: dict[str, Any]) -> Any:
     """:func:`load_model` once ``config`` (the folder's transferkit.json) passed :func:`read_config`."""
     from ._classifier import TransferClassifier
+    from ._multitask import MultiTaskClassifier
 
     if config.get("estimator") == "TransferEnsemble":
         from ..ensembles._folder import load_ensemble
 
         return load_ensemble(path, config)
     strategy = strategy_from_config(config["strategy"], where=str(path))
-    est = TransferClassifier(strategy=strategy, **config["params"])
+    est: TransferClassifier
+    if config.get("estimator") == "MultiTaskClassifier":
+        est = MultiTaskClassifier(strategy=strategy, task_weights=config["task_weights"], **config["params"])
+        est.tasks_, est.classes_ = _task_classes(path, config)  # type: ignore[assignment]
+        est.task_weights_ = None if config["task_weights"] is None else tuple(config["task_weights"])
+        class_lists = list(est.classes_)
+    else:
+        est = TransferClassifier(strategy=strategy, **config["params"])
+        est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
+        class_lists = [est.classes_]
     restore_table_columns(est, config)
-    est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
     est.strategy_ = strategy
     restore_seed(est, config["params"])
-    ctx = est._context(len(est.classes_))
+    n_classes = sum(len(c) for c in class_lists)
+    ctx = est._context(n_classes)
     est.model_ = strategy.load_model(path, config["model"], ctx)
     width = _output_width(est.model_)
-    n_classes = len(est.classes_)
-    if (width is not None and width != n_classes) or len(np.unique(est.classes_)) != n_classes:
+    if (width is not None and width != n_classes) or any(len(np.unique(c)) != len(c) for c in class_lists):
         found = f"a head with {width} outputs" if width is not None and width != n_classes else "repeated classes"
+        shown = "; ".join(_shown_classes(c) for c in class_lists)
         raise ModelFolderError(
             f"the model in {str(path)!r} cannot be loaded: its transferkit.json lists {n_classes} classes "
-            f"({_shown_classes(est.classes_)}) but the model has {found}; its transferkit.json was edited or "
-            "the folder is damaged"
+            f"({shown}) but the model has {found}; its transferkit.json was edited or the folder is damaged"
         )
     expected = config.get("backbone_fingerprint")
     if expected is not None and _backbone_fingerprint(est) != expected:

@@ -42,6 +42,12 @@ class FitContext:
     classes: np.ndarray | None = None
     #: The table columns' names, when the estimator was fitted on a DataFrame (its ``feature_names_in_``).
     feature_names: np.ndarray | None = None
+    #: Multi-task fits (:class:`~transferkit.MultiTaskClassifier`): the number of classes of each task; then
+    #: ``n_classes`` is their sum, the labels ``y`` have one column of class indices per task
+    #: (:data:`~transferkit.training.UNLABELED` where a row has no label for it). None: one task.
+    task_sizes: tuple[int, ...] | None = None
+    task_names: tuple[str, ...] | None = None
+    task_weights: tuple[float, ...] | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     def extractor(self) -> FeatureExtractor:
@@ -96,6 +102,14 @@ class Strategy(BaseEstimator):
 
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> TransferModel:  # pragma: no cover
         raise NotImplementedError
+
+    def check_multitask(self, ctx: FitContext) -> None:
+        """Refuse, before any work, to fit several tasks at once (``ctx.task_sizes``) where this strategy or
+        its settings cannot; strategies that can override it."""
+        name = type(self).cli_name or type(self).__name__
+        raise StrategyError(f"strategy {name!r} does not fit several tasks at once; use 'finetune', 'partial', "
+                            "'gradual', 'lpft', 'lora' (one shared backbone trained for all tasks) or 'linear' "
+                            "(one probe per task on the frozen features)")
 
 
 # --- parameter checks --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 
 from ..errors import StrategyError, TransferkitError, error_cause
 from ..training import LossFn, distillation_loss, distillation_targets
-from ._base import FitContext, Number, Rule, check_params
+from ._base import FitContext, Number, Rule, Strategy, check_params
 from ._finetune import FullFineTune
 
 #: What the parameters :class:`Distill` adds to :class:`FullFineTune`'s accept.
@@ -166,6 +166,10 @@ class Distill(FullFineTune):
         if self.augment is not None and (self.augment.mixup > 0 or self.augment.cutmix > 0):
             raise StrategyError("Distill cannot use MixUp/CutMix: they mix the labels of a batch, not the "
                                 "teacher's targets; set mixup=0 and cutmix=0 (other augmentation is fine)")
+
+    def check_multitask(self, ctx: FitContext) -> None:
+        """A teacher predicts one task: distillation refuses several."""
+        Strategy.check_multitask(self, ctx)
 
     def task_loss(self, ctx: FitContext) -> LossFn:
         return distillation_loss(ctx.n_classes, alpha=self.label_weight, temperature=self.temperature,

@@ -24,9 +24,13 @@ from ..training import (
     History,
     LossFn,
     LossTerm,
+    Metrics,
     TrainConfig,
     Trainer,
     make_loader,
+    multitask_cross_entropy,
+    multitask_metrics,
+    multitask_probabilities,
     weighted_cross_entropy,
 )
 from ..training._checkpoint import checkpoint_folder_problem, run_checkpoint_folder
@@ -49,7 +53,10 @@ def decay_split(module: nn.Module, params: list[nn.Parameter]) -> tuple[list[nn.
 
 
 def validation_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stratified train/validation indices; no validation when a class is too small to split."""
+    """Stratified train/validation indices; no validation when a class is too small to split. Labels with one
+    column per task (multi-task) are stratified on the first task's (its unlabelled rows as one more group)."""
+    if y.ndim == 2:
+        y = y[:, 0]
     idx = np.arange(len(y))
     _, counts = np.unique(y, return_counts=True)
     n_val = int(round(fraction * len(y)))
@@ -64,16 +71,22 @@ class NetModel:
 
     kind: ClassVar[str] = "net"
 
-    def __init__(self, net: TransferNet, *, batch_size: int, device: str, history: History | None = None) -> None:
+    def __init__(self, net: TransferNet, *, batch_size: int, device: str, history: History | None = None,
+                 task_sizes: tuple[int, ...] | None = None) -> None:
         self.net = net
         self.batch_size = batch_size
         self.device = device
         self.history = history
+        #: Multi-task networks: the classes of each task; ``predict_proba`` is then each task's softmax over
+        #: its own logits, side by side.
+        self.task_sizes = task_sizes
 
     def logits(self, X: Any) -> np.ndarray:
         return batched_inference(self.net, self.net.backbone, X, batch_size=self.batch_size, device=resolve_device(self.device))
 
     def predict_proba(self, X: Any) -> np.ndarray:
+        if self.task_sizes is not None:
+            return multitask_probabilities(self.logits(X), self.task_sizes)
         return torch.softmax(torch.from_numpy(self.logits(X)).double(), dim=1).numpy()
 
     def save(self, folder: Path) -> dict[str, Any]:
@@ -98,7 +111,7 @@ def load_net(folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
     load_model(net, str(path))
     for p in net.parameters():
         p.requires_grad_(False)
-    return NetModel(net.eval(), batch_size=ctx.batch_size, device=ctx.device)
+    return NetModel(net.eval(), batch_size=ctx.batch_size, device=ctx.device, task_sizes=ctx.task_sizes)
 
 
 #: What each parameter of :class:`FullFineTune` accepts (checked in ``fit``, before any work).
@@ -236,6 +249,19 @@ class FullFineTune(Strategy):
         if self.resume and self.checkpoint_dir is None:
             raise StrategyError("resume=True needs checkpoint_dir, the folder of the checkpoints to resume from")
 
+    def check_multitask(self, ctx: FitContext) -> None:
+        """Several tasks train one shared backbone, each with its own head (see
+        :class:`~transferkit.MultiTaskClassifier`); per-row class weights and mixed labels have no meaning
+        across tasks, so ``class_weight="balanced"`` and MixUp/CutMix are refused."""
+        self._check()
+        if self.class_weight is not None:
+            raise StrategyError("class_weight='balanced' weighs each row by its class, but with several tasks a row "
+                                "has a class in each; use class_weight=None (sample_weight still applies to every "
+                                "task)")
+        if self.augment is not None and (self.augment.mixup > 0 or self.augment.cutmix > 0):
+            raise StrategyError("MixUp/CutMix mix the labels of one task; with several tasks set mixup=0 and "
+                                "cutmix=0 (other augmentation is fine)")
+
     # --- hooks for subclasses ---------------------------------------------------------------------
     def prepare(self, net: TransferNet, backbone_name: str) -> None:
         """Set up the network before training (subclasses freeze layers here); checked before any epoch."""
@@ -264,8 +290,18 @@ class FullFineTune(Strategy):
         return [g for g in groups if g["params"]]
 
     def task_loss(self, ctx: FitContext) -> LossFn:
-        """The loss on the training batches' targets (distillation mixes in a teacher's here)."""
+        """The loss on the training batches' targets (distillation mixes in a teacher's here; several tasks
+        combine their cross-entropies, see :func:`~transferkit.training.multitask_cross_entropy`)."""
+        if ctx.task_sizes is not None:
+            return multitask_cross_entropy(ctx.task_sizes, self.label_smoothing, ctx.task_weights)
         return weighted_cross_entropy(self.label_smoothing)
+
+    def metrics(self, ctx: FitContext) -> Metrics | None:
+        """The validation metrics: the loop's default for one task, each task's and their means for several."""
+        if ctx.task_sizes is None:
+            return None
+        names = ctx.task_names or tuple(f"task_{t}" for t in range(len(ctx.task_sizes)))
+        return multitask_metrics(ctx.task_sizes, names, ctx.task_weights)
 
     def train_targets(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
         """The targets of the training split ``X`` (class indices ``y``, weights ``sample_weight``): the
@@ -298,6 +334,8 @@ class FullFineTune(Strategy):
                                        if k not in ("checkpoint_dir", "resume")}).encode())
         h.update(f"{ctx.backbone}|{ctx.pretrained}|{ctx.image_size}|{ctx.max_length}|{ctx.random_state}|"
                  f"{ctx.weights}|{ctx.in_features}".encode())
+        if ctx.task_sizes is not None:  # (one task: the key of earlier versions, so their checkpoints resume)
+            h.update(f"|tasks|{ctx.task_sizes}|{ctx.task_names}|{ctx.task_weights}".encode())
         h.update("".join(item_keys(X, modality)).encode())
         h.update(np.ascontiguousarray(y).tobytes())
         if sample_weight is not None:
@@ -353,7 +391,7 @@ class FullFineTune(Strategy):
                                      batch_size=ctx.batch_size, shuffle=False, seed=ctx.random_state, positions=val_idx)
         trainer = Trainer(self.train_config(ctx, self.run_key(ctx, X, backbone.spec.modality, y, sample_weight)),
                           self.task_loss(ctx), terms=self.loss_terms(net),
-                          callbacks=self.callbacks(val_loader is not None))
+                          callbacks=self.callbacks(val_loader is not None), metrics=self.metrics(ctx))
         return TrainingRun(net, trainer, self.param_groups(net), train_loader, val_loader)
 
     def sample_weights(self, y: np.ndarray, sample_weight: np.ndarray | None,
@@ -389,7 +427,7 @@ class FullFineTune(Strategy):
 
     def finish(self, net: TransferNet, ctx: FitContext, history: History) -> NetModel:
         """The fitted model (LoRA merges its adapters here)."""
-        return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history)
+        return NetModel(net, batch_size=ctx.batch_size, device=ctx.device, history=history, task_sizes=ctx.task_sizes)
 
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
         return load_net(folder, config, ctx)

@@ -177,7 +177,7 @@ class LoRA(FullFineTune):
         base_fingerprint = ctx.shared_backbone().fingerprint()
         merge_lora(net)
         return LoraNetModel(net, adapters=adapters, targets=adapted, base_fingerprint=base_fingerprint,
-                            batch_size=ctx.batch_size, device=ctx.device, history=history)
+                            batch_size=ctx.batch_size, device=ctx.device, history=history, task_sizes=ctx.task_sizes)
 
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
         from safetensors.torch import load_file
@@ -202,7 +202,8 @@ class LoRA(FullFineTune):
         for p in net.parameters():
             p.requires_grad_(False)
         return LoraNetModel(net.eval(), adapters=adapters, targets=config["targets"],
-                            base_fingerprint=config["base_fingerprint"], batch_size=ctx.batch_size, device=ctx.device)
+                            base_fingerprint=config["base_fingerprint"], batch_size=ctx.batch_size, device=ctx.device,
+                            task_sizes=ctx.task_sizes)
 
 
 def merge_lora(net: TransferNet) -> None:
@@ -224,8 +225,9 @@ class LoraNetModel(NetModel):
     kind = "lora"
 
     def __init__(self, net: TransferNet, *, adapters: dict[str, torch.Tensor], targets: list[str],
-                 base_fingerprint: str, batch_size: int, device: str, history: History | None = None) -> None:
-        super().__init__(net, batch_size=batch_size, device=device, history=history)
+                 base_fingerprint: str, batch_size: int, device: str, history: History | None = None,
+                 task_sizes: tuple[int, ...] | None = None) -> None:
+        super().__init__(net, batch_size=batch_size, device=device, history=history, task_sizes=task_sizes)
         self.adapters, self.targets, self.base_fingerprint = adapters, targets, base_fingerprint
 
     def save(self, folder: Path) -> dict[str, Any]:

@@ -88,11 +88,29 @@ class LPFT(FullFineTune):
         """Fit the probe on the training split with the weights the fine-tuning loss uses (``sample_weight``
         times the balanced class weights with ``class_weight="balanced"``), and copy it into the head."""
         features = ctx.extractor().fit_transform(X)
-        w, b = probe_head_weights(features, y, ctx.n_classes, C=self.probe_C, seed=ctx.random_state,
-                                  sample_weight=sample_weight)
         if not isinstance(net.head, torch.nn.Linear):  # pragma: no cover - heads are linear
             raise StrategyError("LP-FT needs a linear head")
+        if ctx.task_sizes is None:
+            w, b = probe_head_weights(features, y, ctx.n_classes, C=self.probe_C, seed=ctx.random_state,
+                                      sample_weight=sample_weight)
+            accuracy = float(np.mean(np.argmax(features @ w.T + b, axis=1) == y))
+        else:  # one probe per task, on the rows labelled for it, into the task's rows of the head
+            blocks, accuracies = [], []
+            for t, size in enumerate(ctx.task_sizes):
+                rows = y[:, t] >= 0
+                if len(np.unique(y[rows, t])) < 2:
+                    name = ctx.task_names[t] if ctx.task_names else f"task_{t}"
+                    raise StrategyError(f"task {name!r} has {int(rows.sum())} labelled rows in the training split, "
+                                        "all of one class; LP-FT's probe needs two classes (use more labelled rows "
+                                        "or val_fraction=0)")
+                blocks.append(probe_head_weights(
+                    features[rows], y[rows, t], size, C=self.probe_C, seed=ctx.random_state,
+                    sample_weight=None if sample_weight is None else sample_weight[rows]))
+                accuracies.append(np.mean(np.argmax(features[rows] @ blocks[-1][0].T + blocks[-1][1], axis=1)
+                                          == y[rows, t]))
+            w, b = np.vstack([w for w, _ in blocks]), np.concatenate([b for _, b in blocks])
+            accuracy = float(np.mean(accuracies))  # the mean over tasks
         with torch.no_grad():
             net.head.weight.copy_(torch.as_tensor(w, dtype=net.head.weight.dtype))
             net.head.bias.copy_(torch.as_tensor(b, dtype=net.head.bias.dtype))
-        ctx.info["probe_train_accuracy"] = float(np.mean(np.argmax(features @ w.T + b, axis=1) == y))
+        ctx.info["probe_train_accuracy"] = accuracy

@@ -84,28 +84,45 @@ def fit_head(head: BaseEstimator, features: Any, y: np.ndarray, sample_weight: n
     raise ValueError(f"head {type(head).__name__} does not accept sample_weight")
 
 
+def _head_name(head: BaseEstimator) -> str:
+    return type(head).__name__ if not isinstance(head, Pipeline) else " -> ".join(type(s).__name__ for _, s in head.steps)
+
+
 class ProbeModel:
-    """Fitted linear probe: an extractor and a head on its features."""
+    """Fitted linear probe: an extractor and a head on its features.
+
+    Several tasks (``task_heads``, one fitted head per task, :class:`~transferkit.MultiTaskClassifier`): each
+    reads the same frozen features; ``predict_proba`` puts their probabilities side by side and ``head`` is
+    the first task's.
+    """
 
     kind: ClassVar[str] = "probe"
 
-    def __init__(self, extractor: FeatureExtractor, head: BaseEstimator) -> None:
+    def __init__(self, extractor: FeatureExtractor, head: BaseEstimator,
+                 task_heads: list[BaseEstimator] | None = None) -> None:
         self.extractor = extractor
         self.head = head
+        self.task_heads = task_heads
 
     def features(self, X: Any) -> np.ndarray:
         return self.extractor.transform(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return np.asarray(self.head.predict_proba(self.features(X)), dtype=np.float64)
+        features = self.features(X)
+        heads = self.task_heads or [self.head]
+        return np.hstack([np.asarray(h.predict_proba(features), dtype=np.float64) for h in heads])
 
     def save(self, folder: Path) -> dict[str, Any]:
-        save_sklearn(self.head, folder / "head.skops")
-        return {"head_file": "head.skops"}
+        if self.task_heads is None:
+            save_sklearn(self.head, folder / "head.skops")
+            return {"head_file": "head.skops"}
+        files = [f"head-{t}.skops" for t in range(len(self.task_heads))]
+        for head, name in zip(self.task_heads, files, strict=True):
+            save_sklearn(head, folder / name)
+        return {"task_head_files": files}
 
     def summary(self) -> dict[str, Any]:
-        return {"head": type(self.head).__name__ if not isinstance(self.head, Pipeline)
-                else " -> ".join(type(s).__name__ for _, s in self.head.steps)}
+        return {"head": _head_name(self.head)}
 
 
 class LinearProbe(Strategy):
@@ -140,8 +157,18 @@ class LinearProbe(Strategy):
             from ..errors import StrategyError
 
             raise StrategyError(f"the probe head {type(head).__name__} has no predict_proba")
-        fit_head(head, features, y, sample_weight)
-        return ProbeModel(extractor, head)
+        if ctx.task_sizes is None:
+            fit_head(head, features, y, sample_weight)
+            return ProbeModel(extractor, head)
+        heads = []  # one head per task, on the rows labelled for it
+        for t in range(len(ctx.task_sizes)):
+            rows = y[:, t] >= 0
+            heads.append(fit_head(clone(head), features[rows], y[rows, t],
+                                  None if sample_weight is None else sample_weight[rows]))
+        return ProbeModel(extractor, heads[0], heads)
+
+    def check_multitask(self, ctx: FitContext) -> None:
+        """Several tasks: one head (a clone of ``head``) per task on the same frozen features."""
 
     def load_model(self, folder: Path, config: dict[str, Any], ctx: FitContext) -> ProbeModel:
         extractor = ctx.extractor()
@@ -150,4 +177,7 @@ class LinearProbe(Strategy):
         else:
             extractor.backbone_ = ctx.shared_backbone()
             extractor.n_features_out_ = extractor.backbone_.num_features
+        if "task_head_files" in config:
+            heads = [load_sklearn(folder / name) for name in config["task_head_files"]]
+            return ProbeModel(extractor, heads[0], heads)
         return ProbeModel(extractor, load_sklearn(folder / config["head_file"]))
