@@ -141,7 +141,7 @@ def _check_has_columns(names: Any, given: Any, source: str, where: str) -> None:
 
 
 def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str = "text",
-                  label_column: str | None = "label") -> tuple[Dataset, np.ndarray | None, pd.DataFrame | None]:
+                  label_column: str | None = "label") -> tuple[Dataset, np.ndarray | pd.DataFrame | None, pd.DataFrame | None]:
     """The data ``spec`` to predict with the saved ``model`` (loaded from ``where``), checked by
     :func:`check_predictable`; the labels to show beside the predictions (None when there are none); and
     a table file's columns that the model does not read (an id, a note; None when there are none), to
@@ -151,13 +151,19 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
     label column as unlabelled, and a table whose label column is partly empty is predicted whole, its
     labels returned as given (empty cells included) instead of becoming a feature. A table model that
     knows its column names reads only those: other columns (an id, a note) are ignored, not an error;
-    so are a text table's columns besides its text and label columns."""
+    so are a text table's columns besides its text and label columns.
+
+    A multi-task model (``tasks_``) has a label column per task instead: those of its task columns that the
+    table holds are never read as features, and come back as the labels, a DataFrame with one column per
+    task (values as given, empty cells included); ``label_column`` is not used."""
     from .data._dataset import load_table_file
     from .data._tables import read_table
     from .data._validation import missing_positions
     from .errors import NoClassFoldersError
 
     path = Path(spec)
+    tasks = [str(t) for t in getattr(model, "tasks_", [])]  # a multi-task model: no single label column
+    label_column = None if tasks else label_column
     if not (path.is_file() and path.suffix.lower() in TABLE_EXTENSIONS):
         try:
             return check_predictable(model, resolve_data(spec, text_column=text_column,
@@ -167,7 +173,11 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
             return data, None, None
     frame = read_table(path)
     given, label_name = frame, label_column
-    shown = None
+    shown: np.ndarray | pd.DataFrame | None = None
+    present = [c for c in frame.columns if str(c) in tasks]
+    if present:  # labels to show, never features
+        shown = pd.DataFrame({str(c): frame[c].convert_dtypes().to_numpy(dtype=object) for c in present})
+        frame = frame.drop(columns=present)
     if label_column is not None and label_column in frame.columns:
         if missing_positions(frame[label_column].to_numpy()):
             shown = frame[label_column].convert_dtypes().to_numpy(dtype=object)  # 1.0 with blanks reads as 1
@@ -182,7 +192,7 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
     data = check_predictable(model, load_table_file(path, frame, text_column=text_column, label_column=label_column,
                                                     image_column=None, modality=None, labels=None), where)
     read = {text_column} if data.modality == "text" else {str(c) for c in frame.columns}
-    unread = [c for c in given.columns if str(c) not in read and c != label_name]
+    unread = [c for c in given.columns if str(c) not in read and c != label_name and c not in present]
     return data, data.y if shown is None else shown, given[unread].reset_index(drop=True) if unread else None
 
 
@@ -415,21 +425,28 @@ def predict_frame(model: Any, data: Dataset, labels: Any = None, unread: pd.Data
     """Predictions with one probability column per class (``proba_<class>``), then a ``label`` column
     holding ``labels`` (default: the data's labels; none when both are None). The columns of ``unread``
     (the input's columns the model does not read, one row per item: an id) come first, a name that an
-    output column takes prefixed with ``input_``."""
+    output column takes prefixed with ``input_``.
+
+    A multi-task model (``tasks_``) gives ``prediction_<task>`` for each task, then ``proba_<task>_<class>``,
+    then ``label_<task>`` for each column of ``labels`` (a DataFrame, one column per task; see
+    :func:`read_new_data`)."""
     X = data.X
     if data.modality == "table" and data.feature_names and getattr(model, "feature_names_in_", None) is not None:
         X = pd.DataFrame(np.asarray(X), columns=data.feature_names)  # named, as the model was fitted
     proba = model.predict_proba(X)
-    frame = pd.DataFrame({"prediction": model.classes_[proba.argmax(1)]})
+    if hasattr(model, "tasks_"):
+        frame = _multitask_frame(model, proba, labels)
+    else:
+        frame = pd.DataFrame({"prediction": model.classes_[proba.argmax(1)]})
+        for j, c in enumerate(model.classes_):
+            frame[f"proba_{c}"] = proba[:, j]
+        labels = data.y if labels is None else labels
+        if labels is not None:
+            frame["label"] = labels
     if data.modality == "text":
         frame.insert(0, "text", [str(t) for t in data.X])  # whole: a CSV's rows must join back to the input
     elif data.modality == "image" and data.X.dtype == object:
         frame.insert(0, "item", [str(p) for p in data.X])
-    for j, c in enumerate(model.classes_):
-        frame[f"proba_{c}"] = proba[:, j]
-    labels = data.y if labels is None else labels
-    if labels is not None:
-        frame["label"] = labels
     if unread is None:
         return frame
     taken, names = set(frame.columns), []
@@ -439,3 +456,14 @@ def predict_frame(model: Any, data: Dataset, labels: Any = None, unread: pd.Data
         taken.add(column)
         names.append(column)
     return pd.concat([unread.set_axis(names, axis=1).reset_index(drop=True), frame], axis=1)
+
+
+def _multitask_frame(model: Any, proba: list[np.ndarray], labels: pd.DataFrame | None) -> pd.DataFrame:
+    """A multi-task model's predictions (``proba``: one array per task, see :func:`predict_frame`)."""
+    tasks = [str(t) for t in model.tasks_]
+    columns: dict[str, Any] = {f"prediction_{t}": c[p.argmax(1)] for t, c, p in zip(tasks, model.classes_, proba, strict=True)}
+    for t, c, p in zip(tasks, model.classes_, proba, strict=True):
+        columns.update({f"proba_{t}_{k}": p[:, j] for j, k in enumerate(c)})
+    if labels is not None:
+        columns.update({f"label_{t}": labels[t].to_numpy(dtype=object) for t in labels.columns})
+    return pd.DataFrame(columns)

@@ -15,6 +15,7 @@ from . import (  # noqa: E402
     _adapt,  # noqa: F401  adapt
     _audit,  # noqa: F401  audit
     _ensemble,  # noqa: F401  ensemble
+    _multitask,  # noqa: F401  multitask
     _select,  # noqa: F401  select
     _selection,  # noqa: F401  rank, distance
     _training,  # noqa: F401  lr-find
