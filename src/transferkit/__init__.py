@@ -15,6 +15,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "TransferClassifier": "transferkit.estimators",
     "MultiTaskClassifier": "transferkit.estimators",
+    "fit_multitask_to_folder": "transferkit._multitask_workflow",
+    "read_multitask_table": "transferkit._multitask_workflow",
     "load_model": "transferkit.estimators",
     "FeatureExtractor": "transferkit.features",
     "LinearProbe": "transferkit.strategies",

@@ -17,9 +17,11 @@ from tests.helpers import polarity_texts
 from transferkit import (
     LPFT,
     FullFineTune,
+    GradualUnfreeze,
     LinearProbe,
     LoRA,
     MultiTaskClassifier,
+    PartialFreeze,
     TransferClassifier,
     load_model,
 )
@@ -116,6 +118,13 @@ def test_every_task_is_learnt_and_predictions_have_one_column_per_task(strategy:
     scores = clf.task_scores(X, Y)
     assert scores["sign"] > 0.85 and scores["big"] > 0.85, scores
     assert clf.score(X, Y) == pytest.approx(np.mean(list(scores.values())))
+
+
+@pytest.mark.parametrize("strategy", [PartialFreeze(n_frozen=1, epochs=2), GradualUnfreeze(epochs=2)])
+def test_freezing_strategies_train_the_shared_backbone_for_every_task(strategy: object) -> None:
+    X, Y = tasks_data()
+    clf = MultiTaskClassifier(backbone="tiny-mlp", strategy=strategy, cache=False).fit(X, Y)
+    assert clf.predict(X).shape == (len(X), 3) and clf.model_.net.head.out_features == 7
 
 
 def test_fine_tuning_logs_each_tasks_validation_accuracy() -> None:
