@@ -234,6 +234,8 @@ def test_bad_labels_are_named_before_any_work() -> None:
     blank.loc[3, :] = None
     with pytest.raises(DataError, match="index 3 of Y has no label for any task"):
         est.fit(X, blank)
+    with pytest.raises(DataError, match="task 'big': The labels mix strings and other values"):
+        est.fit(X, Y.assign(big=[0, "x", 1] * 10))  # numpy alone would read them all as strings
     with pytest.raises(DataError, match="30 samples but 29 labels of task 'sign'"):
         est.fit(X, {"sign": Y["sign"][:29].tolist(), "big": Y["big"][:29].tolist()})
     with pytest.raises(DataError, match="'a' names more than one column"):

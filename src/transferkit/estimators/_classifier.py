@@ -19,6 +19,15 @@ from ..features._extractor import check_batch_size, resolve_device
 from ..strategies import STRATEGIES, FitContext, LinearProbe, Strategy, TransferModel
 
 
+def check_one_label_type(values: Any) -> None:
+    """Refuse labels that mix strings and other values (numpy would turn ``[1, "a"]`` into two strings)."""
+    first = next((v for v in values if isinstance(v, str)), None)
+    other = next((v for v in values if not isinstance(v, str) and v is not None and v == v), None)  # NaN != NaN
+    if first is not None and other is not None:
+        raise DataError(f"The labels mix strings and other values (e.g. {first!r} and {other!r}); make them all "
+                        "strings or all numbers.")
+
+
 def check_targets(y: Any, n_samples: int) -> np.ndarray:
     """1-D labels, as many as samples, none missing, at least two classes."""
     from sklearn.utils.multiclass import check_classification_targets
@@ -31,11 +40,7 @@ def check_targets(y: Any, n_samples: int) -> np.ndarray:
         nan_at = next((i for i, v in enumerate(y) if isinstance(v, float | np.floating) and v != v), None)
         if nan_at is not None:
             raise DataError(f"label {nan_at} is missing (NaN)")
-        first = next((v for v in y if isinstance(v, str)), None)
-        other = next((v for v in y if not isinstance(v, str) and v is not None and v == v), None)  # NaN != NaN
-        if first is not None and other is not None:
-            raise DataError(f"The labels mix strings and other values (e.g. {first!r} and {other!r}); make them all "
-                            "strings or all numbers.")
+        check_one_label_type(y)
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)

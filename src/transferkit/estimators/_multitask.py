@@ -18,7 +18,7 @@ from ..errors import DataError, StrategyError
 from ..features._extractor import check_batch_size, resolve_device
 from ..strategies import FitContext, FullFineTune, Strategy, TransferModel
 from ..training import UNLABELED
-from ._classifier import TransferClassifier, check_sample_weight, check_targets
+from ._classifier import TransferClassifier, check_one_label_type, check_sample_weight, check_targets
 
 
 def missing_labels(values: np.ndarray) -> np.ndarray:
@@ -77,6 +77,7 @@ def encode_tasks(names: list[str], columns: list[np.ndarray]) -> tuple[list[np.n
     for t, (name, col) in enumerate(zip(names, columns, strict=True)):
         rows = np.flatnonzero(~missing_labels(col))
         try:
+            check_one_label_type(col[rows])  # as given: numpy alone would read 0, "x", 1 as three strings
             labels = check_targets(plain_labels(col[rows]), len(rows))
         except DataError as exc:
             raise DataError(f"task {name!r}: {exc}") from None
