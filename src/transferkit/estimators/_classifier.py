@@ -204,15 +204,20 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             feature_names=getattr(self, "feature_names_in_", None),
         )
 
-    # --- scikit-learn API ------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TransferClassifier:
-        """Fit the strategy on ``X``, ``y``. Returns self."""
-        check_batch_size(self.batch_size)  # the settings before any work: 0 or -1 would run no batch at all
+    def _begin_fit(self, X: Any) -> tuple[Strategy, int, Any]:
+        """The settings checked before any work (a batch size of 0 or -1 would run no batch at all), the
+        strategy to fit, this fit's seed, and ``X`` validated."""
+        check_batch_size(self.batch_size)
         check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
         resolve_device(self.device)
         strategy = self._strategy()
         seed = resolve_seed(self.random_state)
-        X = self._validate_X(X, reset=True)
+        return strategy, seed, self._validate_X(X, reset=True)
+
+    # --- scikit-learn API ------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TransferClassifier:
+        """Fit the strategy on ``X``, ``y``. Returns self."""
+        strategy, seed, X = self._begin_fit(X)
         y = check_targets(y, len(X))
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         sample_weight = check_sample_weight(sample_weight, len(y))

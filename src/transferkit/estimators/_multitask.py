@@ -11,11 +11,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..backbones._providers import resolve_seed
-from ..backbones._registry import check_backbone_options
 from ..data._validation import format_positions
 from ..errors import DataError, StrategyError
-from ..features._extractor import check_batch_size, resolve_device
 from ..strategies import FitContext, FullFineTune, Strategy, TransferModel
 from ..training import UNLABELED
 from ._classifier import TransferClassifier, check_one_label_type, check_sample_weight, check_targets
@@ -197,12 +194,7 @@ class MultiTaskClassifier(TransferClassifier):
     def fit(self, X: Any, Y: Any, sample_weight: Any = None) -> MultiTaskClassifier:
         """Fit every task on ``X``: ``Y`` has one column of labels per task (missing where a row is not
         labelled for that task). Returns self."""
-        check_batch_size(self.batch_size)
-        check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
-        resolve_device(self.device)
-        strategy = self._strategy()
-        seed = resolve_seed(self.random_state)
-        X = self._validate_X(X, reset=True)
+        strategy, seed, X = self._begin_fit(X)
         names, columns, _ = task_columns(Y, len(X))
         task_weights = check_task_weights(self.task_weights, names)
         classes, codes = encode_tasks(names, columns)
