@@ -267,3 +267,13 @@ def test_scoring_matches_columns_by_name_and_refuses_other_tasks() -> None:
     with pytest.raises(DataError, match="2 columns, this model has 3 tasks"):
         clf.score(X, Y.to_numpy()[:, :2])
     assert np.isnan(clf.task_scores(X, Y.assign(third=None))["third"])
+
+
+def test_a_multi_task_model_is_refused_as_a_distillation_teacher(tmp_path: Path) -> None:
+    X, Y = tasks_data()
+    teacher = MultiTaskClassifier(backbone="tiny-mlp", strategy="linear", cache=False).fit(X, Y)
+    teacher.save(tmp_path / "t")
+    for given in (str(tmp_path / "t"), MultiTaskClassifier(backbone="tiny-mlp", strategy="linear", cache=False)):
+        student = TransferClassifier(backbone="tiny-mlp", strategy=Distill(teacher=given, epochs=1), cache=False)
+        with pytest.raises(StrategyError, match="multi-task model .*a teacher predicts the student's one task"):
+            student.fit(X, Y["sign"])

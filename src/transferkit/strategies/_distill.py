@@ -44,6 +44,17 @@ def _check_spec(spec: str) -> None:
                             "or 'baseline', a saved model folder, or a classifier") from exc
 
 
+def _one_task(teacher: Any, what: str) -> Any:
+    """``teacher``, unless it is a multi-task model (its ``predict_proba`` gives one array per task)."""
+    from ..estimators import MultiTaskClassifier
+
+    if isinstance(teacher, MultiTaskClassifier):
+        tasks = ", ".join(map(str, getattr(teacher, "tasks_", []))) or "several tasks"
+        raise StrategyError(f"{what} is a multi-task model ({tasks}); a teacher predicts the student's one task: "
+                            "use a single-task model")
+    return teacher
+
+
 def teacher_estimator(teacher: Any, ctx: FitContext) -> BaseEstimator:
     """The estimator that ``teacher`` stands for: a saved model folder loaded and frozen (used as fitted), a
     member spec (``"efficientnet-lite2:linear"``, ``"baseline"``) built as an ensemble member reading the
@@ -54,9 +65,9 @@ def teacher_estimator(teacher: Any, ctx: FitContext) -> BaseEstimator:
     if folder is not None:
         from ..estimators import load_model
 
-        return FrozenEstimator(load_model(folder))
+        return FrozenEstimator(_one_task(load_model(folder), f"teacher {str(folder)!r}"))
     if not isinstance(teacher, str):
-        return teacher
+        return _one_task(teacher, "the teacher")
     from ..backbones import backbone_modality
     from ..ensembles._members import BASELINE_SPEC, member_estimator, split_spec
 
