@@ -277,3 +277,14 @@ def test_a_multi_task_model_is_refused_as_a_distillation_teacher(tmp_path: Path)
         student = TransferClassifier(backbone="tiny-mlp", strategy=Distill(teacher=given, epochs=1), cache=False)
         with pytest.raises(StrategyError, match="multi-task model .*a teacher predicts the student's one task"):
             student.fit(X, Y["sign"])
+
+
+def test_a_multi_task_model_is_refused_as_an_ensemble_member() -> None:
+    from transferkit.ensembles import TransferEnsemble
+    from transferkit.ensembles._members import EnsembleError
+
+    X, Y = tasks_data(30)
+    ensemble = TransferEnsemble(members=[("mt", MultiTaskClassifier(backbone="tiny-mlp", strategy="linear")),
+                                         ("lr", TransferClassifier(backbone="tiny-mlp", strategy="linear"))])
+    with pytest.raises(EnsembleError, match="member 'mt' is a MultiTaskClassifier, which predicts several tasks"):
+        ensemble.fit(X, Y["sign"])

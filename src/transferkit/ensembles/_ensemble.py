@@ -48,6 +48,11 @@ def build_members(members: Any, *, modality: str | None, image_size: int | None,
                                                       max_length=max_length, cache=cache, random_state=random_state,
                                                       modality_of=modality_of)))
         elif isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) and hasattr(m[1], "fit"):
+            from ..estimators import MultiTaskClassifier
+
+            if isinstance(m[1], MultiTaskClassifier):
+                raise EnsembleError(f"ensemble member {m[0]!r} is a MultiTaskClassifier, which predicts several tasks; "
+                                    "an ensemble combines members that predict one")
             pairs.append(m)
         else:
             raise EnsembleError(f"ensemble member {m!r} is neither a spec string nor a (name, estimator) pair")
