@@ -9,6 +9,7 @@ from ._loop import (
     History,
     LossFn,
     LossTerm,
+    Metrics,
     Step,
     TrainConfig,
     Trainer,
@@ -16,7 +17,6 @@ from ._loop import (
     weighted_cross_entropy,
 )
 from ._multitask import (
-    Metrics,
     multitask_cross_entropy,
     multitask_metrics,
     multitask_probabilities,

@@ -24,6 +24,9 @@ from ._schedule import warmup_cosine
 #: ``loss(logits, targets, weights) -> scalar``; weights may be None; targets < 0 are unlabeled rows.
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
+#: ``metrics(logits, targets) -> {"val_loss": ..., "val_accuracy": ..., ...}`` over a whole validation set.
+Metrics = Callable[[torch.Tensor, torch.Tensor], dict[str, float]]
+
 #: Target value of an unlabeled row (e.g. target-domain data in domain adaptation): no task loss.
 UNLABELED = -100
 
@@ -148,7 +151,7 @@ class Trainer:
         terms: Sequence[LossTerm] = (),
         callbacks: Sequence[Callback] = (),
         schedule: Schedule = warmup_cosine,
-        metrics: Callable[[torch.Tensor, torch.Tensor], dict[str, float]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.loss = loss

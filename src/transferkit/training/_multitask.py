@@ -9,16 +9,12 @@ label for that task, so tasks labelled on different rows train together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
-from ._loop import LossFn
-
-#: ``metrics(logits, targets) -> {"val_loss": ..., "val_accuracy": ..., ...}`` over a whole validation set.
-Metrics = Callable[[torch.Tensor, torch.Tensor], dict[str, float]]
+from ._loop import LossFn, Metrics, classification_metrics, weighted_cross_entropy
 
 
 def task_slices(sizes: Sequence[int]) -> list[slice]:
@@ -31,44 +27,20 @@ def _task_weights(sizes: Sequence[int], task_weights: Sequence[float] | None) ->
     return [1.0] * len(sizes) if task_weights is None else [float(w) for w in task_weights]
 
 
-def task_losses(logits: torch.Tensor, targets: torch.Tensor, sizes: Sequence[int], weights: torch.Tensor | None = None,
-                label_smoothing: float = 0.0) -> list[torch.Tensor | None]:
-    """Each task's cross-entropy over the rows labelled for it (weighted mean with per-row ``weights``);
-    None for a task with no labelled row among ``targets``."""
-    out: list[torch.Tensor | None] = []
-    for t, cols in enumerate(task_slices(sizes)):
-        labelled = targets[:, t] >= 0
-        if not bool(labelled.any()):
-            out.append(None)
-            continue
-        per = nn.functional.cross_entropy(logits[labelled, cols], targets[labelled, t], reduction="none",
-                                          label_smoothing=label_smoothing)
-        if weights is None:
-            out.append(per.mean())
-        else:
-            w = weights[labelled]
-            out.append((per * w).sum() / w.sum().clamp(min=1e-12))
-    return out
-
-
-def combine(losses: Sequence[torch.Tensor | None], weights: Sequence[float], like: torch.Tensor) -> torch.Tensor:
-    """``sum_t w_t * loss_t / sum_t w_t`` over all tasks; a task without labelled rows adds 0 (as an unlabelled
-    row does in single-task training), so the scale of the loss does not depend on which tasks a batch holds."""
-    total = like.sum() * 0.0  # keeps the graph when no task has a labelled row
-    for loss, w in zip(losses, weights, strict=True):
-        if loss is not None:
-            total = total + w * loss
-    return total / sum(weights)
-
-
 def multitask_cross_entropy(sizes: Sequence[int], label_smoothing: float = 0.0,
                             task_weights: Sequence[float] | None = None) -> LossFn:
-    """The training loss of a multi-task network: each task's (per-row weighted) cross-entropy over the rows
-    labelled for it, combined by :func:`combine` with ``task_weights`` (default: all 1)."""
-    sizes, tw = tuple(int(s) for s in sizes), _task_weights(sizes, task_weights)
+    """The training loss of a multi-task network: each task's cross-entropy over the rows labelled for it (the
+    single-task :func:`~transferkit.training.weighted_cross_entropy` on the task's columns, per-row weighted),
+    combined as ``sum_t w_t * loss_t / sum_t w_t`` with ``task_weights`` (default: all 1). A task without a
+    labelled row in the batch adds 0 (as an unlabelled row does in single-task training), so the scale of the
+    loss does not depend on which tasks a batch holds."""
+    slices, tw = task_slices(sizes), _task_weights(sizes, task_weights)
+    one_task = weighted_cross_entropy(label_smoothing)
 
     def loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-        return combine(task_losses(logits, targets, sizes, weights, label_smoothing), tw, logits)
+        per_task = [w * one_task(logits[:, cols], targets[:, t], weights)
+                    for t, (cols, w) in enumerate(zip(slices, tw, strict=True))]
+        return torch.stack(per_task).sum() / sum(tw)
 
     return loss
 
@@ -83,30 +55,25 @@ def multitask_probabilities(logits: np.ndarray, sizes: Sequence[int]) -> np.ndar
 
 
 def multitask_metrics(sizes: Sequence[int], names: Sequence[str], task_weights: Sequence[float] | None = None) -> Metrics:
-    """Validation metrics of a multi-task network: ``val_loss`` is the training loss's combination of the
-    tasks' cross-entropies (early stopping watches it), ``val_accuracy`` and ``val_f1`` (macro) the means
-    over tasks of each task's figure on the rows labelled for it, and ``val_accuracy[<task>]``,
-    ``val_f1[<task>]`` each task's own."""
-    from sklearn.metrics import f1_score
-
-    sizes, tw = tuple(int(s) for s in sizes), _task_weights(sizes, task_weights)
+    """Validation metrics of a multi-task network: each task's :func:`~transferkit.training.classification_metrics`
+    on the rows labelled for it, as ``val_accuracy[<task>]`` and ``val_f1[<task>]``; ``val_accuracy`` and
+    ``val_f1`` (macro) their means over tasks; ``val_loss`` the tasks' losses combined as in training (see
+    :func:`multitask_cross_entropy`; early stopping watches it)."""
+    slices, tw = task_slices(sizes), _task_weights(sizes, task_weights)
 
     def metrics(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        losses = task_losses(logits, targets, sizes)
-        out = {"val_loss": float(combine(losses, tw, logits))}
-        per: dict[str, float] = {}
-        accs, f1s = [], []
-        for t, (name, cols) in enumerate(zip(names, task_slices(sizes), strict=True)):
+        loss, per, accs, f1s = 0.0, {}, [], []
+        for t, (name, cols, w) in enumerate(zip(names, slices, tw, strict=True)):
             labelled = targets[:, t] >= 0
             if not bool(labelled.any()):
                 continue
-            truth = targets[labelled, t].cpu().numpy()
-            pred = logits[labelled, cols].argmax(1).cpu().numpy()
-            accs.append(float(np.mean(pred == truth)))
-            f1s.append(float(f1_score(truth, pred, average="macro", zero_division=0)))
-            per[f"val_accuracy[{name}]"], per[f"val_f1[{name}]"] = accs[-1], f1s[-1]
-        out["val_accuracy"] = float(np.mean(accs)) if accs else float("nan")
-        out["val_f1"] = float(np.mean(f1s)) if f1s else float("nan")
-        return {**out, **per}
+            m = classification_metrics(logits[labelled, cols], targets[labelled, t])
+            loss += w * m["val_loss"]
+            accs.append(m["val_accuracy"])
+            f1s.append(m["val_f1"])
+            per[f"val_accuracy[{name}]"], per[f"val_f1[{name}]"] = m["val_accuracy"], m["val_f1"]
+        nan = float("nan")
+        return {"val_loss": loss / sum(tw), "val_accuracy": float(np.mean(accs)) if accs else nan,
+                "val_f1": float(np.mean(f1s)) if f1s else nan, **per}
 
     return metrics
