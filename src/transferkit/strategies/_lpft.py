@@ -90,26 +90,24 @@ class LPFT(FullFineTune):
         features = ctx.extractor().fit_transform(X)
         if not isinstance(net.head, torch.nn.Linear):  # pragma: no cover - heads are linear
             raise StrategyError("LP-FT needs a linear head")
-        if ctx.task_sizes is None:
-            w, b = probe_head_weights(features, y, ctx.n_classes, C=self.probe_C, seed=ctx.random_state,
-                                      sample_weight=sample_weight)
-            accuracy = float(np.mean(np.argmax(features @ w.T + b, axis=1) == y))
-        else:  # one probe per task, on the rows labelled for it, into the task's rows of the head
-            blocks, accuracies = [], []
-            for t, size in enumerate(ctx.task_sizes):
-                rows = y[:, t] >= 0
-                if len(np.unique(y[rows, t])) < 2:
-                    name = ctx.task_names[t] if ctx.task_names else f"task_{t}"
-                    raise StrategyError(f"task {name!r} has {int(rows.sum())} labelled rows in the training split, "
-                                        "all of one class; LP-FT's probe needs two classes (use more labelled rows "
-                                        "or val_fraction=0)")
-                blocks.append(probe_head_weights(
-                    features[rows], y[rows, t], size, C=self.probe_C, seed=ctx.random_state,
-                    sample_weight=None if sample_weight is None else sample_weight[rows]))
-                accuracies.append(np.mean(np.argmax(features[rows] @ blocks[-1][0].T + blocks[-1][1], axis=1)
-                                          == y[rows, t]))
-            w, b = np.vstack([w for w, _ in blocks]), np.concatenate([b for _, b in blocks])
-            accuracy = float(np.mean(accuracies))  # the mean over tasks
+        # one probe per task (a single task: one column, every row labelled), on the rows labelled for it, into
+        # the task's rows of the head
+        columns = y[:, None] if ctx.task_sizes is None else y
+        blocks, accuracies = [], []
+        for t, size in enumerate(ctx.task_sizes or (ctx.n_classes,)):
+            rows = columns[:, t] >= 0
+            found = len(np.unique(columns[rows, t]))
+            if found < 2:  # only with several tasks: one task's split is stratified
+                name = ctx.task_names[t] if ctx.task_names else f"task_{t}"
+                raise StrategyError(f"task {name!r} has {found} class{'' if found == 1 else 'es'} among the "
+                                    f"{int(rows.sum())} rows labelled for it in the training split; LP-FT's probe "
+                                    "needs two (use more labelled rows or val_fraction=0)")
+            w, b = probe_head_weights(features[rows], columns[rows, t], size, C=self.probe_C, seed=ctx.random_state,
+                                      sample_weight=None if sample_weight is None else sample_weight[rows])
+            blocks.append((w, b))
+            accuracies.append(np.mean(np.argmax(features[rows] @ w.T + b, axis=1) == columns[rows, t]))
+        w, b = np.vstack([w for w, _ in blocks]), np.concatenate([b for _, b in blocks])
+        accuracy = float(np.mean(accuracies))  # the mean over tasks
         with torch.no_grad():
             net.head.weight.copy_(torch.as_tensor(w, dtype=net.head.weight.dtype))
             net.head.bias.copy_(torch.as_tensor(b, dtype=net.head.bias.dtype))
