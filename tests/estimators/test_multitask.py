@@ -288,3 +288,15 @@ def test_a_multi_task_model_is_refused_as_an_ensemble_member() -> None:
                                          ("lr", TransferClassifier(backbone="tiny-mlp", strategy="linear"))])
     with pytest.raises(EnsembleError, match="member 'mt' is a MultiTaskClassifier, which predicts several tasks"):
         ensemble.fit(X, Y["sign"])
+
+
+@pytest.mark.parametrize("seed, words", [(2, "task 'rare' has 1 class among the 2 rows"),
+                                         (1, "task 'rare' has 0 classes among the 0 rows")])
+def test_lpft_refuses_a_task_that_the_validation_split_leaves_without_two_classes(seed: int, words: str) -> None:
+    X, Y = tasks_data(40)
+    Y = Y[["sign"]].assign(rare=None).astype(object)
+    Y.loc[[0, 1, 2], "rare"] = ["x", "x", "y"]
+    est = MultiTaskClassifier(backbone="tiny-mlp", strategy=LPFT(epochs=1, val_fraction=0.5), cache=False,
+                              random_state=seed)
+    with pytest.raises(StrategyError, match=words + " labelled for it in the training split; LP-FT's probe needs two"):
+        est.fit(X, Y)
