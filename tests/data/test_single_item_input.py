@@ -31,7 +31,9 @@ def test_predict_on_one_pil_image_says_to_pass_a_list_of_it() -> None:
     image = Image.fromarray(X[0])
     with pytest.raises(DataError, match=r"got a single PIL image; pass \[image\]"):
         clf.predict(image)
-    np.testing.assert_array_equal(clf.predict_proba([image]), clf.predict_proba(X[:1]))
+    # the same prediction to float32 rounding: a one-row array and a list of one item reach the backbone's
+    # convolutions by different paths (features ~1e-8 apart with numpy 2.4 / pillow 13), not bit for bit
+    np.testing.assert_allclose(clf.predict_proba([image]), clf.predict_proba(X[:1]), rtol=1e-5, atol=1e-6)
 
 
 def test_an_iterator_of_items_is_still_read() -> None:
