@@ -42,7 +42,8 @@ def test_saved_model_predicts_exactly_the_same_in_a_fresh_process(case: str, tmp
 
 def test_fine_tuning_learns_a_learnable_task() -> None:
     X, y = stripe_images(16)
-    clf = TransferClassifier(backbone="tiny-cnn", strategy=FullFineTune(epochs=8, lr=3e-3, head_lr=3e-3, batch_size=8))
+    clf = TransferClassifier(backbone="tiny-cnn", strategy=FullFineTune(epochs=8, lr=3e-3, head_lr=3e-3, batch_size=8,
+                                                                            min_val_size=0))
     clf.fit(X, y)
     assert clf.score(X, y) >= 0.9
     hist = clf.model_.history

@@ -129,7 +129,8 @@ def test_freezing_strategies_train_the_shared_backbone_for_every_task(strategy: 
 
 def test_fine_tuning_logs_each_tasks_validation_accuracy() -> None:
     X, Y = tasks_data()
-    clf = MultiTaskClassifier(backbone="tiny-mlp", strategy=FullFineTune(**{**FT, "epochs": 2}), cache=False).fit(X, Y)
+    clf = MultiTaskClassifier(backbone="tiny-mlp", strategy=FullFineTune(**{**FT, "epochs": 2, "min_val_size": 0}),
+                              cache=False).fit(X, Y)
     last = clf.model_.history.epochs[-1]
     assert {"val_accuracy[sign]", "val_accuracy[big]", "val_accuracy[third]"} <= set(last)
     assert last["val_accuracy"] == pytest.approx(np.mean([last[f"val_accuracy[{t}]"] for t in clf.tasks_]))
@@ -296,7 +297,7 @@ def test_lpft_refuses_a_task_that_the_validation_split_leaves_without_two_classe
     X, Y = tasks_data(40)
     Y = Y[["sign"]].assign(rare=None).astype(object)
     Y.loc[[0, 1, 2], "rare"] = ["x", "x", "y"]
-    est = MultiTaskClassifier(backbone="tiny-mlp", strategy=LPFT(epochs=1, val_fraction=0.5), cache=False,
+    est = MultiTaskClassifier(backbone="tiny-mlp", strategy=LPFT(epochs=1, val_fraction=0.5, min_val_size=0), cache=False,
                               random_state=seed)
     with pytest.raises(StrategyError, match=words + " labelled for it in the training split; LP-FT's probe needs two"):
         est.fit(X, Y)

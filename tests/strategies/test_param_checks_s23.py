@@ -41,13 +41,13 @@ def _fit(strategy: Any) -> None:
 BAD: list[tuple[type, dict[str, Any], str]] = [
     # the five cases of the QA report
     (FullFineTune, {"label_smoothing": 2.0}, r"^label_smoothing must be a number in \[0, 1\), got 2.0$"),
-    (FullFineTune, {"epochs": 1.5}, r"^epochs must be an integer >= 1, got 1.5$"),
+    (FullFineTune, {"epochs": 1.5}, r"^epochs must be an integer >= 1 or None, got 1.5$"),
     (FullFineTune, {"warmup_ratio": 5.0}, r"^warmup_ratio must be a number in \[0, 1\], got 5.0$"),
     (FullFineTune, {"max_grad_norm": -1.0}, r"^max_grad_norm must be a finite number > 0 or None, got -1.0$"),
     (FullFineTune, {"max_grad_norm": 0.0}, r"^max_grad_norm must be"),
     # the rest of the table: bools are no integers, NaN passes no range
-    (FullFineTune, {"epochs": True}, r"^epochs must be an integer >= 1, got True$"),
-    (FullFineTune, {"epochs": 0}, r"^epochs must be an integer >= 1, got 0$"),
+    (FullFineTune, {"epochs": True}, r"^epochs must be an integer >= 1 or None, got True$"),
+    (FullFineTune, {"epochs": 0}, r"^epochs must be an integer >= 1 or None, got 0$"),
     (FullFineTune, {"batch_size": 2.0}, r"^batch_size must be an integer >= 1, got 2.0$"),
     (FullFineTune, {"batch_size": np.int64(0)}, r"^batch_size must be an integer >= 1, got 0$"),
     (FullFineTune, {"grad_accum": False}, r"^grad_accum must be an integer >= 1, got False$"),

@@ -149,7 +149,7 @@ def test_warm_start_gets_the_loss_weights_of_the_training_split() -> None:
     y_enc = np.unique(y, return_inverse=True)[1]
     train, _ = validation_split(y_enc, 0.2, 0)
     for class_weight in (None, "balanced"):
-        spy = Spy(epochs=1, val_fraction=0.2, class_weight=class_weight)
+        spy = Spy(epochs=1, val_fraction=0.2, min_val_size=0, class_weight=class_weight)
         TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0, strategy=spy).fit(X, y, sample_weight=sw)
         expected = spy.sample_weights(y_enc, sw)
         assert expected is not None

@@ -20,7 +20,8 @@ def main() -> None:
     X = rng.normal(size=(480, 8)).astype(np.float32)
     w = rng.normal(size=8)
     y = np.where(X @ w + 0.3 * rng.normal(size=480) > 0, "pos", "neg")
-    params = {"epochs": 6, "lr": 3e-3, "head_lr": 3e-2, "batch_size": 16, "val_fraction": 0.2, "patience": 10}
+    params = {"epochs": 6, "lr": 3e-3, "head_lr": 3e-2, "batch_size": 16, "val_fraction": 0.2, "min_val_size": 0,
+              "patience": 10}
     clf = TransferClassifier(backbone="tiny-mlp", strategy=STRATEGIES[strategy](**params), cache=False, device="cpu")
     clf.fit(X[:400], y[:400])
     from accelerate import PartialState

@@ -28,7 +28,7 @@ def main() -> None:
 
     _checkpoint.save_checkpoint = save_then_maybe_die
     X, y = stripe_images(16)
-    strategy = GradualUnfreeze(epochs=4, lr=1e-2, batch_size=8, val_fraction=0.25, patience=10,
+    strategy = GradualUnfreeze(epochs=4, lr=1e-2, batch_size=8, val_fraction=0.25, min_val_size=0, patience=10,
                                augment=Augment(rotation=20, flip=True), checkpoint_dir=ckpt, resume=resume)
     clf = TransferClassifier(backbone="tiny-cnn", strategy=strategy, cache=False, device="cpu").fit(X, y)
     hist = clf.model_.history

@@ -194,7 +194,8 @@ def test_conv_nets_train_channels_last_on_cpu_and_come_back_in_the_default_layou
 
     def fit() -> TransferClassifier:
         return TransferClassifier(backbone="tiny-cnn", cache=False, device="cpu",
-                                  strategy=FullFineTune(epochs=2, val_fraction=0.2, lr=1e-2)).fit(X, y)
+                                  strategy=FullFineTune(epochs=2, val_fraction=0.2, min_val_size=0,
+                                                        lr=1e-2)).fit(X, y)
 
     with monkeypatch.context() as m:
         m.setattr(torch.nn.Conv2d, "forward", spy)

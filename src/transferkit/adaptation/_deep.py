@@ -194,7 +194,7 @@ class DeepDA(FullFineTune):
         bottleneck: int | None = 256,
         discriminator_hidden: int = 256,
         n_kernels: int = 5,
-        epochs: int = 10,
+        epochs: int | None = 10,
         lr: float = 1e-4,
         head_lr: float = 1e-3,
         weight_decay: float = 0.01,
@@ -202,6 +202,7 @@ class DeepDA(FullFineTune):
         warmup_ratio: float = 0.1,
         val_fraction: float = 0.0,
         patience: int = 3,
+        min_val_size: int = 100,
         max_grad_norm: float | None = 1.0,
         label_smoothing: float = 0.0,
         mixed_precision: str = "no",
@@ -217,7 +218,8 @@ class DeepDA(FullFineTune):
     ) -> None:
         super().__init__(
             epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
-            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, max_grad_norm=max_grad_norm,
+            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, min_val_size=min_val_size,
+            max_grad_norm=max_grad_norm,
             label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
             class_weight=class_weight, grad_accum=grad_accum, l2_sp=l2_sp, bss=bss, augment=augment,
             bn_eval=bn_eval, checkpoint_dir=checkpoint_dir, resume=resume,
@@ -298,7 +300,7 @@ class DeepDA(FullFineTune):
             labelled = np.flatnonzero(y != UNLABELED)
             w = self.sample_weights(y, sample_weight, labelled)
             src_lab = labelled[domain[labelled] > 0]
-            _, val_local = validation_split(y[src_lab], self.val_fraction, ctx.random_state)
+            _, val_local = validation_split(y[src_lab], self.val_fraction, ctx.random_state, self.min_val_size)
             val_idx = None if val_local is None else src_lab[val_local]
             train_rows = np.setdiff1d(np.arange(len(y)), val_idx if val_idx is not None else [])
             ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
@@ -311,7 +313,7 @@ class DeepDA(FullFineTune):
                                          shuffle=False, seed=ctx.random_state, positions=val_idx)
             # items, labels and domains name the run
             run_key = self.run_key(ctx, X, backbone.spec.modality, np.stack([y, domain]), sample_weight)
-            trainer = Trainer(self.train_config(ctx, run_key), weighted_cross_entropy(self.label_smoothing),
+            trainer = Trainer(self.train_config(ctx, run_key, len(train_loader)), weighted_cross_entropy(self.label_smoothing),
                               terms=[term, *self.loss_terms(net)], callbacks=self.callbacks(val_loader is not None))
             history = trainer.fit(net, self.param_groups(net), train_loader, val_loader)
             if trainer.resumed_from is not None:  # as FullFineTune records it

@@ -151,10 +151,20 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
         click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
         click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
         *weights_options,
-        click.option("--epochs", type=click.IntRange(min=1), default=None, help="Fine-tuning epochs."),
+        click.option("--epochs", type=click.IntRange(min=1), default=None,
+                     help="Fine-tuning epochs (default: 10, or more on small data so that training takes at least "
+                          "100 optimiser steps)."),
         click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None, hidden="--lr" in hide,
                      help="Fine-tuning learning rate of the backbone."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
+        click.option("--val-fraction", type=FiniteFloatRange(0, 1, max_open=True), default=None,
+                     help="Fine-tuning: share of the training rows held out for early stopping (0: none; default "
+                          "0.1); auto: held out to choose among the candidates (default 0.2)."),
+        click.option("--patience", type=click.IntRange(min=1), default=None,
+                     help="Fine-tuning: epochs without a better validation loss before stopping (default 3)."),
+        click.option("--min-val-size", type=click.IntRange(min=0), default=None,
+                     help="Fine-tuning: fewest validation rows worth stopping on; below it every row trains for "
+                          "all epochs."),
         click.option("--freeze", type=click.IntRange(min=0), default=None,
                      help="partial: freeze this many parameter groups from the input side."),
         click.option("--train-top", type=click.IntRange(min=1), default=None,
@@ -284,7 +294,9 @@ def cli_wording(message: str, options: Mapping[str, str] | None = None) -> str:
 def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
     from ..strategies import parse_augment
 
-    return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"], "n_frozen": kw["freeze"],
+    return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"],
+            "val_fraction": kw["val_fraction"], "patience": kw["patience"], "min_val_size": kw["min_val_size"],
+            "n_frozen": kw["freeze"],
             "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"],
             "class_weight": "balanced" if kw["balanced"] else None, "unfreeze_every": kw["unfreeze_every"],
             "rank": kw["rank"], "alpha": kw["lora_alpha"],

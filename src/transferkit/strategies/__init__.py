@@ -4,7 +4,7 @@ from ._augment import Augment, parse_augment
 from ._auto import AutoModel, AutoStrategy, BaselineModel, parse_budget
 from ._base import FitContext, Strategy, TransferModel
 from ._distill import Distill
-from ._finetune import FullFineTune, NetModel
+from ._finetune import FullFineTune, NetModel, default_epochs
 from ._lora import LoRA, LoraNetModel, default_lora_targets
 from ._lpft import LPFT, probe_head_weights
 from ._partial import GradualUnfreeze, PartialFreeze
@@ -37,6 +37,7 @@ __all__ = [
     "ProbeModel",
     "Strategy",
     "TransferModel",
+    "default_epochs",
     "default_head",
     "default_lora_targets",
     "probe_head_weights",

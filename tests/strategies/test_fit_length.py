@@ -1,0 +1,127 @@
+"""How long a fine-tune trains: epochs=None (enough steps on small data) and the validation floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from tests.helpers import blobs, run_cli, save_pngs, stripe_images
+
+from transferkit import TransferClassifier
+from transferkit.adaptation import DeepDA
+from transferkit.errors import StrategyError
+from transferkit.strategies import LPFT, FullFineTune, GradualUnfreeze
+from transferkit.strategies._finetune import (
+    DEFAULT_EPOCHS,
+    DEFAULT_MIN_STEPS,
+    default_epochs,
+    validation_split,
+)
+
+
+@pytest.mark.parametrize(("steps_per_epoch", "expected"), [(1, 100), (3, 34), (4, 25), (9, 12), (10, 10), (11, 10),
+                                                           (32, 10), (0, 100)])
+def test_default_epochs_give_at_least_the_minimum_steps(steps_per_epoch: int, expected: int) -> None:
+    assert (DEFAULT_EPOCHS, DEFAULT_MIN_STEPS) == (10, 100)
+    assert default_epochs(steps_per_epoch) == expected
+    assert default_epochs(steps_per_epoch) * max(1, steps_per_epoch) >= 100
+    assert default_epochs(4, epochs=3, min_steps=6) == 3 and default_epochs(4, epochs=1, min_steps=6) == 2
+
+
+def _fit(strategy: FullFineTune, n_per_class: int = 6) -> TransferClassifier:
+    X, y = blobs(n_per_class, n_features=4)
+    return TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0, strategy=strategy).fit(X, y)
+
+
+def test_epochs_none_trains_small_data_for_the_minimum_steps_and_an_int_as_given() -> None:
+    # 12 rows, batch 3, no validation: 4 batches per epoch -> 25 epochs, 100 steps
+    clf = _fit(FullFineTune(batch_size=3, val_fraction=0.0))
+    assert clf.fit_info_["epochs"] == 25 and len(clf.model_.history.epochs) == 25
+    explicit = _fit(FullFineTune(epochs=2, batch_size=4, val_fraction=0.0))
+    assert explicit.fit_info_["epochs"] == 2 and len(explicit.model_.history.epochs) == 2
+    # subclasses share the rule, and the validation rows do not count (they do not train): 12 of 24 rows
+    # train, 6 batches -> 17 epochs (24 rows would be 12 batches, 10 epochs)
+    lpft = _fit(LPFT(batch_size=2, val_fraction=0.5, min_val_size=0, patience=1), n_per_class=12)
+    assert lpft.fit_info_["validation_size"] == 12 and lpft.fit_info_["epochs"] == 17
+    assert FullFineTune().epochs is None and GradualUnfreeze().epochs is None and DeepDA().epochs == 10
+
+
+@pytest.mark.parametrize(("strategy", "batches", "epochs"), [
+    (FullFineTune(), 3, 34), (FullFineTune(grad_accum=2), 4, 50), (FullFineTune(grad_accum=3), 4, 50),
+    (FullFineTune(), 10, 10), (FullFineTune(epochs=3, grad_accum=2), 4, 3), (DeepDA(epochs=None), 4, 25),
+])
+def test_the_loop_gets_the_epochs_of_the_optimiser_steps(strategy: FullFineTune, batches: int, epochs: int) -> None:
+    ctx = SimpleNamespace(device="cpu", verbose=0, info={})  # what train_config reads of a FitContext
+    assert strategy.train_config(ctx, "", batches).epochs == epochs  # type: ignore[arg-type]
+    assert ctx.info["epochs"] == epochs
+
+
+def test_validation_split_keeps_no_validation_below_its_floor() -> None:
+    y = np.repeat([0, 1], 50)
+    train, val = validation_split(y, 0.1, 0, min_size=10)
+    assert val is not None and len(val) == 10 and len(train) == 90 and set(y[val]) == {0, 1}
+    train, val = validation_split(y, 0.1, 0, min_size=11)
+    assert val is None and np.array_equal(train, np.arange(100))
+    assert validation_split(y, 0.1, 0)[1] is not None  # no floor: the split as before
+
+
+def test_min_val_size_decides_whether_the_fit_holds_rows_out_to_stop_on() -> None:
+    strategy = FullFineTune(epochs=2, batch_size=4, val_fraction=0.25)
+    held = _fit(clone(strategy).set_params(min_val_size=3))  # 3 of 12 rows: enough
+    assert held.fit_info_["validation_size"] == 3 and "val_loss" in held.model_.history.epochs[0]
+    every = _fit(clone(strategy).set_params(min_val_size=4))  # 3 < 4: every row trains, nothing to stop on
+    assert every.fit_info_["validation_size"] == 0 and "val_loss" not in every.model_.history.epochs[0]
+    assert not every.model_.history.stopped_early and len(every.model_.history.epochs) == 2
+
+
+def test_the_default_floor_leaves_small_data_without_validation() -> None:
+    floor = FullFineTune().min_val_size
+    assert floor >= 20
+    X, y = blobs(floor // 2 * 10, n_features=4)  # 10% of the rows: exactly the floor
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                             strategy=FullFineTune(epochs=1, batch_size=64)).fit(X, y)
+    assert clf.fit_info_["validation_size"] == floor
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                             strategy=FullFineTune(epochs=1, batch_size=64)).fit(X[5:-5], y[5:-5])
+    assert clf.fit_info_["validation_size"] == 0
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"min_val_size": -1}, r"^min_val_size must be an integer >= 0, got -1$"),
+    ({"min_val_size": 2.5}, r"^min_val_size must be an integer >= 0, got 2.5$"),
+    ({"min_val_size": "10"}, r"^min_val_size must be an integer >= 0, got '10'$"),
+    ({"epochs": 0}, r"^epochs must be an integer >= 1 or None, got 0$"),
+])
+def test_bad_fit_length_settings_are_refused_by_name_before_any_work(params: dict, message: str) -> None:
+    with pytest.raises(StrategyError, match=message):
+        _fit(FullFineTune(**params))
+    with pytest.raises(StrategyError, match=message):
+        DeepDA(**params)._check()
+
+
+def test_cli_sets_the_validation_options_and_refuses_bad_ones(tmp_path: Path) -> None:
+    from transferkit import load_model
+    from transferkit.workflows import make_strategy
+
+    X, y = stripe_images(6, size=16)
+    folder = tmp_path / "data"
+    for label in ("top", "left"):
+        (folder / label).mkdir(parents=True)
+        save_pngs(X[y == label], folder / label)
+    out = tmp_path / "model"
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "finetune", "--epochs", "1", "--val-fraction", "0.5",
+                         "--patience", "2", "--min-val-size", "6", "--holdout", "0", "--no-cache", "--no-progress",
+                         "-o", out)
+    assert code == 0, text
+    params = load_model(out).strategy.get_params()
+    assert (params["val_fraction"], params["patience"], params["min_val_size"]) == (0.5, 2, 6)
+    for option, value in (("--min-val-size", "-1"), ("--val-fraction", "1"), ("--patience", "0")):
+        code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "finetune", option, value, "-o", tmp_path / "never")
+        assert code == 2 and option in text, text
+        assert not (tmp_path / "never").exists()
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "linear", "--min-val-size", "5", "-o", tmp_path / "never")
+    assert code == 2 and "--min-val-size does not apply to strategy 'linear'" in text, text
+    assert make_strategy("finetune", min_val_size=0, val_fraction=None).min_val_size == 0
