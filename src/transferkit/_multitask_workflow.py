@@ -19,6 +19,7 @@ from .data import Dataset
 from .errors import DataError
 from .evaluation import BASELINE_DESCRIPTIONS, Gain, Report, classification_metrics, make_baseline
 from .evaluation._metrics import format_gain, paired_bootstrap_ci, signed_points
+from .strategies import describe_fit
 
 #: How each task's gain over the baseline gets its interval (one held-out split).
 GAIN_METHOD = "paired bootstrap over the task's held-out rows"
@@ -324,7 +325,10 @@ def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Pa
     history = getattr(estimator.model_, "history", None)
     if history is not None and history.epochs:
         _add_history(report, history.epochs, names)
-    report.heading("Configuration").table(
+    report.heading("Configuration")
+    if (training := describe_fit(estimator)) is not None:
+        report.paragraph(f"Fine-tuning: {training}.")
+    report.table(
         [{"setting": "tasks", "value": ", ".join(names)},
          *({"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items())])
     extra["report.html"] = report.render().encode("utf-8")

@@ -16,7 +16,7 @@ from .data import Dataset, load_data
 from .data._tables import TABLE_EXTENSIONS, column_order
 from .errors import DataError, StrategyError
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
-from .strategies import STRATEGIES, Strategy
+from .strategies import STRATEGIES, Strategy, describe_fit
 
 
 def resolve_data(
@@ -384,7 +384,10 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
         add_evaluation(report, result)
     keep_column_names(estimator, data)
     add_auto_explanation(report, getattr(estimator, "fit_info_", {}).get("auto"))
-    report.heading("Configuration").table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
+    report.heading("Configuration")
+    if (training := describe_fit(estimator)) is not None:
+        report.paragraph(f"Fine-tuning: {training}.")
+    report.table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
     extra = {"report.html": report.render().encode("utf-8")}
     if result is not None:
         extra["evaluation.json"] = json.dumps(result.to_dict(), indent=1, default=str).encode()

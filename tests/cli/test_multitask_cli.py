@@ -72,6 +72,8 @@ def test_fine_tuning_a_feature_table_writes_a_model_folder_that_predicts_each_ta
     report = (out / "report.html").read_text()
     for section in ("Results per task", "missing labels", "Training curves", "val. accuracy big", "Configuration"):
         assert section in report
+    assert "fine-tuning: early stopping on 5 held-out rows: ran all 2 epochs" in text
+    assert "Fine-tuning: early stopping on 5 held-out rows: ran all 2 epochs" in report
     evaluation = json.loads((out / "evaluation.json").read_text())
     assert evaluation["tasks"] == ["sign", "big"] and set(evaluation["results"]) == {"sign", "big"}
     big = evaluation["results"]["big"]

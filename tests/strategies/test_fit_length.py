@@ -18,8 +18,11 @@ from transferkit.strategies._finetune import (
     DEFAULT_EPOCHS,
     DEFAULT_MIN_STEPS,
     default_epochs,
+    describe_fit,
+    describe_training,
     validation_split,
 )
+from transferkit.training import History
 
 
 @pytest.mark.parametrize(("steps_per_epoch", "expected"), [(1, 100), (3, 34), (4, 25), (9, 12), (10, 10), (11, 10),
@@ -118,6 +121,14 @@ def test_cli_sets_the_validation_options_and_refuses_bad_ones(tmp_path: Path) ->
     assert code == 0, text
     params = load_model(out).strategy.get_params()
     assert (params["val_fraction"], params["patience"], params["min_val_size"]) == (0.5, 2, 6)
+    told = "early stopping on 6 held-out rows: ran all 1 epochs, the weights of epoch 1 kept"
+    assert f"fine-tuning: {told}\n" in text and f"Fine-tuning: {told}." in (out / "report.html").read_text()
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "finetune", "--epochs", "2", "--holdout", "0",
+                         "--no-cache", "--no-progress", "-o", tmp_path / "all-rows")
+    assert code == 0 and "fine-tuning: trained 2 epochs on every training row (no rows held out" in text, text
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "linear", "--holdout", "0", "--no-cache",
+                         "-o", tmp_path / "probe")
+    assert code == 0 and "fine-tuning:" not in text and "Fine-tuning:" not in (tmp_path / "probe/report.html").read_text()
     for option, value in (("--min-val-size", "-1"), ("--val-fraction", "1"), ("--patience", "0")):
         code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "finetune", option, value, "-o", tmp_path / "never")
         assert code == 2 and option in text, text
@@ -125,3 +136,24 @@ def test_cli_sets_the_validation_options_and_refuses_bad_ones(tmp_path: Path) ->
     code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "linear", "--min-val-size", "5", "-o", tmp_path / "never")
     assert code == 2 and "--min-val-size does not apply to strategy 'linear'" in text, text
     assert make_strategy("finetune", min_val_size=0, val_fraction=None).min_val_size == 0
+
+
+def test_describe_training_says_how_a_fit_trained() -> None:
+    assert describe_training({"epochs": 10}, None) is None  # no training loop (a probe)
+    assert describe_training({}, History(epochs=[{}])) is None  # no fine-tune plan recorded
+    assert describe_training({"epochs": 25, "validation_size": 0}, History(epochs=[{}] * 25)) == (
+        "trained 25 epochs on every training row (no rows held out for early stopping)")
+    stopped = History(epochs=[{}] * 6, best_epoch=2, stopped_early=True)
+    assert describe_training({"epochs": 10, "validation_size": 300}, stopped) == (
+        "early stopping on 300 held-out rows: stopped after 6 of 10 epochs, the weights of epoch 3 kept")
+    full = History(epochs=[{}] * 10, best_epoch=9)
+    assert describe_training({"epochs": 10, "validation_size": 100}, full) == (
+        "early stopping on 100 held-out rows: ran all 10 epochs, the weights of epoch 10 kept")
+
+
+def test_describe_fit_reads_a_fitted_estimator() -> None:
+    X, y = blobs(6, n_features=3)
+    fine = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=FullFineTune(batch_size=4)).fit(X, y)
+    assert describe_fit(fine) == "trained 34 epochs on every training row (no rows held out for early stopping)"
+    assert describe_fit(TransferClassifier(backbone="tiny-mlp", cache=False, strategy="linear").fit(X, y)) is None
+    assert describe_fit(TransferClassifier(backbone="tiny-mlp")) is None  # not fitted

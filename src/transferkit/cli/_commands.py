@@ -461,7 +461,7 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
     and save it to a model folder with report.html inside."""
     from ..estimators import check_writable
-    from ..strategies import STRATEGIES
+    from ..strategies import STRATEGIES, describe_fit
     from ..training._checkpoint import check_checkpoint_folder, remove_checkpoints
     from ..workflows import fit_to_folder
 
@@ -492,6 +492,8 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     resumed = outcome.estimator.fit_info_.get("resumed_from")
     if resumed:
         click.echo(f"resumed from checkpoint {resumed}")
+    if (training := describe_fit(outcome.estimator)) is not None:
+        click.echo(f"fine-tuning: {training}")
     if outcome.evaluation is not None:
         _print_result(outcome.evaluation)
     click.echo(f"\nmodel saved to {outcome.folder} (report: {outcome.folder / 'report.html'})")

@@ -102,6 +102,7 @@ def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, flo
     )
     from ..estimators import check_writable
     from ..estimators._multitask import check_task_weights
+    from ..strategies import describe_fit
 
     check_writable(Path(out), overwrite=overwrite)
     check_outside_inputs(out, data, replaces=True)
@@ -127,6 +128,8 @@ def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, flo
         est = _estimator_for_tasks(kw, task_weights)
     outcome = fit_multitask_to_folder(est, dataset, Y, out, holdout=holdout, overwrite=overwrite,
                                       random_state=kw["seed"])
+    if (training := describe_fit(outcome.estimator)) is not None:
+        click.echo(f"fine-tuning: {training}")
     if outcome.results is not None:
         _print_results(outcome)
     click.echo(f"\nmodel saved to {outcome.folder} (report: {outcome.folder / 'report.html'})")

@@ -4,7 +4,7 @@ from ._augment import Augment, parse_augment
 from ._auto import AutoModel, AutoStrategy, BaselineModel, parse_budget
 from ._base import FitContext, Strategy, TransferModel
 from ._distill import Distill
-from ._finetune import FullFineTune, NetModel, default_epochs
+from ._finetune import FullFineTune, NetModel, default_epochs, describe_fit, describe_training
 from ._lora import LoRA, LoraNetModel, default_lora_targets
 from ._lpft import LPFT, probe_head_weights
 from ._partial import GradualUnfreeze, PartialFreeze
@@ -38,6 +38,8 @@ __all__ = [
     "Strategy",
     "TransferModel",
     "default_epochs",
+    "describe_fit",
+    "describe_training",
     "default_head",
     "default_lora_targets",
     "probe_head_weights",

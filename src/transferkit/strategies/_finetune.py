@@ -132,6 +132,32 @@ def load_net(folder: Path, config: dict[str, Any], ctx: FitContext) -> NetModel:
     return NetModel(net.eval(), batch_size=ctx.batch_size, device=ctx.device, task_sizes=ctx.task_sizes)
 
 
+def describe_training(info: dict[str, Any], history: History | None) -> str | None:
+    """One line on how a fine-tune trained, from its ``fit_info_`` and history: the epochs, and whether rows
+    were held out for early stopping (and what it did); None for a model without a training loop.
+
+    >>> describe_training({"epochs": 25, "validation_size": 0}, History(epochs=[{}] * 25))
+    'trained 25 epochs on every training row (no rows held out for early stopping)'
+    >>> describe_training({"epochs": 10, "validation_size": 100},
+    ...                   History(epochs=[{}] * 6, best_epoch=2, stopped_early=True))
+    'early stopping on 100 held-out rows: stopped after 6 of 10 epochs, the weights of epoch 3 kept'
+    """
+    if history is None or "epochs" not in info:
+        return None
+    planned, ran = int(info["epochs"]), len(history.epochs)
+    if not info.get("validation_size"):
+        return f"trained {ran} epochs on every training row (no rows held out for early stopping)"
+    stop = f"stopped after {ran} of {planned} epochs" if history.stopped_early else f"ran all {planned} epochs"
+    best = "" if history.best_epoch is None else f", the weights of epoch {history.best_epoch + 1} kept"
+    return f"early stopping on {info['validation_size']} held-out rows: {stop}{best}"
+
+
+def describe_fit(estimator: Any) -> str | None:
+    """:func:`describe_training` of a fitted estimator (its ``fit_info_`` and ``model_.history``)."""
+    return describe_training(getattr(estimator, "fit_info_", {}) or {},
+                             getattr(getattr(estimator, "model_", None), "history", None))
+
+
 #: What each parameter of :class:`FullFineTune` accepts (checked in ``fit``, before any work).
 FINETUNE_PARAMS: dict[str, Rule] = {
     "epochs": Number(low=1, integer=True, optional=True),
