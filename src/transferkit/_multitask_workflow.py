@@ -19,7 +19,6 @@ from .data import Dataset
 from .errors import DataError
 from .evaluation import BASELINE_DESCRIPTIONS, Gain, Report, classification_metrics, make_baseline
 from .evaluation._metrics import format_gain, paired_bootstrap_ci, signed_points
-from .strategies import describe_fit
 
 #: How each task's gain over the baseline gets its interval (one held-out split).
 GAIN_METHOD = "paired bootstrap over the task's held-out rows"
@@ -274,7 +273,7 @@ def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Pa
     """
     from .estimators import check_writable
     from .estimators._multitask import check_task_weights, encode_tasks, task_columns
-    from .workflows import check_compatible, keep_column_names
+    from .workflows import add_configuration, check_compatible, keep_column_names
 
     out = Path(out)
     check_writable(out, overwrite=overwrite)
@@ -325,12 +324,7 @@ def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Pa
     history = getattr(estimator.model_, "history", None)
     if history is not None and history.epochs:
         _add_history(report, history.epochs, names)
-    report.heading("Configuration")
-    if (training := describe_fit(estimator)) is not None:
-        report.paragraph(f"Fine-tuning: {training}.")
-    report.table(
-        [{"setting": "tasks", "value": ", ".join(names)},
-         *({"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items())])
+    add_configuration(report, estimator, ({"setting": "tasks", "value": ", ".join(names)},))
     extra["report.html"] = report.render().encode("utf-8")
     folder = estimator.save(out, overwrite=overwrite, extra_files=extra)
     return MultiTaskFitOutcome(estimator, folder, results, notes)

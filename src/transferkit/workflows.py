@@ -344,6 +344,15 @@ def add_augmentation_grid(report: Report, augment: Any, items: list[Any], n_vari
     ).figure(_plots.image_grid_png(images, captions, columns=n_variants + 1), "Augmented training samples")
 
 
+def add_configuration(report: Report, estimator: Any, first: tuple[dict[str, str], ...] = ()) -> None:
+    """The fit report's last section: how the fine-tune trained (:func:`~transferkit.strategies.describe_fit`)
+    and a table of the estimator's parameters, after the ``first`` rows."""
+    report.heading("Configuration")
+    if (training := describe_fit(estimator)) is not None:
+        report.paragraph(f"Fine-tuning: {training}.")
+    report.table([*first, *({"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items())])
+
+
 def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: float = 0.2,
                   overwrite: bool = False, random_state: int = 0, title: str | None = None) -> FitOutcome:
     """Fit ``estimator`` on ``data``, score it on a stratified held-out part against the no-transfer
@@ -384,10 +393,7 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
         add_evaluation(report, result)
     keep_column_names(estimator, data)
     add_auto_explanation(report, getattr(estimator, "fit_info_", {}).get("auto"))
-    report.heading("Configuration")
-    if (training := describe_fit(estimator)) is not None:
-        report.paragraph(f"Fine-tuning: {training}.")
-    report.table([{"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items()])
+    add_configuration(report, estimator)
     extra = {"report.html": report.render().encode("utf-8")}
     if result is not None:
         extra["evaluation.json"] = json.dumps(result.to_dict(), indent=1, default=str).encode()
