@@ -81,8 +81,8 @@ def run(dataset: str, per_class: list[int], seeds: list[int], min_steps: int) ->
             train, test, backbone = _data(dataset, n, seed)
             done: dict[str, dict[str, Any]] = {}  # a setting with the same parameters as an earlier one is not refitted
             for name, params in settings(len(train.y), min_steps).items():
-                same = next((r for key, r in done.items() if key == json.dumps(params, sort_keys=True)), None)
-                if same is not None:
+                key = json.dumps(params, sort_keys=True)
+                if (same := done.get(key)) is not None:
                     rows.append({**same, "setting": name, "same_as": same["setting"]})
                     continue
                 model = TransferClassifier(strategy=FullFineTune(**params), random_state=seed, **backbone)
@@ -95,7 +95,7 @@ def run(dataset: str, per_class: list[int], seeds: list[int], min_steps: int) ->
                        "epochs": params["epochs"], "epochs_run": len(history.epochs), "best_epoch": history.best_epoch,
                        "accuracy": float(accuracy_score(test.y, model.predict(test.X))), "fit_s": fit_s}
                 rows.append(row)
-                done[json.dumps(params, sort_keys=True)] = row
+                done[key] = row
                 print(json.dumps(row), flush=True)
     return rows
 

@@ -38,9 +38,9 @@ __all__ = [
     "Strategy",
     "TransferModel",
     "default_epochs",
-    "describe_fit",
-    "describe_training",
     "default_head",
     "default_lora_targets",
+    "describe_fit",
+    "describe_training",
     "probe_head_weights",
 ]

@@ -461,7 +461,7 @@ class FullFineTune(Strategy):
         balanced[rows] = compute_sample_weight("balanced", y[rows])
         return balanced if sample_weight is None else sample_weight * balanced
 
-    def train_config(self, ctx: FitContext, run_key: str = "", batches_per_epoch: int = 1) -> TrainConfig:
+    def train_config(self, ctx: FitContext, run_key: str, batches_per_epoch: int) -> TrainConfig:
         """The loop's settings for this strategy on ``ctx``. ``run_key`` (:meth:`run_key`) names the run's
         checkpoints: they go into its own folder in ``checkpoint_dir`` (see :func:`run_checkpoint_folder
         <transferkit.training._checkpoint.run_checkpoint_folder>`), so that runs on other data or settings,
