@@ -11,7 +11,12 @@ decay, batch 32) on the same ``per_class`` labelled rows per class, four ways:
   ``min_val_size``);
 * **no validation, 10 epochs**: every row trains for all 10 epochs, the last epoch's weights kept;
 * **no validation, >= min_steps steps**: as many epochs as it takes for ``min_steps`` optimiser steps (at least 10);
-* **early stopping, >= min_steps steps**: the same on the 90% that trains, with the 10% validation split.
+* **early stopping, >= min_steps steps**: the same on the 90% that trains, with the 10% validation split;
+* **early stopping on validation accuracy, >= min_steps steps**: the same, stopping on (and restoring the best
+  epoch by) the validation accuracy instead of the loss (``monitor="val_accuracy"``).
+
+``--only TEXT ...`` runs only the settings whose names contain one of the texts (``--table`` takes several
+results files and tabulates them together).
 
 ``--dataset fashion``: Fashion-MNIST (10 classes), EfficientNet-Lite0 at 112 px, scored on 1,000 images of the
 official test split. ``--dataset reviews``: the packaged Chinese hotel/laptop/book reviews (2 classes,
@@ -30,7 +35,8 @@ from typing import Any
 import numpy as np
 
 SETTINGS = ("early stopping, 10 epochs", "no validation, 10 epochs",
-            "no validation, >= {steps} steps", "early stopping, >= {steps} steps")
+            "no validation, >= {steps} steps", "early stopping, >= {steps} steps",
+            "early stopping on validation accuracy, >= {steps} steps")
 
 
 def _epochs(n_train: int, min_steps: int, batch_size: int = 32) -> int:
@@ -46,7 +52,9 @@ def settings(n: int, min_steps: int) -> dict[str, dict[str, Any]]:
     early, full = {"val_fraction": 0.1, "min_val_size": 0}, {"val_fraction": 0.0}
     return {SETTINGS[0]: {**early, "epochs": 10}, SETTINGS[1]: {**full, "epochs": 10},
             SETTINGS[2].format(steps=min_steps): {**full, "epochs": _epochs(n, min_steps)},
-            SETTINGS[3].format(steps=min_steps): {**early, "epochs": _epochs(n_fit, min_steps)}}
+            SETTINGS[3].format(steps=min_steps): {**early, "epochs": _epochs(n_fit, min_steps)},
+            SETTINGS[4].format(steps=min_steps): {**early, "epochs": _epochs(n_fit, min_steps),
+                                                  "monitor": "val_accuracy"}}
 
 
 def _data(dataset: str, per_class: int, seed: int) -> tuple[Any, Any, dict[str, Any]]:
@@ -70,7 +78,8 @@ def _data(dataset: str, per_class: int, seed: int) -> tuple[Any, Any, dict[str, 
     raise SystemExit(f"unknown --dataset {dataset!r}; use 'fashion' or 'reviews'")
 
 
-def run(dataset: str, per_class: list[int], seeds: list[int], min_steps: int) -> list[dict[str, Any]]:
+def run(dataset: str, per_class: list[int], seeds: list[int], min_steps: int,
+        only: list[str] | None = None) -> list[dict[str, Any]]:
     from sklearn.metrics import accuracy_score
 
     from transferkit import FullFineTune, TransferClassifier
@@ -81,6 +90,8 @@ def run(dataset: str, per_class: list[int], seeds: list[int], min_steps: int) ->
             train, test, backbone = _data(dataset, n, seed)
             done: dict[str, dict[str, Any]] = {}  # a setting with the same parameters as an earlier one is not refitted
             for name, params in settings(len(train.y), min_steps).items():
+                if only and not any(text in name for text in only):
+                    continue
                 key = json.dumps(params, sort_keys=True)
                 if (same := done.get(key)) is not None:
                     rows.append({**same, "setting": name, "same_as": same["setting"]})
@@ -124,15 +135,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--min-steps", type=int, default=100, help="the optimiser steps of the '>= steps' settings")
     parser.add_argument("--out", default="bench/results/early_stopping.json")
-    parser.add_argument("--table", default=None, help="only print the table of this results file")
+    parser.add_argument("--only", nargs="+", default=None, help="run only the settings whose names contain one of these")
+    parser.add_argument("--table", nargs="+", default=None, help="only print the table of these results files")
     args = parser.parse_args()
     if args.table:
-        print(table(json.loads(Path(args.table).read_text())["rows"]))
+        print(table([row for file in args.table for row in json.loads(Path(file).read_text())["rows"]]))
         return
-    rows = run(args.dataset, args.per_class, args.seeds, args.min_steps)
+    rows = run(args.dataset, args.per_class, args.seeds, args.min_steps, args.only)
     Path(args.out).write_text(json.dumps({"command": "python bench/bench_early_stopping.py " + " ".join(
-        f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-        for k, v in vars(args).items() if k != "table"), "machine": platform.platform(), "rows": rows}, indent=1))
+        f"--{k.replace('_', '-')} {' '.join(map(repr, v)) if isinstance(v, list) else v}"
+        for k, v in vars(args).items() if k != "table" and v is not None), "machine": platform.platform(), "rows": rows}, indent=1))
     print(table(rows))
 
 

@@ -64,7 +64,8 @@ def _fit(data: Path, out: Path, *args: object) -> tuple[int, str]:
 def test_fine_tuning_a_feature_table_writes_a_model_folder_that_predicts_each_task(tasks_table: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
     code, text = _fit(tasks_table, out, "--task", "sign", "--task", "big", "-b", "tiny-mlp", "-s", "finetune",
-                      "--epochs", "2", "--task-weight", "big=2", "--min-val-size", "0")  # a validation split on 48 rows
+                      "--epochs", "2", "--task-weight", "big=2", "--min-val-size", "0",  # a validation split on 48 rows
+                      "--monitor", "val_f1")  # the tasks' mean macro-F1
     assert code == 0, text
     assert "held-out" in text and "baseline" in text and f"model saved to {out}" in text
     assert "Task 'sign':" in text and "Task 'big':" in text
@@ -72,8 +73,8 @@ def test_fine_tuning_a_feature_table_writes_a_model_folder_that_predicts_each_ta
     report = (out / "report.html").read_text()
     for section in ("Results per task", "missing labels", "Training curves", "val. accuracy big", "Configuration"):
         assert section in report
-    assert "fine-tuning: early stopping on 5 held-out rows: ran all 2 epochs" in text
-    assert "Fine-tuning: early stopping on 5 held-out rows: ran all 2 epochs" in report
+    told = "early stopping on 5 held-out rows (watching validation macro-F1): ran all 2 epochs"
+    assert f"fine-tuning: {told}" in text and f"Fine-tuning: {told}" in report
     evaluation = json.loads((out / "evaluation.json").read_text())
     assert evaluation["tasks"] == ["sign", "big"] and set(evaluation["results"]) == {"sign", "big"}
     big = evaluation["results"]["big"]

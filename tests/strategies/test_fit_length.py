@@ -97,6 +97,7 @@ def test_the_default_floor_leaves_small_data_without_validation() -> None:
     ({"min_val_size": 2.5}, r"^min_val_size must be an integer >= 0, got 2.5$"),
     ({"min_val_size": "10"}, r"^min_val_size must be an integer >= 0, got '10'$"),
     ({"epochs": 0}, r"^epochs must be an integer >= 1 or None, got 0$"),
+    ({"monitor": "accuracy"}, r"^monitor must be 'val_loss', 'val_accuracy' or 'val_f1', got 'accuracy'$"),
 ])
 def test_bad_fit_length_settings_are_refused_by_name_before_any_work(params: dict, message: str) -> None:
     with pytest.raises(StrategyError, match=message):
@@ -136,6 +137,17 @@ def test_cli_sets_the_validation_options_and_refuses_bad_ones(tmp_path: Path) ->
     code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "linear", "--min-val-size", "5", "-o", tmp_path / "never")
     assert code == 2 and "--min-val-size does not apply to strategy 'linear'" in text, text
     assert make_strategy("finetune", min_val_size=0, val_fraction=None).min_val_size == 0
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "finetune", "--epochs", "1", "--val-fraction", "0.5",
+                         "--min-val-size", "6", "--monitor", "val_accuracy", "--holdout", "0", "--no-cache",
+                         "--no-progress", "-o", tmp_path / "on-accuracy")
+    assert code == 0, text
+    assert load_model(tmp_path / "on-accuracy").strategy.monitor == "val_accuracy"
+    assert "fine-tuning: early stopping on 6 held-out rows (watching validation accuracy): ran all 1 epochs" in text
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "finetune", "--monitor", "accuracy", "-o", tmp_path / "never")
+    assert code == 2 and "--monitor" in text and "'accuracy' is not one of" in text, text
+    code, text = run_cli("fit", folder, "-b", "tiny-cnn", "-s", "linear", "--monitor", "val_f1", "-o", tmp_path / "never")
+    assert code == 2 and "--monitor does not apply to strategy 'linear'" in text, text
+    assert not (tmp_path / "never").exists()
 
 
 def test_describe_training_says_how_a_fit_trained() -> None:
@@ -149,6 +161,30 @@ def test_describe_training_says_how_a_fit_trained() -> None:
     full = History(epochs=[{}] * 10, best_epoch=9)
     assert describe_training({"epochs": 10, "validation_size": 100}, full) == (
         "early stopping on 100 held-out rows: ran all 10 epochs, the weights of epoch 10 kept")
+    assert describe_training({"epochs": 10, "validation_size": 100, "monitor": "val_f1"}, full) == (
+        "early stopping on 100 held-out rows (watching validation macro-F1): ran all 10 epochs, the weights of "
+        "epoch 10 kept")
+
+
+def test_monitor_decides_which_epoch_is_kept_and_a_default_monitor_keeps_older_run_keys() -> None:
+    X, y = blobs(20, n_features=3)
+    fits = {}
+    for monitor in ("val_loss", "val_accuracy"):
+        strategy = FullFineTune(epochs=6, batch_size=8, min_val_size=0, patience=10, monitor=monitor, lr=0.3,
+                                head_lr=0.3)
+        fits[monitor] = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=strategy, random_state=0).fit(X, y)
+    for monitor, clf in fits.items():
+        scores = [(-e["val_accuracy"], e["val_loss"]) if monitor == "val_accuracy" else (e["val_loss"],)
+                  for e in clf.model_.history.epochs]
+        assert clf.model_.history.best_epoch == scores.index(min(scores)), scores
+        assert clf.fit_info_["monitor"] == monitor
+    assert "(watching validation accuracy)" in describe_fit(fits["val_accuracy"])
+    assert "watching" not in describe_fit(fits["val_loss"])
+    ctx = SimpleNamespace(backbone="b", pretrained=True, image_size=None, max_length=None, random_state=0,
+                          weights=None, in_features=None, task_sizes=None)
+    keys = {m: FullFineTune(monitor=m).run_key(ctx, np.zeros((2, 2)), "tabular", np.array([0, 1]), None)  # type: ignore[arg-type]
+            for m in ("val_loss", "val_accuracy")}
+    assert keys["val_loss"] != keys["val_accuracy"]
 
 
 def test_describe_fit_reads_a_fitted_estimator() -> None:

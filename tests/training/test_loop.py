@@ -88,6 +88,42 @@ def test_early_stopping_stops_and_restores_the_best_epoch() -> None:
         assert torch.equal(v, fake.weights[k])
 
 
+class _FakeScores(Callback):
+    """Replaces each epoch's validation accuracy and loss with given ones and keeps each epoch's weights."""
+
+    def __init__(self, scores: list[tuple[float, float]]) -> None:
+        self.scores, self.weights = scores, []  # type: ignore[var-annotated]
+
+    def on_epoch_end(self, trainer, epoch, logs):  # type: ignore[no-untyped-def]
+        logs["val_accuracy"], logs["val_loss"] = self.scores[epoch]
+        self.weights.append({k: v.clone() for k, v in trainer.unwrapped_model.state_dict().items()})
+
+
+def test_early_stopping_on_accuracy_keeps_the_most_accurate_epoch_and_breaks_ties_on_the_loss() -> None:
+    # epoch 2 ties epoch 1's accuracy with a lower loss (it wins); epoch 3 ties it with a higher one (it does not)
+    fake = _FakeScores([(0.5, 0.9), (0.7, 0.6), (0.7, 0.5), (0.7, 0.8), (0.6, 0.4), (0.65, 0.3), (0.9, 0.1)])
+    stopper = EarlyStopping("val_accuracy", patience=3)
+    model, hist = _train(epochs=10, callbacks=[fake, stopper])
+    assert len(hist.epochs) == 6 and hist.stopped_early and hist.best_epoch == 2
+    assert stopper.best_ == (-0.7, 0.5)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, fake.weights[2][k])
+    # on the loss, the same epochs keep improving: no stop, the last (lowest loss) epoch kept
+    fake = _FakeScores([(0.5, 0.9), (0.7, 0.6), (0.7, 0.5), (0.7, 0.8), (0.6, 0.4), (0.65, 0.3), (0.9, 0.1)])
+    _, hist = _train(epochs=7, callbacks=[fake, EarlyStopping("val_loss", patience=3)])
+    assert len(hist.epochs) == 7 and not hist.stopped_early and hist.best_epoch == 6
+
+
+def test_early_stopping_state_of_an_older_checkpoint_still_loads() -> None:
+    stopper = EarlyStopping("val_loss", patience=3)
+    stopper.load_state_dict({"best": 0.42, "best_epoch": 3, "wait": 1, "best_state": None})  # before (value, tie)
+    assert stopper.best_ == (0.42, 0.0) and (stopper.best_epoch_, stopper.wait_) == (3, 1)
+    stopper.load_state_dict(stopper.state_dict())
+    assert stopper.best_ == (0.42, 0.0)
+    stopper.load_state_dict({**stopper.state_dict(), "best": [-0.7, 0.5]})  # a tuple that went through JSON
+    assert stopper.best_ == (-0.7, 0.5)
+
+
 def test_extra_loss_terms_are_added() -> None:
     seen = []
 

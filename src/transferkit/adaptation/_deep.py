@@ -202,6 +202,7 @@ class DeepDA(FullFineTune):
         warmup_ratio: float = 0.1,
         val_fraction: float = 0.0,
         patience: int = 3,
+        monitor: str = "val_loss",
         min_val_size: int = 100,
         max_grad_norm: float | None = 1.0,
         label_smoothing: float = 0.0,
@@ -218,8 +219,8 @@ class DeepDA(FullFineTune):
     ) -> None:
         super().__init__(
             epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, batch_size=batch_size,
-            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, min_val_size=min_val_size,
-            max_grad_norm=max_grad_norm,
+            warmup_ratio=warmup_ratio, val_fraction=val_fraction, patience=patience, monitor=monitor,
+            min_val_size=min_val_size, max_grad_norm=max_grad_norm,
             label_smoothing=label_smoothing, mixed_precision=mixed_precision, layer_decay=layer_decay,
             class_weight=class_weight, grad_accum=grad_accum, l2_sp=l2_sp, bss=bss, augment=augment,
             bn_eval=bn_eval, checkpoint_dir=checkpoint_dir, resume=resume,
@@ -304,6 +305,8 @@ class DeepDA(FullFineTune):
             val_idx = None if val_local is None else src_lab[val_local]
             train_rows = np.setdiff1d(np.arange(len(y)), val_idx if val_idx is not None else [])
             ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
+            if val_idx is not None:
+                ctx.info["monitor"] = self.monitor
             train_loader = domain_loader(X, y, domain, preprocess=self.train_preprocess(backbone),
                                          batch_size=self.batch_size, seed=ctx.random_state, rows=train_rows, weights=w)
             val_loader = None

@@ -161,7 +161,11 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                      help="Fine-tuning: share of the training rows held out for early stopping (0: none; default "
                           "0.1); auto: held out to choose among the candidates (default 0.2)."),
         click.option("--patience", type=click.IntRange(min=1), default=None,
-                     help="Fine-tuning: epochs without a better validation loss before stopping (default 3)."),
+                     help="Fine-tuning: epochs without a better validation score (see --monitor) before stopping "
+                          "(default 3)."),
+        click.option("--monitor", type=click.Choice(["val_loss", "val_accuracy", "val_f1"]), default=None,
+                     help="Fine-tuning: what early stopping watches and which epoch's weights are kept (default "
+                          "val_loss)."),
         click.option("--min-val-size", type=click.IntRange(min=0), default=None,
                      help="Fine-tuning: fewest validation rows worth stopping on; below it every row trains for "
                           "all epochs."),
@@ -295,7 +299,8 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
     from ..strategies import parse_augment
 
     return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"],
-            "val_fraction": kw["val_fraction"], "patience": kw["patience"], "min_val_size": kw["min_val_size"],
+            "val_fraction": kw["val_fraction"], "patience": kw["patience"], "monitor": kw["monitor"],
+            "min_val_size": kw["min_val_size"],
             "n_frozen": kw["freeze"],
             "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"],
             "class_weight": "balanced" if kw["balanced"] else None, "unfreeze_every": kw["unfreeze_every"],

@@ -141,6 +141,9 @@ def describe_training(info: dict[str, Any], history: History | None) -> str | No
     >>> describe_training({"epochs": 10, "validation_size": 100},
     ...                   History(epochs=[{}] * 6, best_epoch=2, stopped_early=True))
     'early stopping on 100 held-out rows: stopped after 6 of 10 epochs, the weights of epoch 3 kept'
+    >>> describe_training({"epochs": 10, "validation_size": 100, "monitor": "val_accuracy"},
+    ...                   History(epochs=[{}] * 10, best_epoch=8))
+    'early stopping on 100 held-out rows (watching validation accuracy): ran all 10 epochs, the weights of epoch 9 kept'
     """
     if history is None or "epochs" not in info:
         return None
@@ -149,7 +152,12 @@ def describe_training(info: dict[str, Any], history: History | None) -> str | No
         return f"trained {ran} epochs on every training row (no rows held out for early stopping)"
     stop = f"stopped after {ran} of {planned} epochs" if history.stopped_early else f"ran all {planned} epochs"
     best = "" if history.best_epoch is None else f", the weights of epoch {history.best_epoch + 1} kept"
-    return f"early stopping on {info['validation_size']} held-out rows: {stop}{best}"
+    watch = _MONITORED.get(info.get("monitor", "val_loss"), "")
+    return f"early stopping on {info['validation_size']} held-out rows{watch}: {stop}{best}"
+
+
+#: How :func:`describe_training` names what early stopping watched (nothing for the default, the loss).
+_MONITORED = {"val_loss": "", "val_accuracy": " (watching validation accuracy)", "val_f1": " (watching validation macro-F1)"}
 
 
 def describe_fit(estimator: Any) -> str | None:
@@ -157,6 +165,10 @@ def describe_fit(estimator: Any) -> str | None:
     return describe_training(getattr(estimator, "fit_info_", {}) or {},
                              getattr(getattr(estimator, "model_", None), "history", None))
 
+
+#: Parameters added after checkpoints were written, left out of a run's key while at their default so that
+#: those checkpoints still resume.
+_KEYLESS_DEFAULTS = {("monitor", "val_loss")}
 
 #: What each parameter of :class:`FullFineTune` accepts (checked in ``fit``, before any work).
 FINETUNE_PARAMS: dict[str, Rule] = {
@@ -168,6 +180,7 @@ FINETUNE_PARAMS: dict[str, Rule] = {
     "warmup_ratio": Number(low=0, high=1),
     "val_fraction": Number(low=0, high=1, high_open=True),
     "patience": Number(low=1, integer=True),
+    "monitor": Choice(("val_loss", "val_accuracy", "val_f1")),
     "min_val_size": Number(low=0, integer=True),
     "max_grad_norm": Number(low=0, low_open=True, optional=True),
     "label_smoothing": Number(low=0, high=1, high_open=True),
@@ -219,7 +232,11 @@ class FullFineTune(Strategy):
     val_fraction : float in [0, 1), default=0.1
         Held out (stratified) for early stopping; 0 trains for all epochs without validation.
     patience : int >= 1, default=3
-        Epochs without validation-loss improvement before stopping.
+        Epochs without improvement of ``monitor`` before stopping.
+    monitor : {"val_loss", "val_accuracy", "val_f1"}, default="val_loss"
+        What early stopping watches on the validation split, and which epoch's weights are restored: the
+        cross-entropy, the accuracy or the macro-F1 (with several tasks, their means over tasks). Ties of
+        accuracy or F1 go to the epoch with the lower loss.
     min_val_size : int >= 0, default=100
         Fewest validation rows worth stopping on: when ``val_fraction`` of the rows would be fewer (below
         1,000 rows at the default fraction), none are held out, every row trains for all epochs and the
@@ -273,6 +290,7 @@ class FullFineTune(Strategy):
     warmup_ratio: float = 0.1
     val_fraction: float = 0.1
     patience: int = 3
+    monitor: str = "val_loss"
     min_val_size: int = 100
     max_grad_norm: float | None = 1.0
     label_smoothing: float = 0.0
@@ -374,7 +392,7 @@ class FullFineTune(Strategy):
     def callbacks(self, has_validation: bool) -> list[Any]:
         callbacks: list[Any] = [FrozenBatchNormEval(all_layers=self.bn_eval)]
         if has_validation:
-            callbacks.append(EarlyStopping("val_loss", self.patience))
+            callbacks.append(EarlyStopping(self.monitor, self.patience))
         return callbacks
 
     def run_key(self, ctx: FitContext, X: Any, modality: str, y: np.ndarray, sample_weight: np.ndarray | None) -> str:
@@ -384,7 +402,8 @@ class FullFineTune(Strategy):
         from ..features._hashing import item_keys
 
         h = hashlib.sha256(json.dumps({k: repr(v) for k, v in sorted(self.get_params(deep=False).items())
-                                       if k not in ("checkpoint_dir", "resume")}).encode())
+                                       if k not in ("checkpoint_dir", "resume")
+                                       and (k, v) not in _KEYLESS_DEFAULTS}).encode())
         h.update(f"{ctx.backbone}|{ctx.pretrained}|{ctx.image_size}|{ctx.max_length}|{ctx.random_state}|"
                  f"{ctx.weights}|{ctx.in_features}".encode())
         if ctx.task_sizes is not None:  # (one task: the key of earlier versions, so their checkpoints resume)
@@ -427,6 +446,8 @@ class FullFineTune(Strategy):
         self.prepare(net, ctx.backbone)
         train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state, self.min_val_size)
         ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
+        if val_idx is not None:
+            ctx.info["monitor"] = self.monitor
         take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
         w = self.sample_weights(y, sample_weight)
         X_train, w_train = take(train_idx), None if w is None else w[train_idx]

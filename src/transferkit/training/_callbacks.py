@@ -62,7 +62,9 @@ class EarlyStopping(Callback):
     Parameters
     ----------
     monitor : str, default="val_loss"
-        Key of the epoch logs to watch (lower is better for ``*loss``, higher otherwise).
+        Key of the epoch logs to watch (lower is better for ``*loss``, higher otherwise). When a score
+        other than a loss ties with the best so far (accuracy on 100 rows moves in steps of 1%), the epoch
+        with the lower ``val_loss`` counts as the better one.
     patience : int, default=3
         Epochs without improvement before stopping.
     restore_best : bool, default=True
@@ -75,22 +77,29 @@ class EarlyStopping(Callback):
         self.restore_best = restore_best
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self.best_ = math.inf
+        self.best_: tuple[float, float] = (math.inf, math.inf)
         self.best_epoch_ = -1
         self.best_state_: dict[str, Any] | None = None
         self.wait_ = 0
 
-    def _score(self, logs: dict[str, float]) -> float | None:
+    def _score(self, logs: dict[str, float]) -> tuple[float, float] | None:
+        """(the monitored value, lower is better; ``val_loss`` to break its ties, or 0 for a loss)."""
         value = logs.get(self.monitor)
         if value is None:
             return None
-        return value if self.monitor.endswith("loss") else -value
+        if self.monitor.endswith("loss"):
+            return value, 0.0
+        return -value, logs.get("val_loss", 0.0)
+
+    def _improves(self, score: tuple[float, float]) -> bool:
+        (value, tie), (best, best_tie) = score, self.best_
+        return value < best - 1e-6 or (abs(value - best) <= 1e-6 and tie < best_tie - 1e-6)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         score = self._score(logs)
         if score is None:
             return
-        if score < self.best_ - 1e-6:
+        if self._improves(score):
             self.best_, self.best_epoch_, self.wait_ = score, epoch, 0
             if self.restore_best:
                 self.best_state_ = copy.deepcopy(trainer.unwrapped_model.state_dict())
@@ -103,7 +112,9 @@ class EarlyStopping(Callback):
         return {"best": self.best_, "best_epoch": self.best_epoch_, "wait": self.wait_, "best_state": self.best_state_}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best_, self.best_epoch_, self.wait_ = state["best"], state["best_epoch"], state["wait"]
+        best = state["best"]  # a number in checkpoints written before ties were broken on the loss
+        self.best_ = (float(best[0]), float(best[1])) if isinstance(best, list | tuple) else (float(best), 0.0)
+        self.best_epoch_, self.wait_ = state["best_epoch"], state["wait"]
         self.best_state_ = state["best_state"]
 
     def on_fit_end(self, trainer: Trainer) -> None:
