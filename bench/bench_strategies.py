@@ -52,6 +52,8 @@ def _strategies(kind: str) -> dict[str, Any]:
         "LP-FT": LPFT(epochs=e, **SPLIT),
         "LoRA r=8": LoRA(epochs=e, **SPLIT),
         "auto": AutoStrategy(epochs=e),
+        # the shipped default: candidates train 10 epochs or >= 100 optimiser steps (default_epochs)
+        "auto (default length)": AutoStrategy(),
     }
 
 
@@ -187,9 +189,10 @@ def average_table(rows: list[dict[str, Any]]) -> str:
     for m in sorted(models, key=lambda m: -means[m]):
         f1 = np.mean([by[(*k, m)]["macro_f1"] for k in complete])
         lines.append(f"| {m} | {means[m]:.3f} | {f1:.3f} | {sum(b == m for b in best.values())} |")
-    choices = [f"{k[0]} {k[1]}/class seed {k[2]}: {by[(*k, 'auto')]['auto_choice']}" for k in complete
-               if (*k, "auto") in by]
-    return "\n".join(lines + (["", "auto chose: " + "; ".join(choices)] if choices else []))
+    for auto in (m for m in models if m.startswith("auto")):
+        choices = [f"{k[0]} {k[1]}/class seed {k[2]}: {by[(*k, auto)]['auto_choice']}" for k in complete]
+        lines += ["", f"{auto} chose: " + "; ".join(choices)]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

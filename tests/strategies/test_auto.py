@@ -63,6 +63,21 @@ def test_auto_tries_fine_tuning_candidates_when_budget_and_data_allow(tmp_path) 
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
 
 
+def test_auto_candidates_train_the_fine_tuning_default_length_and_the_budget_counts_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    X, y = _hard_table(80)  # 128 training rows after the 20% validation split: 4 batches an epoch
+    monkeypatch.setattr(AutoStrategy, "_step_seconds", staticmethod(lambda ctx, X, batch_size: 1.0))
+    clf = TransferClassifier(backbone="tiny-mlp", cache=False, strategy=AutoStrategy(budget=60, refit=False)).fit(X, y)
+    info = clf.fit_info_["auto"]
+    assert AutoStrategy().epochs is None and info["candidate_epochs"] == 25  # >= 100 optimiser steps
+    assert [c["name"] for c in info["candidates"]] == ["linear probe", "no-transfer baseline"]
+    assert any(r.startswith("LP-FT would take about 115 s, more than the") for r in info["reasons"]), info["reasons"]
+    six = TransferClassifier(backbone="tiny-mlp", cache=False,
+                             strategy=AutoStrategy(budget=60, epochs=6, refit=False)).fit(X, y)
+    info = six.fit_info_["auto"]
+    assert info["candidate_epochs"] == 6 and [c["name"] for c in info["candidates"]][2:] == ["LP-FT", "LoRA"]
+    assert any("6 epochs, estimated 28 s of" in r for r in info["reasons"]), info["reasons"]
+
+
 def test_auto_candidates_follow_data_size_and_settings() -> None:
     X, y = _hard_table(80)
     # 64+ training examples in the smallest class: full fine-tuning replaces LoRA as the second candidate

@@ -129,8 +129,10 @@ class AutoStrategy(Strategy):
         Stratified share of the training data the candidates are compared on.
     min_per_class : int, default=8
         Fewer training examples than this in some class: no fine-tuning.
-    epochs : int, default=6
-        Epochs of each fine-tuning candidate (early stopping may end it sooner).
+    epochs : int or None, default=None
+        Epochs of each fine-tuning candidate. None: the fine-tuning strategies' own default, 10 epochs or at
+        least 100 optimiser steps on small data (:func:`~transferkit.strategies.default_epochs`), which the
+        time estimate against ``budget`` counts too.
     fallback : bool, default=True
         Fall back to the no-transfer baseline when it beats every transfer candidate on validation.
     max_finetune : int, default=2
@@ -148,7 +150,7 @@ class AutoStrategy(Strategy):
     cli_name = "auto"
 
     def __init__(self, *, budget: str | float | None = None, val_fraction: float = 0.2, min_per_class: int = 8,
-                 epochs: int = 6, fallback: bool = True, max_finetune: int = 2, full_per_class: int = 300,
+                 epochs: int | None = None, fallback: bool = True, max_finetune: int = 2, full_per_class: int = 300,
                  cv: int = 5, refit: bool | str = "auto") -> None:
         self.budget = budget
         self.val_fraction = val_fraction
@@ -326,7 +328,7 @@ class AutoStrategy(Strategy):
 
     def _finetune_candidates(self, ctx: FitContext, Xtr: Any, counts: np.ndarray, info: dict[str, Any],
                              budget: float | None, start: float) -> list[tuple[str, Any]]:
-        from ._finetune import FullFineTune
+        from ._finetune import FullFineTune, default_epochs
         from ._lora import LoRA
         from ._lpft import LPFT
         from ._partial import PartialFreeze
@@ -347,8 +349,11 @@ class AutoStrategy(Strategy):
             info["reasons"].append(f"the probe is already at {probe_acc:.3f} on validation: nothing to gain from fine-tuning")
             return []
         step = self._step_seconds(ctx, Xtr, 32)
-        epoch = step * -(-len(Xtr) // 32)
+        batches = -(-len(Xtr) // 32)
+        epoch = step * batches
+        epochs = self.epochs if self.epochs is not None else default_epochs(batches)
         info["estimated_seconds_per_epoch"] = epoch
+        info["candidate_epochs"] = epochs
         n_groups = len(backbone.parameter_groups())
         if counts.min() >= self.full_per_class:
             second = ("full fine-tune (layer decay 0.75)", FullFineTune(epochs=self.epochs, layer_decay=0.75), 1.0,
@@ -368,10 +373,10 @@ class AutoStrategy(Strategy):
         for name, strategy, factor, why in options:
             if len(chosen) == self.max_finetune or (name.startswith("partial") and chosen):
                 break  # partial freezing only stands in when nothing better fits
-            cost = factor * self.epochs * epoch
+            cost = factor * epochs * epoch
             left = None if budget is None else budget - (time.perf_counter() - start) - planned
             if left is None or cost <= left:
-                info["reasons"].append(f"fine-tuning candidate {name} ({why}): estimated {cost:.0f} s"
+                info["reasons"].append(f"fine-tuning candidate {name} ({why}): {epochs} epochs, estimated {cost:.0f} s"
                                        + ("" if left is None else f" of {left:.0f} s left"))
                 chosen.append((name, strategy))
                 planned += cost
