@@ -26,6 +26,7 @@ from ._members import (
     EnsembleError,
     NamedMember,
     check_probabilities,
+    check_weighted,
     member_estimator,
     member_modality,
     with_head,
@@ -196,24 +197,35 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
             ensemble = VotingClassifier(wrapped, voting="soft")
         return ensemble.set_output(transform="default")
 
-    def fit(self, X: Any, y: Any) -> TransferEnsemble:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TransferEnsemble:
         """Fit every member (and, for stacking, the combiner on out-of-fold probabilities). Without
         ``modality``, and with no member whose backbone fixes it, the modality is the one ``X`` shows
-        (kept as ``modality_``). One seed (``random_seed_``) drawn from ``random_state`` seeds everything."""
-        from ..estimators._classifier import check_targets
+        (kept as ``modality_``). One seed (``random_seed_``) drawn from ``random_state`` seeds everything.
+
+        ``sample_weight`` (one non-negative weight per row) reaches every member's fit (a transfer model's
+        loss or head, every weighted step of a baseline pipeline, the bagged or boosted heads) and
+        stacking's combiner; a member that cannot take weights is named before anything is fitted."""
+        from ..estimators._classifier import check_sample_weight, check_targets
 
         self._check_params()
         seed = resolve_seed(self.random_state)  # checked before any work; None draws a seed for this fit
         modality, modality_of = fit_modality(self.members, self.modality, X)
         X = self._check_X(X, reset=True, modality=modality)
         y = check_targets(y, len(X))
+        sample_weight = check_sample_weight(sample_weight, len(y))
         if self.method == "stacking":
             _, counts = np.unique(y, return_counts=True)
             if counts.min() < self.cv:
                 raise EnsembleError(f"stacking with cv={self.cv} needs at least {self.cv} examples per class; the "
                                     f"smallest class has {counts.min()} (lower cv or use method='voting')")
         with one_blas_thread():  # baselines, heads, the combiner: small scikit-learn fits (torch keeps its threads)
-            self.ensemble_ = self._ensemble(modality, modality_of, seed=seed).fit(X, y)
+            ensemble = self._ensemble(modality, modality_of, seed=seed)
+            if sample_weight is not None:
+                check_weighted(ensemble)
+                ensemble.fit(X, y, sample_weight=sample_weight)
+            else:
+                ensemble.fit(X, y)
+            self.ensemble_ = ensemble
         self.classes_ = self.ensemble_.classes_
         self.modality_ = modality
         self.random_seed_ = seed

@@ -109,6 +109,29 @@ def check_probabilities(pairs: list[tuple[str, BaseEstimator]], method: str) -> 
                                 "(for an SVC: CalibratedClassifierCV(SVC()))")
 
 
+def takes_weights(est: Any) -> bool:
+    """Whether :func:`~transferkit.strategies._probe.fit_head` can fit ``est`` with sample weights: its own
+    ``fit`` takes them, or (a pipeline) its last step's does."""
+    from sklearn.utils.validation import has_fit_parameter
+
+    if isinstance(est, Pipeline):
+        est = est.steps[-1][1]
+    return has_fit_parameter(est, "sample_weight")
+
+
+def check_weighted(ensemble: Any) -> None:
+    """Every member of a scikit-learn ``ensemble`` over :class:`NamedMember` s, and a stacking combiner, can
+    be fitted with sample weights; the first that cannot is named, before anything is fitted."""
+    for _, member in ensemble.estimators:
+        if not takes_weights(member.estimator):
+            raise EnsembleError(f"ensemble member {member.name!r} ({type(member.estimator).__name__}) cannot be "
+                                "fitted with sample_weight; drop the weights or that member")
+    final = getattr(ensemble, "final_estimator", None)
+    if final is not None and not takes_weights(final):
+        raise EnsembleError(f"stacking's final_estimator ({type(final).__name__}) cannot be fitted with "
+                            "sample_weight; use one that can (the default logistic regression does)")
+
+
 class NamedMember(ClassifierMixin, BaseEstimator):
     """A member that names itself when it fails: fitting errors become :class:`EnsembleError`
     ("ensemble member 'x' failed to fit: cause"), wherever scikit-learn's ensemble fits it.
@@ -124,12 +147,14 @@ class NamedMember(ClassifierMixin, BaseEstimator):
         self.name = name
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NamedMember:
+        from ..strategies._probe import fit_head
+
         est = clone(self.estimator)
         try:
             if sample_weight is None:
                 est.fit(X, y)
-            else:
-                est.fit(X, y, sample_weight=sample_weight)
+            else:  # a pipeline's weighted steps get them (scikit-learn's ensembles pass them to fit as given)
+                fit_head(est, X, y, np.asarray(sample_weight))
         except EnsembleError:
             raise
         except Exception as exc:  # any cause: the member is named, the cause kept
