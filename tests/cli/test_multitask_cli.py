@@ -100,6 +100,30 @@ def test_fine_tuning_a_feature_table_writes_a_model_folder_that_predicts_each_ta
     assert preds["id"].tolist() == new["id"].tolist()
 
 
+def test_checkpoints_and_resume_as_fit_has_them(tasks_table: Path, tmp_path: Path) -> None:
+    from transferkit.training import complete_checkpoints
+
+    args = ["--task", "sign", "--task", "big", "-b", "tiny-mlp", "-s", "finetune", "--epochs", "2"]
+    code, text = _fit(tasks_table, tmp_path / "m1", *args, "--checkpoint-dir", tmp_path / "ck")
+    assert code == 0, text
+    (folder,) = (tmp_path / "ck").iterdir()  # the run's own folder (run-<key>), kept when given
+    assert complete_checkpoints(folder)
+    code, text = _fit(tasks_table, tmp_path / "m2", *args, "--checkpoint-dir", tmp_path / "ck")
+    assert code == 1 and "already holds epoch-0002" in text and not (tmp_path / "m2").exists()
+    code, text = _fit(tasks_table, tmp_path / "m2", *args, "--checkpoint-dir", tmp_path / "ck", "--resume")
+    assert code == 0 and "resumed from checkpoint" in text, text
+    first, resumed = (json.loads((tmp_path / m / "evaluation.json").read_text())["results"] for m in ("m1", "m2"))
+    assert first == resumed
+    # without --checkpoint-dir: OUT.checkpoints during the run, removed after it
+    code, text = _fit(tasks_table, tmp_path / "m3", *args)
+    assert code == 0 and not Path(f"{tmp_path / 'm3'}.checkpoints").exists(), text
+    for bad, message in ((["-s", "linear", "--resume"], "--resume and --checkpoint-dir apply to fine-tuning strategies"),
+                         (["--checkpoint-dir", tmp_path / "m4" / "ck"], "lies inside the model folder -o")):
+        code, text = _fit(tasks_table, tmp_path / "m4", "--task", "sign", "--task", "big", "-b", "tiny-mlp", *bad)
+        assert code == 2 and message in text, text
+        assert not (tmp_path / "m4").exists()
+
+
 def test_a_linear_probe_on_a_text_table_and_its_predictions(tasks_texts: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
     code, text = _fit(tasks_texts, out, "--task", "sentiment", "--task", "strong", "--text-column", "review",

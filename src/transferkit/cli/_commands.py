@@ -450,29 +450,23 @@ def _check_apart(checkpoints: str | None, out: str) -> None:
                                "apart (the model folder is written whole at the end of the run)")
 
 
-@cli.command()
-@click.argument("data")
-@_apply(model_options)
-@_apply(data_options)
-@click.option("--out", "-o", required=True, type=OutputPath(file_okay=False), help="Model folder to write.")
-@click.option("--holdout", type=FiniteFloatRange(0, 0.9), default=0.2, show_default=True,
-              help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
-@click.option("--checkpoint-dir", type=OutputPath(file_okay=False), default=None,
-              help="Fine-tuning: a checkpoint after every epoch here, kept after the run (default: "
-                   "OUT.checkpoints, removed after a successful run).")
-@click.option("--resume", is_flag=True, help="Continue a killed fine-tuning run from its last checkpoint.")
-def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None:
-    """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
-    and save it to a model folder with report.html inside."""
-    from ..estimators import check_writable
-    from ..strategies import STRATEGIES, describe_fit
-    from ..training._checkpoint import check_checkpoint_folder, remove_checkpoints
-    from ..workflows import fit_to_folder
+#: ``fit``'s and ``multitask``'s checkpoint options (see :func:`plan_checkpoints`).
+checkpoint_options = [
+    click.option("--checkpoint-dir", type=OutputPath(file_okay=False), default=None,
+                 help="Fine-tuning: a checkpoint after every epoch here, kept after the run (default: "
+                      "OUT.checkpoints, removed after a successful run)."),
+    click.option("--resume", is_flag=True, help="Continue a killed fine-tuning run from its last checkpoint."),
+]
 
-    check_writable(Path(out), overwrite=overwrite)
-    check_outside_inputs(out, data, replaces=True)
-    kw["strategy"] = kw["strategy"] or "auto"
+
+def plan_checkpoints(kw: dict[str, Any], data: str, out: str) -> bool:
+    """Where the fine-tune of strategy ``kw["strategy"]`` writes its checkpoints, checked before any work:
+    ``--checkpoint-dir``, or ``OUT.checkpoints`` (which must hold only checkpoints, as it is removed after a
+    successful run), never inside the data or the model folder; ``--resume``/``--checkpoint-dir`` refused
+    for a strategy that trains no network. Sets ``kw["checkpoint_dir"]``; True when it is the default folder."""
+    from ..strategies import STRATEGIES
+    from ..training._checkpoint import check_checkpoint_folder
+
     strategy_cls = STRATEGIES.get(kw["strategy"])
     trains_network = strategy_cls is not None and "checkpoint_dir" in strategy_cls._get_param_names()
     if (kw["resume"] or kw["checkpoint_dir"]) and not trains_network:
@@ -483,6 +477,30 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
         check_checkpoint_folder(Path(kw["checkpoint_dir"]))  # removed after the run: it must hold only checkpoints
     check_outside_inputs(kw["checkpoint_dir"], data, replaces=True)  # the given folder or the default one
     _check_apart(kw["checkpoint_dir"], out)
+    return default_ckpt
+
+
+@cli.command()
+@click.argument("data")
+@_apply(model_options)
+@_apply(data_options)
+@click.option("--out", "-o", required=True, type=OutputPath(file_okay=False), help="Model folder to write.")
+@click.option("--holdout", type=FiniteFloatRange(0, 0.9), default=0.2, show_default=True,
+              help="Share held out (stratified) to score the model against the baseline; 0 trains on all.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
+@_apply(checkpoint_options)
+def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None:
+    """Fit a transfer model on DATA (a folder, a CSV/JSONL/Parquet file or a packaged dataset name)
+    and save it to a model folder with report.html inside."""
+    from ..estimators import check_writable
+    from ..strategies import describe_fit
+    from ..training._checkpoint import remove_checkpoints
+    from ..workflows import fit_to_folder
+
+    check_writable(Path(out), overwrite=overwrite)
+    check_outside_inputs(out, data, replaces=True)
+    kw["strategy"] = kw["strategy"] or "auto"
+    default_ckpt = plan_checkpoints(kw, data, out)
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):

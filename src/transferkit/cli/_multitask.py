@@ -14,8 +14,10 @@ from ._commands import (
     _estimator,
     _resolve_backbone,
     check_modality_options,
+    checkpoint_options,
     cli,
     make_model_options,
+    plan_checkpoints,
 )
 from ._paths import OutputPath, check_outside_inputs
 from ._types import FiniteFloatRange
@@ -87,6 +89,7 @@ def _estimator_for_tasks(kw: dict[str, Any], task_weights: dict[str, float] | No
               help="Share held out (stratified on the first task) to score each task against the baseline; 0 "
                    "trains on all.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
+@_apply(checkpoint_options)
 def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, float] | None, out: str, holdout: float,
                   overwrite: bool, **kw: Any) -> None:
     """Fit one model to several classification tasks on DATA (a CSV/JSONL/Parquet table with a label column
@@ -103,6 +106,7 @@ def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, flo
     from ..estimators import check_writable
     from ..estimators._multitask import check_task_weights
     from ..strategies import describe_fit
+    from ..training._checkpoint import remove_checkpoints
 
     check_writable(Path(out), overwrite=overwrite)
     check_outside_inputs(out, data, replaces=True)
@@ -119,15 +123,22 @@ def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, flo
         raise click.UsageError("--balanced weighs each row by its class, but with several tasks a row has a class in "
                                "each; drop --balanced")
     _default_strategy(kw, chosen)
+    default_ckpt = plan_checkpoints(kw, data, out)
     est = _estimator_for_tasks(kw, task_weights)
     check_multitask_strategy(est.strategy)  # with its options
     dataset, Y = read_multitask_table(data, names, text_column=kw["text_column"])
     check_modality_options(kw, dataset)
     if _resolve_backbone(kw, dataset):
         _default_strategy(kw, chosen)
+        if default_ckpt and kw["strategy"] == "linear":  # the probe the backbone fell back to trains no network
+            kw["checkpoint_dir"], default_ckpt = None, False
         est = _estimator_for_tasks(kw, task_weights)
     outcome = fit_multitask_to_folder(est, dataset, Y, out, holdout=holdout, overwrite=overwrite,
                                       random_state=kw["seed"])
+    if default_ckpt:
+        remove_checkpoints(Path(kw["checkpoint_dir"]))
+    if resumed := outcome.estimator.fit_info_.get("resumed_from"):
+        click.echo(f"resumed from checkpoint {resumed}")
     if (training := describe_fit(outcome.estimator)) is not None:
         click.echo(f"fine-tuning: {training}")
     if outcome.results is not None:
