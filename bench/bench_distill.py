@@ -15,7 +15,11 @@ EfficientNet-Lite2 at its 260-px default input (``"efficientnet-lite2:linear"``)
 * teacher alone (the Lite2 probe fitted on all the training images);
 * student, full fine-tune (no teacher);
 * student, ``Distill`` (T=2, label weight 0.5, the defaults);
-* student, ``Distill`` from the Lite0 probe at 224 px (a teacher with the student's own backbone).
+* student, ``Distill`` from the Lite0 probe at 224 px (a teacher with the student's own backbone);
+* student, ``Distill`` from the Lite2 probe with out-of-fold targets (``teacher_cv=5``: each training image's
+  target from a probe fitted on the other four fifths).
+
+``--only TEXT ...`` runs only the models whose names contain one of the texts; ``--table`` takes several files.
 
 Each row records its fit and test-prediction seconds (``fit_s``, ``predict_s``); the table leaves them out:
 the probes read the feature cache that earlier rows filled, so only a row's first pass over new images
@@ -61,10 +65,12 @@ def _models(seed: int, epochs: int) -> dict[str, Any]:
         "student: Distill from the Lite2 probe": student(Distill(teacher="efficientnet-lite2:linear", epochs=epochs, **SPLIT)),
         "student: Distill from the Lite0 probe (224 px)": student(Distill(teacher="efficientnet-lite0:linear",
                                                                           epochs=epochs, **SPLIT)),
+        "student: Distill from the Lite2 probe, out-of-fold targets": student(
+            Distill(teacher="efficientnet-lite2:linear", teacher_cv=5, epochs=epochs, **SPLIT)),
     }
 
 
-def run(budgets: list[int], seeds: list[int]) -> list[dict[str, Any]]:
+def run(budgets: list[int], seeds: list[int], only: list[str] | None = None) -> list[dict[str, Any]]:
     from sklearn.metrics import accuracy_score, f1_score
 
     from transferkit.datasets import load_fashion_mnist
@@ -75,6 +81,8 @@ def run(budgets: list[int], seeds: list[int]) -> list[dict[str, Any]]:
         for seed in seeds:
             train = load_fashion_mnist("train", n_per_class=budget, random_state=seed)
             for name, model in _models(seed, _epochs(len(train.y))).items():
+                if only and not any(text in name for text in only):
+                    continue
                 t0 = time.perf_counter()
                 model.fit(train.X, train.y)
                 fit_s = time.perf_counter() - t0
@@ -131,7 +139,8 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--out", type=Path, default=Path("bench/results/distill.json"))
-    parser.add_argument("--table", type=Path, default=None, help="print the table of an earlier --out file")
+    parser.add_argument("--only", nargs="+", default=None, help="run only the models whose names contain one of these")
+    parser.add_argument("--table", type=Path, nargs="+", default=None, help="print the table of earlier --out files")
     parser.add_argument("--speed", type=Path, default=None,
                         help="only time the teacher's and the student's backbones on test images; write JSON here")
     args = parser.parse_args()
@@ -141,9 +150,9 @@ def main() -> None:
         print(json.dumps(result["median_s"]), f"teacher/student {result['teacher_over_student']:.1f}x")
         return
     if args.table is not None:
-        print(table(json.loads(args.table.read_text())["rows"]))
+        print(table([row for file in args.table for row in json.loads(file.read_text())["rows"]]))
         return
-    rows = run(args.budgets, args.seeds)
+    rows = run(args.budgets, args.seeds, args.only)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": platform.platform(), "steps": STEPS, "rows": rows}, indent=1))
     print(table(rows))

@@ -19,7 +19,7 @@ from tests.helpers import blobs, run_cli
 from transferkit import Distill, FullFineTune, TransferClassifier, load_model
 from transferkit.errors import StrategyError
 from transferkit.strategies import Augment
-from transferkit.strategies._distill import teacher_probabilities
+from transferkit.strategies._distill import out_of_fold_probabilities, teacher_probabilities
 from transferkit.training import distillation_loss, distillation_targets, soften, weighted_cross_entropy
 
 PARAMS = {"epochs": 4, "lr": 3e-3, "head_lr": 3e-2, "batch_size": 16, "val_fraction": 0.0}
@@ -97,6 +97,57 @@ def test_an_unfitted_teacher_is_fitted_on_the_training_split_with_its_weights() 
     np.testing.assert_allclose(teacher.coef_, LogisticRegression().fit(X, y, sample_weight=w).coef_)
 
 
+def test_out_of_fold_targets_come_from_teachers_that_did_not_see_the_row() -> None:
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    X, y = blobs(12, n_classes=3)
+    X = X + np.random.default_rng(1).normal(scale=4.0, size=X.shape)  # overlapping: fitted rows are easier
+    classes = np.array(["c2", "c0", "c1"])
+    w = np.linspace(0.5, 1.5, len(y))
+    oof = out_of_fold_probabilities(LogisticRegression(), X, y, classes, w, cv=4, random_state=3)
+    folds = StratifiedKFold(4, shuffle=True, random_state=3)
+    expected = cross_val_predict(LogisticRegression(), X, y, cv=folds, method="predict_proba", params={"sample_weight": w})
+    np.testing.assert_allclose(oof, expected[:, [2, 0, 1]], atol=1e-8)
+    in_sample = teacher_probabilities(LogisticRegression(), X, y, classes, w)
+    right = {name: (p.argmax(1) == [list(classes).index(c) for c in y]).mean() for name, p in
+             (("oof", oof), ("in-sample", in_sample))}
+    assert right["oof"] < right["in-sample"]  # a teacher is better on rows it was fitted on
+    texts = [f"item {i}" for i in range(len(y))]  # a list of items goes through the folds as a list
+    lengths = FrozenLengths()
+    out_of_fold_probabilities(lengths, texts, y, classes, None, cv=3, random_state=0)
+    assert lengths.seen == [list] * 6  # 3 fits and 3 predictions, each on a list
+    with pytest.raises(StrategyError, match=r"teacher_cv=13 needs at least 13 training rows in every class; the "
+                                            r"smallest has 12"):
+        out_of_fold_probabilities(LogisticRegression(), X, y, classes, None, cv=13, random_state=0)
+
+
+class FrozenLengths(LogisticRegression):
+    """Records the type of the items it is fitted on and predicts (a text teacher's list stays a list)."""
+
+    seen: list[type] = []
+
+    def fit(self, X, y, sample_weight=None):  # type: ignore[no-untyped-def]
+        type(self).seen.append(type(X))
+        return super().fit(np.array([[len(x)] for x in X]), y)
+
+    def predict_proba(self, X):  # type: ignore[no-untyped-def]
+        type(self).seen.append(type(X))
+        return super().predict_proba(np.array([[len(x)] for x in X]))
+
+
+def test_distill_with_teacher_cv_records_the_out_of_fold_teacher_accuracy() -> None:
+    X, y = blobs(20)
+    X = X + np.random.default_rng(0).normal(scale=4.0, size=X.shape)
+    fits = {cv: TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                                   strategy=Distill(teacher=LogisticRegression(), teacher_cv=cv, **PARAMS)).fit(X, y)
+            for cv in (None, 5)}
+    assert fits[5].fit_info_["teacher_train_accuracy"] < fits[None].fit_info_["teacher_train_accuracy"]
+    assert not np.allclose(fits[5].predict_proba(X), fits[None].predict_proba(X))
+    code, text = run_cli("fit", "fashion-mnist", "-s", "distill", "--teacher", "baseline", "--teacher-cv", "1",
+                         "-o", "never")
+    assert code == 2 and "--teacher-cv" in text and not Path("never").exists()
+
+
 def test_label_weight_one_is_full_fine_tuning() -> None:
     X, y = blobs(20)
     plain = TransferClassifier(backbone="tiny-mlp", strategy=FullFineTune(**PARAMS), cache=False).fit(X, y)
@@ -154,6 +205,9 @@ def test_clone_and_grid_search_refit_the_teacher() -> None:
         (Distill(teacher=LogisticRegression(), augment=Augment(mixup=0.2)), "cannot use MixUp/CutMix"),
         (Distill(teacher=Path("/nonexistent/model")), "is no saved model folder"),
         (Distill(teacher="identity:distill"), "the distill strategy needs a teacher, which a member spec cannot name"),
+        (Distill(teacher=LogisticRegression(), teacher_cv=1), r"teacher_cv must be an integer >= 2 or None, got 1"),
+        (Distill(teacher=FrozenEstimator(LogisticRegression()), teacher_cv=3),
+         "teacher_cv refits the teacher on folds of the training split, but this teacher is used as fitted"),
     ],
 )
 def test_bad_distillation_settings_are_named(strategy: Distill, message: str) -> None:
@@ -174,13 +228,17 @@ def test_cli_distills_from_a_spec_or_a_saved_model(tmp_path: Path) -> None:
     pd.DataFrame(X, columns=list("abcd")).assign(label=y).to_csv(tmp_path / "t.csv", index=False)
     common = ["-b", "tiny-mlp", "--epochs", "2", "--no-cache", "--no-progress", "--holdout", "0"]
     code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "distill", "--teacher", "identity:linear",
-                        "--temperature", "3", "--label-weight", "0.2", "-o", tmp_path / "s1")
+                        "--temperature", "3", "--label-weight", "0.2", "--teacher-cv", "3", "-o", tmp_path / "s1")
     assert code == 0, out
     strategy = json.loads((tmp_path / "s1" / "transferkit.json").read_text())["strategy"]
     assert strategy["class"] == "Distill" and strategy["params"]["label_weight"] == 0.2
+    assert strategy["params"]["teacher_cv"] == 3
     code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "distill", "--teacher", tmp_path / "s1",
                         "-o", tmp_path / "s2")
     assert code == 0, out
+    code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "distill", "--teacher", tmp_path / "s1",
+                        "--teacher-cv", "3", "-o", tmp_path / "s5")  # a saved teacher is used as fitted
+    assert code == 2 and "--teacher-cv refits the teacher" in out and not (tmp_path / "s5").exists(), out
     code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "distill", "-o", tmp_path / "s3")
     assert code == 2 and "needs a teacher (--teacher=...)" in out and not (tmp_path / "s3").exists(), out
     code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "linear", "--teacher", "identity", "-o", tmp_path / "s4")

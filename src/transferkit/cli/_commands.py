@@ -191,6 +191,9 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                      help="distill: softening of the teacher's and the student's probabilities (default 2)."),
         click.option("--label-weight", type=FiniteFloatRange(0, 1), default=None,
                      help="distill: weight of the labels' loss; the rest weighs the teacher's (default 0.5)."),
+        click.option("--teacher-cv", type=click.IntRange(min=2), default=None,
+                     help="distill: out-of-fold teacher targets from this many folds (default: the teacher is "
+                          "fitted on every training row and predicts those rows)."),
         click.option("--l2-sp", type=FiniteFloatRange(0), default=None,
                      help="L2-SP strength: pull fine-tuned weights toward the pretrained ones."),
         click.option("--bss", type=FiniteFloatRange(0), default=None,
@@ -309,6 +312,7 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
             if kw["target_modules"] else None,
             "l2_sp": kw["l2_sp"], "bss": kw["bss"],
             "teacher": kw["teacher"], "temperature": kw["temperature"], "label_weight": kw["label_weight"],
+            "teacher_cv": kw["teacher_cv"],
             "augment": parse_augment(kw["augment"]) if kw["augment"] else None,
             "grad_accum": kw["grad_accum"], "mixed_precision": kw["mixed_precision"],
             "checkpoint_dir": kw.get("checkpoint_dir"), "resume": kw.get("resume") or None,

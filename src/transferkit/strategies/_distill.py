@@ -19,6 +19,7 @@ from ._finetune import FullFineTune
 DISTILL_PARAMS: dict[str, Rule] = {
     "temperature": Number(low=0, low_open=True, text="a positive number"),
     "label_weight": Number(low=0, high=1),
+    "teacher_cv": Number(low=2, integer=True, optional=True),
 }
 
 
@@ -27,6 +28,12 @@ def _saved_model(teacher: Any) -> Path | None:
     if isinstance(teacher, str | os.PathLike) and (Path(teacher) / "transferkit.json").is_file():
         return Path(teacher)
     return None
+
+
+def _is_frozen(teacher: Any) -> bool:
+    from sklearn.frozen import FrozenEstimator
+
+    return isinstance(teacher, FrozenEstimator)
 
 
 def _check_spec(spec: str) -> None:
@@ -80,11 +87,34 @@ def teacher_estimator(teacher: Any, ctx: FitContext) -> BaseEstimator:
     return member_estimator(teacher, modality=modality, cache=ctx.cache, random_state=ctx.random_state)
 
 
+def out_of_fold_probabilities(teacher: BaseEstimator, X: Any, labels: np.ndarray, classes: np.ndarray,
+                              sample_weight: np.ndarray | None, cv: int, random_state: int) -> np.ndarray:
+    """Each row's probabilities from a clone of ``teacher`` fitted without it: stratified ``cv`` folds, each
+    predicted by a teacher fitted on the others (as stacking's out-of-fold predictions), so the targets say
+    what the teacher thinks of items it has not seen rather than echo the labels it was fitted on."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    _, counts = np.unique(labels, return_counts=True)
+    if counts.min() < cv:
+        raise StrategyError(f"teacher_cv={cv} needs at least {cv} training rows in every class; the smallest has "
+                            f"{counts.min()} (lower teacher_cv, or None to fit the teacher on every row)")
+    take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
+    proba = np.zeros((len(labels), len(classes)))
+    for fit_rows, held in StratifiedKFold(cv, shuffle=True, random_state=random_state).split(np.zeros(len(labels)),
+                                                                                             labels):
+        w = None if sample_weight is None else sample_weight[fit_rows]
+        proba[held] = teacher_probabilities(clone(teacher), take(fit_rows), labels[fit_rows], classes, w,
+                                            X_predict=take(held))
+    return proba
+
+
 def teacher_probabilities(teacher: BaseEstimator, X: Any, labels: np.ndarray, classes: np.ndarray,
-                          sample_weight: np.ndarray | None, feature_names: np.ndarray | None = None) -> np.ndarray:
+                          sample_weight: np.ndarray | None, feature_names: np.ndarray | None = None,
+                          X_predict: Any = None) -> np.ndarray:
     """Fit ``teacher`` on ``X``, ``labels`` (with ``sample_weight`` when its ``fit`` takes it; a frozen
-    teacher ignores both) and return its probabilities of ``X``, one column per entry of ``classes`` in
-    that order. Classes the student does not have are dropped and each row renormalised; a class of the
+    teacher ignores both) and return its probabilities of ``X`` (or of ``X_predict``, other items), one
+    column per entry of ``classes`` in that order. Classes the student does not have are dropped and each row renormalised; a class of the
     student that the teacher does not know is a :class:`StrategyError`.
 
     A fitted table teacher that knows its columns' names gets ``X`` with ``feature_names`` (the student's),
@@ -104,7 +134,7 @@ def teacher_probabilities(teacher: BaseEstimator, X: Any, labels: np.ndarray, cl
             teacher.fit(X, labels, sample_weight=sample_weight)
         else:
             teacher.fit(X, labels)
-        proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
+        proba = np.asarray(teacher.predict_proba(X if X_predict is None else X_predict), dtype=np.float64)
     except TransferkitError:
         raise
     except Exception as exc:  # any classifier: the cause goes in the message
@@ -152,6 +182,11 @@ class Distill(FullFineTune):
     label_weight : float in [0, 1], default=0.5
         Weight of the labels' cross-entropy (Hinton's alpha); ``1 - label_weight`` weighs the teacher's
         term, scaled by ``temperature**2``. 1 is plain fine-tuning, 0 learns from the teacher alone.
+    teacher_cv : int >= 2 or None, default=None
+        None: the teacher is fitted on the whole training split and its targets are its probabilities of the
+        rows it was fitted on. An int: out-of-fold targets, each row's from a teacher fitted on the other
+        ``teacher_cv - 1`` stratified folds (``teacher_cv`` extra teacher fits; every class needs that many
+        rows). Only for a teacher fitted here, not a saved or frozen one (already fitted on other data).
     """
 
     cli_name = "distill"
@@ -159,6 +194,7 @@ class Distill(FullFineTune):
     teacher: Any = None
     temperature: float = 2.0
     label_weight: float = 0.5
+    teacher_cv: int | None = None
 
     def _check(self) -> None:
         super()._check()
@@ -174,6 +210,10 @@ class Distill(FullFineTune):
                                 f"model folder; got {type(self.teacher).__name__} {self.teacher!r:.60}")
         elif isinstance(self.teacher, os.PathLike) and _saved_model(self.teacher) is None:
             raise StrategyError(f"teacher {str(self.teacher)!r} is no saved model folder (it holds no transferkit.json)")
+        if self.teacher_cv is not None and (_saved_model(self.teacher) is not None or _is_frozen(self.teacher)):
+            raise StrategyError("teacher_cv refits the teacher on folds of the training split, but this teacher is "
+                                "used as fitted (a saved model folder or a FrozenEstimator); drop teacher_cv, or give "
+                                "an unfitted teacher")
         if self.augment is not None and (self.augment.mixup > 0 or self.augment.cutmix > 0):
             raise StrategyError("Distill cannot use MixUp/CutMix: they mix the labels of a batch, not the "
                                 "teacher's targets; set mixup=0 and cutmix=0 (other augmentation is fine)")
@@ -189,7 +229,11 @@ class Distill(FullFineTune):
     def train_targets(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
         classes = np.arange(ctx.n_classes) if ctx.classes is None else np.asarray(ctx.classes)
         teacher = teacher_estimator(self.teacher, ctx)
-        proba = teacher_probabilities(teacher, X, classes[y], classes, sample_weight, ctx.feature_names)
+        if self.teacher_cv is None:
+            proba = teacher_probabilities(teacher, X, classes[y], classes, sample_weight, ctx.feature_names)
+        else:
+            proba = out_of_fold_probabilities(teacher, X, classes[y], classes, sample_weight, self.teacher_cv,
+                                              ctx.random_state)
         ctx.info["teacher"] = str(_saved_model(self.teacher) or (self.teacher if isinstance(self.teacher, str)
                                                                  else type(self.teacher).__name__))
         ctx.info["teacher_train_accuracy"] = float(np.mean(proba.argmax(axis=1) == y))
