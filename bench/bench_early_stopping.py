@@ -13,7 +13,9 @@ decay, batch 32) on the same ``per_class`` labelled rows per class, four ways:
 * **no validation, >= min_steps steps**: as many epochs as it takes for ``min_steps`` optimiser steps (at least 10);
 * **early stopping, >= min_steps steps**: the same on the 90% that trains, with the 10% validation split;
 * **early stopping on validation accuracy, >= min_steps steps**: the same, stopping on (and restoring the best
-  epoch by) the validation accuracy instead of the loss (``monitor="val_accuracy"``).
+  epoch by) the validation accuracy instead of the loss (``monitor="val_accuracy"``);
+* **early stopping, then refit on every row**: the early-stopping run chooses the epoch count, then a second
+  run trains on every row (validation rows included) for that many epochs (``refit=True``).
 
 ``--only TEXT ...`` runs only the settings whose names contain one of the texts (``--table`` takes several
 results files and tabulates them together).
@@ -36,7 +38,8 @@ import numpy as np
 
 SETTINGS = ("early stopping, 10 epochs", "no validation, 10 epochs",
             "no validation, >= {steps} steps", "early stopping, >= {steps} steps",
-            "early stopping on validation accuracy, >= {steps} steps")
+            "early stopping on validation accuracy, >= {steps} steps",
+            "early stopping, then refit on every row, >= {steps} steps")
 
 
 def _epochs(n_train: int, min_steps: int, batch_size: int = 32) -> int:
@@ -54,7 +57,8 @@ def settings(n: int, min_steps: int) -> dict[str, dict[str, Any]]:
             SETTINGS[2].format(steps=min_steps): {**full, "epochs": _epochs(n, min_steps)},
             SETTINGS[3].format(steps=min_steps): {**early, "epochs": _epochs(n_fit, min_steps)},
             SETTINGS[4].format(steps=min_steps): {**early, "epochs": _epochs(n_fit, min_steps),
-                                                  "monitor": "val_accuracy"}}
+                                                  "monitor": "val_accuracy"},
+            SETTINGS[5].format(steps=min_steps): {**early, "epochs": _epochs(n_fit, min_steps), "refit": True}}
 
 
 def _data(dataset: str, per_class: int, seed: int) -> tuple[Any, Any, dict[str, Any]]:
@@ -104,6 +108,7 @@ def run(dataset: str, per_class: list[int], seeds: list[int], min_steps: int,
                 row = {"dataset": dataset, "per_class": n, "seed": seed, "setting": name, "n_train": len(train.y),
                        "validation_size": int(model.fit_info_.get("validation_size", 0)),
                        "epochs": params["epochs"], "epochs_run": len(history.epochs), "best_epoch": history.best_epoch,
+                       "early_stopping": model.fit_info_.get("early_stopping"),
                        "accuracy": float(accuracy_score(test.y, model.predict(test.X))), "fit_s": fit_s}
                 rows.append(row)
                 done[key] = row

@@ -193,3 +193,49 @@ def test_describe_fit_reads_a_fitted_estimator() -> None:
     assert describe_fit(fine) == "trained 34 epochs on every training row (no rows held out for early stopping)"
     assert describe_fit(TransferClassifier(backbone="tiny-mlp", cache=False, strategy="linear").fit(X, y)) is None
     assert describe_fit(TransferClassifier(backbone="tiny-mlp")) is None  # not fitted
+
+
+def test_refit_trains_every_row_for_the_best_epoch_count_of_the_early_stopping_run() -> None:
+    X, y = blobs(20, n_features=3)
+    X = X + np.random.default_rng(0).normal(scale=3.0, size=X.shape)  # overlapping: the validation loss turns up
+    common = {"batch_size": 8, "min_val_size": 0, "patience": 2, "lr": 0.3, "head_lr": 0.3}
+    first = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                               strategy=FullFineTune(epochs=12, **common)).fit(X, y)
+    best = first.model_.history.best_epoch
+    assert first.model_.history.stopped_early and best is not None and best < 11
+    refit = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                               strategy=FullFineTune(epochs=12, refit=True, **common)).fit(X, y)
+    stopping = refit.fit_info_["early_stopping"]
+    assert stopping == {"validation_size": 4, "monitor": "val_loss", "epochs": 12,
+                        "epochs_run": len(first.model_.history.epochs), "best_epoch": best, "stopped_early": True}
+    assert refit.fit_info_["validation_size"] == 0 and len(refit.model_.history.epochs) == best + 1
+    # the network kept is the one a plain fit on every row for that many epochs trains
+    plain = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                               strategy=FullFineTune(epochs=best + 1, val_fraction=0.0, **common)).fit(X, y)
+    np.testing.assert_allclose(refit.predict_proba(X), plain.predict_proba(X), atol=1e-6)
+    assert describe_fit(refit) == (f"early stopping on 4 held-out rows: stopped after {stopping['epochs_run']} of 12 "
+                                   f"epochs, best epoch {best + 1}; then refitted on every training row for {best + 1} "
+                                   "epochs")
+    with pytest.raises(StrategyError, match=r"^refit must be True or False, got 'yes'$"):
+        _fit(FullFineTune(refit="yes"))  # type: ignore[arg-type]
+    # no validation split (below the floor): nothing to refit
+    small = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
+                               strategy=FullFineTune(epochs=3, refit=True, batch_size=8)).fit(X, y)
+    assert "early_stopping" not in small.fit_info_ and len(small.model_.history.epochs) == 3
+
+
+def test_cli_refit_flag(tmp_path: Path) -> None:
+    import pandas as pd
+
+    X, y = blobs(20, n_features=3)
+    pd.DataFrame(X, columns=list("abc")).assign(label=y).to_csv(tmp_path / "t.csv", index=False)
+    common = ["-b", "tiny-mlp", "--no-cache", "--no-progress", "--holdout", "0"]
+    code, text = run_cli("fit", tmp_path / "t.csv", *common, "-s", "finetune", "--epochs", "2", "--min-val-size", "0",
+                         "--refit", "-o", tmp_path / "m")
+    assert code == 0, text
+    assert "then refitted on every training row for" in text
+    from transferkit import load_model
+
+    assert load_model(tmp_path / "m").strategy.refit is True
+    code, text = run_cli("fit", tmp_path / "t.csv", *common, "-s", "linear", "--refit", "-o", tmp_path / "never")
+    assert code == 2 and "--refit does not apply to strategy 'linear'" in text and not (tmp_path / "never").exists()

@@ -166,6 +166,9 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
         click.option("--monitor", type=click.Choice(["val_loss", "val_accuracy", "val_f1"]), default=None,
                      help="Fine-tuning: what early stopping watches and which epoch's weights are kept (default "
                           "val_loss)."),
+        click.option("--refit", is_flag=True, default=None,
+                     help="Fine-tuning: after early stopping, train again on every row for the best epoch count; "
+                          "auto: refit the chosen fine-tuned model on all the data even past --budget."),
         click.option("--min-val-size", type=click.IntRange(min=0), default=None,
                      help="Fine-tuning: fewest validation rows worth stopping on; below it every row trains for "
                           "all epochs."),
@@ -303,6 +306,7 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
 
     return {"epochs": kw["epochs"], "lr": kw["lr"], "batch_size": kw["batch_size"],
             "val_fraction": kw["val_fraction"], "patience": kw["patience"], "monitor": kw["monitor"],
+            "refit": kw["refit"],
             "min_val_size": kw["min_val_size"],
             "n_frozen": kw["freeze"],
             "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"],

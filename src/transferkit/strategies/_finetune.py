@@ -144,10 +144,20 @@ def describe_training(info: dict[str, Any], history: History | None) -> str | No
     >>> describe_training({"epochs": 10, "validation_size": 100, "monitor": "val_accuracy"},
     ...                   History(epochs=[{}] * 10, best_epoch=8))
     'early stopping on 100 held-out rows (watching validation accuracy): ran all 10 epochs, the weights of epoch 9 kept'
+    >>> describe_training({"epochs": 3, "validation_size": 0, "early_stopping": {"validation_size": 300, "epochs": 10,
+    ...                    "epochs_run": 6, "best_epoch": 2, "stopped_early": True}}, History(epochs=[{}] * 3))
+    'early stopping on 300 held-out rows: stopped after 6 of 10 epochs, best epoch 3; then refitted on every training row for 3 epochs'
     """
     if history is None or "epochs" not in info:
         return None
     planned, ran = int(info["epochs"]), len(history.epochs)
+    if "early_stopping" in info:  # refit: the first run chose the length
+        first = info["early_stopping"]
+        watch = _MONITORED.get(first.get("monitor", "val_loss"), "")
+        stop = (f"stopped after {first['epochs_run']} of {first['epochs']} epochs" if first["stopped_early"]
+                else f"ran all {first['epochs']} epochs")
+        return (f"early stopping on {first['validation_size']} held-out rows{watch}: {stop}, best epoch "
+                f"{first['best_epoch'] + 1}; then refitted on every training row for {ran} epochs")
     if not info.get("validation_size"):
         return f"trained {ran} epochs on every training row (no rows held out for early stopping)"
     stop = f"stopped after {ran} of {planned} epochs" if history.stopped_early else f"ran all {planned} epochs"
@@ -168,7 +178,7 @@ def describe_fit(estimator: Any) -> str | None:
 
 #: Parameters added after checkpoints were written, left out of a run's key while at their default so that
 #: those checkpoints still resume.
-_KEYLESS_DEFAULTS = {("monitor", "val_loss")}
+_KEYLESS_DEFAULTS = {("monitor", "val_loss"), ("refit", False)}
 
 #: What each parameter of :class:`FullFineTune` accepts (checked in ``fit``, before any work).
 FINETUNE_PARAMS: dict[str, Rule] = {
@@ -192,6 +202,7 @@ FINETUNE_PARAMS: dict[str, Rule] = {
     "bss": Number(low=0),
     "bn_eval": Flag(),
     "resume": Flag(),
+    "refit": Flag(),
 }
 
 
@@ -233,6 +244,11 @@ class FullFineTune(Strategy):
         Held out (stratified) for early stopping; 0 trains for all epochs without validation.
     patience : int >= 1, default=3
         Epochs without improvement of ``monitor`` before stopping.
+    refit : bool, default=False
+        After early stopping, train again from the pretrained weights on every row (the held-out ones too)
+        for as many epochs as the best epoch found (its schedule spanning them), and keep that network: the
+        split then only chooses the length (as AutoGluon's refit on all data). The second run is at most as
+        long as the first; without a validation split there is nothing to refit.
     monitor : {"val_loss", "val_accuracy", "val_f1"}, default="val_loss"
         What early stopping watches on the validation split, and which epoch's weights are restored: the
         cross-entropy, the accuracy or the macro-F1 (with several tasks, their means over tasks). Ties of
@@ -291,6 +307,7 @@ class FullFineTune(Strategy):
     val_fraction: float = 0.1
     patience: int = 3
     monitor: str = "val_loss"
+    refit: bool = False
     min_val_size: int = 100
     max_grad_norm: float | None = 1.0
     label_smoothing: float = 0.0
@@ -422,9 +439,24 @@ class FullFineTune(Strategy):
             if run.trainer.resumed_from is not None:
                 ctx.info["resumed_from"] = str(run.trainer.resumed_from)
             net = run.trainer.unwrapped_model.cpu().eval()
+        if self.refit and run.val_loader is not None:
+            return self.refit_on_every_row(ctx, X, y, sample_weight, history)
         for p in net.parameters():
             p.requires_grad_(False)
         return self.finish(net, ctx, history)  # type: ignore[arg-type]
+
+    def refit_on_every_row(self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None,
+                           history: History) -> NetModel:
+        """``refit``: the same strategy again, without a validation split, for the best epoch count of the run
+        whose ``history`` early stopping ended; that run is recorded in ``fit_info_["early_stopping"]``."""
+        from sklearn.base import clone
+
+        best = history.best_epoch if history.best_epoch is not None else len(history.epochs) - 1
+        ctx.info["early_stopping"] = {
+            "validation_size": ctx.info["validation_size"], "monitor": self.monitor, "epochs": ctx.info["epochs"],
+            "epochs_run": len(history.epochs), "best_epoch": best, "stopped_early": history.stopped_early}
+        again = clone(self).set_params(val_fraction=0.0, epochs=best + 1, refit=False)
+        return again.fit_transfer(ctx, X, y, sample_weight)
 
     def check_precision(self, ctx: FitContext) -> None:
         """fp16 autocast needs a GPU: on a CPU it would silently train in float32."""
