@@ -248,7 +248,9 @@ class FullFineTune(Strategy):
         After early stopping, train again from the pretrained weights on every row (the held-out ones too)
         for as many epochs as the best epoch found (its schedule spanning them), and keep that network: the
         split then only chooses the length (as AutoGluon's refit on all data). The second run is at most as
-        long as the first; without a validation split there is nothing to refit.
+        long as the first; without a validation split there is nothing to refit. On Fashion-MNIST (1,000 and
+        3,000 rows) it was no more accurate than early stopping and less than training every row for all
+        epochs (docs/finetuning.md, "How long a fit trains").
     monitor : {"val_loss", "val_accuracy", "val_f1"}, default="val_loss"
         What early stopping watches on the validation split, and which epoch's weights are restored: the
         cross-entropy, the accuracy or the macro-F1 (with several tasks, their means over tasks). Ties of
