@@ -185,6 +185,11 @@ def test_monitor_decides_which_epoch_is_kept_and_a_default_monitor_keeps_older_r
     keys = {m: FullFineTune(monitor=m).run_key(ctx, np.zeros((2, 2)), "tabular", np.array([0, 1]), None)  # type: ignore[arg-type]
             for m in ("val_loss", "val_accuracy")}
     assert keys["val_loss"] != keys["val_accuracy"]
+    # unhashable parameter values (a list of LoRA target modules, an Augment) still make a key
+    from transferkit.strategies import Augment, LoRA
+
+    for strategy in (LoRA(target_modules=["stem.0"]), FullFineTune(augment=Augment(rotation=10))):
+        assert len(strategy.run_key(ctx, np.zeros((2, 2)), "tabular", np.array([0, 1]), None)) == 64  # type: ignore[arg-type]
 
 
 def test_describe_fit_reads_a_fitted_estimator() -> None:
@@ -209,6 +214,7 @@ def test_refit_trains_every_row_for_the_best_epoch_count_of_the_early_stopping_r
     assert stopping == {"validation_size": 4, "monitor": "val_loss", "epochs": 12,
                         "epochs_run": len(first.model_.history.epochs), "best_epoch": best, "stopped_early": True}
     assert refit.fit_info_["validation_size"] == 0 and len(refit.model_.history.epochs) == best + 1
+    assert "monitor" not in refit.fit_info_  # the kept run held nothing out
     # the network kept is the one a plain fit on every row for that many epochs trains
     plain = TransferClassifier(backbone="tiny-mlp", cache=False, random_state=0,
                                strategy=FullFineTune(epochs=best + 1, val_fraction=0.0, **common)).fit(X, y)

@@ -178,7 +178,7 @@ def describe_fit(estimator: Any) -> str | None:
 
 #: Parameters added after checkpoints were written, left out of a run's key while at their default so that
 #: those checkpoints still resume.
-_KEYLESS_DEFAULTS = {("monitor", "val_loss"), ("refit", False)}
+_KEYLESS_DEFAULTS: dict[str, Any] = {"monitor": "val_loss", "refit": False}
 
 #: What each parameter of :class:`FullFineTune` accepts (checked in ``fit``, before any work).
 FINETUNE_PARAMS: dict[str, Rule] = {
@@ -422,7 +422,7 @@ class FullFineTune(Strategy):
 
         h = hashlib.sha256(json.dumps({k: repr(v) for k, v in sorted(self.get_params(deep=False).items())
                                        if k not in ("checkpoint_dir", "resume")
-                                       and (k, v) not in _KEYLESS_DEFAULTS}).encode())
+                                       and not (k in _KEYLESS_DEFAULTS and v == _KEYLESS_DEFAULTS[k])}).encode())
         h.update(f"{ctx.backbone}|{ctx.pretrained}|{ctx.image_size}|{ctx.max_length}|{ctx.random_state}|"
                  f"{ctx.weights}|{ctx.in_features}".encode())
         if ctx.task_sizes is not None:  # (one task: the key of earlier versions, so their checkpoints resume)
@@ -457,6 +457,7 @@ class FullFineTune(Strategy):
         ctx.info["early_stopping"] = {
             "validation_size": ctx.info["validation_size"], "monitor": self.monitor, "epochs": ctx.info["epochs"],
             "epochs_run": len(history.epochs), "best_epoch": best, "stopped_early": history.stopped_early}
+        ctx.info.pop("monitor", None)  # the refit watches nothing
         again = clone(self).set_params(val_fraction=0.0, epochs=best + 1, refit=False)
         return again.fit_transfer(ctx, X, y, sample_weight)
 
