@@ -168,7 +168,7 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                           "val_loss)."),
         click.option("--refit", is_flag=True, default=None,
                      help="Fine-tuning: after early stopping, train again on every row for the best epoch count; "
-                          "auto: refit the chosen fine-tuned model on all the data even past --budget."),
+                          "auto: refit the chosen fine-tuned model on all the data whatever the time budget."),
         click.option("--min-val-size", type=click.IntRange(min=0), default=None,
                      help="Fine-tuning: fewest validation rows worth stopping on; below it every row trains for "
                           "all epochs."),
