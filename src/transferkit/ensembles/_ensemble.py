@@ -222,10 +222,7 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
             ensemble = self._ensemble(modality, modality_of, seed=seed)
             if sample_weight is not None:
                 check_weighted(ensemble)
-                ensemble.fit(X, y, sample_weight=sample_weight)
-            else:
-                ensemble.fit(X, y)
-            self.ensemble_ = ensemble
+            self.ensemble_ = ensemble.fit(X, y, sample_weight=sample_weight)
         self.classes_ = self.ensemble_.classes_
         self.modality_ = modality
         self.random_seed_ = seed

@@ -114,8 +114,8 @@ def teacher_probabilities(teacher: BaseEstimator, X: Any, labels: np.ndarray, cl
                           X_predict: Any = None) -> np.ndarray:
     """Fit ``teacher`` on ``X``, ``labels`` (with ``sample_weight`` when its ``fit`` takes it; a frozen
     teacher ignores both) and return its probabilities of ``X`` (or of ``X_predict``, other items), one
-    column per entry of ``classes`` in that order. Classes the student does not have are dropped and each row renormalised; a class of the
-    student that the teacher does not know is a :class:`StrategyError`.
+    column per entry of ``classes`` in that order. Classes the student does not have are dropped and each
+    row renormalised; a class of the student that the teacher does not know is a :class:`StrategyError`.
 
     A fitted table teacher that knows its columns' names gets ``X`` with ``feature_names`` (the student's),
     so it matches them by name; without them, in the student's column order."""
