@@ -304,9 +304,7 @@ class DeepDA(FullFineTune):
             _, val_local = validation_split(y[src_lab], self.val_fraction, ctx.random_state, self.min_val_size)
             val_idx = None if val_local is None else src_lab[val_local]
             train_rows = np.setdiff1d(np.arange(len(y)), val_idx if val_idx is not None else [])
-            ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
-            if val_idx is not None:
-                ctx.info["monitor"] = self.monitor
+            self.record_split(ctx, val_idx)
             train_loader = domain_loader(X, y, domain, preprocess=self.train_preprocess(backbone),
                                          batch_size=self.batch_size, seed=ctx.random_state, rows=train_rows, weights=w)
             val_loader = None

@@ -150,20 +150,23 @@ def describe_training(info: dict[str, Any], history: History | None) -> str | No
     """
     if history is None or "epochs" not in info:
         return None
-    planned, ran = int(info["epochs"]), len(history.epochs)
+    ran = len(history.epochs)
     if "early_stopping" in info:  # refit: the first run chose the length
         first = info["early_stopping"]
-        watch = _MONITORED.get(first.get("monitor", "val_loss"), "")
-        stop = (f"stopped after {first['epochs_run']} of {first['epochs']} epochs" if first["stopped_early"]
-                else f"ran all {first['epochs']} epochs")
-        return (f"early stopping on {first['validation_size']} held-out rows{watch}: {stop}, best epoch "
+        return (f"{_stopping(first, first['epochs_run'], first['stopped_early'])}, best epoch "
                 f"{first['best_epoch'] + 1}; then refitted on every training row for {ran} epochs")
     if not info.get("validation_size"):
         return f"trained {ran} epochs on every training row (no rows held out for early stopping)"
-    stop = f"stopped after {ran} of {planned} epochs" if history.stopped_early else f"ran all {planned} epochs"
     best = "" if history.best_epoch is None else f", the weights of epoch {history.best_epoch + 1} kept"
+    return f"{_stopping(info, ran, history.stopped_early)}{best}"
+
+
+def _stopping(info: dict[str, Any], ran: int, stopped_early: bool) -> str:
+    """What early stopping on ``info``'s validation rows did (watching ``info``'s monitor) in ``ran`` epochs."""
+    planned = int(info["epochs"])
+    stop = f"stopped after {ran} of {planned} epochs" if stopped_early else f"ran all {planned} epochs"
     watch = _MONITORED.get(info.get("monitor", "val_loss"), "")
-    return f"early stopping on {info['validation_size']} held-out rows{watch}: {stop}{best}"
+    return f"early stopping on {info['validation_size']} held-out rows{watch}: {stop}"
 
 
 #: How :func:`describe_training` names what early stopping watched (nothing for the default, the loss).
@@ -480,9 +483,7 @@ class FullFineTune(Strategy):
         net = backbone.with_head(ctx.n_classes, generator=gen)
         self.prepare(net, ctx.backbone)
         train_idx, val_idx = validation_split(y, self.val_fraction, ctx.random_state, self.min_val_size)
-        ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
-        if val_idx is not None:
-            ctx.info["monitor"] = self.monitor
+        self.record_split(ctx, val_idx)
         take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
         w = self.sample_weights(y, sample_weight)
         X_train, w_train = take(train_idx), None if w is None else w[train_idx]
@@ -503,6 +504,12 @@ class FullFineTune(Strategy):
                           self.task_loss(ctx), terms=self.loss_terms(net),
                           callbacks=self.callbacks(val_loader is not None), metrics=self.metrics(ctx))
         return TrainingRun(net, trainer, self.param_groups(net), train_loader, val_loader)
+
+    def record_split(self, ctx: FitContext, val_idx: np.ndarray | None) -> None:
+        """``fit_info_``'s record of the validation split: its size, and what early stopping watches on it."""
+        ctx.info["validation_size"] = 0 if val_idx is None else len(val_idx)
+        if val_idx is not None:
+            ctx.info["monitor"] = self.monitor
 
     def sample_weights(self, y: np.ndarray, sample_weight: np.ndarray | None,
                        labelled: np.ndarray | None = None) -> np.ndarray | None:
