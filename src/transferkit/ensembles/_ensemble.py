@@ -25,10 +25,13 @@ from ._members import (
     BASELINE_SPEC,
     EnsembleError,
     NamedMember,
+    check_pair_names,
     check_probabilities,
     check_weighted,
+    estimator_pairs,
     member_estimator,
     member_modality,
+    replace_pairs,
     with_head,
 )
 from ._modality import fit_modality, member_specs
@@ -158,9 +161,36 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         if self.method not in METHODS:
             raise EnsembleError(f"unknown ensemble method {self.method!r}; choose one of: {', '.join(METHODS)}")
         check_folds(self.cv, error=EnsembleError)
+        check_pair_names(self.members, set(self._get_param_names()))
         n = self.n_estimators
         if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
             raise EnsembleError(f"n_estimators must be a positive integer, got {n!r}")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The parameters; with ``deep``, each member given as a (name, estimator) pair also as ``<name>``,
+        and its parameters as ``<name>__<param>`` (as scikit-learn's ``VotingClassifier`` exposes its
+        estimators), so ``GridSearchCV`` can search a member's settings. Spec-string members are built at
+        fit and have none here: give a member as a pair to search it."""
+        out = super().get_params(deep=deep)
+        if deep:
+            for name, est in estimator_pairs(self.members):
+                if name in out or "__" in name:  # fit refuses such a name, with the reason
+                    continue
+                out[name] = est
+                out.update({f"{name}__{key}": value for key, value in est.get_params(deep=True).items()})
+        return out
+
+    def set_params(self, **params: Any) -> TransferEnsemble:
+        """Set parameters: ``members`` first, then ``<name>=estimator`` replaces that pair's estimator (in a
+        new list: the one given is not changed), then the rest, ``<name>__<param>`` included."""
+        if "members" in params:
+            self.members = params.pop("members")
+        own = set(self._get_param_names())
+        names = {n for n, _ in estimator_pairs(self.members) if n not in own and "__" not in n}
+        new = {key: params.pop(key) for key in list(params) if key in names}
+        if new:
+            self.members = replace_pairs(self.members, new)
+        return super().set_params(**params)
 
     def named_members(self) -> list[tuple[str, BaseEstimator]]:
         """The members as (name, unfitted estimator), heads swapped for bagging and boosting, seeded with

@@ -98,6 +98,34 @@ def member_modality(specs: list[str]) -> tuple[str | None, str]:
     return None, ""
 
 
+def estimator_pairs(members: Any) -> list[tuple[str, BaseEstimator]]:
+    """The (name, estimator) pairs among ``members``, in order; spec strings are left out (their estimators
+    are built at fit, so they have no parameters to expose)."""
+    if isinstance(members, str) or not isinstance(members, list | tuple):
+        return []
+    return [m for m in members if isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str)
+            and hasattr(m[1], "get_params")]
+
+
+def check_pair_names(members: Any, reserved: set[str]) -> None:
+    """Member names reachable as ``<name>__<param>``: none may contain ``__`` or be one of the ensemble's
+    own parameters (``reserved``), or scikit-learn's ``set_params`` could not tell them apart."""
+    for name, _ in estimator_pairs(members):
+        if "__" in name:
+            raise EnsembleError(f"ensemble member name {name!r} contains '__', which scikit-learn's parameter "
+                                "names use to reach a member's parameters; rename the member")
+        if name in reserved:
+            raise EnsembleError(f"ensemble member name {name!r} is also a parameter of the ensemble; rename the "
+                                "member")
+
+
+def replace_pairs(members: list[Any] | tuple[Any, ...], new: dict[str, Any]) -> list[Any] | tuple[Any, ...]:
+    """``members`` with the estimator of each pair named in ``new`` replaced, order and container type kept
+    (a new container: the one given is not changed)."""
+    out = [(m[0], new[m[0]]) if isinstance(m, tuple) and len(m) == 2 and m[0] in new else m for m in members]
+    return tuple(out) if isinstance(members, tuple) else out
+
+
 def check_probabilities(pairs: list[tuple[str, BaseEstimator]], method: str) -> None:
     """Every member has ``predict_proba``, which every ensemble ``method`` combines: a member without it is
     named before anything is fitted, with the way to give it probabilities (``SVC(probability=True)`` is
