@@ -18,8 +18,8 @@ def test_add_audit_renders_every_check_and_the_flagged_items() -> None:
     for check in result.findings:
         assert f"<td>{check}</td>" in html
     listed = html.split("<p>exact-duplicates:")[1]
-    assert ("<tr><td>1</td><td>so &lt;b&gt;good&lt;/b&gt; &amp; &quot;fine&quot;</td><td>pos</td>"
-            "<td>same content as item 0</td></tr>") in listed
+    assert ('<tr><td>1</td><td class="t">so &lt;b&gt;good&lt;/b&gt; &amp; &quot;fine&quot;</td><td class="t">pos</td>'
+            '<td class="t">same content as item 0</td></tr>') in listed  # words, left-aligned
     assert dup not in html and "<b>" not in html
     assert "removes 2 of 5 items" in html  # the duplicate and the empty text
     assert 'class="negative"' in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,22 @@ def test_quick_demo_runs_on_packaged_weights_and_data(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "demo" / "results.json").read_text())
     image = next(v for k, v in results.items() if k.startswith("Images"))
     assert image["models"]["efficientnet-lite0 linear probe"]["pooled"]["accuracy"] > 0.5
+    # the outcome comes first: one summary row per model of both halves, each verdict as its half measured it
+    first = html.index("<h2>")
+    assert html[first:].startswith("<h2>Summary</h2>")
+    summary = html[first:html.index("<h2>", first + 1)]
+    def said(gain: dict | None) -> str:
+        if gain is None:
+            return "(the baseline)"
+        low, high = gain["accuracy"]["low"], gain["accuracy"]["high"]
+        return "transfer helps" if low > 0 else "negative transfer" if high < 0 else "no clear difference"
+
+    for half in results.values():
+        for name in half["models"]:
+            verdict = said(half["gains"].get(name))
+            assert re.search(f'<td class="t">{re.escape(name)}</td>.*?<td class="t">{re.escape(verdict)}</td>',
+                             summary), (name, verdict)
+    assert summary.count("<tr>") == 1 + sum(len(h["models"]) for h in results.values())
 
 
 def test_the_default_backbone_follows_the_data(tmp_path: Path) -> None:

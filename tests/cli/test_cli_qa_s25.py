@@ -54,7 +54,7 @@ def test_adapt_distances_before_and_after_are_on_one_scale() -> None:
     data = small.to_dict()
     assert data["distance_spaces"] == small.spaces and "standardised" in data["distance_scale"]
     html = adaptation_report(small, tsne=False).render()
-    assert "<th>space</th>" in html and "source recoloured by CORAL (5 dims)" in html
+    assert '<th class="t">space</th>' in html and "source recoloured by CORAL (5 dims)" in html
     assert f"<td>{after['coral']:.3g}</td>" in html  # 3 significant digits, not a fixed 4 decimals
 
 

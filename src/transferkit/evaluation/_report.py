@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,25 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:11
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
 .meta{color:#666;font-size:.9em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f4f4f4}
-td:first-child,th:first-child{text-align:left}.verdict{padding:.8em 1em;border-radius:6px;margin:1em 0;font-weight:600}
+td:first-child,th:first-child,.t{text-align:left}.verdict{padding:.8em 1em;border-radius:6px;margin:1em 0;font-weight:600}
 .positive{background:#e6f4ea;border-left:6px solid #2e7d32}.negative{background:#fdecea;border-left:6px solid #c62828}
 .inconclusive{background:#fff8e1;border-left:6px solid #f9a825}img{max-width:100%}figure{margin:.8em 0}
 figcaption{color:#555;font-size:.88em}.grid{display:flex;flex-wrap:wrap;gap:1em}code{background:#f4f4f4;padding:0 .2em}
 """
+
+
+#: A cell that reads as a figure (a number, a signed gain, a dash for none): right-aligned with the numbers.
+_FIGURE = re.compile(r"[+\-\u2212]?(\d|\.\d|nan$|inf$)|\u2014$")
+
+
+def _is_text(v: Any) -> bool:
+    """Whether a cell holds words (a name, a description, a path) rather than a figure."""
+    if isinstance(v, bool | np.bool_):
+        return True
+    if isinstance(v, int | float | np.number) or v is None:
+        return False
+    text = str(v).strip()
+    return bool(text) and not _FIGURE.match(text)
 
 
 def _fmt(v: Any) -> str:
@@ -54,9 +69,18 @@ class Report:
         if not rows:
             return self
         columns = list(columns or rows[0].keys())
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
+        # a column of words reads left-aligned, figures right-aligned (the first column is left-aligned by the CSS)
+        cls = {c: ' class="t"' if i and any(_is_text(r.get(c)) for r in rows) else "" for i, c in enumerate(columns)}
+        head = "".join(f"<th{cls[c]}>{html.escape(c)}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td{cls[c]}>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>"
+                       for r in rows)
         self.parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        return self
+
+    def splice(self, at: int, other: Report) -> Report:
+        """Insert ``other``'s sections before this report's section number ``at`` (``len(report.parts)``
+        noted earlier): a summary written once the results are known can still come first."""
+        self.parts[at:at] = other.parts
         return self
 
     def figure(self, png: bytes, caption: str = "") -> Report:
