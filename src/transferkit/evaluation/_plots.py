@@ -17,7 +17,7 @@ def _figure(w: float, h: float) -> Any:
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)  # long tick labels never clip the axis title
     return buf.getvalue()
 
 

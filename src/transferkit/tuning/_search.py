@@ -25,6 +25,7 @@ from ..data._validation import check_folds
 from ..errors import DataError, error_cause
 from ..evaluation._evaluate import folds_note
 from ._errors import TuningError
+from ._interrupt import Interrupt
 from ._journal import recording_worker
 from ._prefix import FoldPrefix
 from ._space import HEADS, Space, check_space, default_space, grid_size, make_head, space_grid, space_to_dict
@@ -357,16 +358,20 @@ def fold_scorer(scoring: str) -> Any:
 
 
 def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: np.ndarray,
-                   splits: list[tuple[np.ndarray, np.ndarray]], scoring: str) -> Any:
+                   splits: list[tuple[np.ndarray, np.ndarray]], scoring: str,
+                   interrupt: Interrupt | None = None) -> Any:
     """The Optuna objective: mean CV score of ``head`` with the trial's parameters, reported per fold.
 
     The pipeline steps before the first searched one are fitted once per fold, and an L2 logistic
     regression on at most half as many rows as features is fitted in the span of its rows
     (:class:`~transferkit.tuning._prefix.FoldPrefix`); a logistic-regression head starts each fold's fit
     from the earlier solutions of that fold (:class:`~transferkit.tuning._warm.WarmStarts`). Each
-    reaches the same optimum as a plain fit, in less time.
+    reaches the same optimum as a plain fit, in less time. With ``interrupt``, Ctrl-C stops a fold's fit at
+    once and nothing else mid-way (:class:`~transferkit.tuning._interrupt.Interrupt`).
     """
     import optuna
+
+    interrupt = interrupt or Interrupt()  # not entered: it never sees a signal, and checks nothing
 
     scorer = fold_scorer(scoring)
     warm = WarmStarts() if warm_startable(head) else None
@@ -381,16 +386,17 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
         configured = fixed.split(clone(head).set_params(**params))
         for step, (tr, te) in enumerate(splits):
             model = copy.deepcopy(configured)  # unfitted: a copy is a clone, without re-reading every parameter
-            X_train, X_test = fixed.transform(step, features[tr], y[tr], features[te], model)
-            fold = (step, X_train.shape[1])  # warm starts only from solutions of the same width
-            if warm is not None:
-                warm.prime(model, fold, params)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(X_train, y[tr])
-            if warm is not None:
-                warm.remember(model, fold, params)
-            scores.append(float(scorer(model, X_test, y[te])))
+            with interrupt.fitting():
+                X_train, X_test = fixed.transform(step, features[tr], y[tr], features[te], model)
+                fold = (step, X_train.shape[1])  # warm starts only from solutions of the same width
+                if warm is not None:
+                    warm.prime(model, fold, params)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model.fit(X_train, y[tr])
+                if warm is not None:
+                    warm.remember(model, fold, params)
+                scores.append(float(scorer(model, X_test, y[te])))
             if prunable and step < len(splits) - 1:
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
@@ -561,13 +567,15 @@ def tune(
         # Random and TPE draw afresh on resume (a new seed: random_state + the number of the first trial they
         # sample); the grid keeps its seed, as it numbers its points.
         study.sampler = _sampler(sampler, parsed, random_state)
-        objective = make_objective(template, parsed, features, y, splits, scoring)
+        interrupt = Interrupt()
+        objective = make_objective(template, parsed, features, y, splits, scoring, interrupt)
         ran: list[int] = []  # this process's trials (the study's count includes other workers')
         callbacks = [_stop_at(target, ran)]
         callbacks += [_print_trial] if verbose else []
+        callbacks += [interrupt.after_trial]  # last: the trial is stored and counted
         t1 = time.perf_counter()
         if remaining:
-            with one_blas_thread():
+            with one_blas_thread(), interrupt:
                 study.optimize(recording_worker(_recording_failures(objective), backing), n_trials=remaining,
                                timeout=timeout, catch=TRIAL_ERRORS, callbacks=callbacks)
         search_seconds = time.perf_counter() - t1
