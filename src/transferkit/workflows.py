@@ -157,7 +157,7 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
     table holds are never read as features, and come back as the labels, a DataFrame with one column per
     task (values as given, empty cells included); ``label_column`` is not used."""
     from .data._dataset import load_table_file
-    from .data._tables import read_table
+    from .data._tables import read_table, read_table_verbatim
     from .data._validation import missing_positions
     from .errors import NoClassFoldersError
 
@@ -193,7 +193,11 @@ def read_new_data(spec: str | Path, model: Any, where: str, *, text_column: str 
                                                     image_column=None, modality=None, labels=None), where)
     read = {text_column} if data.modality == "text" else {str(c) for c in frame.columns}
     unread = [c for c in given.columns if str(c) not in read and c != label_name and c not in present]
-    return data, data.y if shown is None else shown, given[unread].reset_index(drop=True) if unread else None
+    if not unread:
+        return data, data.y if shown is None else shown, None
+    copied = read_table_verbatim(path)  # carried as written: an id "007" must not come back as 7.0
+    carried = copied.iloc[:, [given.columns.get_loc(c) for c in unread]].set_axis([str(c) for c in unread], axis=1)
+    return data, data.y if shown is None else shown, carried.reset_index(drop=True)
 
 
 def keep_column_names(model: Any, data: Dataset) -> None:
@@ -430,11 +434,13 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
     return result
 
 
-def predict_frame(model: Any, data: Dataset, labels: Any = None, unread: pd.DataFrame | None = None) -> pd.DataFrame:
+def predict_frame(model: Any, data: Dataset, labels: Any = None, unread: pd.DataFrame | None = None, *,
+                  text_column: str = "text") -> pd.DataFrame:
     """Predictions with one probability column per class (``proba_<class>``), then a ``label`` column
-    holding ``labels`` (default: the data's labels; none when both are None). The columns of ``unread``
-    (the input's columns the model does not read, one row per item: an id) come first, a name that an
-    output column takes prefixed with ``input_``.
+    holding ``labels`` (default: the data's labels; none when both are None). Texts come first, in a column
+    named ``text_column`` (the column they were read from). The columns of ``unread`` (the input's columns
+    the model does not read, one row per item: an id) come before them, a name that an output column takes
+    prefixed with ``input_``.
 
     A multi-task model (``tasks_``) gives ``prediction_<task>`` for each task, then ``proba_<task>_<class>``,
     then ``label_<task>`` for each column of ``labels`` (a DataFrame, one column per task; see
@@ -453,7 +459,7 @@ def predict_frame(model: Any, data: Dataset, labels: Any = None, unread: pd.Data
         if labels is not None:
             frame["label"] = labels
     if data.modality == "text":
-        frame.insert(0, "text", [str(t) for t in data.X])  # whole: a CSV's rows must join back to the input
+        frame.insert(0, text_column, [str(t) for t in data.X])  # whole: a CSV's rows must join back to the input
     elif data.modality == "image" and data.X.dtype == object:
         frame.insert(0, "item", [str(p) for p in data.X])
     if unread is None:

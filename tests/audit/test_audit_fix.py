@@ -191,3 +191,36 @@ def test_fix_that_loses_a_class_warns_and_writes(tmp_path: Path) -> None:
     log = json.loads((tmp_path / "clean" / "audit_log.json").read_text())
     assert log["warnings"] == list(outcome.warnings)
     assert fix(audit(X[24:], y[24:]), tmp_path / "fine").warnings == ()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".json"])
+def test_fix_copies_every_kept_cell_as_written(suffix: str, tmp_path: Path) -> None:
+    """Leading zeros, trailing zeros, the text NA, an integer column with a missing value, nested objects
+    and CRLF line endings survive the copy (pandas' re-written table turned 00001 into 1, 1.50 into 1.5,
+    and a JSON id 1 into 1.0)."""
+    texts = ["great lovely film", "awful bad film", "great lovely film", "lovely great acting", "bad awful plot"]
+    labels = ["pos", "neg", "pos", "pos", "neg"]  # row 2 copies row 0: removed
+    zips, scores = ["00001", "00002", "00003", "00004", "NA"], ["1.50", "2.00", "3.10", "0.50", "7"]
+    if suffix in (".csv", ".tsv"):
+        sep = "," if suffix == ".csv" else "\t"
+        lines = [sep.join(["text", "label", "zip", "score"])]
+        lines += [sep.join(row) for row in zip(texts, labels, zips, scores, strict=True)]
+        (tmp_path / f"in{suffix}").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+        expected = [lines[i + 1] for i in (0, 1, 3, 4)]
+    else:
+        records = [{"text": t, "label": lab, "id": i, "meta": {"zip": z}} for i, (t, lab, z)
+                   in enumerate(zip(texts, labels, zips, strict=True))]
+        del records[3]["id"]  # an integer column with a missing value
+        dumped = [json.dumps(r) for r in records]
+        source = "\n\n".join(dumped) + "\n" if suffix == ".jsonl" else "[" + ",\n".join(dumped) + "]"
+        (tmp_path / f"in{suffix}").write_text(source)
+        expected = [records[i] for i in (0, 1, 3, 4)]
+    outcome = fix(audit(tmp_path / f"in{suffix}"), tmp_path / "clean")
+    assert outcome.n_removed == 1
+    written = outcome.data.read_bytes()
+    if suffix in (".csv", ".tsv"):
+        assert written.decode().split("\r\n")[1:-1] == expected and written.endswith(b"\r\n")
+    elif suffix == ".jsonl":
+        assert [json.loads(line) for line in written.decode().splitlines()] == expected
+    else:
+        assert json.loads(written) == expected

@@ -503,3 +503,15 @@ def test_predict_a_partly_labelled_table_without_column_names(tmp_path: Path) ->
     with_ids = pd.read_csv(tmp_path / "pi.csv")
     assert with_ids["id"].tolist() == ids
     pd.testing.assert_frame_equal(with_ids.drop(columns="id"), written)
+    # carried columns come back as written (they came back as 7.0 and blanks), and texts read from another
+    # column keep its name (they were written as "text", and the input's own "text" renamed input_text)
+    (tmp_path / "odd.csv").write_text("id,text,review\n007,note a,great lovely\nNA,note b,awful bad\n"
+                                      ",note c,fine\nnull,note d,1.50\n")
+    code, out = run("predict", tmp_path / "t", tmp_path / "odd.csv", "--text-column", "review", "-o", tmp_path / "po.csv")
+    assert code == 0, out
+    odd = pd.read_csv(tmp_path / "po.csv", dtype=str, keep_default_na=False)
+    assert list(odd.columns[:4]) == ["id", "text", "review", "prediction"]
+    assert odd["id"].tolist() == ["007", "NA", "", "null"] and odd["text"].tolist() == ["note a", "note b", "note c", "note d"]
+    assert odd["review"].tolist() == ["great lovely", "awful bad", "fine", "1.50"]
+    code, out = run("predict", tmp_path / "t", tmp_path / "odd.csv", "--text-column", "review")
+    assert code == 0 and out.splitlines()[0].split()[:4] == ["id", "text", "review", "prediction"], out

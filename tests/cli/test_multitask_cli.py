@@ -133,7 +133,8 @@ def test_a_linear_probe_on_a_text_table_and_its_predictions(tasks_texts: Path, t
     code, text = run("predict", out, tasks_texts, "--text-column", "review", "-o", tmp_path / "preds.csv")
     assert code == 0, text
     preds = pd.read_csv(tmp_path / "preds.csv")
-    assert preds.columns.tolist() == ["id", "text", "prediction_sentiment", "prediction_strong", "proba_sentiment_neg",
+    # the texts keep the name of the column they were read from (--text-column review)
+    assert preds.columns.tolist() == ["id", "review", "prediction_sentiment", "prediction_strong", "proba_sentiment_neg",
                                       "proba_sentiment_pos", "proba_strong_no", "proba_strong_yes", "label_sentiment",
                                       "label_strong"]
     given = pd.read_csv(tasks_texts)

@@ -218,7 +218,7 @@ def _write_data(data: AuditData, local: np.ndarray, tmp: Path) -> Path:
 
         assert origin.path is not None and origin.frame is not None
         path = tmp / origin.path.name
-        _WRITERS[_table_suffix(origin.path)](origin.frame.iloc[data.positions[local]], path)
+        _copy_rows(origin.path, _table_suffix(origin.path), data.positions[local], path)
         return path
     if origin.kind == "frame":
         assert origin.frame is not None
@@ -246,6 +246,32 @@ def _write_data(data: AuditData, local: np.ndarray, tmp: Path) -> Path:
         frame["label"] = list(data.labels[local])
     frame.to_csv(path, index=False)
     return path
+
+
+def _copy_rows(source: Path, suffix: str, rows: np.ndarray, path: Path) -> None:
+    """The table file ``source`` with only ``rows`` (positions of its data rows), every kept cell as written:
+    JSON Lines and JSON records copied record for record, CSV and TSV cells as strings (``00001`` and
+    ``1.50`` and ``NA`` stay so) with the source's line endings, Parquet with its stored types."""
+    from ..data._tables import read_table_verbatim
+
+    compressed = source.suffix.lower() != suffix
+    if suffix in (".jsonl", ".ndjson") and not compressed:
+        with open(source, encoding="utf-8") as fh:  # pandas reads one record per non-blank line
+            records = [line.rstrip("\r\n") for line in fh if line.strip()]
+        path.write_text("".join(records[i] + "\n" for i in rows), encoding="utf-8")
+        return
+    if suffix == ".json" and not compressed:
+        records = json.loads(source.read_text(encoding="utf-8"))
+        if isinstance(records, list):
+            path.write_text(json.dumps([records[i] for i in rows], ensure_ascii=False), encoding="utf-8")
+            return
+    frame = read_table_verbatim(source).iloc[rows]
+    if suffix in (".csv", ".tsv"):
+        with open(source, "rb") as fh:
+            crlf = not compressed and b"\r\n" in fh.read(1 << 16)
+        frame.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False, lineterminator="\r\n" if crlf else "\n")
+        return
+    _WRITERS[suffix](frame, path)
 
 
 def _folder_name(label: Any) -> str:

@@ -558,13 +558,16 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     model = load_model(model_dir)
     dataset, labels, unread = read_new_data(data, model, model_dir, text_column=text_column,
                                             label_column=label_column)
-    frame = predict_frame(model, dataset, labels, unread)
+    # texts keep the name of the column of a table file they came from
+    from_table = Path(data).is_file() and dataset.modality == "text"
+    frame = predict_frame(model, dataset, labels, unread, text_column=text_column if from_table else "text")
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)  # as `fit --out` does; checked writable up front
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
         click.echo(f"{len(frame)} predictions written to {output}")
     else:  # long texts cut for the console only; the --output CSV keeps them whole
-        shown = frame.assign(text=frame["text"].str.slice(0, 80)) if "text" in frame else frame
+        texts = text_column if from_table else "text"
+        shown = frame.assign(**{texts: frame[texts].str.slice(0, 80)}) if dataset.modality == "text" else frame
         click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ import pandas as pd
 
 from transferkit.errors import DataError, error_cause
 
-__all__ = ["TABLE_EXTENSIONS", "column_order", "read_table"]
+__all__ = ["TABLE_EXTENSIONS", "column_order", "read_table", "read_table_verbatim"]
 
 # Suffix -> (format name for messages, reader). Compressed files (".csv.gz", ...) are read by the
 # reader of the inner suffix; pandas picks the decompression from the outer one.
@@ -92,6 +93,26 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         if kind == "JSON Lines":
             hint = _bad_json_line(path) or hint
         raise DataError(f"Cannot read table file '{path}' as {kind}: {detail}.{hint}") from None
+    return frame
+
+
+def read_table_verbatim(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A table file's cells as written, for columns that are copied, not read (an id carried into the
+    predictions, the rows an audit keeps): CSV and TSV cells as strings (``007`` stays ``007``, ``1.50``
+    stays ``1.50``, ``NA`` stays ``NA``, an empty cell stays empty), JSON values with their own types (an
+    integer column with a missing value stays integers, the missing one empty; nested objects as JSON),
+    Parquet as stored. Call it
+    on a file :func:`read_table` has read: same rows, same order."""
+    path = Path(path)
+    suffix = _table_suffix(path)
+    if suffix in (".csv", ".tsv"):
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
+    frame = _READERS[suffix][1](path)
+    if suffix == ".parquet":
+        return frame
+    frame = frame.convert_dtypes()
+    for column in frame.select_dtypes(include="object").columns:  # nested objects and lists: as JSON, not repr
+        frame[column] = frame[column].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
     return frame
 
 
