@@ -175,7 +175,7 @@ def test_fix_that_would_write_no_item_is_refused_before_writing(tmp_path: Path) 
     X = np.ones((24, 2))
     result = audit(X, np.repeat(["a", "b"], 12).astype(object))  # one row, labelled both ways
     with pytest.raises(DataError, match=r"would hold no item: .* all 24 items \(label-conflicts 24, "
-                                        r"exact-duplicates 23\)"):
+                                        r"exact-duplicates 23\); remove fewer checks with --keep \(keep= in Python\)"):
         fix(result, tmp_path / "clean")
     assert not list(tmp_path.iterdir())  # no folder, no temporary
     kept = fix(result, tmp_path / "clean", keep={"label-conflicts"})  # conflicts kept: one copy stays

@@ -68,8 +68,13 @@ def test_bad_input_fails_before_any_fitting() -> None:
         compare_selectors(X, y, methods=[])
     with pytest.raises(DataError, match="same length"):
         compare_selectors(X, y[:-1])
-    with pytest.raises(DataError, match="at least 2 examples"):
+    with pytest.raises(DataError, match="^class 'pos' has only 1 example; comparing selectors cross-validates"):
         compare_selectors(X[:6], y[:6])
+    with pytest.raises(DataError, match="^comparing selectors needs at least 2 classes; the labels hold only 'neg'$"):
+        compare_selectors(X[:5], y[:5])
+    lone = np.concatenate([y, ["solo"]]).astype(object)  # the other classes are large: only the lone one is named
+    with pytest.raises(DataError, match="^class 'solo' has only 1 example; comparing selectors cross-validates"):
+        compare_selectors(np.vstack([X, X[:1]]), lone, methods=["anova"])
     with pytest.raises(DataError, match="^cv must be an integer of at least 2 folds, got 1$"):
         compare_selectors(X, y, methods=["anova"], cv=1)  # scikit-learn's n_splits message before
     with pytest.raises(DataError, match="^selector_cv must be an integer of at least 2 folds, got 0$"):

@@ -162,7 +162,7 @@ def _check_fix(result: AuditResult, checks: frozenset[str]) -> tuple[str, ...]:
         by_check = Counter(c for reasons in result._removals_of(checks).values() for c, _ in reasons)
         why = ", ".join(f"{c} {n}" for c, n in by_check.most_common())
         raise DataError(f"The cleaned copy of the {result.source} would hold no item: the checks to drop remove "
-                        f"all {result.n_samples} items ({why}); remove fewer checks (keep=, --keep) or fix the data.")
+                        f"all {result.n_samples} items ({why}); remove fewer checks with --keep (keep= in Python) or fix the data.")
     if data.labels is None:
         return ()
     missing = set(data.missing_labels)

@@ -148,9 +148,13 @@ def compare_selectors(
         check_non_negative(X, feature_names)
     check_labels(y, min_classes=1)  # strings mixed with numbers: a clear message, not np.unique's TypeError
     labels, counts = np.unique(y, return_counts=True)
-    if len(labels) < 2 or counts.min() < 2:
-        raise DataError("comparing selectors needs at least 2 classes with at least 2 examples each; got "
-                        + ", ".join(f"{lab!r}: {c}" for lab, c in zip(labels, counts, strict=True)))
+    if len(labels) < 2:
+        raise DataError(f"comparing selectors needs at least 2 classes; the labels hold only {labels.tolist()[0]!r}")
+    if counts.min() < 2:  # each class must reach a training and a test fold
+        small = [repr(lab) for lab, c in zip(labels.tolist(), counts, strict=True) if c < 2]
+        which = f"class {small[0]} has" if len(small) == 1 else f"classes {', '.join(small)} have"
+        raise DataError(f"{which} only 1 example; comparing selectors cross-validates, so every class needs at "
+                        "least 2: add examples or drop it")
     folds_n = min(cv, int(counts.min()))
     base = classifier if classifier is not None else default_probe(random_state)
     models: dict[str, Any] = {ALL: base}
