@@ -47,6 +47,14 @@ def test_ensemble_member_errors_name_the_member(reviews: Path, tmp_path: Path) -
     assert not (tmp_path / "e").exists()
     code, text = run_cli("ensemble", reviews, "--members", "tiny-txt:linear", *TEXT, "--out", tmp_path / "e")
     assert code == 2 and "Invalid value for '--members'" in text and "ensemble member 'tiny-txt:linear'" in text
+    # one model under two spellings (linear is the default strategy) would be scored against itself
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-text,tiny-text:linear", *TEXT, "--out", tmp_path / "e")
+    assert code == 2 and "ensemble members 'tiny-text' and 'tiny-text:linear' are the same model (tiny-text " \
+        "with the linear strategy); list it once" in text, text
+    assert not (tmp_path / "e").exists()
+    code, text = run_cli("ensemble", reviews, "--members", "tiny-text", *TEXT, "--out", tmp_path / "e", "--overwrite")
+    assert code == 2 and "--overwrite only applies to the saved model (--save)" in text, text
+    assert not (tmp_path / "e").exists()
 
 
 def test_a_member_that_fails_to_fit_is_named(tmp_path: Path) -> None:

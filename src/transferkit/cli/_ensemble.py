@@ -58,6 +58,8 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
     from ..ensembles import compare_ensemble, ensemble_report
     from ..estimators import check_writable
 
+    if overwrite and save_dir is None:  # the report folder is never replaced: --overwrite names --save's
+        raise click.UsageError("--overwrite only applies to the saved model (--save); add --save DIR.")
     check_outside_inputs(out, data)
     check_outside_inputs(save_dir, data, replaces=True)
     if save_dir is not None:

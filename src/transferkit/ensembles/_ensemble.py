@@ -32,6 +32,7 @@ from ._members import (
     member_estimator,
     member_modality,
     replace_pairs,
+    split_spec,
     with_head,
 )
 from ._modality import fit_modality, member_specs
@@ -66,6 +67,13 @@ def build_members(members: Any, *, modality: str | None, image_size: int | None,
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise EnsembleError(f"ensemble member {dupes[0]!r} is listed twice")
+    same: dict[tuple[str, str], str] = {}  # "minilm-l6" and "minilm-l6:linear" are one model
+    for spec in (m.strip() for m in members if isinstance(m, str) and m.strip() != BASELINE_SPEC):
+        key = split_spec(spec)
+        if key in same:
+            raise EnsembleError(f"ensemble members {same[key]!r} and {spec!r} are the same model ({key[0]} with the "
+                                f"{key[1]} strategy); list it once")
+        same[key] = spec
     return pairs
 
 
