@@ -295,6 +295,16 @@ def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder:
     assert code == 1 and "the --test data" in text and "lacks the feature column(s) 'f0'" in text, text
     code, text = run("audit", table, "-b", "none", "--test", tmp_path / "narrow.csv", "-o", tmp_path / "a")
     assert code == 1 and "The test set" in text and "lacks the feature column(s) 'f0'" in text, text
+    # test data that cannot be read is named as such, by evaluate as by audit (which lists a hole as a finding)
+    frame.loc[3, "f1"] = np.nan
+    frame.to_csv(tmp_path / "holed.csv", index=False)
+    absent = (tmp_path / "absent.csv", f"data '{tmp_path / 'absent.csv'}' does not exist")
+    for command, extra, tests in (("evaluate", ["-b", "identity"],
+                                   [absent, (tmp_path / "holed.csv", "has missing or infinite feature values in row 4")]),
+                                  ("audit", ["-b", "none"], [absent])):
+        for test, message in tests:
+            code, text = run(command, table, *extra, "--test", test, "-o", tmp_path / command)
+            assert code == 1 and "Error: --test: " in text and message in text, (command, text)
 
 
 def test_a_replaced_output_folder_never_holds_the_input(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import click
 
 from ..errors import DataError
 from ._commands import _apply, check_backbone_option, cli, data_options, weights_options
-from ._paths import OutputPath, ReportFolder, check_outside_inputs
+from ._paths import OutputPath, ReportFolder, check_outside_inputs, naming_option
 from ._selection import _cache, _names, _write_folder, selection_options
 from ._types import FiniteFloatRange, api_check
 
@@ -57,10 +57,8 @@ def _check_options(fix_out: str | None, drop: str, keep: str, overwrite: bool, p
 
 def _test(spec: str, kw: dict[str, Any]) -> Any:
     """The --test data (never subsampled); an error reading it names the option."""
-    try:
+    with naming_option("--test"):
         return _data(spec, {**kw, "per_class": None})[0]
-    except DataError as exc:
-        raise DataError(f"--test: {exc}") from exc
 
 
 def _check_backbone(name: str) -> None:

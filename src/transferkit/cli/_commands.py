@@ -13,7 +13,7 @@ import click
 
 from .._atomic import write_text_atomic
 from ..errors import DataError, StrategyError, TransferkitError
-from ._paths import OutputPath, ReportFolder, check_outside_inputs
+from ._paths import OutputPath, ReportFolder, check_outside_inputs, naming_option
 from ._types import FiniteFloatRange, api_check
 
 
@@ -606,8 +606,10 @@ def evaluate_cmd(data: str, test_data: str | None, cv: int, repeats: int, out: s
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):
         models = _estimators(strategies, kw)
-    test = _load(test_data, {**kw, "per_class": None}) if test_data else None
-    if test is not None:
+    test = None
+    if test_data:
+        with naming_option("--test"):
+            test = _load(test_data, {**kw, "per_class": None})
         test = match_columns(dataset, test, "the --test data")
     result = evaluate_to_folder(models, dataset, out, test=test, cv=cv, repeats=repeats, random_state=kw["seed"],
                                 verbose=int(kw["progress"]))

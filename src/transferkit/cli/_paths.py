@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,12 @@ def check_outside_inputs(out: str | Path | None, *inputs: str | Path | None, rep
         if replaces and source.is_relative_to(target):  # replacing the output would delete the input
             raise DataError(f"the input {str(given)!r} lies inside the output folder {str(out)!r}; write "
                             "somewhere else")
+
+
+@contextmanager
+def naming_option(option: str) -> Iterator[None]:
+    """Errors reading the data an option names say so: ``--test: data 'x.csv' does not exist``."""
+    try:
+        yield
+    except DataError as exc:
+        raise DataError(f"{option}: {exc}") from exc
