@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tests.helpers import run_cli
 
 from transferkit.estimators import load_model
+from transferkit.tuning import TuningError, tune
 
 TEXT = ["--text-column", "review", "--label-column", "sentiment"]
 
@@ -50,6 +52,14 @@ def test_tune_errors_are_one_line(reviews: Path, tmp_path: Path) -> None:
                          "--out", tmp_path / "o", "--no-progress")
     assert code == 2 and "Invalid value for '--storage': cannot open study storage 'sqlite:////no/such/dir/s.db'" \
         in text and "Traceback" not in text, text
+    for study in ("/proc/s.journal", "/proc/s.db"):  # a folder nothing can be created in (even by root): at once
+        code, text = run_cli("tune", reviews, "-b", "tiny-text", *TEXT, "--storage", study, "--out", tmp_path / "o")
+        assert code == 2 and "Invalid value for '--storage': cannot open study storage" in text \
+            and "cannot write in '/proc'" in text and "not a readable" not in text, text
+    with pytest.raises(TuningError, match="cannot create the journal file"):  # the API, which opens it to know
+        frame = pd.read_csv(reviews)
+        tune(frame["review"].to_numpy(dtype=object), frame["sentiment"].to_numpy(), backbone="tiny-text", n_trials=1,
+             storage="/proc/s.journal", cache=False)
     code, text = run_cli("tune", reviews, "-b", "tiny-text", *TEXT, "--space", "{C: 1}", "--out", tmp_path / "o")
     assert code == 2 and "Invalid value for '--space': not valid JSON" in text, text
     code, text = run_cli("tune", reviews, "-b", "tiny-txt", *TEXT, "--out", tmp_path / "o")

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ._commands import _apply, _load, check_backbone_option, cli, data_options
-from ._paths import ReportFolder, check_outside_inputs
+from ._paths import ReportFolder, check_outside_inputs, unwritable
 from ._selection import _cache, selection_options
 from ._types import FiniteFloatRange, api_check
 
@@ -48,9 +48,15 @@ def _check_storage(storage: str) -> None:
     (:func:`transferkit.tuning._storage.check_storage_url`): a file path given, the folder of a study file, a
     journal URL's absolute path, an existing SQLite file being an Optuna database (read-only), a database URL's
     dialect and driver."""
-    from ..tuning._storage import check_storage_url, storage_url
+    from ..tuning import TuningError
+    from ..tuning._storage import check_storage_url, display_url, storage_file, storage_url
 
-    check_storage_url(str(storage_url(storage, None)))
+    url = str(storage_url(storage, None))
+    check_storage_url(url)
+    file = storage_file(url)
+    problem = unwritable(file) if file is not None and not file.exists() else None
+    if problem:  # as for --out: refused now, not after the features are extracted
+        raise TuningError(f"cannot open study storage {display_url(url)!r}: {problem}")
 
 
 def _check_scoring(name: str) -> None:

@@ -70,6 +70,8 @@ def open_journal(url: str) -> Any:
     except Exception as exc:  # JSON, format and OS errors of the replay: the cause goes in the message
         bad = _first_bad_line(Path(path)) if isinstance(exc, ValueError) else None
         cause = f"its line {bad[0]} is not a journal record: {bad[1]}" if bad else error_cause(exc)
+        if isinstance(exc, OSError) and not Path(path).exists():  # not a bad journal: none could be created
+            raise TuningError(f"cannot open study storage {url!r}: cannot create the journal file ({cause})") from exc
         raise TuningError(f"cannot open study storage {url!r}: not a readable Optuna journal "
                           f"({cause})") from exc
 
