@@ -34,3 +34,10 @@ def test_clean_data_reads_as_clean_and_long_lists_are_cut() -> None:
     many = audit(np.zeros((60, 2)), y)
     html = add_audit(Report("r"), many, max_items=5).render()
     assert "(first 5 of 59)" in html
+
+
+def test_findings_put_their_nouns_in_the_right_number() -> None:
+    result = audit(["good film", "good film", "bad film", "fine film", "dull film"], ["pos", "pos", "neg", None, "neg"])
+    assert result.findings["missing-labels"].summary == "1 item without a label"  # was "1 items"
+    assert result.findings["exact-duplicates"].summary.startswith("1 copy of 1 distinct item (")
+    assert result.findings["missing-values"].summary.startswith("0 items missing")

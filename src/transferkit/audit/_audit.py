@@ -234,6 +234,11 @@ def _embed(data: AuditData, local: np.ndarray, name: str, **kw: Any) -> np.ndarr
     return np.asarray(extractor.fit(X).transform(X), dtype=np.float32)
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    """``1 item``, ``0 items``, ``3 copies``: a count with its noun in the right number."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
 def _keys(data: AuditData, local: np.ndarray) -> list[str]:
     if data.modality == "text":
         return [normalize_text(str(data.items[i])) for i in local]
@@ -274,10 +279,10 @@ class _Run:
         corrupt = tuple(self.flag(i, r) for i, r in sorted(d.corrupt.items()))
         files = d.modality == "image" and d.items.dtype == object
         return {
-            "missing-values": Finding("missing-values", values, f"{len(values)} items missing, empty or not usable"),
-            "missing-labels": Finding("missing-labels", labels, f"{len(labels)} items without a label"
+            "missing-values": Finding("missing-values", values, f"{_n(len(values), 'item')} missing, empty or not usable"),
+            "missing-labels": Finding("missing-labels", labels, f"{_n(len(labels), 'item')} without a label"
                                       if d.labels is not None else "no labels given", ran=d.labels is not None),
-            "corrupt-files": Finding("corrupt-files", corrupt, f"{len(corrupt)} files cannot be read"
+            "corrupt-files": Finding("corrupt-files", corrupt, f"{_n(len(corrupt), 'file')} cannot be read"
                                      if files else "no files to read (not an image file list)", ran=files),
         }
 
@@ -304,10 +309,10 @@ class _Run:
                                                related=tuple(self.pos[j] for j in m if j != i)) for i in m)
         n_conf = len(self.conflicting)
         findings["exact-duplicates"] = Finding("exact-duplicates", tuple(sorted(dupes, key=lambda f: f.index)),
-                                               f"{len(dupes)} copies of {sum(len(m) > 1 for m in self.members)} "
-                                               "distinct items (the first copy of each is kept)")
+                                               f"{_n(len(dupes), 'copy', 'copies')} of {_n(sum(len(m) > 1 for m in self.members), 'distinct item')} "
+                                               "(the first copy of each is kept)")
         findings["label-conflicts"] = Finding("label-conflicts", tuple(sorted(conflicts, key=lambda f: f.index)),
-                                              f"{len(conflicts)} items in {n_conf} groups of copies whose labels "
+                                              f"{_n(len(conflicts), 'item')} in {_n(n_conf, 'group')} of copies whose labels "
                                               "differ" if labels is not None else "no labels given",
                                               ran=labels is not None)
         self.component = np.arange(len(self.members))
@@ -339,7 +344,7 @@ class _Run:
             flags.append(self.flag(int(self.reps[g]), reason, score=sc, related=(first,)))
         findings["near-duplicates"] = Finding(
             "near-duplicates", tuple(sorted(flags, key=lambda f: f.index)),
-            f"{len(flags)} items close to an earlier kept item ({close.rule})",
+            f"{_n(len(flags), 'item')} close to an earlier kept item ({close.rule})",
             details={"rule": close.rule, "pairs": int(len(i))})
 
     def leakage(self, test: AuditData | None, emb: np.ndarray | None, threshold: float, name: str | None,
@@ -376,7 +381,7 @@ class _Run:
                  for g, (how, score, tpos) in hits.items() for i in self.members[g]]
         n_exact = sum(1 for how, _, _ in hits.values() if how.startswith("exact"))
         return Finding("leakage", tuple(sorted(flags, key=lambda f: f.index)),
-                       f"{len(flags)} training items also in the test set ({n_exact} distinct exact, "
+                       f"{_n(len(flags), 'training item')} also in the test set ({n_exact} distinct exact, "
                        f"{len(hits) - n_exact} near)", details={"n_test": len(test), "near_pairs": near_pairs})
 
     def imbalance(self) -> Finding:
@@ -403,7 +408,7 @@ class _Run:
                  for g in np.flatnonzero(is_out) for i in self.members[g]]
         flags.sort(key=lambda f: -(f.score or 0.0))
         cut = "scores above Q3 + 1.5 IQR" if contamination is None else f"contamination={contamination}"
-        return Finding("outliers", tuple(flags), f"{len(flags)} items isolated by an isolation forest ({cut})")
+        return Finding("outliers", tuple(flags), f"{_n(len(flags), 'item')} isolated by an isolation forest ({cut})")
 
     def label_errors(self, emb: np.ndarray | None, cv: int) -> Finding:
         labels = self.data.labels
@@ -441,7 +446,7 @@ class _Run:
                       f"(threshold {thresholds[other]:.2f})")
             flags.append(self.flag(int(local[k]), reason, score=float(probs[k, given])))
         flags.sort(key=lambda f: f.score or 0.0)
-        return Finding("label-errors", tuple(flags), f"{len(flags)} items whose out-of-fold probabilities "
+        return Finding("label-errors", tuple(flags), f"{_n(len(flags), 'item')} whose out-of-fold probabilities "
                        f"favour another label ({n_splits}-fold logistic-regression probe)",
                        details={"thresholds": {str(c): float(t) for c, t in zip(classes, thresholds, strict=True)},
                                 "n_splits": n_splits})
