@@ -101,8 +101,7 @@ def read_table_verbatim(path: str | os.PathLike[str]) -> pd.DataFrame:
     predictions, the rows an audit keeps): CSV and TSV cells as strings (``007`` stays ``007``, ``1.50``
     stays ``1.50``, ``NA`` stays ``NA``, an empty cell stays empty), JSON values with their own types (an
     integer column with a missing value stays integers, the missing one empty; nested objects as JSON),
-    Parquet as stored. Call it
-    on a file :func:`read_table` has read: same rows, same order."""
+    Parquet as stored. Call it on a file :func:`read_table` has read: same rows, same order."""
     path = Path(path)
     suffix = _table_suffix(path)
     if suffix in (".csv", ".tsv"):
