@@ -23,7 +23,7 @@ import numpy as np
 
 from .data import Dataset
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
-from .evaluation._metrics import format_gain
+from .evaluation._report import summary_section
 from .workflows import example_items
 
 
@@ -84,23 +84,6 @@ def demo_models(kind: str, sizes: DemoSizes, seed: int = 0) -> dict[str, Any]:
     }
 
 
-#: A gain's verdict, as the summary says it.
-VERDICT_WORDS = {"positive": "transfer helps", "negative": "negative transfer", "inconclusive": "no clear difference"}
-
-
-def summary(results: dict[str, EvaluationResult]) -> Report:
-    """The report's first section: every model of every half on one table, with its gain over that half's
-    no-transfer baseline and the verdict, so the outcome reads before the details."""
-    rows = []
-    for title, result in results.items():
-        for r in result.table():
-            gain = result.gains.get(r["model"], {}).get("accuracy")
-            rows.append({"data": title, "model": r["model"], "accuracy": r["accuracy"], "macro F1": r["macro_f1"],
-                         "gain vs baseline (95% CI)": "—" if gain is None else format_gain(gain.mean, gain.low, gain.high),
-                         "verdict": "(the baseline)" if gain is None else VERDICT_WORDS[gain.verdict]})
-    return Report("summary").heading("Summary").table(rows)
-
-
 def run_demo(out: str | Path = "transferkit-demo", *, quick: bool = False, only: str | None = None,
              seed: int = 0, echo: Callable[[str], Any] = print) -> dict[str, EvaluationResult]:
     """Run the demo; write ``report.html`` and ``results.json`` into ``out``. Returns the results by half."""
@@ -129,7 +112,7 @@ def run_demo(out: str | Path = "transferkit-demo", *, quick: bool = False, only:
                          example_items(train))
         add_evaluation(report, result)
         echo(f"[demo] {kind} done in {time.perf_counter() - t0:.0f} s")
-    report.splice(summary_at, summary(results))
+    report.splice(summary_at, summary_section(results))
     write_output_folder(out, {"report.html": report.render(), "results.json": json.dumps(
         {k: v.to_dict() for k, v in results.items()}, indent=1, default=str)})
     return results

@@ -16,6 +16,7 @@ from .data import Dataset, load_data
 from .data._tables import TABLE_EXTENSIONS, column_order
 from .errors import DataError, StrategyError
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
+from .evaluation._report import summary_section
 from .strategies import STRATEGIES, Strategy, describe_fit
 
 
@@ -396,7 +397,11 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
         estimator = result.fitted[name]
         add_evaluation(report, result)
     keep_column_names(estimator, data)
-    add_auto_explanation(report, getattr(estimator, "fit_info_", {}).get("auto"))
+    auto = getattr(estimator, "fit_info_", {}).get("auto")
+    if result is not None:
+        chose = [f"The auto strategy chose {auto['choice']} (section \"Auto strategy\" below says why)."] if auto else []
+        report.splice(0, summary_section(result, chose))
+    add_auto_explanation(report, auto)
     add_configuration(report, estimator)
     extra = {"report.html": report.render().encode("utf-8")}
     if result is not None:
@@ -427,6 +432,7 @@ def evaluate_to_folder(models: dict[str, Any], data: Dataset, out: str | Path, *
     result = evaluate(models, data.X, data.y, cv=cv, repeats=repeats, test=None if test is None else (test.X, test.y),
                       modality=data.modality, random_state=random_state, verbose=verbose)
     report = Report(title)
+    report.splice(0, summary_section(result))  # the outcome first
     add_data_summary(report, data.summary(), result.class_counts, example_items(data) if data.modality != "table" else None)
     add_evaluation(report, result)
     write_output_folder(out, {"report.html": report.render(),

@@ -121,6 +121,29 @@ class Report:
         return write_text_atomic(path, self.render())
 
 
+#: A gain's verdict, as the summary says it.
+VERDICT_WORDS = {"positive": "transfer helps", "negative": "negative transfer", "inconclusive": "no clear difference"}
+
+
+def summary_section(results: EvaluationResult | dict[str, EvaluationResult], notes: Sequence[str] = ()) -> Report:
+    """A report's first section, so the outcome reads before the details: every model on one table with its
+    accuracy, macro F1, gain over the no-transfer baseline (95% interval) and verdict, then ``notes``.
+    ``results`` is one evaluation, or several by title (a ``data`` column then says which)."""
+    many = isinstance(results, dict)
+    rows = []
+    for title, result in (results.items() if isinstance(results, dict) else [("", results)]):
+        for r in result.table():
+            gain = result.gains.get(r["model"], {}).get("accuracy")
+            rows.append({**({"data": title} if many else {}), "model": r["model"], "accuracy": r["accuracy"],
+                         "macro F1": r["macro_f1"],
+                         "gain vs baseline (95% CI)": "—" if gain is None else format_gain(gain.mean, gain.low, gain.high),
+                         "verdict": "(the baseline)" if gain is None else VERDICT_WORDS[gain.verdict]})
+    section = Report("summary").heading("Summary").table(rows)
+    for note in notes:
+        section.paragraph(note)
+    return section
+
+
 def add_evaluation(report: Report, result: EvaluationResult, *, heading: str | None = None) -> Report:
     """Verdict, metrics against the baseline, per-class table, confusion matrices, curves, timings."""
     if heading:
