@@ -104,8 +104,10 @@ def check_multitask_strategy(strategy: Any, backbone: str = "") -> None:
     """Refuse, before any work, a strategy (a :class:`~transferkit.strategies.Strategy`, a name, or None for
     MultiTaskClassifier's default) that cannot fit several tasks at once, with its own error."""
     from .estimators import MultiTaskClassifier
-    from .strategies import FitContext
+    from .strategies import STRATEGIES, FitContext
 
+    if isinstance(strategy, str) and getattr(STRATEGIES.get(strategy), "fits_several_tasks", False):
+        return  # a name alone: its settings (partial's --freeze) are checked once they are given
     built = MultiTaskClassifier(backbone=backbone, strategy=strategy)._strategy()  # names, None, clones: as fit reads them
     built.check_multitask(FitContext(backbone=backbone))
 

@@ -191,6 +191,11 @@ def test_strategies_and_options_that_cannot_fit_several_tasks_are_refused(tasks_
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "sign"], "is not COL=WEIGHT", code=2)
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "sign=0"], "must be a finite number > 0", code=2)
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "sign=1", "--task-weight", "sign=2"], "weighted twice", code=2)
+    # partial with its option trains (the name alone was checked without --freeze and always refused);
+    # without the option it is refused with partial's own message
+    _bad(tmp_path, tasks_table, [*tasks, "-s", "partial", "--epochs", "1"], "exactly one of --freeze and --train-top", code=2)
+    code, text = _fit(tasks_table, tmp_path / "partial", *tasks, "-s", "partial", "--freeze", "1", "--epochs", "1")
+    assert code == 0 and "model saved to" in text, text
 
 
 # --- the Python workflow ------------------------------------------------------------------------------------

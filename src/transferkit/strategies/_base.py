@@ -94,6 +94,9 @@ class Strategy(BaseEstimator):
 
     #: Short name used by the CLI (``--strategy``) and in reports.
     cli_name: ClassVar[str] = ""
+    #: Whether the strategy can fit several tasks at once, whatever its settings (which
+    #: :meth:`check_multitask` then checks); a name alone is refused by it otherwise.
+    fits_several_tasks: ClassVar[bool] = False
 
     def fit_transfer(
         self, ctx: FitContext, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None

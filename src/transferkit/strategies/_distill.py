@@ -190,6 +190,7 @@ class Distill(FullFineTune):
     """
 
     cli_name = "distill"
+    fits_several_tasks = False  # one teacher, one task
 
     teacher: Any = None
     temperature: float = 2.0

@@ -302,6 +302,7 @@ class FullFineTune(Strategy):
     """
 
     cli_name = "finetune"
+    fits_several_tasks = True
 
     epochs: int | None = None
     lr: float = 1e-4

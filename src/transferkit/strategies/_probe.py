@@ -142,6 +142,7 @@ class LinearProbe(Strategy):
     """
 
     cli_name = "linear"
+    fits_several_tasks = True
 
     def __init__(self, *, head: BaseEstimator | None = None) -> None:
         self.head = head
