@@ -249,11 +249,13 @@ def _add_history(report: Report, history: list[dict[str, float]], names: list[st
 
 
 def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Path, *, holdout: float = 0.2,
-                            overwrite: bool = False, random_state: int = 0) -> MultiTaskFitOutcome:
+                            overwrite: bool = False, random_state: int = 0,
+                            temporary_checkpoints: bool = False) -> MultiTaskFitOutcome:
     """Fit ``estimator`` (a :class:`~transferkit.MultiTaskClassifier`) on ``data`` (a :class:`Dataset` without
     labels) and ``Y`` (one column of labels per task, missing where a row is not labelled for it; two tasks
     or more), score each task on a held-out part against the no-transfer baseline, and save the model to the
-    folder ``out`` with ``report.html`` and ``evaluation.json`` inside.
+    folder ``out`` with ``report.html`` and ``evaluation.json`` inside (``temporary_checkpoints`` as for
+    :func:`~transferkit.workflows.fit_to_folder`).
 
     The held-out part is stratified on the first task (rows without its label as one group). With
     ``holdout=0`` the model sees all the data, and the report has no test metrics (nor evaluation.json).
@@ -275,7 +277,7 @@ def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Pa
     """
     from .estimators import check_writable
     from .estimators._multitask import check_task_weights, encode_tasks, task_columns
-    from .workflows import add_configuration, check_compatible, keep_column_names
+    from .workflows import add_configuration, check_compatible, forget_checkpoint_folder, keep_column_names
 
     out = Path(out)
     check_writable(out, overwrite=overwrite)
@@ -326,6 +328,8 @@ def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Pa
     history = getattr(estimator.model_, "history", None)
     if history is not None and history.epochs:
         _add_history(report, history.epochs, names)
+    if temporary_checkpoints:
+        forget_checkpoint_folder(estimator)
     add_configuration(report, estimator, ({"setting": "tasks", "value": ", ".join(names)},))
     extra["report.html"] = report.render().encode("utf-8")
     folder = estimator.save(out, overwrite=overwrite, extra_files=extra)

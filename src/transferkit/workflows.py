@@ -358,12 +358,25 @@ def add_configuration(report: Report, estimator: Any, first: tuple[dict[str, str
     report.table([*first, *({"setting": k, "value": repr(v)} for k, v in estimator.get_params(deep=False).items())])
 
 
+def forget_checkpoint_folder(estimator: Any) -> None:
+    """Set the fitted ``estimator``'s checkpoint folder to none, in its strategy and in the fitted copy that
+    its folder saves (``strategy_``, auto's choice included): a folder that was this run's only, removed
+    after it, which a refit of the loaded model would otherwise write anew wherever it runs, and then refuse
+    to refit into a second time."""
+    for strategy in (estimator.strategy, getattr(estimator, "strategy_", None)):
+        if isinstance(strategy, Strategy) and "checkpoint_dir" in strategy.get_params(deep=False):
+            strategy.set_params(checkpoint_dir=None)
+
+
 def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: float = 0.2,
-                  overwrite: bool = False, random_state: int = 0, title: str | None = None) -> FitOutcome:
+                  overwrite: bool = False, random_state: int = 0, title: str | None = None,
+                  temporary_checkpoints: bool = False) -> FitOutcome:
     """Fit ``estimator`` on ``data``, score it on a stratified held-out part against the no-transfer
     baseline, and save it to the model folder ``out`` with ``report.html`` inside.
 
-    With ``holdout=0`` the model sees all data and the report has no test metrics.
+    With ``holdout=0`` the model sees all data and the report has no test metrics. With
+    ``temporary_checkpoints`` (the caller removes the checkpoint folder after the run) the saved model names
+    no checkpoint folder (:func:`forget_checkpoint_folder`).
     """
     from .estimators import check_writable
 
@@ -402,6 +415,8 @@ def fit_to_folder(estimator: Any, data: Dataset, out: str | Path, *, holdout: fl
         chose = [f"The auto strategy chose {auto['choice']} (section \"Auto strategy\" below says why)."] if auto else []
         report.splice(0, summary_section(result, chose))
     add_auto_explanation(report, auto)
+    if temporary_checkpoints:
+        forget_checkpoint_folder(estimator)
     add_configuration(report, estimator)
     extra = {"report.html": report.render().encode("utf-8")}
     if result is not None:

@@ -117,6 +117,9 @@ def test_checkpoints_and_resume_as_fit_has_them(tasks_table: Path, tmp_path: Pat
     # without --checkpoint-dir: OUT.checkpoints during the run, removed after it
     code, text = _fit(tasks_table, tmp_path / "m3", *args)
     assert code == 0 and not Path(f"{tmp_path / 'm3'}.checkpoints").exists(), text
+    saved = {m: json.loads((tmp_path / m / "transferkit.json").read_text())["strategy"]["params"] for m in ("m1", "m3")}
+    assert saved["m1"]["checkpoint_dir"] == str(tmp_path / "ck")  # a folder given is kept, and so named
+    assert saved["m3"]["checkpoint_dir"] is None  # the removed default folder is not
     for bad, message in ((["-s", "linear", "--resume"], "--resume and --checkpoint-dir apply to fine-tuning strategies"),
                          (["--checkpoint-dir", tmp_path / "m4" / "ck"], "lies inside the model folder -o")):
         code, text = _fit(tasks_table, tmp_path / "m4", "--task", "sign", "--task", "big", "-b", "tiny-mlp", *bad)

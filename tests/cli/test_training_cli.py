@@ -34,6 +34,10 @@ def test_cli_new_strategies_and_options(tmp_path: Path, image_folder: Path) -> N
                              "--no-progress", "-o", out)
         assert code == 0, text
         assert (out / "report.html").exists() and not Path(f"{out}.checkpoints").exists()
+        # the default checkpoint folder was this run's only: the saved model does not name it, so a refit of
+        # the loaded model writes no such folder (it did, and a second refit was refused as a clash)
+        saved = json.loads((out / "transferkit.json").read_text())["strategy"]["params"]
+        assert saved["checkpoint_dir"] is None, saved
     assert "Augmented training samples" in (tmp_path / "finetune" / "report.html").read_text()
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "-s", "lora", "--target-modules", "nope",
                          "--no-progress", "-o", tmp_path / "bad")

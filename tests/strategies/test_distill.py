@@ -243,6 +243,25 @@ def test_cli_distills_from_a_spec_or_a_saved_model(tmp_path: Path) -> None:
     assert code == 2 and "needs a teacher (--teacher=...)" in out and not (tmp_path / "s3").exists(), out
     code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "linear", "--teacher", "identity", "-o", tmp_path / "s4")
     assert code == 2 and "--teacher does not apply to strategy 'linear'" in out, out
+    before = (tmp_path / "s1" / "transferkit.json").read_bytes()  # the student would have replaced its teacher
+    code, out = run_cli("fit", tmp_path / "t.csv", *common, "-s", "distill", "--teacher", tmp_path / "s1",
+                        "-o", tmp_path / "s1", "--overwrite")
+    assert code == 1 and f"output {str(tmp_path / 's1')!r} is the input" in out, out
+    assert (tmp_path / "s1" / "transferkit.json").read_bytes() == before
+
+
+def test_a_saved_teacher_of_another_modality_is_refused(tmp_path: Path) -> None:
+    """A text model as the teacher of an image student read the image paths as texts, and fitted."""
+    from tests.helpers import polarity_texts, stripe_images
+
+    texts, labels = polarity_texts(10)
+    TransferClassifier(backbone="tiny-text", strategy="linear", cache=False).fit(texts, labels).save(tmp_path / "text")
+    X, y = stripe_images(8)
+    student = TransferClassifier(backbone="tiny-cnn", cache=False,
+                                 strategy=Distill(teacher=tmp_path / "text", **PARAMS))
+    with pytest.raises(StrategyError, match=r"teacher '.*text' reads text data, but the student backbone 'tiny-cnn' "
+                                            r"reads image data"):
+        student.fit(X, y)
 
 
 def test_an_ensemble_member_cannot_be_distilled() -> None:

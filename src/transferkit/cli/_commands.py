@@ -506,14 +506,15 @@ def fit(data: str, out: str, holdout: float, overwrite: bool, **kw: Any) -> None
     from ..workflows import fit_to_folder
 
     check_writable(Path(out), overwrite=overwrite)
-    check_outside_inputs(out, data, replaces=True)
+    check_outside_inputs(out, data, kw.get("teacher"), replaces=True)  # a saved teacher is an input too
     kw["strategy"] = kw["strategy"] or "auto"
     default_ckpt = plan_checkpoints(kw, data, out)
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):
         est = _estimator(kw["strategy"], kw)
-    outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"])
+    outcome = fit_to_folder(est, dataset, out, holdout=holdout, overwrite=overwrite, random_state=kw["seed"],
+                            temporary_checkpoints=default_ckpt)
     if default_ckpt:
         remove_checkpoints(Path(kw["checkpoint_dir"]))
     auto = outcome.estimator.fit_info_.get("auto")

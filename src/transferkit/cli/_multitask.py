@@ -134,7 +134,7 @@ def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, flo
             kw["checkpoint_dir"], default_ckpt = None, False
         est = _estimator_for_tasks(kw, task_weights)
     outcome = fit_multitask_to_folder(est, dataset, Y, out, holdout=holdout, overwrite=overwrite,
-                                      random_state=kw["seed"])
+                                      random_state=kw["seed"], temporary_checkpoints=default_ckpt)
     if default_ckpt:
         remove_checkpoints(Path(kw["checkpoint_dir"]))
     if resumed := outcome.estimator.fit_info_.get("resumed_from"):

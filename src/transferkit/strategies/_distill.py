@@ -68,23 +68,32 @@ def teacher_estimator(teacher: Any, ctx: FitContext) -> BaseEstimator:
     student's modality, or the estimator itself."""
     from sklearn.frozen import FrozenEstimator
 
+    from ..backbones import backbone_modality
+
     folder = _saved_model(teacher)
     if folder is not None:
         from ..estimators import load_model
+        from ..workflows import _model_modality
 
-        return FrozenEstimator(_one_task(load_model(folder), f"teacher {str(folder)!r}"))
+        model = _one_task(load_model(folder), f"teacher {str(folder)!r}")
+        _same_modality(f"teacher {str(folder)!r}", _model_modality(model), ctx)  # else it reads paths as texts
+        return FrozenEstimator(model)
     if not isinstance(teacher, str):
         return _one_task(teacher, "the teacher")
-    from ..backbones import backbone_modality
     from ..ensembles._members import BASELINE_SPEC, member_estimator, split_spec
 
-    modality = ctx.shared_backbone().spec.modality  # the spec itself was checked (Distill._check)
-    if teacher.strip() != BASELINE_SPEC:
-        reads = backbone_modality(split_spec(teacher.strip())[0])
-        if reads != modality:
-            raise StrategyError(f"teacher {teacher!r} reads {reads} data, but the student backbone {ctx.backbone!r} "
-                                f"reads {modality} data; the teacher must read the student's items")
-    return member_estimator(teacher, modality=modality, cache=ctx.cache, random_state=ctx.random_state)
+    if teacher.strip() != BASELINE_SPEC:  # the spec itself was checked (Distill._check)
+        _same_modality(f"teacher {teacher!r}", backbone_modality(split_spec(teacher.strip())[0]), ctx)
+    return member_estimator(teacher, modality=ctx.shared_backbone().spec.modality, cache=ctx.cache,
+                            random_state=ctx.random_state)
+
+
+def _same_modality(teacher: str, reads: str | None, ctx: FitContext) -> None:
+    """A teacher reads the student's kind of items (a saved model of unknown modality is let through)."""
+    modality = ctx.shared_backbone().spec.modality
+    if reads is not None and reads != modality:
+        raise StrategyError(f"{teacher} reads {reads} data, but the student backbone {ctx.backbone!r} reads "
+                            f"{modality} data; the teacher must read the student's items")
 
 
 def out_of_fold_probabilities(teacher: BaseEstimator, X: Any, labels: np.ndarray, classes: np.ndarray,
