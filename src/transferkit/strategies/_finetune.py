@@ -100,7 +100,15 @@ class NetModel:
         self.task_sizes = task_sizes
 
     def logits(self, X: Any) -> np.ndarray:
-        return batched_inference(self.net, self.net.backbone, X, batch_size=self.batch_size, device=resolve_device(self.device))
+        """The network's outputs for ``X``; outputs that are not finite numbers (weights blown up by a training
+        that diverged while its loss still read as a number) are an error, not NaN probabilities."""
+        out = batched_inference(self.net, self.net.backbone, X, batch_size=self.batch_size,
+                                device=resolve_device(self.device))
+        if not np.isfinite(out).all():
+            bad = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
+            raise StrategyError(f"the fine-tuned network's outputs are not finite numbers (item {bad} first): its "
+                                "training diverged; refit with lower learning rates")
+        return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
         if self.task_sizes is not None:

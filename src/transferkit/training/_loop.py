@@ -299,6 +299,7 @@ class Trainer:
                 cb.on_epoch_start(self, epoch)
             t0 = time.perf_counter()
             logs = {"epoch": float(epoch), "train_loss": self.train_epoch(epoch)}
+            self._check_weights()
             if self.val_loader is not None:
                 logs.update(self.evaluate(self.val_loader))
             logs["seconds"] = time.perf_counter() - t0
@@ -375,6 +376,7 @@ class Trainer:
                             progress=min(1.0, (self.epoch * len(self.train_loader) + self._batch_index) / total))
                 for term in self.terms:
                     loss = loss + term(step)
+            self._check_finite(loss)
             self.accelerator.backward(loss)
             if self.accelerator.sync_gradients:
                 self._drop_scheduled_frozen_grads()
@@ -384,6 +386,27 @@ class Trainer:
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
         return float(loss.detach())
+
+    def _check_finite(self, loss: torch.Tensor) -> None:
+        """A loss that is no longer a finite number means training has diverged (a learning rate or a
+        regulariser weight far too large): stop with the cause, rather than go on and save a model whose
+        every prediction is NaN."""
+        if not torch.isfinite(loss.detach()).item():
+            self._diverged(f"the loss became {float(loss.detach())} at epoch {self.epoch + 1}, batch "
+                           f"{self._batch_index + 1}")
+
+    def _check_weights(self) -> None:
+        """After an epoch, the weights are finite numbers: a last step can blow them up with the loss it
+        reported still finite (its successor would have shown it), and such a model predicts NaN."""
+        if not all(torch.isfinite(p).all() for p in self.unwrapped_model.parameters()):
+            self._diverged(f"the weights are no longer finite numbers after epoch {self.epoch + 1}")
+
+    def _diverged(self, what: str) -> None:
+        from ..errors import StrategyError
+
+        largest = max(float(g["lr"]) for g in self.optimizer.param_groups)
+        raise StrategyError(f"training diverged: {what}; lower the learning rates (the largest is now "
+                            f"{largest:.3g}) or the regularisers' weights")
 
     def _drop_scheduled_frozen_grads(self) -> None:
         """Groups not yet unfrozen keep no gradient: AdamW skips them (no step, no moment update, no
