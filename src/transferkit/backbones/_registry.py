@@ -156,6 +156,9 @@ def check_backbone_options(name: str, *, image_size: Any = None, max_length: Any
     UnknownBackboneError
         An option is set and ``name`` is no backbone.
     """
+    if not isinstance(name, str) or not name.strip():  # None, a number, a list: named here, not deep inside
+        raise DataError(f"backbone must be a backbone's name (see `transferkit backbones`), a provider-prefixed "
+                        f"name or a model folder's path, as a string; got {name!r}")
     given = {"image_size": image_size, "max_length": max_length}
     for param, value in given.items():
         least = _INPUT_OPTIONS[param][0]
