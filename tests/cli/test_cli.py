@@ -276,7 +276,16 @@ def test_lr_find_refuses_what_it_cannot_sweep(tmp_path: Path) -> None:
     assert code == 2 and "has none to sweep" in text
     code, text = run("lr-find", table, "-b", "tiny-mlp", "--lr", "0.1", "-o", tmp_path / "lr")
     assert code == 2 and "drop --lr" in text
+    # options of a fine-tune that the sweep does not use were accepted and ignored; now refused, and not shown
+    for given, named in ((["--epochs", "3"], "--epochs does not apply; drop it"),
+                         (["--monitor", "val_f1", "--refit", "--patience", "2"], "--patience, --monitor, --refit do not "
+                                                                                "apply; drop them"),
+                         (["--val-fraction", "0.5", "--min-val-size", "0"], "--val-fraction, --min-val-size do not")):
+        code, text = run("lr-find", table, "-b", "tiny-mlp", *given, "-o", tmp_path / "lr")
+        assert code == 2 and named in text, text
     assert not (tmp_path / "lr").exists()
+    code, text = run("lr-find", "--help")
+    assert not any(option in text for option in ("--epochs", "--monitor", "--refit", "--patience", "--min-val-size"))
 
 
 def test_data_that_does_not_fit_the_model_is_named(tmp_path: Path, image_folder: Path) -> None:

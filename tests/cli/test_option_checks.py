@@ -370,11 +370,13 @@ def test_fit_refuses_a_checkpoint_folder_that_meets_the_model_folder_before_any_
 
 
 def test_lr_find_help_lists_no_option_it_refuses() -> None:
-    """--budget and --lr were listed in lr-find's help, and refused when given."""
+    """--budget and --lr were listed in lr-find's help, and refused when given; --epochs and the early-stopping
+    options were listed, and ignored."""
     code, text = run_cli("lr-find", "--help")
-    assert code == 0 and "--start-lr" in text and "--epochs" in text, text
-    assert "--budget" not in text and not re.search(r"--lr\b", text), text
+    assert code == 0 and "--start-lr" in text and "--batch-size" in text, text
+    assert "--budget" not in text and not re.search(r"--lr\b", text) and "--epochs" not in text, text
     _usage_error("lr-find", "rotten_tomatoes", "--lr", "0.1", expected=("drop --lr",))
+    _usage_error("lr-find", "rotten_tomatoes", "--epochs", "3", expected=("--epochs does not apply",))
 
 
 def _image_folder(root: Path) -> Path:

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from tests.helpers import blobs, polarity_texts, stripe_images
 
-from transferkit import TransferClassifier, load_model
+from transferkit import MultiTaskClassifier, TransferClassifier, load_model
 from transferkit.errors import StrategyError
 from transferkit.features import shared_backbone
 from transferkit.strategies import (
@@ -253,11 +253,15 @@ def test_lr_find_suggests_a_rate_from_the_sweep() -> None:
     assert suggest_lr(np.logspace(3, 8, 20), rising) is None
     assert suggest_lr(np.logspace(3, 8, 20), np.r_[0.7, 1e8, [np.nan] * 18]) is None  # diverged at once
     X, y = stripe_images(8)
-    with pytest.raises(StrategyError, match="lr_find needs a fine-tuning strategy"):
+    with pytest.raises(StrategyError, match=r"lr_find needs a fine-tuning strategy .*; got 'linear' \(the default\)$"):
         lr_find(TransferClassifier(backbone="tiny-cnn", cache=False), X, y)
+    with pytest.raises(StrategyError, match=r"lr_find sweeps one task's loss"):
+        lr_find(MultiTaskClassifier(backbone="tiny-cnn", cache=False), X, y)  # its default, finetune, is no cause
     result = lr_find(TransferClassifier(backbone="tiny-cnn", cache=False, strategy=FullFineTune(batch_size=4)),
                      X, y, num_steps=10)
     assert len(result.lrs) == len(result.losses) <= 10 and result.lrs[0] == pytest.approx(1e-7)
+    by_name = lr_find(TransferClassifier(backbone="tiny-cnn", cache=False, strategy="finetune"), X, y, num_steps=10)
+    assert len(by_name.lrs) <= 10  # a registered name, as fit reads it (was refused as "got str")
 
 
 def test_lr_find_sweeps_the_applied_rate_of_the_top_group(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,8 +137,8 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                        hide: frozenset[str] = frozenset()) -> list[Any]:
     """The options of the commands that build a transfer model, with ``strategy_help`` as the help of
     ``--strategy`` and ``strategy_check`` (raising a TransferkitError; None: no check) its check while the
-    options are parsed. Options named in ``hide`` (``"--budget"``, ``"--lr"``) stay out of the help: the
-    command never takes them, and still says why when one is given."""
+    options are parsed. Options named in ``hide`` (``"--budget"``, ``"--lr"``, lr-find's ``--epochs``...) stay
+    out of the help: the command never takes them, and still says why when one is given."""
     return [
         click.option("--backbone", "-b", default="auto", show_default=True, callback=api_check(check_backbone_option),
                      help="Backbone name (see `transferkit backbones`), timm:/torchvision:/hf:/st: name, or a folder; "
@@ -151,25 +151,25 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
         click.option("--image-size", type=click.IntRange(min=16), default=None, help="Square input size for images."),
         click.option("--max-length", type=click.IntRange(min=8), default=None, help="Token limit for texts."),
         *weights_options,
-        click.option("--epochs", type=click.IntRange(min=1), default=None,
+        click.option("--epochs", hidden="--epochs" in hide, type=click.IntRange(min=1), default=None,
                      help="Fine-tuning epochs (default: 10, or more on small data so that training takes at least "
                           "100 optimiser steps)."),
         click.option("--lr", type=FiniteFloatRange(0, min_open=True), default=None, hidden="--lr" in hide,
                      help="Fine-tuning learning rate of the backbone."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fine-tuning batch size."),
-        click.option("--val-fraction", type=FiniteFloatRange(0, 1, max_open=True), default=None,
+        click.option("--val-fraction", hidden="--val-fraction" in hide, type=FiniteFloatRange(0, 1, max_open=True), default=None,
                      help="Fine-tuning: share of the training rows held out for early stopping (0: none; default "
                           "0.1); auto: held out to choose among the candidates (default 0.2)."),
-        click.option("--patience", type=click.IntRange(min=1), default=None,
+        click.option("--patience", hidden="--patience" in hide, type=click.IntRange(min=1), default=None,
                      help="Fine-tuning: epochs without a better validation score (see --monitor) before stopping "
                           "(default 3)."),
-        click.option("--monitor", type=click.Choice(["val_loss", "val_accuracy", "val_f1"]), default=None,
+        click.option("--monitor", hidden="--monitor" in hide, type=click.Choice(["val_loss", "val_accuracy", "val_f1"]), default=None,
                      help="Fine-tuning: what early stopping watches and which epoch's weights are kept (default "
                           "val_loss)."),
-        click.option("--refit", is_flag=True, default=None,
+        click.option("--refit", hidden="--refit" in hide, is_flag=True, default=None,
                      help="Fine-tuning: after early stopping, train again on every row for the best epoch count; "
                           "auto: refit the chosen fine-tuned model on all the data whatever the time budget."),
-        click.option("--min-val-size", type=click.IntRange(min=0), default=None,
+        click.option("--min-val-size", hidden="--min-val-size" in hide, type=click.IntRange(min=0), default=None,
                      help="Fine-tuning: fewest validation rows worth stopping on; below it every row trains for "
                           "all epochs."),
         click.option("--freeze", type=click.IntRange(min=0), default=None,

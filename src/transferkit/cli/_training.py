@@ -41,10 +41,16 @@ def _check_sweep(strategy: str, start_lr: float, end_lr: float) -> None:
                                  "to --end-lr", param_hint="'--start-lr'")
 
 
+#: Options of a fine-tune that the sweep does not use: it runs --steps optimiser steps on every row, with
+#: no validation split, early stopping or refit. Hidden from lr-find's help, and refused when given.
+NOT_SWEPT = {"epochs": "--epochs", "val_fraction": "--val-fraction", "patience": "--patience",
+             "monitor": "--monitor", "min_val_size": "--min-val-size", "refit": "--refit"}
+
+
 @cli.command(name="lr-find")
 @click.argument("data")
 @_apply(make_model_options(LR_FIND_STRATEGY_HELP, strategy_check=None,  # its own check: _check_sweep
-                           hide=frozenset({"--budget", "--lr"})))  # no auto strategy; the sweep sets the rate
+                           hide=frozenset({"--budget", "--lr", *NOT_SWEPT.values()})))  # the sweep sets the rate
 @_apply(data_options)
 @click.option("--start-lr", type=FiniteFloatRange(0, min_open=True), default=1e-7, show_default=True)
 @click.option("--end-lr", type=FiniteFloatRange(0, min_open=True), default=1.0, show_default=True)
@@ -62,6 +68,11 @@ def lr_find_cmd(data: str, start_lr: float, end_lr: float, steps: int, out: str,
     _check_sweep(kw["strategy"], start_lr, end_lr)
     if kw["lr"] is not None:
         raise click.UsageError("lr-find sweeps the learning rate itself (--start-lr, --end-lr); drop --lr")
+    given = [option for name, option in NOT_SWEPT.items() if kw.get(name) is not None and kw.get(name) is not False]
+    if given:
+        raise click.UsageError(f"lr-find runs --steps optimiser steps on every row, with no validation split or "
+                               f"early stopping: {', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply; "
+                               f"drop {'it' if len(given) == 1 else 'them'}")
     est = _estimator(kw["strategy"], kw)
     dataset = _load(data, kw)
     if _resolve_backbone(kw, dataset):

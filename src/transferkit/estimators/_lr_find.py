@@ -75,10 +75,14 @@ def lr_find(
     ``start_lr`` and ``end_lr`` are rates with ``0 < start_lr < end_lr``; ``num_steps`` is an integer >= 5;
     the sweep stops early once the smoothed loss exceeds ``diverge`` (a finite number > 1) times its best.
     """
-    strategy = estimator.strategy
+    if hasattr(estimator, "task_weights"):  # a MultiTaskClassifier (not imported: this module is imported by it)
+        raise StrategyError("lr_find sweeps one task's loss; for a MultiTaskClassifier run it on one task's labels "
+                            "with a TransferClassifier of the same backbone and strategy")
+    strategy = estimator._strategy()  # a name as fit reads it (strategy="finetune"), None as the default it stands for
     if not isinstance(strategy, FullFineTune):
         raise StrategyError("lr_find needs a fine-tuning strategy (finetune, partial, gradual, lpft, lora); "
-                            f"got {type(strategy).__name__ if strategy is not None else 'the linear probe'}")
+                            f"got {type(strategy).cli_name or type(strategy).__name__!r}"
+                            + (" (the default)" if estimator.strategy is None else ""))
     rates = Number(low=0, low_open=True)
     if not (rates.accepts(start_lr) and rates.accepts(end_lr)) or not start_lr < end_lr:
         raise StrategyError(f"need 0 < start_lr < end_lr, got {start_lr}, {end_lr}")
