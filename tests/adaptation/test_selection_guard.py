@@ -211,7 +211,7 @@ def test_a_target_not_evaluated_on_keeps_no_labels_to_check() -> None:
     src = Dataset(X=rng.normal(size=(40, 3)), y=np.repeat(["a", "b"], 20).astype(object), modality="table")
     tgt = Dataset(X=rng.normal(size=(20, 3)) + 0.5, y=np.repeat(["batch0", "batch1"], 10).astype(object),
                   modality="table")
-    with pytest.raises(DataError, match=r"no source class: 'batch0'.*evaluate=False, --no-eval-labels"):
+    with pytest.raises(DataError, match=r"no source class: 'batch0'.*--no-eval-labels; evaluate=False in Python"):
         run_adaptation(src, tgt, methods=["coral"], backbone="identity", cache=False)
     run = run_adaptation(src, tgt, methods=["coral"], backbone="identity", cache=False, evaluate=False)
     assert not run.evaluated and len(run.predictions["coral"]) == 20

@@ -382,6 +382,9 @@ def test_strategy_errors_name_cli_options(tmp_path: Path, reviews: Path) -> None
     assert {"n_frozen", "layer_decay", "alpha", "mixed_precision"} <= set(cli_params())
     assert option_name("n_trainable") == "--train-top" and option_name("grad_accum") == "--grad-accum"
     assert cli_wording("layer_decay does not apply to LoRA; n_frozen=3") == "--layer-decay does not apply to LoRA; --freeze=3"
+    # a hint for both audiences keeps only the option on the command line
+    assert cli_wording("read the target without its labels (--no-eval-labels; evaluate=False in Python)") == \
+        "read the target without its labels (--no-eval-labels)"
     code, text = run("fit", reviews, "-b", "tiny-text", "-s", "lora", "--layer-decay", "0.5", "--text-column", "review",
                      "--label-column", "sentiment", "--out", tmp_path / "never")
     assert code == 2 and "--layer-decay does not apply to LoRA" in text, text  # wrong whatever the data: a usage error

@@ -197,6 +197,9 @@ def test_strategies_and_options_that_cannot_fit_several_tasks_are_refused(tasks_
     # partial with its option trains (the name alone was checked without --freeze and always refused);
     # without the option it is refused with partial's own message
     _bad(tmp_path, tasks_table, [*tasks, "-s", "partial", "--epochs", "1"], "exactly one of --freeze and --train-top", code=2)
+    # an option's error names only the strategies that fit several tasks (it named auto and distill too)
+    _bad(tmp_path, tasks_table, [*tasks, "-s", "linear", "--epochs", "4"],
+         "--epochs does not apply to strategy 'linear' (it applies to: finetune, gradual, lora, lpft, partial)", code=2)
     code, text = _fit(tasks_table, tmp_path / "partial", *tasks, "-s", "partial", "--freeze", "1", "--epochs", "1")
     assert code == 0 and "model saved to" in text, text
 

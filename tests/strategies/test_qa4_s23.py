@@ -74,7 +74,7 @@ def test_flip_accepts_numpy_bools_and_the_cli_words() -> None:
 def test_lora_refuses_an_empty_list_of_target_modules(targets: object) -> None:
     """It silently meant the default targets (results identical to target_modules=None)."""
     X, y = blobs(6)
-    with pytest.raises(StrategyError, match=r"^target_modules must name at least one layer, or be None for the "
+    with pytest.raises(StrategyError, match=r"^target_modules must name at least one layer, or be left out for the "
                                             r"default targets; got (\[\]|\(\))$"):
         TransferClassifier(backbone="tiny-mlp", cache=False,
                            strategy=LoRA(epochs=1, target_modules=targets)).fit(X, y)  # type: ignore[arg-type]

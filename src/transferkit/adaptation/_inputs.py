@@ -72,7 +72,7 @@ def check_adaptation_data(source: Dataset, target: Dataset, *, target_labels: Da
         if extra:
             shown = ", ".join(repr(v) for v in extra[:5])
             unlabel = ("; if they are not classes (e.g. batch sub-folders), read the target without its labels "
-                       "(evaluate=False, --no-eval-labels)") if name == "target" else ""
+                       "(--no-eval-labels; evaluate=False in Python)") if name == "target" else ""
             raise DataError(f"the {name} {_verb(name, 'have')} labels that are no source class: {shown}; a "
                             "classifier trained on "
                             f"the source predicts only {', '.join(repr(c) for c in classes[:10])}{unlabel}")

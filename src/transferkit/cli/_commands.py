@@ -284,12 +284,13 @@ def cli_wording(message: str, options: Mapping[str, str] | None = None) -> str:
     parameters (``n_frozen``, ``layer_decay`` -> ``--freeze``, ``--layer-decay``) and ``options``, the
     command's own (``start_lr`` -> ``--start-lr``, see :func:`command_options`); ``shift='minmax'`` becomes
     ``--shift minmax``, ``overwrite=True`` the flag ``--overwrite``. Hints for Python callers go:
-    ``(label_column= in Python)``, ``(CLI --shift)`` and ``or pass label_column=None ...``, which no option
+    ``(label_column= in Python)``, ``(CLI --shift)``, the ``; evaluate=False in Python`` of
+    ``(--no-eval-labels; evaluate=False in Python)`` and ``or pass label_column=None ...``, which no option
     spells."""
     import re
 
     names = {p: option_name(p) for p in cli_params()} | dict(options or {})
-    message = re.sub(r" \(\w+= in Python\)| \(CLI --[\w-]+\)", "", message)
+    message = re.sub(r" \(\w+= in Python\)|; \w+=\w* in Python(?=\))| \(CLI --[\w-]+\)", "", message)
     message = re.sub(r",? or pass \w+=None\b[^,.;]*", "", message)
     # Names with an underscore anywhere (not inside a quoted value or a path); plain words (shift, rank)
     # only as ``name=``, where they cannot be ordinary words.
@@ -353,9 +354,10 @@ def _resolve_backbone(kw: dict[str, Any], data: Any) -> bool:
     return True
 
 
-def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any:
+def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True, several_tasks: bool = False) -> Any:
     """Build (and check: the options the strategy takes, --weights) the estimator before any data is read. With
-    ``--backbone auto`` the options are checked on a stand-in; rebuild once the data says its modality."""
+    ``--backbone auto`` the options are checked on a stand-in; rebuild once the data says its modality.
+    ``several_tasks`` (multitask): an option's error names only the strategies that fit several tasks."""
     from ..backbones._registry import random_init_problem, takes_weights
     from ..estimators import TransferClassifier
     from ..workflows import make_strategy
@@ -379,7 +381,8 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True) -> Any
         given = [p for p, v in _strategy_options(kw).items() if v is not None]
         unused = [p for p in given if strategy in STRATEGIES and p not in STRATEGIES[strategy]._get_param_names()]
         if unused:
-            takers = sorted({s for s, cls in STRATEGIES.items() for p in unused if p in cls._get_param_names()})
+            takers = sorted({s for s, cls in STRATEGIES.items() for p in unused if p in cls._get_param_names()
+                             and (cls.fits_several_tasks or not several_tasks)})
             raise click.UsageError(f"{', '.join(option_name(p) for p in unused)} does not apply to strategy "
                                    f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)

@@ -68,7 +68,7 @@ def _estimator_for_tasks(kw: dict[str, Any], task_weights: dict[str, float] | No
     """``fit``'s estimator for the options (their checks included), as a MultiTaskClassifier."""
     from ..estimators import MultiTaskClassifier
 
-    single = _estimator(kw["strategy"], kw)
+    single = _estimator(kw["strategy"], kw, several_tasks=True)
     return MultiTaskClassifier(**single.get_params(deep=False), task_weights=task_weights)
 
 

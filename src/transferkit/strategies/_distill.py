@@ -107,7 +107,7 @@ def out_of_fold_probabilities(teacher: BaseEstimator, X: Any, labels: np.ndarray
     _, counts = np.unique(labels, return_counts=True)
     if counts.min() < cv:
         raise StrategyError(f"teacher_cv={cv} needs at least {cv} training rows in every class; the smallest has "
-                            f"{counts.min()} (lower teacher_cv, or None to fit the teacher on every row)")
+                            f"{counts.min()} (lower teacher_cv, or leave it out to fit the teacher on every row)")
     take = (lambda ix: X[ix]) if isinstance(X, np.ndarray) else (lambda ix: [X[i] for i in ix])
     proba = np.zeros((len(labels), len(classes)))
     for fit_rows, held in StratifiedKFold(cv, shuffle=True, random_state=random_state).split(np.zeros(len(labels)),

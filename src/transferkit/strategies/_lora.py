@@ -149,7 +149,7 @@ class LoRA(FullFineTune):
                                     or not all(isinstance(t, str) and t for t in targets)):
             raise StrategyError(f"target_modules must be a list of layer names or None, got {targets!r}")
         if targets is not None and len(targets) == 0:  # it would silently mean the default targets
-            raise StrategyError(f"target_modules must name at least one layer, or be None for the default targets; "
+            raise StrategyError(f"target_modules must name at least one layer, or be left out for the default targets; "
                                 f"got {targets!r}")
         if self.layer_decay != 1.0:
             raise StrategyError("layer_decay does not apply to LoRA (the backbone is frozen); leave it at 1.0")
