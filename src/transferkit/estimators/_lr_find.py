@@ -103,6 +103,7 @@ def lr_find(
         # the schedule moves once per optimisation step: grad_accum mini-batches each
         steps_per_epoch = max(1, -(-len(run.train_loader) // strategy.grad_accum))
         run.trainer.config.epochs = math.ceil(num_steps / steps_per_epoch)
+        run.trainer.config.check_finite = False  # the sweep drives the rate into divergence and stops itself
         run.trainer.schedule = range_test_schedule(num_steps, start_lr / base, end_lr / base)
         for g in run.param_groups:  # the whole sweep trains every group (no gradual unfreezing in the test)
             g["unfreeze_epoch"] = 0

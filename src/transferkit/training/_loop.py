@@ -60,6 +60,8 @@ class TrainConfig:
 
     ``checkpoint_dir`` gets a checkpoint after every epoch; with ``resume`` the run continues from the
     newest one there (refused when it was written under another ``run_key``: other data or settings).
+    ``check_finite``: a loss or weights that stop being finite numbers end the run with an error (off for
+    the learning-rate range test, which drives the rate into divergence on purpose and stops itself).
     """
 
     epochs: int = 10
@@ -72,6 +74,7 @@ class TrainConfig:
     checkpoint_dir: str | Path | None = None
     resume: bool = False
     run_key: str = ""
+    check_finite: bool = True
 
 
 @dataclass
@@ -391,14 +394,14 @@ class Trainer:
         """A loss that is no longer a finite number means training has diverged (a learning rate or a
         regulariser weight far too large): stop with the cause, rather than go on and save a model whose
         every prediction is NaN."""
-        if not torch.isfinite(loss.detach()).item():
+        if self.config.check_finite and not torch.isfinite(loss.detach()).item():
             self._diverged(f"the loss became {float(loss.detach())} at epoch {self.epoch + 1}, batch "
                            f"{self._batch_index + 1}")
 
     def _check_weights(self) -> None:
         """After an epoch, the weights are finite numbers: a last step can blow them up with the loss it
         reported still finite (its successor would have shown it), and such a model predicts NaN."""
-        if not all(torch.isfinite(p).all() for p in self.unwrapped_model.parameters()):
+        if self.config.check_finite and not all(torch.isfinite(p).all() for p in self.unwrapped_model.parameters()):
             self._diverged(f"the weights are no longer finite numbers after epoch {self.epoch + 1}")
 
     def _diverged(self, what: str) -> None:
