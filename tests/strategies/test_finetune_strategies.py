@@ -196,6 +196,10 @@ def test_augment_transforms_parsing_and_bad_input() -> None:
         parse_augment("rotation=lots")
     with pytest.raises(StrategyError, match="unknown augmentation policy 'autoaugment'"):
         parse_augment("policy=autoaugment")
+    with pytest.raises(StrategyError, match="^augmentation setting 'rotation' is given twice"):
+        parse_augment("rotation=10,rotation=20")  # the last silently won
+    with pytest.raises(StrategyError, match="^an empty augmentation names no setting; give 'default'"):
+        parse_augment("  ")  # silently meant the default
     X, _ = stripe_images(2)
     grid = Augment(rotation=30).samples([X[0]], n_variants=3)
     assert len(grid) == 4 and grid[0].shape == (28, 28, 3)

@@ -146,7 +146,10 @@ def parse_augment(spec: str) -> Augment:
     """An :class:`Augment` from a CLI string: ``default`` or ``key=value`` pairs separated by commas
     (``rotation=10,shift=0.05,flip=false,policy=trivialaugment,mixup=0.2``)."""
     spec = spec.strip()
-    if spec in ("", "default", "true", "yes"):
+    if not spec:  # an unset shell variable, most likely: not silently the default
+        raise StrategyError("an empty augmentation names no setting; give 'default' for the default augmentation, "
+                            "or key=value pairs (rotation=10,flip=false)")
+    if spec in ("default", "true", "yes"):
         return Augment()
     names = Augment._get_param_names()
     params: dict[str, Any] = {}
@@ -155,6 +158,8 @@ def parse_augment(spec: str) -> Augment:
         key, value = key.strip(), value.strip()
         if key not in names:
             raise StrategyError(f"unknown augmentation setting {key!r}; settings: {', '.join(names)}")
+        if key in params:  # the last would silently win
+            raise StrategyError(f"augmentation setting {key!r} is given twice; give it once")
         if not sep and key != "flip":
             raise StrategyError(f"augmentation setting {key!r} needs a value ({key}=...)")
         if key == "flip":
