@@ -17,6 +17,18 @@ from ._paths import OutputPath, ReportFolder, check_outside_inputs, naming_optio
 from ._types import FiniteFloatRange, api_check
 
 
+def out_of_memory(exc: BaseException) -> str:
+    """What an allocation that failed asked for (torch's CPU allocator: ``you tried to allocate N bytes``), or
+    "" when ``exc`` is not an out-of-memory error."""
+    import re
+
+    text = str(exc)
+    if not (isinstance(exc, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()):
+        return ""
+    asked = re.search(r"tried to allocate (\d+ bytes|[\d.]+ ?[KMGT]?i?B)", text, re.IGNORECASE)
+    return f"an allocation of {asked.group(1)} failed" if asked else "an allocation failed"
+
+
 class _Group(click.Group):
     """Turns user-facing errors into one line on stderr and exit status 1: no stack trace."""
 
@@ -30,6 +42,11 @@ class _Group(click.Group):
         except OSError as exc:  # a file that cannot be read or written (outputs are also checked up front)
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
+        except (MemoryError, RuntimeError) as exc:  # torch's CPU and CUDA allocators say so in a RuntimeError
+            if not out_of_memory(exc):
+                raise
+            raise click.ClickException(f"out of memory: {out_of_memory(exc)}; lower --batch-size, or --image-size or "
+                                       "--max-length, or use a smaller backbone") from exc
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
