@@ -43,9 +43,9 @@ class _Group(click.Group):
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
         except (MemoryError, RuntimeError) as exc:  # torch's CPU and CUDA allocators say so in a RuntimeError
-            if not out_of_memory(exc):
+            if not (failed := out_of_memory(exc)):
                 raise
-            raise click.ClickException(f"out of memory: {out_of_memory(exc)}; lower --batch-size, or --image-size or "
+            raise click.ClickException(f"out of memory: {failed}; lower --batch-size, or --image-size or "
                                        "--max-length, or use a smaller backbone") from exc
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -580,14 +580,13 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
     dataset, labels, unread = read_new_data(data, model, model_dir, text_column=text_column,
                                             label_column=label_column)
     # texts keep the name of the column of a table file they came from
-    from_table = Path(data).is_file() and dataset.modality == "text"
-    frame = predict_frame(model, dataset, labels, unread, text_column=text_column if from_table else "text")
+    texts = text_column if Path(data).is_file() and dataset.modality == "text" else "text"
+    frame = predict_frame(model, dataset, labels, unread, text_column=texts)
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)  # as `fit --out` does; checked writable up front
         write_text_atomic(output, frame.to_csv(index=False))  # a unique temporary sibling, then a rename
         click.echo(f"{len(frame)} predictions written to {output}")
     else:  # long texts cut for the console only; the --output CSV keeps them whole
-        texts = text_column if from_table else "text"
         shown = frame.assign(**{texts: frame[texts].str.slice(0, 80)}) if dataset.modality == "text" else frame
         click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
