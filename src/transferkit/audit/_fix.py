@@ -267,8 +267,10 @@ def _copy_rows(source: Path, suffix: str, rows: np.ndarray, path: Path) -> None:
             return
     frame = read_table_verbatim(source).iloc[rows]
     if suffix in (".csv", ".tsv"):
-        with open(source, "rb") as fh:
-            crlf = not compressed and b"\r\n" in fh.read(1 << 16)
+        crlf = False
+        if not compressed:  # a compressed file's first bytes say nothing about its line endings
+            with open(source, "rb") as fh:
+                crlf = b"\r\n" in fh.read(1 << 16)
         frame.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False, lineterminator="\r\n" if crlf else "\n")
         return
     _WRITERS[suffix](frame, path)

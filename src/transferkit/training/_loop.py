@@ -7,6 +7,7 @@ Strategies, losses and callbacks extend it; nothing copies it.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -379,7 +380,6 @@ class Trainer:
                             progress=min(1.0, (self.epoch * len(self.train_loader) + self._batch_index) / total))
                 for term in self.terms:
                     loss = loss + term(step)
-            self._check_finite(loss)
             self.accelerator.backward(loss)
             if self.accelerator.sync_gradients:
                 self._drop_scheduled_frozen_grads()
@@ -388,15 +388,16 @@ class Trainer:
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        value = float(loss.detach())  # the one read of the loss per step (a device sync on a GPU)
+        self._check_finite(value)
+        return value
 
-    def _check_finite(self, loss: torch.Tensor) -> None:
+    def _check_finite(self, loss: float) -> None:
         """A loss that is no longer a finite number means training has diverged (a learning rate or a
         regulariser weight far too large): stop with the cause, rather than go on and save a model whose
         every prediction is NaN."""
-        if self.config.check_finite and not torch.isfinite(loss.detach()).item():
-            self._diverged(f"the loss became {float(loss.detach())} at epoch {self.epoch + 1}, batch "
-                           f"{self._batch_index + 1}")
+        if self.config.check_finite and not math.isfinite(loss):
+            self._diverged(f"the loss became {loss} at epoch {self.epoch + 1}, batch {self._batch_index + 1}")
 
     def _check_weights(self) -> None:
         """After an epoch, the weights are finite numbers: a last step can blow them up with the loss it
