@@ -93,3 +93,40 @@ def test_a_whole_folder_is_replaceable_only_when_empty_or_marked(tmp_path: Path)
         check(tmp_path / "file")
     with pytest.raises(DataError):  # the default error type
         check_replaceable_folder(tmp_path / "file", overwrite=True, marker="log.json", what="cleaned copy")
+
+
+def test_a_folder_under_a_file_is_refused_by_every_python_writer(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``save``, ``fix``, ``tune(out=)`` and ``write_tune_outputs`` under a file: one error naming the file
+    (``mkdir`` raised ``FileExistsError``/``NotADirectoryError`` before), and nothing written."""
+    import warnings
+
+    import numpy as np
+
+    from transferkit import TransferClassifier
+    from transferkit.audit import audit, fix
+    from transferkit.ensembles import TransferEnsemble
+    from transferkit.tuning import TuningError, tune, write_tune_outputs
+
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("mine")
+    Path("r.csv").write_text("text,label\na,x\nb,y\nc,x\nd,y\n")
+    X = np.random.default_rng(0).random((40, 4))
+    y = np.r_[[0] * 20, [1] * 20]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TransferClassifier(backbone="identity", cache=False).fit(X, y)
+        ensemble = TransferEnsemble(members=["identity:linear", "baseline"], cache=False).fit(X, y)
+        searched = tune(X, y, backbone="identity", n_trials=2, cache=False)
+        audited = audit("r.csv", text_column="text", label_column="label", backbone=None)
+    cases = [(lambda: model.save("afile/sub"), ModelFolderError),
+             (lambda: ensemble.save("afile/sub/deeper"), ModelFolderError),
+             (lambda: fix(audited, "afile/sub"), DataError),
+             (lambda: write_tune_outputs(searched, "afile/sub"), DataError),
+             (lambda: tune(X, y, backbone="identity", n_trials=2, out="afile/sub"), TuningError),
+             (lambda: tune(X, y, backbone="identity", n_trials=2, out="afile"), TuningError)]
+    for call, error in cases:
+        with pytest.raises(error, match=r"'afile' is a file, not a folder"):
+            call()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "r.csv"]
+    assert Path("afile").read_text() == "mine"

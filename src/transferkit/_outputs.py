@@ -24,7 +24,7 @@ from pathlib import Path
 from ._atomic import sha256_file, write_bytes_atomic, write_text_atomic
 from .errors import DataError
 
-__all__ = ["MARKER", "check_output_folder", "check_replaceable_folder", "write_output_folder"]
+__all__ = ["MARKER", "check_output_folder", "check_replaceable_folder", "file_in_the_way", "write_output_folder"]
 
 #: The marker file transferkit writes into every report folder: ``{"files": {name: [sha256, ...]}}``.
 MARKER = ".transferkit-outputs.json"
@@ -41,17 +41,30 @@ def _recorded(folder: Path) -> dict[str, list[str]]:
     return {str(k): [str(d) for d in v] for k, v in files.items() if isinstance(v, list)}
 
 
+def file_in_the_way(path: str | Path) -> Path | None:
+    """The nearest existing entry above ``path`` (its parents, not ``path`` itself) when that entry is a file:
+    no folder can be created at ``path`` then (``mkdir`` fails with ``FileExistsError`` or
+    ``NotADirectoryError``). None when the nearest existing parent is a folder."""
+    for parent in Path(path).parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
 def check_output_folder(folder: str | Path, names: Iterable[str]) -> None:
     """Refuse to write ``names`` into ``folder`` when that would replace anything transferkit did not write.
 
     Raises
     ------
     DataError
-        ``folder`` is a file, or one of ``names`` exists there and is not a file that transferkit wrote
+        ``folder`` is a file or lies under one, or one of ``names`` exists there and is not a file that transferkit wrote
         (and that is unchanged since), per the folder's :data:`MARKER`.
     """
     folder = Path(folder)
     if not folder.exists() and not folder.is_symlink():
+        if (blocker := file_in_the_way(folder)) is not None:
+            raise DataError(f"cannot create the output folder {str(folder)!r}: {str(blocker)!r} is a file, not a "
+                            "folder; choose another output folder")
         return
     if not folder.is_dir():
         raise DataError(f"output {str(folder)!r} is a file, not a folder; choose a folder for the reports")
@@ -72,7 +85,7 @@ def check_replaceable_folder(path: str | Path, *, overwrite: bool, marker: str, 
                              error: type[Exception] = DataError) -> None:
     """Refuse, before any work, a ``path`` that cannot receive a folder replaced as a whole.
 
-    Refused: an existing ``path`` without ``overwrite``; a file; a folder that holds anything but
+    Refused: an existing ``path`` without ``overwrite``; a file, or a path under a file; a folder that holds anything but
     ``marker`` (the file that marks an earlier folder of this kind: replacing it deletes nothing of the
     user's), unless it is empty; a parent folder that cannot be written. ``what`` names the kind of folder in
     the messages (``"transferkit model folder"``, ``"cleaned copy"``); ``error`` is the exception raised.
@@ -82,6 +95,9 @@ def check_replaceable_folder(path: str | Path, *, overwrite: bool, marker: str, 
         raise error(f"{str(path)!r} already exists; choose another folder or pass overwrite=True")
     if path.exists() and not path.is_dir():
         raise error(f"{str(path)!r} exists and is not a folder; choose another place for the {what}")
+    if not path.exists() and (blocker := file_in_the_way(path)) is not None:
+        raise error(f"cannot create {str(path)!r}: {str(blocker)!r} is a file, not a folder; choose another "
+                    f"place for the {what}")
     if path.is_dir() and not (path / marker).is_file() and any(path.iterdir()):
         raise error(f"{str(path)!r} holds other files, not a {what} (it has no {marker}); overwrite=True "
                     f"only replaces a {what}, never a folder of other files: choose another folder")

@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 
 from .._blas import one_blas_thread
+from .._outputs import file_in_the_way
 from ..data._validation import check_folds
 from ..errors import DataError, error_cause
 from ..evaluation._evaluate import folds_note
@@ -406,6 +407,13 @@ def make_objective(head: BaseEstimator, space: Space, features: np.ndarray, y: n
     return objective
 
 
+def check_out_folder(out: Path) -> None:
+    """Refuse, before any work, an ``out`` that is a file or lies under one (no folder can be made there)."""
+    blocker = out if out.exists() and not out.is_dir() else file_in_the_way(out)
+    if blocker is not None:
+        raise TuningError(f"cannot use {str(out)!r} as the output folder: {str(blocker)!r} is a file, not a folder")
+
+
 def tune(
     X: Any,
     y: Any,
@@ -524,6 +532,8 @@ def tune(
     _sampler(sampler, parsed, random_state)  # the name check
     y = check_targets(y, len(X))
     splits = _splits(y, cv, random_state)
+    if out is not None:
+        check_out_folder(Path(out))
     url = storage_url(storage, out)
     file = storage_file(url)  # a study file named inside OUT: OUT is created for it
     made_folder = None
