@@ -195,13 +195,16 @@ def test_strategies_and_options_that_cannot_fit_several_tasks_are_refused(tasks_
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "sign=0"], "must be a finite number > 0", code=2)
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "sign=1", "--task-weight", "sign=2"], "weighted twice", code=2)
     # partial with its option trains (the name alone was checked without --freeze and always refused);
-    # without the option it is refused with partial's own message
-    _bad(tmp_path, tasks_table, [*tasks, "-s", "partial", "--epochs", "1"], "exactly one of --freeze and --train-top", code=2)
+    # both counts are refused with partial's own message
+    _bad(tmp_path, tasks_table, [*tasks, "-s", "partial", "--freeze", "1", "--train-top", "1", "--epochs", "1"],
+         "at most one of --freeze and --train-top", code=2)
     # an option's error names only the strategies that fit several tasks (it named auto and distill too)
     _bad(tmp_path, tasks_table, [*tasks, "-s", "linear", "--epochs", "4"],
          "--epochs does not apply to strategy 'linear' (it applies to: finetune, gradual, lora, lpft, partial)", code=2)
     code, text = _fit(tasks_table, tmp_path / "partial", *tasks, "-s", "partial", "--freeze", "1", "--epochs", "1")
     assert code == 0 and "model saved to" in text, text
+    code, text = _fit(tasks_table, tmp_path / "partial-default", *tasks, "-s", "partial", "--epochs", "1")
+    assert code == 0 and "model saved to" in text, text  # neither count: the top half trains
 
 
 # --- the Python workflow ------------------------------------------------------------------------------------

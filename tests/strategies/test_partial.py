@@ -41,6 +41,22 @@ def test_n_trainable_counts_from_the_top() -> None:
     assert not torch.equal(after["top.0.weight"], start["top.0.weight"])
 
 
+@pytest.mark.parametrize("spelling", ["partial", PartialFreeze(epochs=2, lr=1e-2, batch_size=8)])
+def test_by_default_the_top_half_of_the_groups_trains(spelling: object) -> None:
+    """``strategy="partial"`` by name could never fit ("needs exactly one of n_frozen and n_trainable");
+    with neither count given, tiny-cnn's 3 groups (stem, block, top) train their top 1 (3 // 2)."""
+    start = create_backbone("tiny-cnn").state_dict()
+    strategy = spelling if isinstance(spelling, str) else PartialFreeze(epochs=2, lr=1e-2, batch_size=8)
+    X, y = stripe_images(6)
+    clf = TransferClassifier(backbone="tiny-cnn", strategy=strategy, random_state=0).fit(X, y)
+    after = _state(clf)
+    assert torch.equal(after["block.0.weight"], start["block.0.weight"])
+    assert torch.equal(after["stem.0.weight"], start["stem.0.weight"])
+    assert not torch.equal(after["top.0.weight"], start["top.0.weight"])
+    assert PartialFreeze().frozen_count(17, "efficientnet-lite0") == 9  # 8 of 17 train
+    assert PartialFreeze().frozen_count(1, "x") == 0
+
+
 def test_layer_decay_gives_lower_rates_to_lower_groups() -> None:
     strategy = FullFineTune(lr=1e-3, head_lr=1e-2, layer_decay=0.5)
     net = create_backbone("tiny-cnn").with_head(2)
@@ -61,8 +77,7 @@ def test_impossible_configurations_fail_before_training() -> None:
     for strategy, message in [
         (PartialFreeze(n_frozen=9), "has 3 parameter groups; cannot freeze 9"),
         (PartialFreeze(n_trainable=5), "cannot train 5"),
-        (PartialFreeze(), "exactly one of n_frozen and n_trainable"),
-        (PartialFreeze(n_frozen=1, n_trainable=1), "exactly one"),
+        (PartialFreeze(n_frozen=1, n_trainable=1), "at most one of n_frozen and n_trainable"),
         (FullFineTune(layer_decay=0.0), "layer_decay"),
     ]:
         with pytest.raises(StrategyError, match=message):

@@ -190,9 +190,10 @@ def make_model_options(strategy_help: str = STRATEGY_HELP, strategy_check: Any =
                      help="Fine-tuning: fewest validation rows worth stopping on; below it every row trains for "
                           "all epochs."),
         click.option("--freeze", type=click.IntRange(min=0), default=None,
-                     help="partial: freeze this many parameter groups from the input side."),
+                     help="partial: freeze this many parameter groups from the input side (default: train the top half)."),
         click.option("--train-top", type=click.IntRange(min=1), default=None,
-                     help="partial: train only this many parameter groups from the output side."),
+                     help="partial: train only this many parameter groups from the output side (at most one of --freeze "
+                          "and --train-top)."),
         click.option("--balanced", is_flag=True, default=None,
                      help="Class-weighted loss for imbalanced labels (fine-tuning strategies)."),
         click.option("--layer-decay", type=FiniteFloatRange(0, 1, min_open=True), default=None,
@@ -404,7 +405,7 @@ def _estimator(strategy: str, kw: dict[str, Any], *, strict: bool = True, severa
                                    f"{strategy!r}" + (f" (it applies to: {', '.join(takers)})" if takers else ""))
     cache: Any = False if kw["no_cache"] else (kw["cache_dir"] or True)
     built = make_strategy(strategy, strict=strict, **_strategy_options(kw))
-    try:  # settings wrong whatever the data (partial: neither or both of --freeze and --train-top)
+    try:  # settings wrong whatever the data (partial: both --freeze and --train-top)
         getattr(built, "_check", lambda: None)()
     except StrategyError as exc:
         raise click.UsageError(cli_wording(str(exc))) from exc

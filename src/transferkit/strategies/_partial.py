@@ -22,6 +22,8 @@ GRADUAL_PARAMS: dict[str, Rule] = {"unfreeze_every": Number(low=1, integer=True)
 class PartialFreeze(FullFineTune):
     """Freeze the first ``n_frozen`` parameter groups of the backbone (input side), or all but the last
     ``n_trainable``, and train the rest with a new head, through the same loop as :class:`FullFineTune`.
+    With neither, the top half of the groups trains (``n_trainable = max(1, n_groups // 2)``, the partial
+    candidate of ``strategy="auto"``), so ``strategy="partial"`` works by name.
 
     Frozen normalisation layers stay in eval mode, so their running statistics are not updated.
     Other parameters are those of :class:`FullFineTune`.
@@ -31,7 +33,8 @@ class PartialFreeze(FullFineTune):
     n_frozen : int >= 0, optional
         Number of leading groups to freeze (see ``Backbone.parameter_groups``).
     n_trainable : int >= 0, optional
-        Number of trailing groups to train; exactly one of the two must be given.
+        Number of trailing groups to train. At most one of the two may be given; neither trains the top
+        half of the groups.
     """
 
     cli_name = "partial"
@@ -45,12 +48,15 @@ class PartialFreeze(FullFineTune):
 
     def _check_counts(self) -> None:
         check_params(self, PARTIAL_PARAMS)
-        if (self.n_frozen is None) == (self.n_trainable is None):
-            raise StrategyError("PartialFreeze needs exactly one of n_frozen and n_trainable")
+        if self.n_frozen is not None and self.n_trainable is not None:
+            raise StrategyError("PartialFreeze takes at most one of n_frozen and n_trainable (neither trains the "
+                                "top half of the groups)")
 
     def frozen_count(self, n_groups: int, backbone_name: str) -> int:
         """How many leading groups to freeze, checked against the backbone's group count."""
         self._check_counts()
+        if self.n_frozen is None and self.n_trainable is None:
+            return n_groups - max(1, n_groups // 2)
         wanted = self.n_frozen if self.n_frozen is not None else self.n_trainable
         assert wanted is not None
         if wanted > n_groups:
