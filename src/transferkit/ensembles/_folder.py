@@ -82,7 +82,7 @@ def _saved_seed(ens: Any) -> int:
 
 def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
     """Write the fitted ensemble ``ens`` to the folder ``path``, atomically (nothing is left on error)."""
-    from ..estimators._folder import _jsonable, atomic_folder, table_columns, write_config
+    from ..estimators._folder import _jsonable, atomic_folder, portable_settings, table_columns, write_config
 
     check_is_fitted(ens, "ensemble_")
     skeleton = copy.copy(ens.ensemble_)  # shallow: the members are swapped out, the original is untouched
@@ -98,7 +98,8 @@ def save_ensemble(ens: Any, path: Path, *, overwrite: bool = False) -> Path:
                    for i, m in enumerate(ens.ensemble_.estimators_)]
         (tmp / "ensemble.skops").write_bytes(combiner)
         write_config(tmp, ens, {
-            "params": {**{k: _jsonable(getattr(ens, k)) for k in _PARAMS}, "random_state": seed},
+            "params": {**{k: _jsonable(getattr(ens, k)) for k in _PARAMS}, **portable_settings(ens),
+                       "random_state": seed},
             **table_columns(ens),
             "member_specs": _members_param(ens),
             "custom_final_estimator": ens.final_estimator is not None,

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
 from .. import __version__
 from .._atomic import sha256_file
 from .._outputs import check_replaceable_folder
 from ..errors import ModelFolderError, TransferkitError, error_cause
 from ..strategies import STRATEGIES, Augment, Strategy
+from ..strategies._serialize import load_sklearn, save_sklearn
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
@@ -42,10 +44,34 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
+#: The unfitted ``head`` parameter of a strategy that was given one (the fitted head is a file of its own).
+HEAD_PARAM_FILE = "strategy_head.skops"
+
+
 def _strategy_config(strategy: Strategy) -> dict[str, Any]:
-    # a probe's fitted head is saved as a file; a distilled student does not need its teacher to predict
+    """The strategy's parameters as JSON. Not in it: ``head`` (an estimator: :data:`HEAD_PARAM_FILE` holds
+    it, ``"head_file"`` says so) and a ``teacher`` estimator (a distilled student predicts alone; a teacher
+    given as a member spec or folder path is a string and is kept, so a refit of the loaded student works)."""
     params = {k: _jsonable(v) for k, v in strategy.get_params(deep=False).items() if k not in ("head", "teacher")}
-    return {"class": type(strategy).__name__, "params": params}
+    teacher = getattr(strategy, "teacher", None)
+    if isinstance(teacher, str | os.PathLike):
+        params["teacher"] = os.fsdecode(teacher)
+    config: dict[str, Any] = {"class": type(strategy).__name__, "params": params}
+    if getattr(strategy, "head", None) is not None:
+        config["head_file"] = HEAD_PARAM_FILE
+    return config
+
+
+def portable_settings(est: Any) -> dict[str, Any]:
+    """Settings saved so that a loaded model's ``get_params`` (and a refit of its clone) match the fitted one:
+    ``verbose``, and ``cache`` when it is on or off (a cache folder is this machine's path: a loaded model
+    gets the default cache folder, ``cache=True``)."""
+    settings: dict[str, Any] = {}
+    if hasattr(est, "verbose"):
+        settings["verbose"] = _jsonable(est.verbose)
+    if isinstance(est.cache, bool):
+        settings["cache"] = est.cache
+    return settings
 
 
 def check_writable(path: Path, *, overwrite: bool) -> None:
@@ -115,8 +141,12 @@ def save_model(est: Any, path: Path, *, overwrite: bool = False, extra_files: di
         model_cfg = est.model_.save(tmp)
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
+        head = getattr(est.strategy_, "head", None)
+        if head is not None:
+            save_sklearn(clone(head), tmp / HEAD_PARAM_FILE)
         write_config(tmp, est, {
-            "params": {**{k: _jsonable(getattr(est, k)) for k in _PARAMS},  # the seed a fit drew for None/RandomState
+            "params": {**{k: _jsonable(getattr(est, k)) for k in _PARAMS}, **portable_settings(est),
+                       # the seed a fit drew for None/RandomState
                        "random_state": _jsonable(getattr(est, "random_seed_", est.random_state))},  # (a RandomState
             # itself is no JSON): the same random weights on load, and random_state reads back as that int
             **table_columns(est),
@@ -290,6 +320,8 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
 
         return load_ensemble(path, config)
     strategy = strategy_from_config(config["strategy"], where=str(path))
+    if "head_file" in config["strategy"]:
+        strategy.set_params(head=load_sklearn(path / config["strategy"]["head_file"]))
     est: TransferClassifier
     if config.get("estimator") == "MultiTaskClassifier":
         est = MultiTaskClassifier(strategy=strategy, task_weights=config["task_weights"], **config["params"])

