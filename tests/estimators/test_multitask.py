@@ -233,7 +233,7 @@ def test_bad_labels_are_named_before_any_work() -> None:
         est.fit(X, Y.assign(big=np.linspace(0, 1, 30)))
     blank = Y.astype(object)
     blank.loc[3, :] = None
-    with pytest.raises(DataError, match="index 3 of Y has no label for any task"):
+    with pytest.raises(DataError, match="index 3 of y has no label for any task"):
         est.fit(X, blank)
     with pytest.raises(DataError, match="task 'big': The labels mix strings and other values"):
         est.fit(X, Y.assign(big=[0, "x", 1] * 10))  # numpy alone would read them all as strings
@@ -241,7 +241,7 @@ def test_bad_labels_are_named_before_any_work() -> None:
         est.fit(X, {"sign": Y["sign"][:29].tolist(), "big": Y["big"][:29].tolist()})
     with pytest.raises(DataError, match="'a' names more than one column"):
         est.fit(X, Y.set_axis(["a", "a", "b"], axis=1))
-    with pytest.raises(DataError, match="Y has no columns"):
+    with pytest.raises(DataError, match="y has no columns"):
         est.fit(X, pd.DataFrame(index=range(30)))
     assert not hasattr(est, "model_")
 
@@ -301,3 +301,15 @@ def test_lpft_refuses_a_task_that_the_validation_split_leaves_without_two_classe
                               random_state=seed)
     with pytest.raises(StrategyError, match=words + " labelled for it in the training split; LP-FT's probe needs two"):
         est.fit(X, Y)
+
+
+def test_the_labels_are_y_by_keyword_as_in_scikit_learn() -> None:
+    """``fit(X, y=...)`` and ``score(X, y=...)`` raised TypeError: the parameter was named ``Y``."""
+    import inspect
+
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    Y = np.c_[np.where(X[:, 0] > 0, "pos", "neg"), np.where(X[:, 1] > 0, "up", "down")]
+    clf = MultiTaskClassifier(backbone="tiny-mlp", strategy="linear", cache=False).fit(X, y=Y)
+    assert 0 <= clf.score(X, y=Y) <= 1 and set(clf.task_scores(X, y=Y)) == {"task_0", "task_1"}
+    for method in (MultiTaskClassifier.fit, MultiTaskClassifier.score, MultiTaskClassifier.task_scores):
+        assert list(inspect.signature(method).parameters)[1:3] == ["X", "y"]

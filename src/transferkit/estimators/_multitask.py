@@ -25,24 +25,24 @@ def missing_labels(values: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(values), dtype=bool)
 
 
-def task_columns(Y: Any, n_samples: int) -> tuple[list[str], list[np.ndarray], bool]:
-    """The tasks' names and label columns of ``Y`` (a DataFrame, a mapping name -> labels, or a 2-D array
-    with one column per task, named ``task_0``, ``task_1``, ...), and whether ``Y`` named them."""
+def task_columns(y: Any, n_samples: int) -> tuple[list[str], list[np.ndarray], bool]:
+    """The tasks' names and label columns of ``y`` (a DataFrame, a mapping name -> labels, or a 2-D array
+    with one column per task, named ``task_0``, ``task_1``, ...), and whether ``y`` named them."""
     import pandas as pd
 
-    if Y is None:
-        raise DataError("labels are required: MultiTaskClassifier needs Y, one column of labels per task")
-    if isinstance(Y, Mapping):
-        Y = pd.DataFrame({k: list(v) if not isinstance(v, np.ndarray) else v for k, v in Y.items()})
-    if isinstance(Y, pd.DataFrame):
-        names = [str(c) for c in Y.columns]
+    if y is None:
+        raise DataError("labels are required: MultiTaskClassifier needs y, one column of labels per task")
+    if isinstance(y, Mapping):
+        y = pd.DataFrame({k: list(v) if not isinstance(v, np.ndarray) else v for k, v in y.items()})
+    if isinstance(y, pd.DataFrame):
+        names = [str(c) for c in y.columns]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
-            raise DataError(f"task names must differ; {duplicated[0]!r} names more than one column of Y")
-        columns = [Y.iloc[:, j].to_numpy(dtype=object) for j in range(Y.shape[1])]
+            raise DataError(f"task names must differ; {duplicated[0]!r} names more than one column of y")
+        columns = [y.iloc[:, j].to_numpy(dtype=object) for j in range(y.shape[1])]
         named = True
     else:
-        array = np.asarray(Y, dtype=object)
+        array = np.asarray(y, dtype=object)
         if array.ndim != 2:
             raise DataError(f"MultiTaskClassifier needs one column of labels per task (a 2-D array or a DataFrame), "
                             f"got an array of shape {array.shape}; for one task use TransferClassifier")
@@ -50,7 +50,7 @@ def task_columns(Y: Any, n_samples: int) -> tuple[list[str], list[np.ndarray], b
         columns = [array[:, j] for j in range(array.shape[1])]
         named = False
     if not columns:
-        raise DataError("Y has no columns: MultiTaskClassifier needs one column of labels per task")
+        raise DataError("y has no columns: MultiTaskClassifier needs one column of labels per task")
     for name, col in zip(names, columns, strict=True):
         if len(col) != n_samples:
             raise DataError(f"{n_samples} samples but {len(col)} labels of task {name!r}: they must have the same length")
@@ -83,7 +83,7 @@ def encode_tasks(names: list[str], columns: list[np.ndarray]) -> tuple[list[np.n
         codes[rows, t] = idx
     none = np.flatnonzero((codes < 0).all(axis=1))
     if len(none):
-        raise DataError(f"{format_positions(none.tolist())} of Y {'has' if len(none) == 1 else 'have'} no label for "
+        raise DataError(f"{format_positions(none.tolist())} of y {'has' if len(none) == 1 else 'have'} no label for "
                         "any task; drop them or label them for one task at least")
     return classes, codes
 
@@ -96,7 +96,7 @@ def check_task_weights(task_weights: Any, names: list[str]) -> tuple[float, ...]
     if isinstance(task_weights, Mapping):
         unknown = [k for k in task_weights if str(k) not in names]
         if unknown:
-            raise StrategyError(f"task_weights names task {unknown[0]!r}, which Y does not have; tasks: {', '.join(names)}")
+            raise StrategyError(f"task_weights names task {unknown[0]!r}, which y does not have; tasks: {', '.join(names)}")
         values = [task_weights.get(n, 1.0) for n in names]
     elif isinstance(task_weights, Sequence | np.ndarray) and not isinstance(task_weights, str):
         values = list(task_weights)
@@ -133,14 +133,14 @@ class MultiTaskClassifier(TransferClassifier):
         on frozen features: nothing trained is shared, the baseline to beat). ``"auto"`` and ``"distill"``
         are refused; so are ``class_weight="balanced"`` and MixUp/CutMix.
     task_weights : sequence or mapping of float > 0, optional
-        Weight of each task in the loss (in the order of the columns of ``Y``, or by task name; default 1).
+        Weight of each task in the loss (in the order of the columns of ``y``, or by task name; default 1).
     **others
         As :class:`TransferClassifier`.
 
     Attributes
     ----------
     tasks_ : ndarray of str
-        The tasks' names: the columns of a DataFrame ``Y``, else ``task_0``, ``task_1``, ...
+        The tasks' names: the columns of a DataFrame ``y``, else ``task_0``, ``task_1``, ...
     classes_ : list of ndarray
         Each task's classes, in the order of its ``predict_proba`` columns.
     model_, strategy_, random_seed_, fit_seconds_
@@ -191,11 +191,11 @@ class MultiTaskClassifier(TransferClassifier):
         return ctx
 
     # --- scikit-learn API ------------------------------------------------------------------------
-    def fit(self, X: Any, Y: Any, sample_weight: Any = None) -> MultiTaskClassifier:
-        """Fit every task on ``X``: ``Y`` has one column of labels per task (missing where a row is not
-        labelled for that task). Returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MultiTaskClassifier:
+        """Fit every task on ``X``: ``y`` has one column of labels per task (a DataFrame, a mapping task ->
+        labels or a 2-D array; missing where a row is not labelled for that task). Returns self."""
         strategy, seed, X = self._begin_fit(X)
-        names, columns, _ = task_columns(Y, len(X))
+        names, columns, _ = task_columns(y, len(X))
         task_weights = check_task_weights(self.task_weights, names)
         classes, codes = encode_tasks(names, columns)
         sample_weight = check_sample_weight(sample_weight, len(X))
@@ -229,18 +229,18 @@ class MultiTaskClassifier(TransferClassifier):
             out[:, t] = column
         return out
 
-    def task_scores(self, X: Any, Y: Any) -> dict[str, float]:
-        """Each task's accuracy over the rows of ``Y`` labelled for it (a task with none: NaN). A DataFrame
-        ``Y`` is matched to the tasks by column name, in any order."""
+    def task_scores(self, X: Any, y: Any) -> dict[str, float]:
+        """Each task's accuracy over the rows of ``y`` labelled for it (a task with none: NaN). A DataFrame
+        ``y`` is matched to the tasks by column name, in any order."""
         check_is_fitted(self, "model_")
-        names, columns, named = task_columns(Y, len(X))
+        names, columns, named = task_columns(y, len(X))
         tasks = [str(n) for n in self.tasks_]
         if named and names != tasks:
             if sorted(names) != sorted(tasks):
-                raise DataError(f"Y's columns ({', '.join(names)}) are not this model's tasks ({', '.join(tasks)})")
+                raise DataError(f"y's columns ({', '.join(names)}) are not this model's tasks ({', '.join(tasks)})")
             columns = [columns[names.index(n)] for n in tasks]
         elif len(columns) != len(tasks):
-            raise DataError(f"Y has {len(columns)} columns, this model has {len(tasks)} tasks ({', '.join(tasks)})")
+            raise DataError(f"y has {len(columns)} columns, this model has {len(tasks)} tasks ({', '.join(tasks)})")
         predicted = self.predict(X)
         scores = {}
         for t, (name, col) in enumerate(zip(tasks, columns, strict=True)):
@@ -250,11 +250,11 @@ class MultiTaskClassifier(TransferClassifier):
             scores[name] = float(np.mean(hits)) if hits else float("nan")
         return scores
 
-    def score(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """The mean over tasks of each task's accuracy on the rows labelled for it (see :meth:`task_scores`)."""
         if sample_weight is not None:
             raise DataError("MultiTaskClassifier.score takes no sample_weight: each task is scored on its own rows")
-        return float(np.nanmean(list(self.task_scores(X, Y).values())))
+        return float(np.nanmean(list(self.task_scores(X, y).values())))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
