@@ -210,3 +210,21 @@ def test_a_da_pipeline_names_its_adapted_columns(adapter: BaseEstimator, names: 
     assert pipe.get_feature_names_out().shape == (pipe.transform(_frame(X)).shape[1],)
     assert list(pipe.feature_names_in_) == COLUMNS
     assert not hasattr(DAPipeline(clone(adapter)).fit(X, y, sample_domain=sd), "feature_names_in_")
+
+
+@pytest.mark.parametrize("make", ["CORALAdapter", "TCAAdapter", "SubspaceAlignmentAdapter", "KMMReweighter"])
+def test_sparse_or_complex_features_are_refused_by_name(make: str) -> None:
+    """Sparse input said "setting an array element with a sequence"; complex input lost its imaginary
+    part with only a ComplexWarning."""
+    import scipy.sparse as sp
+
+    import transferkit.adaptation as adaptation
+    from transferkit.errors import DataError
+
+    X = np.random.default_rng(0).random((20, 3))
+    domains = np.r_[[1] * 10, [-1] * 10]
+    adapter = getattr(adaptation, make)
+    with pytest.raises(DataError, match=r"^X is sparse; adaptation needs dense features \(X.toarray\(\) for a scipy"):
+        adapter().fit(sp.csr_matrix(X), sample_domain=domains)
+    with pytest.raises(DataError, match="^X holds complex numbers; adaptation needs real-valued features$"):
+        adapter().fit(X + 1j, sample_domain=domains)

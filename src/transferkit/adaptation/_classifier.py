@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..backbones._providers import resolve_seed
 from ..backbones._registry import check_backbone_options
 from ..errors import DataError, StrategyError
-from ..features._extractor import check_batch_size, resolve_device
+from ..features._extractor import check_batch_size, check_cache, resolve_device
 from ..strategies._base import Flag, Number, Rule, check_params
 from ..training import UNLABELED
 from ._choose import choose_method, score_methods
@@ -271,6 +271,7 @@ class DomainAdaptClassifier(ClassifierMixin, BaseEstimator):
         check_batch_size(self.batch_size)
         check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
         resolve_device(self.device)
+        check_cache(self.cache)
         if not isinstance(self.selection, str) or self.selection not in SCORERS:
             raise DataError(f"unknown selection score {self.selection!r}; choose from: {', '.join(SCORERS)}")
         candidates = self._check_candidates()

@@ -28,6 +28,10 @@ MASKED_LABEL = -1
 
 def _as_features(X: ArrayLike, name: str) -> NDArray[np.float64]:
     """``X`` as a finite 2-D float array, or a DataError naming ``name``."""
+    if hasattr(X, "toarray") or hasattr(X, "sparse"):  # scipy sparse matrix or array, pandas sparse frame
+        raise DataError(f"{name} is sparse; adaptation needs dense features (X.toarray() for a scipy matrix)")
+    if np.iscomplexobj(X):  # np.asarray(..., float64) drops the imaginary part with only a warning
+        raise DataError(f"{name} holds complex numbers; adaptation needs real-valued features")
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -131,16 +131,31 @@ _HUB_LOGGERS = ("huggingface_hub", "transformers", "sentence_transformers")
 
 @contextlib.contextmanager
 def _quiet_hub_retries() -> Iterator[None]:
-    """Only errors from the hub's loggers while a download runs; their levels are restored after."""
+    """Only errors from the hub's loggers while a download runs; their levels are restored after. Also
+    without transformers' own "Loading weights" bar (printed for every load, even of a cached model, at any
+    ``verbose``); the hub client's download bars are its own and stay."""
     loggers = [logging.getLogger(name) for name in _HUB_LOGGERS]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(max(lg.getEffectiveLevel(), logging.ERROR))
+    bars = _transformers_bars()
+    bars_were_on = bars is not None and bars.is_progress_bar_enabled()
+    if bars_were_on:
+        bars.disable_progress_bar()
     try:
         yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
+        if bars_were_on:
+            bars.enable_progress_bar()
+
+
+def _transformers_bars() -> Any:
+    """transformers' logging module when transformers is already imported (importing it takes seconds)."""
+    import sys
+
+    return sys.modules.get("transformers.utils.logging")
 
 
 _HUB_REMEDY = (

@@ -47,6 +47,8 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
     single = _single_item(X)
     if single is not None:
         raise DataError(single)
+    if modality == "text":
+        _check_one_text_column(X)
     arr = as_item_array(X)
     if len(arr) == 0:
         raise DataError("no samples: the input is empty")
@@ -70,6 +72,24 @@ def check_input(X: Any, modality: str | None) -> np.ndarray:
         # float pixels: 0..1 or 0..255 decided here, once for all the data, not per batch or per image
         return image_array_to_uint8(arr)
     return arr
+
+
+def _check_one_text_column(X: Any) -> None:
+    """A table of several columns of strings given to a text backbone: which column holds the texts is
+    not guessed (each row came through as an array, "not a string")."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] == 1:
+        return
+    from pandas.api.types import is_numeric_dtype
+
+    dtypes = getattr(X, "dtypes", None)
+    numeric = all(map(is_numeric_dtype, dtypes)) if dtypes is not None else is_numeric_dtype(np.asarray(X).dtype)
+    if numeric:
+        return  # "a text backbone needs strings, got a numeric array" says more
+    columns = getattr(X, "columns", None)
+    named = "" if columns is None else f" ({', '.join(map(str, list(columns)[:5]))}{', ...' if shape[1] > 5 else ''})"
+    raise DataError(f"a text backbone reads one column of texts; got {shape[1]} columns{named}: pass the text "
+                    "column alone (e.g. df['text'])")
 
 
 def _single_item(X: Any) -> str | None:

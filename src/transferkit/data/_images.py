@@ -249,7 +249,8 @@ def _where(what: str, index: int | None) -> str:
 def _load_path(path: Path, index: int | None) -> np.ndarray:
     where = _where(f"Image '{path}'", index)
     if not path.exists():
-        raise ImageLoadError(f"{where} does not exist; check the path.")
+        hint = "" if path.suffix else " (an image model reads image files or pixel arrays, not texts)"
+        raise ImageLoadError(f"{where} does not exist; check the path{hint}.")
     if path.is_dir():
         raise ImageLoadError(f"{where} is a folder, not an image file.")
     if path.stat().st_size == 0:

@@ -21,6 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._blas import one_blas_thread
 from ..backbones._providers import resolve_seed
+from ..errors import DataError
+from ..features._extractor import check_cache
 from ._members import (
     BASELINE_SPEC,
     EnsembleError,
@@ -173,6 +175,10 @@ class TransferEnsemble(ClassifierMixin, BaseEstimator):
         n = self.n_estimators
         if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
             raise EnsembleError(f"n_estimators must be a positive integer, got {n!r}")
+        try:
+            check_cache(self.cache)
+        except DataError as exc:
+            raise EnsembleError(str(exc)) from None
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The parameters; with ``deep``, each member given as a (name, estimator) pair also as ``<name>``,

@@ -15,7 +15,7 @@ from ..backbones._providers import resolve_seed
 from ..backbones._registry import check_backbone_options
 from ..data._check import check_data
 from ..errors import DataError, StrategyError
-from ..features._extractor import check_batch_size, resolve_device
+from ..features._extractor import check_batch_size, check_cache, check_switch, check_verbose, resolve_device
 from ..strategies import STRATEGIES, FitContext, LinearProbe, Strategy, TransferModel
 
 
@@ -48,6 +48,10 @@ def check_targets(y: Any, n_samples: int) -> np.ndarray:
         raise DataError(f"labels must be one column, got an array of shape {y.shape}")
     if len(y) != n_samples:
         raise DataError(f"{n_samples} samples but {len(y)} labels: they must have the same length")
+    if y.dtype == object and len(y) and not any(isinstance(v, str) for v in y):
+        plain = np.asarray(y.tolist())  # numbers in an object array (a pandas object column): scikit-learn
+        if plain.dtype.kind in "biuf":  # calls their type "unknown" and refuses them
+            y = plain
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise DataError(f"label {int(np.flatnonzero(np.isnan(y))[0])} is missing (NaN)")
     if y.dtype == object and any(v is None for v in y):
@@ -176,7 +180,16 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             return None
 
     def _validate_X(self, X: Any, *, reset: bool) -> Any:
-        return check_data(self, X, backbone_modality(self.backbone), reset=reset)  # unknown names fail here
+        """``X`` checked for the backbone's modality: at fit (``reset``) the ``backbone`` parameter's, kept
+        as ``modality_``; after it the fitted one's, whatever ``set_params(backbone=...)`` did since."""
+        if reset or not hasattr(self, "modality_"):
+            modality = backbone_modality(self.backbone)  # unknown names fail here
+        else:
+            modality = self.modality_
+        X = check_data(self, X, modality, reset=reset)
+        if reset:
+            self.modality_ = modality
+        return X
 
     def _strategy(self) -> Strategy:
         """A fresh copy of ``strategy``; a name stands for that strategy with its defaults (``self.strategy``
@@ -210,6 +223,9 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         check_batch_size(self.batch_size)
         check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
         resolve_device(self.device)
+        check_cache(self.cache)
+        check_switch(self.pretrained, "pretrained")
+        check_verbose(self.verbose)
         strategy = self._strategy()
         seed = resolve_seed(self.random_state)
         return strategy, seed, self._validate_X(X, reset=True)
@@ -240,7 +256,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def transform_features(self, X: Any) -> np.ndarray:
-        """Backbone features of ``X`` as the fitted model sees them (probe models).
+        """Backbone features of ``X`` as the fitted model sees them (probe models): an array, or a DataFrame
+        under ``sklearn.set_config(transform_output="pandas")``.
 
         Raises
         ------

@@ -23,6 +23,7 @@ from sklearn.base import clone
 from .. import __version__
 from .._atomic import sha256_file
 from .._outputs import check_replaceable_folder
+from ..backbones import backbone_modality
 from ..errors import ModelFolderError, TransferkitError, error_cause
 from ..strategies import STRATEGIES, Augment, Strategy
 from ..strategies._serialize import load_sklearn, save_sklearn
@@ -69,8 +70,8 @@ def portable_settings(est: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     if hasattr(est, "verbose"):
         settings["verbose"] = _jsonable(est.verbose)
-    if isinstance(est.cache, bool):
-        settings["cache"] = est.cache
+    if isinstance(est.cache, bool | np.bool_):
+        settings["cache"] = bool(est.cache)
     return settings
 
 
@@ -333,6 +334,7 @@ def _load_checked(path: Path, config: dict[str, Any]) -> Any:
         est.classes_ = np.asarray(config["classes"], dtype=config["classes_dtype"])
         class_lists = [est.classes_]
     restore_table_columns(est, config)
+    est.modality_ = backbone_modality(est.backbone)
     est.strategy_ = strategy
     restore_seed(est, config["params"])
     n_classes = sum(len(c) for c in class_lists)

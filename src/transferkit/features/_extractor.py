@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -53,6 +54,27 @@ def check_batch_size(batch_size: Any, what: str = "batch_size") -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise DataError(f"{what} must be a whole number of at least 1, got {batch_size!r}")
     return int(batch_size)
+
+
+def check_cache(cache: Any) -> None:
+    """``cache`` is True, False or a folder path (not empty), else a :class:`~transferkit.errors.DataError`."""
+    if isinstance(cache, bool | np.bool_):
+        return
+    if isinstance(cache, str | os.PathLike) and os.fspath(cache) not in ("", b""):
+        return
+    raise DataError(f"cache must be True (the default folder), False (no cache) or a folder path, got {cache!r}")
+
+
+def check_switch(value: Any, name: str) -> None:
+    """``value`` is True or False (``pretrained="no"`` would read as True), else a DataError naming ``name``."""
+    if not isinstance(value, bool | np.bool_):
+        raise DataError(f"{name} must be True or False, got {value!r}")
+
+
+def check_verbose(verbose: Any) -> None:
+    """``verbose`` is a whole number >= 0 (or a bool), else a DataError."""
+    if not isinstance(verbose, bool | np.bool_) and not (isinstance(verbose, int | np.integer) and verbose >= 0):
+        raise DataError(f"verbose must be a whole number >= 0 (0: quiet, 1: progress bars), got {verbose!r}")
 
 
 _DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' (N a GPU number) or 'mps'"
@@ -255,6 +277,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         check_batch_size(self.batch_size)  # the settings before any work
         check_backbone_options(self.backbone, image_size=self.image_size, max_length=self.max_length)
         resolve_device(self.device)
+        check_cache(self.cache)
+        check_switch(self.pretrained, "pretrained")
+        check_switch(self.progress, "progress")
         seed = resolve_seed(self.random_state)
         X = self._check_X(X, reset=True)
         in_features = getattr(self, "n_features_in_", None)
@@ -271,9 +296,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         X = self._check_X(X, reset=False)
         bb = self.backbone_
         device = resolve_device(self.device)
-        if self.cache is False:
+        if isinstance(self.cache, bool | np.bool_) and not self.cache:
             return extract_features(bb, X, batch_size=self.batch_size, device=device, progress=self.progress)
-        root = default_cache_dir() if self.cache is True else Path(self.cache)
+        root = default_cache_dir() if isinstance(self.cache, bool | np.bool_) else Path(self.cache)
         namespace = config_key(bb.fingerprint(), bb.preprocessing_config(), FEATURE_FORMAT_VERSION)
         store = FeatureCache(root, namespace)
         keys = item_keys(X, bb.spec.modality)
@@ -291,8 +316,23 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         return cached
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``<backbone>_0``, ``<backbone>_1``, ... after the fitted backbone; the ``identity`` backbone passes
+        a table's column names through (``input_features``, else ``feature_names_in_``). ``input_features``
+        must match ``feature_names_in_`` and the table's width (a ValueError, as in scikit-learn)."""
         check_is_fitted(self, "backbone_")
-        prefix = self.backbone.replace(":", "_").replace("/", "_")
+        names_in = getattr(self, "feature_names_in_", None)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if names_in is not None and not np.array_equal(input_features, names_in):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            width = getattr(self, "n_features_in_", None)
+            if width is not None and len(input_features) != width:
+                raise ValueError(f"input_features should have length equal to number of features ({width}), got "
+                                 f"{len(input_features)}")
+        given = input_features if input_features is not None else names_in
+        if self.backbone_.spec.extra.get("kind") == "identity" and given is not None:
+            return np.asarray([str(n) for n in given], dtype=object)
+        prefix = self.backbone_.spec.name.replace(":", "_").replace("/", "_")
         return np.asarray([f"{prefix}_{i}" for i in range(self.n_features_out_)], dtype=object)
 
     def __sklearn_tags__(self) -> Any:
