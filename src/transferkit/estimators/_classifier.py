@@ -182,10 +182,8 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     def _validate_X(self, X: Any, *, reset: bool) -> Any:
         """``X`` checked for the backbone's modality: at fit (``reset``) the ``backbone`` parameter's, kept
         as ``modality_``; after it the fitted one's, whatever ``set_params(backbone=...)`` did since."""
-        if reset or not hasattr(self, "modality_"):
-            modality = backbone_modality(self.backbone)  # unknown names fail here
-        else:
-            modality = self.modality_
+        fitted = None if reset else getattr(self, "modality_", None)
+        modality = str(fitted) if fitted is not None else backbone_modality(self.backbone)  # unknown names fail here
         X = check_data(self, X, modality, reset=reset)
         if reset:
             self.modality_ = modality
