@@ -72,3 +72,27 @@ def test_an_image_model_given_texts_says_it_reads_images() -> None:
     with pytest.raises(DataError, match=r"Image 'good movie' \(item 0\) does not exist; check the path \(an image "
                                         r"model reads image files or pixel arrays, not texts\)\."):
         TransferClassifier(backbone="tiny-cnn", cache=False).fit(["good movie", "bad film"] * 3, [1, 0] * 3)
+
+
+def test_a_grid_searches_strategy_names_and_their_parameters() -> None:
+    """``{"strategy": ["finetune"], "strategy__epochs": [1]}`` failed: "'str' object has no attribute 'set_params'"."""
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV
+
+    from transferkit import LPFT, FullFineTune
+    from transferkit.errors import StrategyError
+
+    grid = [{"strategy": ["finetune", "lpft"], "strategy__epochs": [1, 2]}, {"strategy": ["linear"]}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = GridSearchCV(TransferClassifier(backbone="tiny-mlp", cache=False), grid, cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 5
+    clf = TransferClassifier(backbone="tiny-mlp", strategy="lpft").set_params(strategy__epochs=3)
+    assert isinstance(clf.strategy, LPFT) and clf.strategy.epochs == 3
+    clf = TransferClassifier(backbone="tiny-mlp").set_params(strategy="finetune", strategy__lr=0.1)
+    assert isinstance(clf.strategy, FullFineTune) and clf.strategy.lr == 0.1
+    with pytest.raises(StrategyError, match="unknown strategy 'fine'"):
+        TransferClassifier().set_params(strategy="fine", strategy__lr=0.1)
+    with pytest.raises(ValueError, match="Invalid parameter 'epochs' for estimator LinearProbe"):
+        TransferClassifier(strategy="linear").set_params(strategy__epochs=3)

@@ -204,6 +204,18 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                                 f"{', '.join(STRATEGIES)}; got {type(strategy).__name__} {strategy!r:.60}")
         return clone(strategy)
 
+    def set_params(self, **params: Any) -> TransferClassifier:
+        """scikit-learn's ``set_params``; a strategy given by name (``strategy="finetune"``, here or already)
+        together with its parameters (``strategy__epochs=3``) becomes that strategy with its defaults first,
+        so a grid can search names and their parameters at once (``{"strategy": ["finetune", "lora"],
+        "strategy__epochs": [3, 10]}``; a string has no parameters to set)."""
+        name = params.get("strategy", self.strategy)
+        if isinstance(name, str) and any(key.startswith("strategy__") for key in params):
+            if name not in STRATEGIES:
+                raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+            params = {**params, "strategy": STRATEGIES[name]()}
+        return super().set_params(**params)
+
     def _context(self, n_classes: int) -> FitContext:
         # the seed of this fit (a model loaded from a folder: the one saved; older folders: random_state)
         seed = getattr(self, "random_seed_", None)
