@@ -235,6 +235,19 @@ def _add_results(report: Report, results: dict[str, TaskResult], modality: str, 
                    "verdict": r.verdict} for r in results.values()])
 
 
+def _summary(results: dict[str, TaskResult] | None) -> Report:
+    """The report's first section, as a fit report's: each task's held-out accuracy against the baseline."""
+    from .evaluation._report import VERDICT_WORDS
+
+    section = Report("summary").heading("Summary")
+    if results is None:
+        return section.paragraph("No held-out data (holdout=0): the model saw every row; no test metrics.")
+    return section.table([{
+        "task": r.task, "accuracy": r.accuracy, "baseline accuracy": r.baseline_accuracy,
+        "gain vs baseline (95% CI)": "—" if r.gain is None else format_gain(r.gain.mean, r.gain.low, r.gain.high),
+        "verdict": VERDICT_WORDS.get(r.verdict, "not scored (no held-out label)")} for r in results.values()])
+
+
 def _add_history(report: Report, history: list[dict[str, float]], names: list[str]) -> None:
     """The loss curves (with the mean validation accuracy over tasks), and each task's validation accuracy."""
     from .evaluation import _plots
@@ -331,6 +344,7 @@ def fit_multitask_to_folder(estimator: Any, data: Dataset, Y: Any, out: str | Pa
     if temporary_checkpoints:
         forget_checkpoint_folder(estimator)
     add_configuration(report, estimator, ({"setting": "tasks", "value": ", ".join(names)},))
+    report.splice(0, _summary(results))  # the outcome first
     extra["report.html"] = report.render().encode("utf-8")
     folder = estimator.save(out, overwrite=overwrite, extra_files=extra)
     return MultiTaskFitOutcome(estimator, folder, results, notes)

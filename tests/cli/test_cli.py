@@ -518,6 +518,7 @@ def test_predict_a_partly_labelled_table_without_column_names(tmp_path: Path) ->
     assert written["text"].tolist() == list(texts)
     code, out = run("predict", tmp_path / "t", tmp_path / "texts_new.csv")  # the console cuts long texts
     assert code == 0 and texts[5][:80] in out and texts[5][:81] not in out, out
+    assert "NaN" not in out and "<NA>" not in out, out  # an empty label is blank, as in the CSV
     ids = [f"review-{i}" for i in range(24)]  # a column the model does not read comes first, to join on
     pd.DataFrame({"id": ids, "text": texts, "label": partial}).to_csv(tmp_path / "texts_ids.csv", index=False)
     code, out = run("predict", tmp_path / "t", tmp_path / "texts_ids.csv", "-o", tmp_path / "pi.csv")

@@ -71,6 +71,7 @@ def test_fine_tuning_a_feature_table_writes_a_model_folder_that_predicts_each_ta
     assert "Task 'sign':" in text and "Task 'big':" in text
     assert {"transferkit.json", "report.html", "evaluation.json", "model.safetensors"} <= {p.name for p in out.iterdir()}
     report = (out / "report.html").read_text()
+    assert report.index("<h2>Summary</h2>") < report.index("Results per task")  # the outcome first, as in fit's
     for section in ("Results per task", "missing labels", "Training curves", "val. accuracy big", "Configuration"):
         assert section in report
     told = "early stopping on 5 held-out rows (watching validation macro-F1): ran all 2 epochs"
@@ -171,8 +172,10 @@ def _bad(tmp_path: Path, data: Path, args: list[object], *expected: str, code: i
 
 def test_bad_tasks_are_named(tasks_table: Path, tasks_texts: Path, tmp_path: Path) -> None:
     _bad(tmp_path, tasks_table, ["--task", "sign", "--task", "nope"], "no task column 'nope'", "'f1', 'f2'")
-    _bad(tmp_path, tasks_table, ["--task", "sign", "--task", "sign"], "task 'sign' is named twice")
-    _bad(tmp_path, tasks_table, ["--task", "sign"], "one task ('sign')", "transferkit fit DATA --label-column sign")
+    # wrong whatever the data: usage errors (exit 2), as --task-weight's were (these exited 1)
+    _bad(tmp_path, tasks_table, ["--task", "sign", "--task", "sign"], "task 'sign' is named twice", code=2)
+    _bad(tmp_path, tasks_table, ["--task", "sign"], "one task ('sign')", "transferkit fit DATA --label-column sign",
+         code=2)
     _bad(tmp_path, tasks_texts, ["--task", "sentiment", "--task", "review", "--text-column", "review"],
          "task 'review' is also the text column")
     pd.DataFrame(columns=["f1", "sign", "big"]).to_csv(tmp_path / "empty.csv", index=False)
@@ -188,7 +191,8 @@ def test_bad_tasks_are_named(tasks_table: Path, tasks_texts: Path, tmp_path: Pat
 def test_strategies_and_options_that_cannot_fit_several_tasks_are_refused(tasks_table: Path, tmp_path: Path) -> None:
     tasks = ["--task", "sign", "--task", "big", "-b", "tiny-mlp"]
     for strategy in ("auto", "distill"):
-        _bad(tmp_path, tasks_table, [*tasks, "-s", strategy], f"strategy {strategy!r} does not fit several tasks")
+        _bad(tmp_path, tasks_table, [*tasks, "-s", strategy], f"strategy {strategy!r} does not fit several tasks",
+             code=2)
     _bad(tmp_path, tasks_table, [*tasks, "--balanced"], "--balanced", "drop --balanced", code=2)
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "zz=2"], "--task-weight names 'zz'", "tasks: sign, big", code=2)
     _bad(tmp_path, tasks_table, [*tasks, "--task-weight", "sign"], "is not COL=WEIGHT", code=2)
@@ -292,3 +296,11 @@ def test_a_held_out_label_that_no_training_row_has_is_counted_as_an_error_and_sa
     assert "rare" not in est.classes_[1].tolist() and outcome.results["big"].accuracy < 1
     assert any("'rare'" in note for note in outcome.notes)
     assert "no training row has" in (tmp_path / "m" / "report.html").read_text()
+
+
+def test_the_help_lists_no_distillation_option() -> None:
+    """--teacher-cv was listed (and always refused: multitask refuses distill) while --teacher was hidden."""
+    code, text = run_cli("multitask", "--help")
+    assert code == 0 and "--task" in text
+    for option in ("--teacher", "--teacher-cv", "--temperature", "--label-weight", "--budget", "--balanced"):
+        assert f"{option} " not in text, option

@@ -467,3 +467,17 @@ def test_augment_with_the_default_backbone_of_table_data(tmp_path: Path) -> None
                          "-o", tmp_path / "m")
     assert code == 2 and "--augment applies to image backbones; 'identity' reads table data" in text, text
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("method", ["bagging", "boosting"])
+def test_a_fine_tuned_member_of_a_bagged_ensemble_is_a_usage_error_before_any_data(method: str, tmp_path: Path,
+                                                                                   no_data: None) -> None:
+    """It exited 1 after the data was read."""
+    _usage_error("ensemble", tmp_path / "missing.csv", "--members", "tiny-text:finetune,baseline", "--method", method,
+                 "--out", tmp_path / "o", expected=("ensemble member 'tiny-text:finetune'", "use tiny-text:linear"))
+
+
+@pytest.mark.parametrize("targets", ["", " , "])
+def test_empty_target_modules_are_refused_not_read_as_the_default(targets: str, tmp_path: Path, no_data: None) -> None:
+    _usage_error("fit", tmp_path / "missing.csv", "-b", "tiny-mlp", "-s", "lora", "--target-modules", targets,
+                 "-o", tmp_path / "m", expected=("--target-modules must name at least one layer",))

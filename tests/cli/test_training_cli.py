@@ -86,6 +86,7 @@ def test_cli_fit_defaults_to_the_explained_auto_strategy(tmp_path: Path, image_f
     line = next(x for x in text.splitlines() if x.startswith("auto strategy chose:"))
     choice = line.removeprefix("auto strategy chose: ").split(" (")[0]
     assert f"(chose {choice}" not in line, line  # it said "chose X (chose X: ...)"
+    assert "((" not in line and "))" not in line, line  # it said "(best estimated accuracy (0.694))"
     report = (tmp_path / "m" / "report.html").read_text()
     assert "Auto strategy: what was chosen and why" in report and "Data audit" in report
     code, text = run_cli("fit", image_folder, "-b", "tiny-cnn", "--budget", "soon", "-o", tmp_path / "bad")

@@ -200,6 +200,11 @@ def test_augment_transforms_parsing_and_bad_input() -> None:
         parse_augment("rotation=10,rotation=20")  # the last silently won
     with pytest.raises(StrategyError, match="^an empty augmentation names no setting; give 'default'"):
         parse_augment("  ")  # silently meant the default
+    for spec, example in [("flip=", "flip=true or flip=false"), ("policy=", "policy=trivialaugment or policy=none"),
+                          ("rotation=10,mixup= ", "mixup=0.1")]:  # flip= and policy= were read as the defaults
+        with pytest.raises(StrategyError, match=f"has an empty value; give one \\({example}\\)$"):
+            parse_augment(spec)
+    assert parse_augment("flip").flip is True and parse_augment("policy=none").policy is None
     X, _ = stripe_images(2)
     grid = Augment(rotation=30).samples([X[0]], n_variants=3)
     assert len(grid) == 4 and grid[0].shape == (28, 28, 3)

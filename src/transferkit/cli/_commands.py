@@ -331,8 +331,9 @@ def _strategy_options(kw: dict[str, Any]) -> dict[str, Any]:
             "n_trainable": kw["train_top"], "layer_decay": kw["layer_decay"],
             "class_weight": "balanced" if kw["balanced"] else None, "unfreeze_every": kw["unfreeze_every"],
             "rank": kw["rank"], "alpha": kw["lora_alpha"],
-            "target_modules": [t.strip() for t in kw["target_modules"].split(",") if t.strip()]
-            if kw["target_modules"] else None,
+            # "" or " , " is an empty list, which LoRA refuses (not read as the default targets)
+            "target_modules": None if kw["target_modules"] is None else
+            [t.strip() for t in kw["target_modules"].split(",") if t.strip()],
             "l2_sp": kw["l2_sp"], "bss": kw["bss"],
             "teacher": kw["teacher"], "temperature": kw["temperature"], "label_weight": kw["label_weight"],
             "teacher_cv": kw["teacher_cv"],
@@ -589,7 +590,7 @@ def predict(model_dir: str, data: str, text_column: str, label_column: str, outp
         click.echo(f"{len(frame)} predictions written to {output}")
     else:  # long texts cut for the console only; the --output CSV keeps them whole
         shown = frame.assign(**{texts: frame[texts].str.slice(0, 80)}) if dataset.modality == "text" else frame
-        click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        click.echo(shown.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))  # blank as in the CSV
 
 
 def _model_folder_holding(output: str, model_dir: str) -> str | None:

@@ -68,6 +68,13 @@ def ensemble(data: str, members: str, method: str, cv: int, n_estimators: int, p
             raise DataError(f"the report folder {out!r} (--out) is or lies inside the --save folder {save_dir!r}, "
                             "which the saved model replaces; give the model a folder of its own")
     specs = _names(members)  # checked by _check_members while the options were parsed
+    if method in ("bagging", "boosting") and any(s != "baseline" for s in specs):
+        from ..ensembles import EnsembleError, TransferEnsemble
+
+        try:  # a fine-tuned member has no head to bag or boost: wrong whatever the data
+            TransferEnsemble(members=specs, method=method).named_members()
+        except EnsembleError as exc:
+            raise click.UsageError(str(exc)) from None
     dataset = _load(data, kw)
     result = compare_ensemble(dataset.X, dataset.y, members=specs, method=method, cv=cv, modality=dataset.modality,
                               image_size=kw["image_size"], max_length=kw["max_length"], cache=_cache(kw),

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..errors import TransferkitError
 from ._commands import (
     _apply,
     _check_strategy,
@@ -16,6 +17,7 @@ from ._commands import (
     check_modality_options,
     checkpoint_options,
     cli,
+    cli_wording,
     make_model_options,
     plan_checkpoints,
 )
@@ -28,7 +30,8 @@ MULTITASK_STRATEGY_HELP = ("finetune (all layers, shared by the tasks; the defau
 
 #: Model options that do not apply to several tasks at once (auto and distill are refused, so are class
 #: weights and MixUp/CutMix) or to table data: kept out of the help, and still refused with a reason when given.
-_HIDDEN = frozenset({"budget", "teacher", "temperature", "label_weight", "balanced", "augment", "image_size"})
+_HIDDEN = frozenset({"budget", "teacher", "teacher_cv", "temperature", "label_weight", "balanced", "augment",
+                     "image_size"})
 
 
 def _task_weights(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, float] | None:
@@ -111,14 +114,17 @@ def multitask_cmd(data: str, tasks: tuple[str, ...], task_weights: dict[str, flo
     check_writable(Path(out), overwrite=overwrite)
     check_outside_inputs(out, data, replaces=True)
     check_outside_inputs(kw["cache_dir"], data)  # cache files inside a data folder would become data
-    names = check_tasks(tasks)
-    unknown = [t for t in task_weights or {} if t not in names]
-    if unknown:
-        raise click.UsageError(f"--task-weight names {unknown[0]!r}, which is no --task; tasks: {', '.join(names)}")
-    check_task_weights(task_weights, names)
-    chosen = kw["strategy"] is not None
-    kw["strategy"] = kw["strategy"] or "finetune"
-    check_multitask_strategy(kw["strategy"])  # auto and distill: refused before their own options are checked
+    try:  # the options alone are wrong (usage errors, exit 2): the tasks, their weights, the strategy
+        names = check_tasks(tasks)
+        unknown = [t for t in task_weights or {} if t not in names]
+        if unknown:
+            raise click.UsageError(f"--task-weight names {unknown[0]!r}, which is no --task; tasks: {', '.join(names)}")
+        check_task_weights(task_weights, names)
+        chosen = kw["strategy"] is not None
+        kw["strategy"] = kw["strategy"] or "finetune"
+        check_multitask_strategy(kw["strategy"])  # auto and distill: refused before their own options are checked
+    except TransferkitError as exc:
+        raise click.UsageError(cli_wording(str(exc))) from None
     if kw["balanced"]:
         raise click.UsageError("--balanced weighs each row by its class, but with several tasks a row has a class in "
                                "each; drop --balanced")

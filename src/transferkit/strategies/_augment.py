@@ -162,7 +162,11 @@ def parse_augment(spec: str) -> Augment:
             raise StrategyError(f"augmentation setting {key!r} is given twice; give it once")
         if not sep and key != "flip":
             raise StrategyError(f"augmentation setting {key!r} needs a value ({key}=...)")
-        if key == "flip":
+        if sep and not value:  # flip= or policy= (an unset shell variable?): not silently the default
+            example = {"flip": "flip=true or flip=false", "policy": "policy=trivialaugment or policy=none"}.get(
+                key, f"{key}=0.1")
+            raise StrategyError(f"augmentation setting {key!r} has an empty value; give one ({example})")
+        if key == "flip":  # a bare "flip" turns flipping on
             if value.lower() not in ("", "true", "yes", "1", "false", "no", "0"):
                 raise StrategyError(f"flip must be true or false, got {value!r}")
             params[key] = value.lower() in ("", "true", "yes", "1")

@@ -262,7 +262,7 @@ class AutoStrategy(Strategy):
                 "falling back to the baseline")
             best = baseline
         info["choice"] = best["name"]
-        info["reasons"].append(f"chose {best['name']}: best estimated accuracy ({best['estimate']:.3f})")
+        info["reasons"].append(f"chose {best['name']}: best estimated accuracy, {best['estimate']:.3f}")
         if best["name"] == "linear probe":
             return self._refit_probe(ctx, X, y, sample_weight, info, start)
         if best is baseline:
