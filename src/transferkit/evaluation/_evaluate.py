@@ -178,7 +178,7 @@ def _splits(y: np.ndarray, cv: int, seed: int, repeats: int = 1) -> list[tuple[n
     """Stratified folds; with ``repeats > 1``, ``repeats`` differently shuffled rounds of them."""
     labels, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
-        raise DataError(f"class {labels[counts.argmin()]!r} has only {counts.min()} example; cross-validation "
+        raise DataError(f"class {_plain(labels[counts.argmin()])!r} has only {counts.min()} example; cross-validation "
                         "needs at least 2 per class")
     k = min(cv, int(counts.min()))
     if repeats > 1:
@@ -316,17 +316,20 @@ def _bootstrap_f1_gain(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, k: int, se
 
 
 def _fit_named(model: Any, X: Any, y: Any, name: str) -> None:
-    """``model.fit(X, y)``; a transferkit error says which of the compared models failed (the same error
-    class, so callers catch it as before)."""
+    """``model.fit(X, y)``; an error says which of the compared models failed, in the same error class, so
+    callers catch it as before (a scikit-learn or user estimator's error also names its class: ``'svm'
+    failed to fit: ValueError: ...``)."""
     try:
         model.fit(X, y)
-    except TransferkitError as exc:
+    except Exception as exc:
         if f"{name!r}" in str(exc):
             raise
+        cause = str(exc) if isinstance(exc, TransferkitError) else f"{type(exc).__name__}: {exc}"
         try:
-            named = type(exc)(f"{name!r} failed to fit: {exc}")
-        except TypeError:  # an error class that takes more than a message
-            raise exc from None
+            named = type(exc)(f"{name!r} failed to fit: {cause}")
+        except Exception:  # an error class that takes more than a message
+            exc.add_note(f"(while fitting {name!r})")
+            raise
         raise named from exc
 
 

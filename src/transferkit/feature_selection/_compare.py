@@ -15,10 +15,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
 from ..data import check_labels
-from ..errors import DataError
+from ..data._check import table_problem
+from ..errors import DataError, error_cause
 from ..evaluation import corrected_resampled_ci
 from ..evaluation._evaluate import _plain, folds_note
 from ..evaluation._metrics import GAIN_CLIPPED, clip_gain_interval, described_interval
+from ..features._extractor import check_batch_size
 from ._rankings import METHODS, check_method, check_non_negative
 from ._selector import DEFAULT_FRACTIONS, CVFeatureSelector, candidate_sizes, check_folds, default_probe
 
@@ -134,12 +136,18 @@ def compare_selectors(
     start = time.perf_counter()
     check_folds(cv, "cv")
     check_folds(selector_cv, "selector_cv")
+    check_batch_size(timing_rows, "timing_rows")  # 0 rounds gave a NaN ratio and an infinite speed-up
+    check_batch_size(timing_repeats, "timing_repeats")
     methods = list(dict.fromkeys(check_method(m) for m in methods))
     if not methods:
         raise DataError("no feature-selection method given; choose from: " + ", ".join(METHODS))
     if feature_names is None and hasattr(X, "columns"):
         feature_names = [str(c) for c in X.columns]
-    X = check_array(X, dtype=np.float64, input_name="X")
+    try:
+        X = check_array(X, dtype=np.float64, input_name="X")
+    except (ValueError, TypeError) as exc:  # the row and column, as CVFeatureSelector.fit names them
+        raise DataError(table_problem(None, X, reset=True, dtype=np.float64)
+                        or f"X cannot be read as a table: {error_cause(exc)}") from exc
     y = np.asarray(y)
     if len(y) != len(X):
         raise DataError(f"X has {len(X)} rows but y has {len(y)} labels; they must have the same length")

@@ -140,13 +140,21 @@ def load_best(path: str | Path) -> Any:
         config = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ModelFolderError(f"{str(path)!r} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
-    if config.get("format") != "transferkit-tune":
+    if not isinstance(config, dict) or config.get("format") != "transferkit-tune":
         raise ModelFolderError(f"{str(path)!r} is not a transferkit search result")
     if not config.get("head"):
         raise TuningError(f"{str(path)!r} records a custom head, which cannot be rebuilt from JSON; refit it with "
                           "TuneResult.refit in the session that searched it")
-    head = make_head(config["head"]).set_params(**config["best_params"])
-    return TransferClassifier(strategy=LinearProbe(head=head), **config["backbone"])
+    params, settings = config.get("best_params"), config.get("backbone")
+    if not isinstance(params, dict) or not isinstance(settings, dict):
+        raise ModelFolderError(f"{str(path)!r} is damaged or was edited: its best_params and backbone must be "
+                               "JSON objects")
+    try:  # a hand-edited file: an unknown head, parameter or setting is named in one line
+        head = make_head(config["head"]).set_params(**params)
+        return TransferClassifier(strategy=LinearProbe(head=head), **settings)
+    except (TypeError, ValueError) as exc:
+        cause = str(exc).splitlines()[0].split(" for estimator ")[0]  # not scikit-learn's repr of the head
+        raise ModelFolderError(f"{str(path)!r} cannot be rebuilt (damaged or edited): {cause}") from exc
 
 
 def refit_to_folder(estimator: Any, X: Any, y: Any, folder: str | Path, *, best: dict[str, Any],
