@@ -68,3 +68,13 @@ def test_load_best_refuses_an_edited_file_in_one_line(text: str, message: str, t
     with pytest.raises(ModelFolderError, match=message) as info:
         load_best(tmp_path)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("scoring", "message"), [("acuracy", r"unknown scoring 'acuracy' \(did you mean accuracy"),
+                                                  ("r2", "scoring 'r2' is a regression scorer")])
+def test_the_selector_checks_its_scoring_before_any_work(scoring: str, message: str) -> None:
+    """scikit-learn's multi-line ValueError came from the first fold's scoring."""
+    from transferkit.feature_selection import CVFeatureSelector
+
+    with pytest.raises(DataError, match=message):
+        CVFeatureSelector(scoring=scoring, cv=2).fit(X, y)

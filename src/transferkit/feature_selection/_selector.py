@@ -157,6 +157,12 @@ class CVFeatureSelector(SelectorMixin, BaseEstimator):
                 or not 0 <= self.tolerance < np.inf:  # NaN fails too
             raise DataError(f"tolerance must be a finite number >= 0, got {self.tolerance!r}")
         from ..estimators._classifier import check_targets
+        from ..tuning._search import check_scoring
+
+        try:  # a typo, or a regression scorer: named before any work, with the nearest names
+            check_scoring(self.scoring)
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
 
         X = check_table(self, X, reset=True, dtype=np.float64)  # one-line errors naming the row and column
         y = check_targets(y, len(X))  # one column, none missing, no continuous values, at least 2 classes
