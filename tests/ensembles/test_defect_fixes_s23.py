@@ -191,3 +191,21 @@ def test_folders_without_the_learned_modality_still_load(saved: tuple[Path, np.n
     (folder / "transferkit.json").write_text(json.dumps(config))
     with pytest.raises(ModelFolderError, match="unknown modality 'audio'"):
         load_model(folder)
+
+
+def test_stacking_lowers_its_inner_folds_to_what_small_classes_fill() -> None:
+    """With 3 examples per class and cv=3 it fitted the members of the first fold, then failed: "stacking with
+    cv=3 needs at least 3 examples per class". Now 2 inner folds; with 2 per class, refused before any fit."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 4)), np.repeat(["a", "b"], 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = compare_ensemble(X, y, members=["tiny-mlp:linear", "baseline"], method="stacking", cv=3, cache=False)
+    assert result.estimator.cv == 2 and len(result.evaluation.table()) == 3
+    with pytest.raises(EnsembleError, match="smallest class has 2 example\\(s\\), 1 in a training fold; it needs 2"):
+        compare_ensemble(X[1:5], y[1:5], members=["tiny-mlp:linear", "baseline"], method="stacking", cv=3, cache=False)
+    big = compare_ensemble(rng.normal(size=(40, 4)), np.repeat(["a", "b"], 20), members=["baseline"],
+                           method="stacking", cv=3, cache=False)
+    assert big.estimator.cv == 3  # min(cv, 5) as before when the classes fill it

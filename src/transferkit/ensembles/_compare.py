@@ -112,6 +112,8 @@ def compare_ensemble(
         modality = fit_modality(members, None, X)[0] or required_modality(
             X, why="the no-transfer baseline every model is compared with reads the data's modality")
     ensemble.set_params(modality=modality)
+    if method == "stacking":
+        ensemble.set_params(cv=_inner_folds(y, cv, min(cv, 5)))
     pairs = ensemble.named_members()  # also checks names and the method before any data work
     suffix = f" ({method})" if method in ("bagging", "boosting") else ""
     models: dict[str, Any] = {}
@@ -127,6 +129,27 @@ def compare_ensemble(
     result = evaluate(models, X, y, cv=cv, baseline=make_baseline(modality, random_state=seed),
                       modality=modality, random_state=seed, verbose=verbose)
     return EnsembleComparison(evaluation=result, method=method, ensemble=label, members=names, estimator=ensemble)
+
+
+def _inner_folds(y: Any, cv: int, wanted: int) -> int:
+    """Stacking's inner folds within each of ``cv`` outer training folds: ``wanted``, lowered so that the
+    smallest class of the smallest training fold fills them (it failed after the members' first fits: "stacking
+    with cv=3 needs at least 3 examples per class"); an :class:`EnsembleError` before any work when fewer than
+    2 are possible. Labels that cannot be counted are left to ``evaluate``'s checks."""
+    try:
+        _, counts = np.unique(np.asarray(y), return_counts=True)
+    except TypeError:
+        return wanted
+    if len(counts) == 0:
+        return wanted
+    smallest = int(counts.min())
+    outer = max(2, min(cv, smallest))  # as evaluate lowers its folds
+    in_training = smallest - -(-smallest // outer)  # the class's rows outside its largest test fold
+    if in_training < 2:
+        raise EnsembleError(f"stacking cross-validates inside each training fold, and the smallest class has "
+                            f"{smallest} example(s), {max(in_training, 0)} in a training fold; it needs 2 there: add "
+                            "examples or use method='voting'")
+    return min(wanted, in_training)
 
 
 def ensemble_report(comparison: EnsembleComparison, *, title: str, summary: dict[str, Any] | None = None) -> Report:
