@@ -48,6 +48,13 @@ def test_loading_minilm_prints_no_progress_bar(capfd: pytest.CaptureFixture[str]
     """transformers 5 drew a "Loading weights" bar on every load of a cached model, at any verbose."""
     import transformers.utils.logging as hf_logging
 
-    create_backbone("minilm-l6")
-    assert "Loading weights" not in capfd.readouterr().err
-    assert hf_logging.is_progress_bar_enabled(), "the setting is restored after the load"
+    hf_logging.enable_progress_bar()  # as in a fresh process (CI may have turned them off)
+    try:
+        create_backbone("minilm-l6")
+        assert "Loading weights" not in capfd.readouterr().err
+        assert hf_logging.is_progress_bar_enabled(), "the setting is restored after the load"
+        hf_logging.disable_progress_bar()  # and a user's own choice is kept
+        create_backbone("minilm-l6")
+        assert not hf_logging.is_progress_bar_enabled()
+    finally:
+        hf_logging.enable_progress_bar()
