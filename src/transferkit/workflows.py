@@ -17,7 +17,7 @@ from .data._tables import TABLE_EXTENSIONS, column_order
 from .errors import DataError, StrategyError
 from .evaluation import EvaluationResult, Report, add_data_summary, add_evaluation, evaluate
 from .evaluation._report import summary_section
-from .strategies import STRATEGIES, Strategy, describe_fit
+from .strategies import STRATEGIES, Strategy, check_strategy_name, describe_fit
 
 
 def resolve_data(
@@ -206,14 +206,6 @@ def keep_column_names(model: Any, data: Dataset) -> None:
     folder, :func:`check_predictable` matches columns by name (any order, extra columns ignored)."""
     if data.modality == "table" and data.feature_names:
         model.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
-
-
-def check_strategy_name(name: str) -> str:
-    """``name`` if it names a strategy (``linear``, ``finetune``, ... :data:`transferkit.strategies.STRATEGIES`);
-    else :class:`~transferkit.errors.StrategyError` listing the names."""
-    if name not in STRATEGIES:
-        raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
-    return name
 
 
 def make_strategy(name: str, *, strict: bool = True, **params: Any) -> Strategy:

@@ -16,7 +16,7 @@ from ..backbones._registry import check_backbone_options
 from ..data._check import check_data
 from ..errors import DataError, StrategyError
 from ..features._extractor import check_batch_size, check_cache, check_switch, check_verbose, resolve_device
-from ..strategies import STRATEGIES, FitContext, LinearProbe, Strategy, TransferModel
+from ..strategies import STRATEGIES, FitContext, LinearProbe, Strategy, TransferModel, check_strategy_name
 
 
 def check_one_label_type(values: Any) -> None:
@@ -196,9 +196,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         if strategy is None:
             return LinearProbe()
         if isinstance(strategy, str):
-            if strategy not in STRATEGIES:
-                raise StrategyError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
-            return STRATEGIES[strategy]()
+            return STRATEGIES[check_strategy_name(strategy)]()
         if not isinstance(strategy, Strategy):
             raise StrategyError(f"strategy must be a Strategy such as LinearProbe() or one of the names "
                                 f"{', '.join(STRATEGIES)}; got {type(strategy).__name__} {strategy!r:.60}")
@@ -211,9 +209,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
         "strategy__epochs": [3, 10]}``; a string has no parameters to set)."""
         name = params.get("strategy", self.strategy)
         if isinstance(name, str) and any(key.startswith("strategy__") for key in params):
-            if name not in STRATEGIES:
-                raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
-            params = {**params, "strategy": STRATEGIES[name]()}
+            params = {**params, "strategy": STRATEGIES[check_strategy_name(name)]()}
         return super().set_params(**params)
 
     def _context(self, n_classes: int) -> FitContext:

@@ -16,8 +16,20 @@ STRATEGIES: dict[str, type[Strategy]] = {
                                   Distill)
 }
 
+
+def check_strategy_name(name: str) -> str:
+    """``name`` if it names a strategy (``linear``, ``finetune``, ... :data:`STRATEGIES`); else
+    :class:`~transferkit.errors.StrategyError` listing the names."""
+    from ..errors import StrategyError
+
+    if name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+    return name
+
+
 __all__ = [
     "STRATEGIES",
+    "check_strategy_name",
     "Augment",
     "AutoModel",
     "AutoStrategy",
