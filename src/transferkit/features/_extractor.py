@@ -66,15 +66,22 @@ def check_cache(cache: Any) -> None:
 
 
 def check_switch(value: Any, name: str) -> None:
-    """``value`` is True or False (``pretrained="no"`` would read as True), else a DataError naming ``name``."""
-    if not isinstance(value, bool | np.bool_):
-        raise DataError(f"{name} must be True or False, got {value!r}")
+    """``value`` is True or False (``pretrained="no"`` would read as True), else a DataError naming ``name``:
+    the strategies' :class:`~transferkit.strategies._base.Flag` rule."""
+    from ..strategies._base import Flag  # here: the strategies import this module
+
+    if not Flag().accepts(value):
+        raise DataError(f"{name} must be {Flag().describe()}, got {value!r}")
 
 
 def check_verbose(verbose: Any) -> None:
-    """``verbose`` is a whole number >= 0 (or a bool), else a DataError."""
-    if not isinstance(verbose, bool | np.bool_) and not (isinstance(verbose, int | np.integer) and verbose >= 0):
-        raise DataError(f"verbose must be a whole number >= 0 (0: quiet, 1: progress bars), got {verbose!r}")
+    """``verbose`` is a whole number >= 0 or a bool (the strategies' ``Number`` and ``Flag`` rules), else a
+    DataError."""
+    from ..strategies._base import Flag, Number
+
+    count = Number(low=0, integer=True, text="a whole number >= 0 (0: quiet, 1: progress bars)")
+    if not (Flag().accepts(verbose) or count.accepts(verbose)):
+        raise DataError(f"verbose must be {count.describe()}, got {verbose!r}")
 
 
 _DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' (N a GPU number) or 'mps'"
